@@ -1,0 +1,56 @@
+# mbc-connect: every target sets up what it needs, so `make run` and `make test`
+# work on a fresh machine. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda's runtime is the Python that runs chalice: we target python3.12.
+PYTHON_BOOT ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+ARGS ?=
+
+.PHONY: help setup run test lint typecheck pytest cli bench package clean
+
+help:
+	@echo "make run    - start DynamoDB Local + API on http://127.0.0.1:$(PORT) (sets everything up)"
+	@echo "make test   - lint, type-check and run the whole test suite (sets everything up)"
+	@echo "make cli ARGS='organizers list' - the admin CLI against the local data"
+	@echo "make package - build the Lambda deployment package into out/"
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON_BOOT)" || { echo "python3.12 not found (pyenv or PATH)"; exit 1; }
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.stamp node_modules/.stamp
+
+run: setup
+	$(PY) -m devtools.run_local --port $(PORT)
+
+cli: setup
+	$(PY) -m devtools.local_env $(PY) -m chalicelib.cli $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest
+
+package: setup
+	rm -rf out && $(VENV)/bin/chalice package --stage prod out/
+	@ls -l out/deployment.zip
+
+clean:
+	rm -rf $(VENV) node_modules out chalice.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""Lazy, once-per-container boto3 clients. Nothing here runs at import time:
+boto3 costs ~150 ms to import and is only needed once a request touches AWS."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _client(service: str, settings: Settings, endpoint: str | None = None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    kwargs: dict[str, Any] = {
+        "region_name": settings.aws_region,
+        "config": Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10),
+    }
+    if endpoint:
+        # DynamoDB Local accepts any credentials; never let it pick up real ones.
+        kwargs.update(endpoint_url=endpoint, aws_access_key_id="local", aws_secret_access_key="local")
+    session: Any = boto3.session.Session()
+    return session.client(service, **kwargs)
+
+
+@lru_cache(maxsize=4)
+def dynamodb_client(settings: Settings | None = None) -> DynamoDBClient:
+    s = settings or get_settings()
+    client: DynamoDBClient = _client("dynamodb", s, s.dynamodb_endpoint)
+    return client
+
+
+@lru_cache(maxsize=4)
+def generic_client(service: str, settings: Settings | None = None) -> Any:
+    return _client(service, settings or get_settings())

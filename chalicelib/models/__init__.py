@@ -1,0 +1,1 @@
+"""pydantic models: the single source of validation and of the OpenAPI schemas."""

@@ -1,0 +1,126 @@
+"""Field types shared by every model."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+
+StateCode = Literal["ID", "MT"]
+STATES: tuple[StateCode, ...] = ("ID", "MT")
+# Mountain time is the organization's home zone; Boise is Mountain too but has its own rules history.
+DEFAULT_TIMEZONE: dict[str, str] = {"MT": "America/Denver", "ID": "America/Boise"}
+HOME_TIMEZONE = "America/Denver"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_chars(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("Must not contain control characters.")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("Must be a single line.")
+    return value
+
+
+_URL = TypeAdapter(HttpUrl)
+
+
+def _https(value: str) -> str:
+    try:
+        parsed = _URL.validate_python(value)
+    except ValidationError:
+        raise ValueError("Must be a valid URL.") from None
+    if parsed.scheme != "https" or not value.lower().startswith("https://"):
+        raise ValueError("Must be an https:// URL.")
+    return str(parsed)
+
+
+def _iana_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError("Must be an IANA time zone name such as America/Denver.") from None
+    return value
+
+
+def _reasonable_year(value: datetime) -> datetime:
+    if not 2000 <= value.astimezone(UTC).year <= 2100:
+        raise ValueError("Must be between the years 2000 and 2100.")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_single_line),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_single_line),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_single_line),
+]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}(-\d{4})?$")]
+HttpsUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_https),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2000}),
+]
+TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_iana_zone)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+Description = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=5000),
+    AfterValidator(_no_control_chars),
+]
+Notes = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=1000),
+    AfterValidator(_no_control_chars),
+]
+
+
+class StrictModel(BaseModel):
+    """Refuses unknown fields: a typo must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """Sortable fixed-width UTC instant used in keys: 2026-12-01T23:00:00Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+AwareYear = AfterValidator(_reasonable_year)

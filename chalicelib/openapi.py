@@ -1,0 +1,173 @@
+"""OpenAPI 3.1 document generated from the pydantic models, so the published
+schema and the validation that runs are the same thing."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+
+_REF = "#/components/schemas/{model}"
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "fields"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        },
+    }
+
+
+def _json(ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json("Error")}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+
+def _security() -> list[dict[str, list[str]]]:
+    return [{"organizerKey": []}]
+
+
+EVENT_ID = _param("event_id", "path", {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"}, "Event id.", True)
+
+
+def _paths() -> dict[str, Any]:
+    list_params = [
+        _param("state", "query", {"type": "string", "enum": ["ID", "MT"]}, "Omit for both states."),
+        _param(
+            "from", "query", {"type": "string"}, "Date (whole day, Mountain time) or ISO 8601 date-time; default now."
+        ),
+        _param("to", "query", {"type": "string"}, "Date (inclusive) or ISO 8601 date-time."),
+        _param("format", "query", {"type": "string", "enum": ["in_person", "virtual", "hybrid"]}, "Event format."),
+        _param(
+            "status",
+            "query",
+            {"type": "string", "enum": ["published", "cancelled", "draft"]},
+            "draft needs an organizer key.",
+        ),
+        _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+        _param("cursor", "query", {"type": "string"}, "next_cursor from the previous page."),
+    ]
+    return {
+        "/events": {
+            "get": {
+                "summary": "List events in start order",
+                "parameters": list_params,
+                "responses": {
+                    "200": {"description": "A page of events.", "content": _json("EventList")},
+                    "400": _err("A bad query parameter or cursor."),
+                    "401": _err("status=draft without a valid organizer key."),
+                },
+            },
+            "post": {
+                "summary": "Create an event",
+                "security": _security(),
+                "requestBody": {"required": True, "content": _json("EventInput")},
+                "responses": {
+                    "201": {"description": "Created.", "content": _json("Event")},
+                    "400": _err("Invalid fields."),
+                    "401": _err("Missing or bad key."),
+                    "413": _err("Body over 64 KB."),
+                    "415": _err("Not JSON."),
+                },
+            },
+        },
+        "/events/calendar.ics": {
+            "get": {
+                "summary": "iCalendar feed of published and cancelled events",
+                "parameters": [list_params[0]],
+                "responses": {
+                    "200": {
+                        "description": "RFC 5545 calendar.",
+                        "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    },
+                    "400": _err("Bad state."),
+                },
+            }
+        },
+        "/events/{event_id}": {
+            "get": {
+                "summary": "One event (drafts only with an organizer key)",
+                "parameters": [EVENT_ID],
+                "responses": {
+                    "200": {"description": "The event.", "content": _json("Event")},
+                    "404": _err("Unknown or draft."),
+                },
+            },
+            "patch": {
+                "summary": "Change an event (optimistic locking)",
+                "security": _security(),
+                "parameters": [
+                    EVENT_ID,
+                    _param("If-Match", "header", {"type": "string"}, "The version you read, instead of body.version."),
+                ],
+                "requestBody": {"required": True, "content": _json("EventPatch")},
+                "responses": {
+                    "200": {"description": "Updated.", "content": _json("Event")},
+                    "400": _err("Invalid fields."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown event."),
+                    "409": _err("Stale version."),
+                },
+            },
+            "delete": {
+                "summary": "Delete an event",
+                "security": _security(),
+                "parameters": [EVENT_ID, _param("If-Match", "header", {"type": "string"}, "Optional version check.")],
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown event."),
+                    "409": _err("Stale version."),
+                },
+            },
+        },
+    }
+
+
+def _models() -> list[type[BaseModel]]:
+    from chalicelib.models.events import Event, EventInput, EventList, EventPatch
+
+    return [EventInput, EventPatch, Event, EventList]
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    _, defs = models_json_schema([(m, "validation") for m in _models()], ref_template=_REF)
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Error"] = _error_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mbc-connect API",
+            "version": "1.0.0",
+            "description": "Events and Connection Group signups for people living with metastatic breast cancer "
+            "in Idaho and Montana. Errors are always {error: {code, message, fields}}.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "organizerKey": {"type": "http", "scheme": "bearer", "description": "Organizer API key."}
+            },
+        },
+    }

@@ -1,0 +1,72 @@
+"""The environment of the local stack, shared by `make run`, `make cli` and the tests.
+
+Usage as a wrapper: ``python -m devtools.local_env CMD ...`` runs CMD with the
+local environment, starting DynamoDB Local on the persistent data for the
+duration if `make run` is not already serving it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devtools import dynamodb_local
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+DYNAMODB_PORT = int(os.environ.get("DYNAMODB_PORT", "8100"))
+
+
+def stage_environment(stage: str = "local") -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice/config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def local_environment(api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, web_port: int = 8001) -> dict[str, str]:
+    """Variables for running the app against the local stack (on top of os.environ)."""
+    env = stage_environment()
+    env.update(
+        {
+            "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dynamodb_port}",
+            "LOCAL_STATE_DIR": str(LOCAL),
+            "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(LOCAL / "outbox")),
+            "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}",
+            "WEBSITE_ORIGINS": os.environ.get(
+                "WEBSITE_ORIGINS", f"http://127.0.0.1:{web_port},http://localhost:{web_port}"
+            ),
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-west-2",
+            "AWS_REGION": "us-west-2",
+        }
+    )
+    for passthrough in (
+        "SIGNUP_LIMIT_PER_IP_PER_HOUR",
+        "SIGNUP_EMAILS_PER_ADDRESS_PER_DAY",
+        "SIGNUP_EMAIL_MIN_INTERVAL_SECONDS",
+        "MAX_SEND_RATE",
+    ):
+        if passthrough in os.environ:
+            env[passthrough] = os.environ[passthrough]
+    return env
+
+
+def main(argv: list[str]) -> int:
+    env = {**os.environ, **local_environment()}
+    engine = None
+    if not dynamodb_local.is_listening(DYNAMODB_PORT):
+        engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+    try:
+        return subprocess.call(argv, env=env)
+    finally:
+        if engine:
+            engine.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,102 @@
+"""`make run`: DynamoDB Local (persistent under .local/), table + demo data, and
+`chalice local`, all stopped together on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from devtools import dynamodb_local
+from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, local_environment
+
+
+def bootstrap(env: dict[str, str]) -> bool:
+    """Create the table if missing and seed demo data once; returns True if it seeded."""
+    os.environ.update(env)
+    from chalicelib import container
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.signing import signing_key
+    from chalicelib.table import ensure_table
+    from devtools.seed import seed
+
+    container.reset()
+    settings = container.settings()
+    signing_key(settings)  # generate .local/signing-key on first run
+    client = dynamodb_client(settings)
+    ensure_table(client, settings.table_name)
+    return seed(client, settings.table_name, container.events())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args()
+    LOCAL.mkdir(exist_ok=True)
+    (LOCAL / "outbox").mkdir(exist_ok=True)
+    if dynamodb_local.is_listening(DYNAMODB_PORT):
+        print(
+            f"Port {DYNAMODB_PORT} is busy: is another `make run` running? (DYNAMODB_PORT overrides)", file=sys.stderr
+        )
+        return 1
+    env = local_environment(api_port=args.port)
+    engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+    children: list[subprocess.Popen[bytes]] = []
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        engine.stop()
+
+    try:
+        seeded = bootstrap(env)
+        api = subprocess.Popen(
+            [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--no-autoreload",
+             "--host", "127.0.0.1", "--port", str(args.port)],
+            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+        )  # fmt: skip
+        children.append(api)
+        base = f"http://127.0.0.1:{args.port}"
+        print(
+            f"""
+mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
+  DynamoDB Local: 127.0.0.1:{DYNAMODB_PORT}, data in .local/dynamodb
+  API:            {base}/events
+  Calendar feed:  {base}/events/calendar.ics
+  OpenAPI:        {base}/openapi.json
+  Outbox (.eml):  {LOCAL / "outbox"}
+Organizer key:    make cli ARGS='organizers create --name "Your Name" --email you@example.org'
+Stop with Ctrl-C.
+""",
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            if api.poll() is not None:
+                print(f"chalice local exited ({api.returncode})", file=sys.stderr)
+                return 1
+            if engine.process.poll() is not None:
+                print("DynamoDB Local exited; see .local/dynamodb.log", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
