@@ -32,6 +32,7 @@ def local_environment(api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, 
     env = stage_environment()
     env.update(
         {
+            "TABLE_NAME": "mbc-connect-local",
             "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dynamodb_port}",
             "LOCAL_STATE_DIR": str(LOCAL),
             "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(LOCAL / "outbox")),
