@@ -15,7 +15,7 @@ from chalice.app import AuthResponse, Chalice, ChaliceUnhandledError, Request, R
 
 from chalicelib import container
 from chalicelib.errors import ApiError
-from chalicelib.web import json_body, normalize_framework_error, query_params
+from chalicelib.web import cors_headers, form_or_json_body, json_body, normalize_framework_error, query_params
 
 app = Chalice(app_name="mbc-connect")
 app.log.setLevel(logging.INFO)
@@ -31,7 +31,12 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
     try:
         response = get_response(event)
     except ApiError as exc:
-        return Response(body=exc.body(), status_code=exc.status, headers={**JSON_HEADERS, **NO_STORE, **exc.headers})
+        response = Response(
+            body=exc.body(), status_code=exc.status, headers={**JSON_HEADERS, **NO_STORE, **exc.headers}
+        )
+    origin = event.headers.get("origin") if event is not None and event.headers else None
+    if origin:
+        response.headers = {**cors_headers(origin, container.settings().website_origins), **response.headers}
     rewritten = normalize_framework_error(response.status_code, response.body)
     if rewritten is not None:
         response.body = rewritten
@@ -161,4 +166,224 @@ def update_event(event_id: str) -> Response:
 def delete_event(event_id: str) -> Response:
     container.events().delete(event_id, _request().headers.get("if-match"))
     log.info("event deleted id=%s", event_id)
+    return Response(body="", status_code=204, headers=dict[str, str | list[str]](NO_STORE))
+
+
+# ---------------------------------------------------------------- groups
+
+
+@route("/groups", methods=["POST"], authorizer=organizer_key)
+def create_group() -> Response:
+    doc = container.groups().create(json_body(_request()))
+    log.info("group created id=%s", doc["id"])
+    return _json(doc, 201, {"Location": f"/groups/{doc['id']}", **NO_STORE})
+
+
+@route("/groups/{group_id}", methods=["GET"])
+def get_group(group_id: str) -> Response:
+    return _json(container.groups().public(group_id), headers={"Cache-Control": "public, max-age=60"})
+
+
+@route("/groups/{group_id}/settings", methods=["GET"], authorizer=organizer_key)
+def get_group_settings(group_id: str) -> Response:
+    doc = container.groups().get(group_id)
+    return _json(doc, headers={"ETag": f'"{doc["version"]}"', **NO_STORE})
+
+
+@route("/groups/{group_id}/settings", methods=["PATCH"], authorizer=organizer_key)
+def update_group_settings(group_id: str) -> Response:
+    request = _request()
+    doc = container.groups().update(group_id, json_body(request), request.headers.get("if-match"))
+    log.info("group updated id=%s version=%s", group_id, doc["version"])
+    return _json(doc, headers={"ETag": f'"{doc["version"]}"', **NO_STORE})
+
+
+# ---------------------------------------------------------------- signups (public)
+
+SIGNUP_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+
+
+@route("/groups/{group_id}/signups", methods=["POST"], content_types=SIGNUP_CONTENT_TYPES)
+def create_signup(group_id: str) -> Response:
+    request = _request()
+    data, is_form = form_or_json_body(request)
+    service = container.signups()
+    form = service.parse_form(data)
+    source_ip = str((request.context.get("identity") or {}).get("sourceIp") or "unknown")
+    service.signup(group_id, form, source_ip)
+    if is_form and form.redirect:
+        return Response(body="", status_code=303, headers={"Location": form.redirect, **NO_STORE})
+    return _json({"status": "check_your_email"}, 202, NO_STORE)
+
+
+@route("/groups/{group_id}/signups", methods=["OPTIONS"])
+def signup_preflight(group_id: str) -> Response:
+    origin = _request().headers.get("origin")
+    headers = cors_headers(origin, container.settings().website_origins, preflight=True)
+    return Response(body="", status_code=204, headers=dict[str, str | list[str]](headers))
+
+
+MEMBER_ACTIONS = {
+    "confirm": ("Confirm your email", "Press the button to confirm your email address.", "Confirm my email"),
+    "unsubscribe": (
+        "Unsubscribe",
+        "Press the button to stop all emails from this group, including meeting links.",
+        "Unsubscribe",
+    ),
+    "erase": (
+        "Erase my data",
+        "Press the button to delete your signup and everything we hold about you for this group. "
+        "This cannot be undone.",
+        "Erase my data",
+    ),
+}
+MEMBER_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
+
+
+def _member_page(html: str, status: int = 200) -> Response:
+    from chalicelib.pages import PAGE_HEADERS
+
+    return Response(body=html, status_code=status, headers=dict[str, str | list[str]](PAGE_HEADERS))
+
+
+def _member_link(purpose: str) -> Any:
+    """The token's member link, or a response explaining the problem (HTML for browsers)."""
+    from chalicelib.pages import TOKEN_PROBLEMS, message_page, wants_html
+    from chalicelib.signing import TokenError
+
+    request = _request()
+    token = query_params(request).get("token")
+    try:
+        return container.signups().read_link(token, purpose)
+    except TokenError as exc:
+        title, detail = TOKEN_PROBLEMS.get(exc.reason, TOKEN_PROBLEMS["invalid"])
+        if wants_html(request.headers):
+            return _member_page(message_page(title, detail), 400)
+        raise ApiError(400, f"token_{exc.reason}", title + ".", {"token": detail}) from None
+
+
+def _member_get(purpose: str) -> Response:
+    from urllib.parse import urlencode
+
+    from chalicelib.pages import action_page
+
+    link = _member_link(purpose)
+    if isinstance(link, Response):
+        return link
+    title, message, button = MEMBER_ACTIONS[purpose]
+    token = query_params(_request())["token"]
+    return _member_page(action_page(title, message, f"/signups/{purpose}?{urlencode({'token': token})}", button))
+
+
+def _member_done(title: str, message: str, status_value: str) -> Response:
+    from chalicelib.pages import message_page, wants_html
+
+    if wants_html(_request().headers):
+        return _member_page(message_page(title, message))
+    return _json({"status": status_value}, headers=NO_STORE)
+
+
+@route("/signups/confirm", methods=["GET"])
+def confirm_page() -> Response:
+    return _member_get("confirm")
+
+
+@route("/signups/confirm", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def confirm_signup() -> Response:
+    from chalicelib.pages import TOKEN_PROBLEMS
+    from chalicelib.signing import TokenError
+
+    link = _member_link("confirm")
+    if isinstance(link, Response):
+        return link
+    try:
+        status = container.signups().confirm(link)
+    except TokenError as exc:
+        title, detail = TOKEN_PROBLEMS[exc.reason]
+        raise ApiError(400, f"token_{exc.reason}", title + ".", {"token": detail}) from None
+    if status == "pending_approval":
+        return _member_done(
+            "Thank you", "Your email is confirmed. An organizer will approve your membership soon.", status
+        )
+    if status == "active":
+        return _member_done(
+            "You are in", "Your email is confirmed. The meeting link will come before each meeting.", status
+        )
+    return _member_done("Nothing to confirm", "This signup is no longer waiting for confirmation.", status)
+
+
+@route("/signups/unsubscribe", methods=["GET"])
+def unsubscribe_page() -> Response:
+    return _member_get("unsubscribe")
+
+
+@route("/signups/unsubscribe", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def unsubscribe() -> Response:
+    """RFC 8058 one-click: mail clients POST List-Unsubscribe=One-Click here, without login."""
+    link = _member_link("unsubscribe")
+    if isinstance(link, Response):
+        return link
+    container.signups().unsubscribe(link)
+    return _member_done("You are unsubscribed", "You will get no more emails from this group.", "unsubscribed")
+
+
+@route("/signups/erase", methods=["GET"])
+def erase_page() -> Response:
+    return _member_get("erase")
+
+
+@route("/signups/erase", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def erase_self() -> Response:
+    link = _member_link("erase")
+    if isinstance(link, Response):
+        return link
+    service = container.signups()
+    if service.record_for(link) is not None:
+        service.erase(link.group_id, link.signup_id)
+    return _member_done("Your data is erased", "We deleted your signup and everything we held about it.", "erased")
+
+
+# ---------------------------------------------------------------- signups (organizers)
+
+
+def _principal() -> str:
+    context = _request().context.get("authorizer") or {}
+    return str(context.get("principalId") or "organizer")
+
+
+@route("/groups/{group_id}/signups", methods=["GET"], authorizer=organizer_key)
+def list_signups(group_id: str) -> Response:
+    return _json(container.signups().list_page(group_id, query_params(_request())), headers=NO_STORE)
+
+
+@route("/groups/{group_id}/signups.csv", methods=["GET"], authorizer=organizer_key)
+def export_signups(group_id: str) -> Response:
+    body = container.signups().csv_export(group_id, query_params(_request()))
+    return Response(
+        body=body,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{group_id}-signups.csv"',
+            **NO_STORE,
+        },
+    )
+
+
+@route("/groups/{group_id}/signups/{signup_id}/approve", methods=["POST"], authorizer=organizer_key)
+def approve_signup(group_id: str, signup_id: str) -> Response:
+    return _json(container.signups().approve(group_id, signup_id, _principal()), headers=NO_STORE)
+
+
+@route("/groups/{group_id}/signups/{signup_id}/reject", methods=["POST"], authorizer=organizer_key)
+def reject_signup(group_id: str, signup_id: str) -> Response:
+    return _json(container.signups().reject(group_id, signup_id, _principal()), headers=NO_STORE)
+
+
+@route("/groups/{group_id}/signups/{signup_id}", methods=["DELETE"], authorizer=organizer_key)
+def erase_signup(group_id: str, signup_id: str) -> Response:
+    from chalicelib.errors import not_found
+
+    container.groups().get(group_id)
+    if not container.signups().erase(group_id, signup_id):
+        raise not_found("signup")
     return Response(body="", status_code=204, headers=dict[str, str | list[str]](NO_STORE))

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chalicelib.events import EventService
+    from chalicelib.groups import GroupService
+    from chalicelib.mail.backends import Mailer
     from chalicelib.settings import Settings
+    from chalicelib.signups import SignupService
     from chalicelib.storage.organizers import OrganizerRepository
 
 
@@ -40,6 +43,33 @@ def organizers() -> OrganizerRepository:
     return OrganizerRepository(dynamodb_client(s), s.table_name)
 
 
+@lru_cache(maxsize=1)
+def groups() -> GroupService:
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.groups import GroupService
+    from chalicelib.storage.groups import GroupRepository
+
+    s = settings()
+    return GroupService(GroupRepository(dynamodb_client(s), s.table_name))
+
+
+@lru_cache(maxsize=1)
+def mailer() -> Mailer:
+    from chalicelib.mail.backends import mailer_for
+
+    return mailer_for(settings())
+
+
+@lru_cache(maxsize=1)
+def signups() -> SignupService:
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.signups import SignupService
+    from chalicelib.storage.signups import SignupRepository
+
+    s = settings()
+    return SignupService(SignupRepository(dynamodb_client(s), s.table_name), groups(), organizers(), mailer(), s)
+
+
 def reset() -> None:
     """Forget every cached object (tests change the environment between cases)."""
     from chalicelib import aws, signing
@@ -48,6 +78,9 @@ def reset() -> None:
     for cached in (
         events,
         organizers,
+        groups,
+        mailer,
+        signups,
         settings_module.get_settings,
         aws.dynamodb_client,
         aws.generic_client,

@@ -16,6 +16,7 @@ from chalicelib.models.common import HOME_TIMEZONE, STATES, iso_utc, utc_now
 from chalicelib.models.events import INPUT_FIELDS, MAX_DURATION, EventInput, event_document
 from chalicelib.signing import bad_cursor, read_cursor, sign_cursor
 from chalicelib.storage.events import EventConflict, EventRepository, ListingQuery, listing_partition
+from chalicelib.versioning import read_version, required_version
 
 FORMATS = ("in_person", "virtual", "hybrid")
 LIST_STATUSES = ("published", "cancelled", "draft")
@@ -64,12 +65,11 @@ class EventService:
         if not isinstance(body, dict):
             raise validation_error({"body": "Must be a JSON object."})
         patch = dict(body)
-        expected = _expected_version(patch.pop("version", None), if_match, required=True)
+        expected = required_version(patch.pop("version", None), if_match)
         unknown = sorted(set(patch) - INPUT_FIELDS)
         if unknown:
             raise validation_error(dict.fromkeys(unknown, "Unknown field."))
         current = self.get(event_id, include_drafts=True)
-        assert expected is not None
         if current["version"] != expected:
             raise conflict(f"The event changed since version {expected}; it is now at version {current['version']}.")
         merged = {**_input_of(current), **patch}
@@ -82,7 +82,7 @@ class EventService:
         return doc
 
     def delete(self, event_id: str, if_match: str | None) -> None:
-        expected = _expected_version(None, if_match, required=False)
+        expected = read_version(None, if_match, required=False)
         current = self.get(event_id, include_drafts=True)
         if expected is not None and current["version"] != expected:
             raise conflict(f"The event is at version {current['version']}, not {expected}.")
@@ -123,27 +123,6 @@ class EventService:
 
 def _plausible_id(event_id: str) -> bool:
     return 1 <= len(event_id) <= 64 and event_id.isalnum()
-
-
-def _expected_version(body_version: Any, if_match: str | None, required: bool) -> int | None:
-    header_version: int | None = None
-    if if_match:
-        raw = if_match.strip()
-        if raw.startswith("W/"):
-            raw = raw[2:]
-        raw = raw.strip('"')
-        if not raw.isdigit():
-            raise validation_error({"If-Match": 'Must be the event\'s version, e.g. "3".'})
-        header_version = int(raw)
-    if body_version is not None:
-        if isinstance(body_version, bool) or not isinstance(body_version, int) or body_version < 1:
-            raise validation_error({"version": "Must be a positive integer: the version you read."})
-        if header_version is not None and header_version != body_version:
-            raise validation_error({"version": "Differs from If-Match."})
-        return body_version
-    if header_version is None and required:
-        raise validation_error({"version": "Required: send the version you read (or an If-Match header)."})
-    return header_version
 
 
 def _parse_bound(raw: str, field: str, end_of_day: bool) -> datetime:

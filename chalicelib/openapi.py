@@ -142,10 +142,204 @@ def _paths() -> dict[str, Any]:
     }
 
 
+GROUP_ID = _param("group_id", "path", {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}, "Group id.", True)
+SIGNUP_ID = _param("signup_id", "path", {"type": "string", "pattern": "^[a-f0-9]{1,64}$"}, "Signup id.", True)
+TOKEN = _param("token", "query", {"type": "string"}, "The token from the emailed link.", True)
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _member_paths() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for purpose, summary in (
+        ("confirm", "Confirm an email address"),
+        ("unsubscribe", "Unsubscribe (RFC 8058 one-click POST)"),
+        ("erase", "Erase every row about the person"),
+    ):
+        out[f"/signups/{purpose}"] = {
+            "get": {
+                "summary": f"{summary}: a page with a button (changes nothing)",
+                "parameters": [TOKEN],
+                "responses": {"200": {"description": "Page.", "content": HTML}, "400": _err("Bad or expired token.")},
+            },
+            "post": {
+                "summary": summary,
+                "parameters": [TOKEN],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Done (HTML for browsers, JSON otherwise).",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"status": {"type": "string"}}}
+                            },
+                            **HTML,
+                        },
+                    },
+                    "400": _err("Bad or expired token."),
+                },
+            },
+        }
+    return out
+
+
+def _group_paths() -> dict[str, Any]:
+    org = _security()
+    return {
+        "/groups": {
+            "post": {
+                "summary": "Create a group",
+                "security": org,
+                "requestBody": {"required": True, "content": _json("GroupInput")},
+                "responses": {
+                    "201": {"description": "Created.", "content": _json("GroupSettings")},
+                    "400": _err("Invalid fields."),
+                    "401": _err("Missing or bad key."),
+                    "409": _err("Id taken."),
+                },
+            }
+        },
+        "/groups/{group_id}": {
+            "get": {
+                "summary": "Public view of a group (never the Zoom link)",
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "200": {"description": "Group.", "content": _json("PublicGroup")},
+                    "404": _err("Unknown."),
+                },
+            }
+        },
+        "/groups/{group_id}/settings": {
+            "get": {
+                "summary": "All settings, secrets included",
+                "security": org,
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "200": {"description": "Settings.", "content": _json("GroupSettings")},
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown."),
+                },
+            },
+            "patch": {
+                "summary": "Change settings (optimistic locking)",
+                "security": org,
+                "parameters": [GROUP_ID, _param("If-Match", "header", {"type": "string"}, "Version read.")],
+                "requestBody": {"required": True, "content": _json("GroupSettingsPatch")},
+                "responses": {
+                    "200": {"description": "Updated.", "content": _json("GroupSettings")},
+                    "400": _err("Invalid fields."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown."),
+                    "409": _err("Stale version."),
+                },
+            },
+        },
+        "/groups/{group_id}/signups": {
+            "options": {
+                "summary": "CORS preflight (website origins only)",
+                "parameters": [GROUP_ID],
+                "responses": {"204": {"description": "CORS headers for allowed origins."}},
+            },
+            "post": {
+                "summary": "Sign up (JSON or a plain HTML form post)",
+                "parameters": [GROUP_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/SignupForm"}},
+                        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SignupForm"}},
+                    },
+                },
+                "responses": {
+                    "202": {"description": "Always the same answer.", "content": _json("SignupAccepted")},
+                    "303": {"description": "Form post with an allowed redirect."},
+                    "400": _err("Invalid fields."),
+                    "404": _err("Unknown group."),
+                    "409": _err("Group paused."),
+                    "413": _err("Body over 64 KB."),
+                    "415": _err("Unsupported content type."),
+                    "429": _err("Too many signups from this network; see Retry-After."),
+                    "503": _err("Email could not be sent; try again."),
+                },
+            },
+            "get": {
+                "summary": "List signups (organizers)",
+                "security": org,
+                "parameters": [
+                    GROUP_ID,
+                    _param("status", "query", {"type": "string", "enum": list(_STATUSES)}, "Filter by status."),
+                    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size."),
+                    _param("cursor", "query", {"type": "string"}, "From the previous page."),
+                ],
+                "responses": {
+                    "200": {"description": "A page.", "content": _json("SignupList")},
+                    "400": _err("Bad parameter."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown group."),
+                },
+            },
+        },
+        "/groups/{group_id}/signups.csv": {
+            "get": {
+                "summary": "Export signups as CSV (formula-safe)",
+                "security": org,
+                "parameters": [GROUP_ID, _param("status", "query", {"type": "string", "enum": list(_STATUSES)}, "")],
+                "responses": {
+                    "200": {"description": "CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "400": _err("Bad parameter."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown group."),
+                },
+            }
+        },
+        **{
+            f"/groups/{{group_id}}/signups/{{signup_id}}/{action}": {
+                "post": {
+                    "summary": f"{action.capitalize()} a signup",
+                    "security": org,
+                    "parameters": [GROUP_ID, SIGNUP_ID],
+                    "responses": {
+                        "200": {"description": "The signup.", "content": _json("Signup")},
+                        "401": _err("Missing or bad key."),
+                        "404": _err("Unknown."),
+                        "409": _err("Not in a state that allows this."),
+                    },
+                }
+            }
+            for action in ("approve", "reject")
+        },
+        "/groups/{group_id}/signups/{signup_id}": {
+            "delete": {
+                "summary": "Erase a person's data",
+                "security": org,
+                "parameters": [GROUP_ID, SIGNUP_ID],
+                "responses": {
+                    "204": {"description": "Erased."},
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown."),
+                },
+            }
+        },
+    }
+
+
+_STATUSES = ("pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced")
+
+
 def _models() -> list[type[BaseModel]]:
     from chalicelib.models.events import Event, EventInput, EventList, EventPatch
+    from chalicelib.models.groups import GroupInput, GroupSettings, GroupSettingsPatch, PublicGroup
+    from chalicelib.models.signups import Signup, SignupAccepted, SignupForm, SignupList
 
-    return [EventInput, EventPatch, Event, EventList]
+    return [
+        EventInput, EventPatch, Event, EventList, GroupInput, GroupSettings, GroupSettingsPatch, PublicGroup,
+        SignupForm, SignupAccepted, Signup, SignupList,
+    ]  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -163,7 +357,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Events and Connection Group signups for people living with metastatic breast cancer "
             "in Idaho and Montana. Errors are always {error: {code, message, fields}}.",
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **_group_paths(), **_member_paths()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {

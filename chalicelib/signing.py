@@ -80,3 +80,45 @@ def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dic
     if not isinstance(data, dict):
         raise bad_cursor()
     return data
+
+
+# ------------------------------------------------------------------ member tokens
+
+TOKEN_MAX_AGE = {
+    "confirm": 72 * 3600,
+    # Links in every email: they must keep working for as long as a member keeps old emails.
+    "unsubscribe": 400 * 24 * 3600,
+    "erase": 400 * 24 * 3600,
+}
+
+
+class TokenError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "invalid" or "expired"
+
+
+def make_token(purpose: str, payload: dict[str, Any], settings: Settings | None = None) -> str:
+    """A signed, timestamped token good for one purpose only (the purpose is the salt)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    if purpose not in TOKEN_MAX_AGE:
+        raise ValueError(purpose)
+    return URLSafeTimedSerializer(signing_key(settings), salt=f"member:{purpose}").dumps(payload)
+
+
+def read_token(token: str | None, purpose: str, settings: Settings | None = None) -> dict[str, Any]:
+    from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+
+    if not token or len(token) > 1024:
+        raise TokenError("invalid")
+    serializer = URLSafeTimedSerializer(signing_key(settings), salt=f"member:{purpose}")
+    try:
+        data = serializer.loads(token, max_age=TOKEN_MAX_AGE[purpose])
+    except SignatureExpired:
+        raise TokenError("expired") from None
+    except (BadData, ValueError, TypeError):
+        raise TokenError("invalid") from None
+    if not isinstance(data, dict):
+        raise TokenError("invalid")
+    return data

@@ -71,3 +71,39 @@ def normalize_framework_error(status: int, body: Any) -> dict[str, Any] | None:
     if status == 500:
         message = "Something went wrong on our side; please try again."
     return error_body(code, message, fields)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def form_or_json_body(request: Any) -> tuple[dict[str, Any], bool]:
+    """The fields of a JSON or urlencoded-form body, and whether it was a form post."""
+    ctype = content_type(request.headers)
+    if ctype == FORM:
+        from urllib.parse import parse_qs
+
+        body = raw_body(request)
+        try:
+            parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(
+                400, "invalid_form", "The form body could not be read.", {"body": "Not a valid form."}
+            ) from None
+        return {key: values[0] for key, values in parsed.items()}, True
+    data = json_body(request)
+    if not isinstance(data, dict):
+        raise ApiError(400, "validation_error", "Send a JSON object.", {"body": "Must be a JSON object."})
+    return data, False
+
+
+def cors_headers(origin: str | None, allowed: tuple[str, ...], preflight: bool = False) -> dict[str, str]:
+    """CORS for the website's own origins only; anything else gets no Allow-Origin."""
+    headers = {"Vary": "Origin"}
+    if origin and origin.rstrip("/").lower() in {o.lower() for o in allowed}:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Expose-Headers"] = "Retry-After, Location"
+        if preflight:
+            headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            headers["Access-Control-Allow-Headers"] = "Content-Type"
+            headers["Access-Control-Max-Age"] = "600"
+    return headers

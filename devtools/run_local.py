@@ -30,7 +30,7 @@ def bootstrap(env: dict[str, str]) -> bool:
     signing_key(settings)  # generate .local/signing-key on first run
     client = dynamodb_client(settings)
     ensure_table(client, settings.table_name)
-    return seed(client, settings.table_name, container.events())
+    return seed(client, settings.table_name, container.events(), container.groups())
 
 
 def main() -> int:
@@ -76,6 +76,7 @@ mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
   API:            {base}/events
   Calendar feed:  {base}/events/calendar.ics
   OpenAPI:        {base}/openapi.json
+  Group:          {base}/groups/mbc-connection-group
   Outbox (.eml):  {LOCAL / "outbox"}
 Organizer key:    make cli ARGS='organizers create --name "Your Name" --email you@example.org'
 Stop with Ctrl-C.

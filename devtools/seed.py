@@ -7,9 +7,32 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.events import EventService
+from chalicelib.groups import GroupService
 from chalicelib.models.common import utc_now
 
-MARKER = {"pk": {"S": "META"}, "sk": {"S": "SEED"}}
+CONNECTION_GROUP = {
+    "id": "mbc-connection-group",
+    "name": "MBC Connection Group",
+    "description": "A monthly video meeting for people living with metastatic breast cancer in Idaho and Montana: "
+    "share what is working, ask questions, and spend an hour with people who understand.",
+    "eligibility": "Adults living with metastatic (stage IV) breast cancer who live in Idaho or Montana.",
+    "schedule": {
+        "rrule": "FREQ=MONTHLY;BYDAY=1TU",
+        "start_time": "16:00",
+        "timezone": "America/Denver",
+        "duration_minutes": 90,
+    },
+    # A placeholder: set the real link with PATCH /groups/mbc-connection-group/settings.
+    "zoom_url": "https://example.zoom.us/j/00000000000?pwd=placeholder",
+    "zoom_passcode": "000000",
+    "requires_approval": True,
+    "reminder_leads_minutes": [1440, 60],
+    "status": "active",
+}
+
+
+def _marker(name: str) -> dict[str, Any]:
+    return {"pk": {"S": "META"}, "sk": {"S": f"SEED#{name}"}}
 
 
 def _at(days: int, hour: int, zone: str, duration_hours: float) -> tuple[str, str]:
@@ -104,11 +127,17 @@ def demo_events() -> list[dict[str, Any]]:
     ]
 
 
-def seed(client: Any, table: str, events: EventService) -> bool:
-    """Write the demo data unless it was written before. Returns True if it seeded now."""
-    if client.get_item(TableName=table, Key=MARKER).get("Item"):
-        return False
-    for body in demo_events():
-        events.create(body)
-    client.put_item(TableName=table, Item={**MARKER, "at": {"S": utc_now().isoformat()}})
-    return True
+def seed(client: Any, table: str, events: EventService, groups: GroupService) -> bool:
+    """Write each piece of demo data unless it was written before. Returns True if anything was seeded."""
+    seeded = False
+    for name in ("events", "group"):
+        if client.get_item(TableName=table, Key=_marker(name)).get("Item"):
+            continue
+        if name == "events":
+            for body in demo_events():
+                events.create(body)
+        else:
+            groups.create(CONNECTION_GROUP)
+        client.put_item(TableName=table, Item={**_marker(name), "at": {"S": utc_now().isoformat()}})
+        seeded = True
+    return seeded

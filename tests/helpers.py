@@ -30,3 +30,51 @@ def send(client: Any, method: str, path: str, body: Any = None, key: str | None 
 
 def as_json(response: Any) -> Any:
     return json.loads(response.body)
+
+
+GROUP_ID = "mbc-connection-group"
+ZOOM_URL = "https://example.zoom.us/j/98765432100?pwd=SeCrEtLiNk"
+
+
+def group_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": GROUP_ID,
+        "name": "MBC Connection Group",
+        "description": "Monthly video meeting.",
+        "eligibility": "Adults living with MBC in Idaho or Montana.",
+        "zoom_url": ZOOM_URL,
+        "zoom_passcode": "424242",
+    }
+    body.update(overrides)
+    return body
+
+
+def signup_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Ann Example", "email": "ann@example.org", "state": "MT", "consent": True}
+    body.update(overrides)
+    return body
+
+
+def outbox_messages(outbox: Any) -> list[Any]:
+    """Parsed .eml files in the outbox, oldest first."""
+    import email
+    import email.policy
+    from pathlib import Path
+
+    folder = Path(outbox)
+    if not folder.exists():
+        return []
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def plain_text(message: Any) -> str:
+    return str(message.get_body(preferencelist=("plain",)).get_content())
+
+
+def link_in(message: Any, path: str) -> str:
+    """The first link to ``path`` (e.g. /signups/confirm) in a message's plain text, as path?query."""
+    import re
+
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\?token=[A-Za-z0-9._\-]+)", plain_text(message))
+    assert match, f"no {path} link in message"
+    return match.group(1)

@@ -1,0 +1,115 @@
+"""Groups service: organizer settings (versioned, with secrets) and the public view (never secrets)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.consent import CONSENT_TEXT, CONSENT_VERSION
+from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
+from chalicelib.meetings import Meeting, upcoming
+from chalicelib.models.common import utc_now
+from chalicelib.models.groups import INPUT_FIELDS, GroupInput
+from chalicelib.schedule import Schedule, describe
+from chalicelib.storage.groups import GroupConflict, GroupRepository
+from chalicelib.versioning import required_version
+
+PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
+
+
+def _validate(data: dict[str, Any]) -> GroupInput:
+    try:
+        return GroupInput.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(pydantic_fields(exc)) from None
+
+
+def schedule_of(doc: dict[str, Any]) -> Schedule:
+    return Schedule.from_dict(doc["schedule"])
+
+
+class GroupService:
+    def __init__(self, repo: GroupRepository) -> None:
+        self.repo = repo
+
+    def create(self, body: Any, now: datetime | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise validation_error({"body": "Must be a JSON object."})
+        data = _validate(body)
+        stamp = (now or utc_now()).isoformat()
+        doc = {**data.model_dump(mode="json"), "version": 1, "created_at": stamp, "updated_at": stamp}
+        try:
+            self.repo.create(doc)
+        except GroupConflict:
+            raise ApiError(409, "conflict", "A group with this id exists.", {"id": "Already taken."}) from None
+        return doc
+
+    def get(self, group_id: str) -> dict[str, Any]:
+        doc = self.repo.get(group_id) if 1 <= len(group_id) <= 64 else None
+        if doc is None:
+            raise not_found("group")
+        return doc
+
+    def update(self, group_id: str, body: Any, if_match: str | None, now: datetime | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise validation_error({"body": "Must be a JSON object."})
+        patch = dict(body)
+        version = required_version(patch.pop("version", None), if_match)
+        unknown = sorted(set(patch) - (INPUT_FIELDS - {"id"}))
+        if unknown:
+            raise validation_error({k: "Unknown field." if k != "id" else "The id cannot change." for k in unknown})
+        current = self.get(group_id)
+        if current["version"] != version:
+            raise conflict(f"The group changed since version {version}; it is now at version {current['version']}.")
+        merged = {k: v for k, v in current.items() if k in INPUT_FIELDS}
+        if isinstance(patch.get("schedule"), dict):
+            patch["schedule"] = {**merged["schedule"], **patch["schedule"]}
+        merged.update(patch)
+        data = _validate(merged)
+        doc = {
+            **data.model_dump(mode="json"),
+            "version": version + 1,
+            "created_at": current["created_at"],
+            "updated_at": (now or utc_now()).isoformat(),
+        }
+        try:
+            self.repo.replace(doc, version)
+        except GroupConflict:
+            raise conflict("The group was changed by someone else; read it again and retry.") from None
+        return doc
+
+    def upcoming(self, doc: dict[str, Any], now: datetime | None = None, count: int = 1) -> list[Meeting]:
+        return upcoming(schedule_of(doc), lambda a, b: self.repo.overrides(doc["id"], a, b), now or utc_now(), count)
+
+    def next_meeting(self, doc: dict[str, Any], now: datetime | None = None) -> Meeting | None:
+        """The next meeting that will take place (cancelled ones skipped)."""
+        for meeting in self.upcoming(doc, now, count=6):
+            if meeting.status != "cancelled":
+                return meeting
+        return None
+
+    def public(self, group_id: str, now: datetime | None = None) -> dict[str, Any]:
+        doc = self.get(group_id)
+        meeting = self.next_meeting(doc, now)
+        schedule = schedule_of(doc)
+        return {
+            **{k: doc[k] for k in PUBLIC_FIELDS},
+            "schedule_text": describe(schedule),
+            "timezone": schedule.timezone,
+            "duration_minutes": schedule.duration_minutes,
+            "next_meeting": (
+                {
+                    "date": meeting.date,
+                    "starts_at": meeting.starts_at.isoformat(),
+                    "ends_at": meeting.ends_at.isoformat(),
+                }
+                if meeting
+                else None
+            ),
+            "requires_approval": doc["requires_approval"],
+            "accepting_signups": doc["status"] == "active",
+            "consent_text": CONSENT_TEXT,
+            "consent_version": CONSENT_VERSION,
+        }

@@ -1,0 +1,1 @@
+"""Outgoing mail: one interface, two backends (SES v2 raw in AWS, an .eml outbox locally)."""

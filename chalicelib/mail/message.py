@@ -1,0 +1,92 @@
+"""Builds MIME messages: plain text + HTML from templates, RFC 8058 unsubscribe headers, attachments."""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+    html: str
+    unsubscribe_url: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render a template; .html templates are autoescaped, .txt are not."""
+    return str(_jinja().get_template(template).render(**context))
+
+
+def render_email(template: str, to: str, unsubscribe_url: str | None = None, **context: Any) -> OutgoingEmail:
+    """Render ``email/<template>.{subject,txt,html}`` into an OutgoingEmail."""
+    ctx = {"unsubscribe_url": unsubscribe_url, **context}
+    subject = " ".join(render(f"email/{template}.subject.txt", **ctx).split())
+    return OutgoingEmail(
+        to=to,
+        subject=subject,
+        text=render(f"email/{template}.txt", **ctx),
+        html=render(f"email/{template}.html", **ctx),
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+# RFC 5322 allows 998-character lines; folding a long List-Unsubscribe URL with
+# encoded words (what the default 78 does) would break the link.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def to_mime(mail: OutgoingEmail, sender: str, reply_to: str | None) -> EmailMessage:
+    msg = EmailMessage(policy=_POLICY)
+    msg["From"] = sender
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "mbc-connect.local"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    if mail.unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this URL.
+        msg["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    for att in mail.attachments:
+        msg.add_attachment(
+            att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename, params=att.params
+        )
+    return msg

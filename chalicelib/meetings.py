@@ -1,0 +1,83 @@
+"""Meetings = the schedule's occurrences with organizers' per-date overrides applied.
+
+An occurrence is identified by its *scheduled* local date (YYYY-MM-DD); an
+override may cancel it, move it to another start, or add a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class Meeting:
+    date: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str  # scheduled | moved | cancelled
+    note: str | None
+    scheduled_starts_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "date": self.date,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+def apply_override(schedule: Schedule, scheduled: datetime, override: dict[str, Any] | None) -> Meeting:
+    day = scheduled.date().isoformat()
+    start = scheduled
+    status = "scheduled"
+    note = None
+    if override:
+        note = override.get("note")
+        status = override.get("status", "scheduled")
+        if status == "moved" and override.get("starts_at"):
+            start = datetime.fromisoformat(override["starts_at"]).astimezone(schedule.zone)
+    return Meeting(day, start, start + schedule.duration, status, note, scheduled)
+
+
+def meetings_between(
+    schedule: Schedule, overrides: dict[str, dict[str, Any]], start: datetime, end: datetime
+) -> list[Meeting]:
+    """Meetings whose scheduled start falls in [start, end], in effective start order."""
+    out = [
+        apply_override(schedule, s, overrides.get(s.date().isoformat())) for s in schedule.starts_between(start, end)
+    ]
+    return sorted(out, key=lambda m: m.starts_at)
+
+
+def upcoming(
+    schedule: Schedule,
+    overrides_for: Any,
+    now: datetime,
+    count: int,
+) -> list[Meeting]:
+    """The next ``count`` meetings that have not ended yet (moved ones by their new time).
+
+    ``overrides_for(from_date, to_date)`` returns overrides keyed by date: it is
+    called once, for the window the scheduled starts span.
+    """
+    # A meeting still in progress counts; a moved meeting may start up to a day away from its date.
+    starts = schedule.starts_after(now - schedule.duration - timedelta(days=1), count + 2)
+    if not starts:
+        return []
+    overrides: dict[str, dict[str, Any]] = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())
+    meetings = [apply_override(schedule, s, overrides.get(s.date().isoformat())) for s in starts]
+    live = sorted((m for m in meetings if m.ends_at > now), key=lambda m: m.starts_at)
+    return live[:count]
+
+
+def parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None

@@ -1,0 +1,156 @@
+"""Meeting occurrences from an RFC 5545 RRULE, a local start time and an IANA zone.
+
+Occurrences are generated as *local wall-clock* times by dateutil's rrule and
+only then given their zone, so 4pm stays 4pm across daylight-saving changes
+(22:00 UTC in summer, 23:00 UTC in winter). Never a fixed offset, never a UTC cron.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
+from dateutil.rrule import rrule as RRule
+
+DEFAULT_RRULE = "FREQ=MONTHLY;BYDAY=1TU"
+ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+ZONE_WORDS = {
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Los_Angeles": "Pacific Time",
+    "America/Chicago": "Central Time",
+    "America/New_York": "Eastern Time",
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rrule: str = DEFAULT_RRULE
+    start_time: time = time(16, 0)
+    timezone: str = "America/Denver"
+    duration_minutes: int = 90
+    starts_on: date = date(2026, 1, 1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
+        return cls(
+            rrule=data.get("rrule", DEFAULT_RRULE),
+            start_time=time.fromisoformat(data.get("start_time", "16:00")),
+            timezone=data.get("timezone", "America/Denver"),
+            duration_minutes=int(data.get("duration_minutes", 90)),
+            starts_on=date.fromisoformat(data.get("starts_on", "2026-01-01")),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    def rule(self) -> Any:
+        """The dateutil rrule, anchored at a naive *local* start (so DST never shifts 4pm)."""
+        dtstart = datetime.combine(self.starts_on, self.start_time)
+        parsed = rrulestr(self.rrule, dtstart=dtstart)
+        assert isinstance(parsed, RRule)
+        return parsed
+
+    def starts_after(self, moment: datetime, count: int) -> list[datetime]:
+        """The next ``count`` scheduled starts strictly after ``moment`` (aware, in the group's zone)."""
+        zone = self.zone
+        # Step back a day in local time so an occurrence at exactly `moment` is found and filtered below.
+        local = moment.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+        out: list[datetime] = []
+        for naive in self.rule().xafter(local, count=count + 8):
+            aware = naive.replace(tzinfo=zone)
+            if aware > moment:
+                out.append(aware)
+            if len(out) == count:
+                break
+        return out
+
+    def starts_between(self, start: datetime, end: datetime) -> list[datetime]:
+        zone = self.zone
+        lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+        hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+        return [
+            n.replace(tzinfo=zone)
+            for n in self.rule().between(lo, hi, inc=True)
+            if start <= n.replace(tzinfo=zone) <= end
+        ]
+
+    def start_on(self, day: date) -> datetime | None:
+        """The scheduled start on a local date, or None if the rule has no meeting that day."""
+        zone = self.zone
+        begin = datetime.combine(day, time(0), zone)
+        found = self.starts_between(begin, begin + timedelta(days=1) - timedelta(microseconds=1))
+        return found[0] if found else None
+
+
+def validate_rrule(value: str) -> str:
+    """Accept a recurrence rule we can safely run; raise ValueError with a reason otherwise."""
+    text = value.strip()
+    upper = text.upper()
+    if upper.startswith("RRULE:"):
+        text = text[6:]
+        upper = upper[6:]
+    if "DTSTART" in upper or "\n" in text or len(text) > 200:
+        raise ValueError("Give only the RRULE parts, e.g. FREQ=MONTHLY;BYDAY=1TU.")
+    try:
+        parsed: Any = rrulestr(text, dtstart=datetime(2026, 1, 1, 16, 0))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        raise ValueError("Not a valid RFC 5545 recurrence rule.") from None
+    if not isinstance(parsed, RRule) or getattr(parsed, "_freq", None) not in ALLOWED_FREQ:
+        raise ValueError("FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY.")
+    if "BYHOUR" in upper or "BYMINUTE" in upper or "BYSECOND" in upper:
+        raise ValueError("Set the time with start_time, not in the rule.")
+    if parsed.after(datetime.now(UTC).replace(tzinfo=None)) is None and parsed.after(datetime(2026, 1, 1)) is None:
+        raise ValueError("The rule produces no meetings.")
+    return text
+
+
+def describe(schedule: Schedule) -> str:
+    """The schedule in words for the public page, e.g. 'First Tuesday of every month, 4:00 PM Mountain Time'."""
+    rule = schedule.rule()
+    clock = schedule.start_time.strftime("%I:%M %p").lstrip("0")
+    zone = ZONE_WORDS.get(schedule.timezone, schedule.timezone)
+    interval = rule._interval
+    nth: Any = rule._bynweekday or ()
+    weekly: Any = rule._byweekday or ()
+    when = f"Recurring ({schedule.rrule})"
+    if rule._freq == MONTHLY and len(nth) == 1 and nth[0][1] in _ORDINALS:
+        day, n = nth[0]
+        every = "every month" if interval == 1 else f"every {interval} months"
+        when = f"{_ORDINALS[n].capitalize()} {_WEEKDAYS[day]} of {every}"
+    elif rule._freq == WEEKLY and len(weekly) == 1:
+        when = f"Every {_WEEKDAYS[weekly[0]]}" if interval == 1 else f"Every {interval} weeks on {_WEEKDAYS[weekly[0]]}"
+    return f"{when}, {clock} {zone}"
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%I}".lstrip("0") + f":{moment:%M %p}"
+
+
+def meeting_words(starts_at: datetime, group_timezone: str, member_state: str | None) -> str:
+    """'Tuesday, December 1, 2026 at 4:00 PM Mountain Time', plus the member's own zone where
+    it differs (Idaho members also see Pacific Time, for north Idaho)."""
+    local = starts_at.astimezone(ZoneInfo(group_timezone))
+    text = (
+        f"{local:%A, %B} {local.day}, {local.year} at {_clock(local)} {ZONE_WORDS.get(group_timezone, group_timezone)}"
+    )
+    extra: list[str] = []
+    member_zones = {"MT": ["America/Denver"], "ID": ["America/Boise", "America/Los_Angeles"]}.get(
+        member_state or "", []
+    )
+    for zone in member_zones:
+        other = starts_at.astimezone(ZoneInfo(zone))
+        if other.utcoffset() != local.utcoffset():
+            where = " in north Idaho" if zone == "America/Los_Angeles" else ""
+            extra.append(f"{_clock(other)} {ZONE_WORDS.get(zone, zone)}{where}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
