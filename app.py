@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import AuthResponse, Chalice, ChaliceUnhandledError, Request, Response
+from chalice.app import AuthResponse, Chalice, ChaliceUnhandledError, Rate, Request, Response
 
 from chalicelib import container
 from chalicelib.errors import ApiError
@@ -387,3 +387,76 @@ def erase_signup(group_id: str, signup_id: str) -> Response:
     if not container.signups().erase(group_id, signup_id):
         raise not_found("signup")
     return Response(body="", status_code=204, headers=dict[str, str | list[str]](NO_STORE))
+
+
+# ---------------------------------------------------------------- meetings
+
+
+@route("/groups/{group_id}/meetings", methods=["GET"])
+def list_meetings(group_id: str) -> Response:
+    from chalicelib.errors import validation_error
+
+    raw = query_params(_request()).get("count", "6").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 24:
+        raise validation_error({"count": "Must be a whole number from 1 to 24."})
+    meetings = container.overrides().upcoming(group_id, int(raw))
+    return _json({"meetings": [m.public() for m in meetings]}, headers={"Cache-Control": "public, max-age=60"})
+
+
+@route("/groups/{group_id}/meetings.ics", methods=["GET"])
+def meetings_calendar(group_id: str) -> Response:
+    from chalicelib.meeting_mail import meeting_calendar
+
+    group = container.groups().get(group_id)
+    meetings = container.overrides().upcoming(group_id, 12)
+    return Response(
+        body=meeting_calendar(group, meetings, with_link=False).decode("utf-8"),
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'inline; filename="{group_id}.ics"',
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+@route("/groups/{group_id}/meetings/{date}", methods=["PUT"], authorizer=organizer_key)
+def put_meeting_override(group_id: str, date: str) -> Response:
+    meeting = container.overrides().put(group_id, date, json_body(_request()), _principal())
+    log.info("meeting override group=%s date=%s status=%s", group_id, date, meeting.status)
+    return _json(meeting.public(), headers=NO_STORE)
+
+
+@route("/groups/{group_id}/meetings/{date}", methods=["DELETE"], authorizer=organizer_key)
+def delete_meeting_override(group_id: str, date: str) -> Response:
+    container.overrides().delete(group_id, date)
+    log.info("meeting override removed group=%s date=%s", group_id, date)
+    return Response(body="", status_code=204, headers=dict[str, str | list[str]](NO_STORE))
+
+
+@route("/groups/{group_id}/meetings/{date}/deliveries", methods=["GET"], authorizer=organizer_key)
+def meeting_deliveries(group_id: str, date: str) -> Response:
+    from chalicelib.distribution import deliveries_report
+
+    report = deliveries_report(container.distributor(), group_id, date, query_params(_request()))
+    return _json(report, headers=NO_STORE)
+
+
+# ---------------------------------------------------------------- scheduled and event-driven
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="distribute_links")
+def distribute_links(event: Any) -> dict[str, Any]:
+    """Every 15 minutes: reminders, notices and catch-up sends, stopping well before the deadline."""
+    context = getattr(event, "context", None)
+    remaining = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
+    return container.distributor().run(remaining_seconds=remaining).as_dict()
+
+
+@app.on_sns_message(topic="mbc-connect-ses-events", name="ses_events")
+def ses_events(event: Any) -> dict[str, int]:
+    """SES bounce and complaint notifications: suppress the address, mark its signups bounced."""
+    from chalicelib.bounces import handle_notification
+
+    return handle_notification(event.message, container.signups())

@@ -64,6 +64,45 @@ def cmd_organizers_revoke(args: argparse.Namespace) -> int:
     return 1
 
 
+def _parse_now(value: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise SystemExit("error: --now needs a UTC offset, e.g. 2026-12-01T22:30:00Z or 2026-12-01T15:30:00-07:00")
+    return moment.astimezone(UTC)
+
+
+def cmd_reminders_run(args: argparse.Namespace) -> int:
+    """The same code path as the scheduled function, with an injectable clock."""
+    report = container.distributor().run(now=_parse_now(args.now), group_id=args.group, dry_run=args.dry_run)
+    _print(report.as_dict())
+    return 1 if report.stopped in ("account", "error") else 0
+
+
+def cmd_reminders_preview(args: argparse.Namespace) -> int:
+    """Render the next reminder into the outbox, recording no delivery."""
+    from chalicelib.mail.backends import OutboxMailer
+    from chalicelib.meeting_mail import meeting_email
+
+    settings = container.settings()
+    group = container.groups().get(args.group)
+    meeting = container.groups().next_meeting(group, _parse_now(args.now))
+    if meeting is None:
+        print("error: the group has no upcoming meeting", file=sys.stderr)
+        return 1
+    member = {"email": "preview@example.org", "name": "Preview Member", "state": args.state}
+    leads = group.get("reminder_leads_minutes") or [60]
+    mail = meeting_email(
+        "reminder", group, meeting, member, f"{settings.public_api_url}/signups/unsubscribe?token=PREVIEW", min(leads)
+    )
+    message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
+    print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="mbc-connect admin")
     groups = parser.add_subparsers(dest="area", required=True)
@@ -77,13 +116,36 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = orgs.add_parser("revoke", help="revoke an organizer's key")
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_organizers_revoke)
+
+    reminders = groups.add_parser("reminders", help="Zoom-link distribution").add_subparsers(
+        dest="action", required=True
+    )
+    run = reminders.add_parser("run", help="run the distribution now (same code as the scheduled function)")
+    run.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
+    run.add_argument("--group", help="only this group")
+    run.add_argument("--dry-run", action="store_true", help="plan only: claim and send nothing")
+    run.set_defaults(func=cmd_reminders_run)
+    preview = reminders.add_parser("preview", help="render the next reminder into the outbox (records nothing)")
+    preview.add_argument("--group", required=True)
+    preview.add_argument("--now", help="pretend it is this moment")
+    preview.add_argument("--state", choices=["ID", "MT"], default="MT", help="the sample member's state")
+    preview.set_defaults(func=cmd_reminders_preview)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    from chalicelib.errors import ApiError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     _prepare_local()
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ApiError as exc:
+        print(f"error: {exc.message} {exc.fields or ''}".rstrip(), file=sys.stderr)
+        return 1
     return result
 
 

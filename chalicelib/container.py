@@ -10,8 +10,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chalicelib.distribution import Distributor
     from chalicelib.events import EventService
-    from chalicelib.groups import GroupService
+    from chalicelib.groups import GroupService, MeetingOverrides
     from chalicelib.mail.backends import Mailer
     from chalicelib.settings import Settings
     from chalicelib.signups import SignupService
@@ -67,7 +68,28 @@ def signups() -> SignupService:
     from chalicelib.storage.signups import SignupRepository
 
     s = settings()
-    return SignupService(SignupRepository(dynamodb_client(s), s.table_name), groups(), organizers(), mailer(), s)
+    service = SignupService(SignupRepository(dynamodb_client(s), s.table_name), groups(), organizers(), mailer(), s)
+    service.on_activated = lambda group_id, signup_id, now: distributor().deliver_now(group_id, signup_id, now)
+    return service
+
+
+@lru_cache(maxsize=1)
+def distributor() -> Distributor:
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.distribution import Distributor
+    from chalicelib.storage.deliveries import DeliveryRepository
+
+    s = settings()
+    return Distributor(
+        groups(), signups(), DeliveryRepository(dynamodb_client(s), s.table_name), mailer(), s.max_send_rate
+    )
+
+
+@lru_cache(maxsize=1)
+def overrides() -> MeetingOverrides:
+    from chalicelib.groups import MeetingOverrides
+
+    return MeetingOverrides(groups())
 
 
 def reset() -> None:
@@ -81,6 +103,8 @@ def reset() -> None:
         groups,
         mailer,
         signups,
+        distributor,
+        overrides,
         settings_module.get_settings,
         aws.dynamodb_client,
         aws.generic_client,

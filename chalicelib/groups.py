@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.consent import CONSENT_TEXT, CONSENT_VERSION
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
-from chalicelib.meetings import Meeting, upcoming
+from chalicelib.meetings import Meeting, apply_override, parse_day, upcoming
 from chalicelib.models.common import utc_now
-from chalicelib.models.groups import INPUT_FIELDS, GroupInput
+from chalicelib.models.groups import INPUT_FIELDS, GroupInput, MeetingOverrideInput
 from chalicelib.schedule import Schedule, describe
 from chalicelib.storage.groups import GroupConflict, GroupRepository
 from chalicelib.versioning import required_version
@@ -113,3 +113,54 @@ class GroupService:
             "consent_text": CONSENT_TEXT,
             "consent_version": CONSENT_VERSION,
         }
+
+
+MAX_MOVE = timedelta(days=31)
+
+
+class MeetingOverrides:
+    """Organizers' per-date overrides: cancel, move or annotate one occurrence."""
+
+    def __init__(self, groups: GroupService) -> None:
+        self.groups = groups
+
+    def put(self, group_id: str, day_text: str, body: Any, organizer_id: str, now: datetime | None = None) -> Meeting:
+        doc = self.groups.get(group_id)
+        schedule = schedule_of(doc)
+        day = parse_day(day_text)
+        scheduled = schedule.start_on(day) if day else None
+        if scheduled is None:
+            raise not_found("meeting on that date (use the scheduled date, YYYY-MM-DD)")
+        if not isinstance(body, dict):
+            raise validation_error({"body": "Must be a JSON object."})
+        try:
+            data = MeetingOverrideInput.model_validate(body)
+        except ValidationError as exc:
+            raise validation_error(pydantic_fields(exc)) from None
+        status = data.status or ("moved" if data.starts_at else "scheduled")
+        if status == "moved" and data.starts_at is None:
+            raise validation_error({"starts_at": "Required to move a meeting."})
+        if status != "moved" and data.starts_at is not None:
+            raise validation_error({"starts_at": "Only a moved meeting takes a new start."})
+        if data.starts_at is not None and abs(data.starts_at - scheduled) > MAX_MOVE:
+            raise validation_error({"starts_at": "A meeting can move at most 31 days from its scheduled date."})
+        previous = self.groups.repo.overrides(group_id, day_text, day_text).get(day_text, {})
+        override = {
+            "status": status,
+            "starts_at": data.starts_at.astimezone(UTC).isoformat() if data.starts_at else None,
+            "note": data.note,
+            # Calendar apps update an event only when SEQUENCE grows.
+            "sequence": int(previous.get("sequence", 0)) + 1,
+            "updated_at": (now or utc_now()).isoformat(),
+            "updated_by": organizer_id,
+        }
+        self.groups.repo.put_override(group_id, day_text, override)
+        return apply_override(schedule, scheduled, override)
+
+    def delete(self, group_id: str, day_text: str) -> None:
+        self.groups.get(group_id)
+        if parse_day(day_text) is None or not self.groups.repo.delete_override(group_id, day_text):
+            raise not_found("override for that date")
+
+    def upcoming(self, group_id: str, count: int, now: datetime | None = None) -> list[Meeting]:
+        return self.groups.upcoming(self.groups.get(group_id), now, count)

@@ -21,6 +21,8 @@ class Meeting:
     status: str  # scheduled | moved | cancelled
     note: str | None
     scheduled_starts_at: datetime
+    # Grows with every organizer change, so calendar apps replace their copy.
+    sequence: int = 0
 
     def public(self) -> dict[str, Any]:
         return {
@@ -42,7 +44,8 @@ def apply_override(schedule: Schedule, scheduled: datetime, override: dict[str, 
         status = override.get("status", "scheduled")
         if status == "moved" and override.get("starts_at"):
             start = datetime.fromisoformat(override["starts_at"]).astimezone(schedule.zone)
-    return Meeting(day, start, start + schedule.duration, status, note, scheduled)
+    sequence = int(override.get("sequence", 0)) if override else 0
+    return Meeting(day, start, start + schedule.duration, status, note, scheduled, sequence)
 
 
 def meetings_between(

@@ -328,17 +328,104 @@ def _group_paths() -> dict[str, Any]:
     }
 
 
+DATE = _param("date", "path", {"type": "string", "format": "date"}, "The meeting's scheduled local date.", True)
+
+
+def _meeting_paths() -> dict[str, Any]:
+    org = _security()
+    return {
+        "/groups/{group_id}/meetings": {
+            "get": {
+                "summary": "Upcoming meetings (never the link)",
+                "parameters": [
+                    GROUP_ID,
+                    _param(
+                        "count", "query", {"type": "integer", "minimum": 1, "maximum": 24, "default": 6}, "How many."
+                    ),
+                ],
+                "responses": {
+                    "200": {"description": "Meetings.", "content": _json("MeetingList")},
+                    "400": _err("Bad count."),
+                    "404": _err("Unknown group."),
+                },
+            }
+        },
+        "/groups/{group_id}/meetings.ics": {
+            "get": {
+                "summary": "The group's meetings as a calendar feed (no link)",
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "200": {"description": "RFC 5545.", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                    "404": _err("Unknown group."),
+                },
+            }
+        },
+        "/groups/{group_id}/meetings/{date}": {
+            "put": {
+                "summary": "Cancel, move or annotate one meeting",
+                "security": org,
+                "parameters": [GROUP_ID, DATE],
+                "requestBody": {"required": True, "content": _json("MeetingOverrideInput")},
+                "responses": {
+                    "200": {"description": "The meeting.", "content": _json("Meeting")},
+                    "400": _err("Invalid fields."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("No meeting on that date."),
+                },
+            },
+            "delete": {
+                "summary": "Remove the override",
+                "security": org,
+                "parameters": [GROUP_ID, DATE],
+                "responses": {
+                    "204": {"description": "Removed."},
+                    "401": _err("Missing or bad key."),
+                    "404": _err("No override."),
+                },
+            },
+        },
+        "/groups/{group_id}/meetings/{date}/deliveries": {
+            "get": {
+                "summary": "Who got the link: counts and a per-member list",
+                "security": org,
+                "parameters": [
+                    GROUP_ID,
+                    DATE,
+                    _param("email", "query", {"type": "string", "format": "email"}, "Only this member."),
+                    _param(
+                        "status", "query", {"type": "string", "enum": ["sent", "failed", "pending", "suppressed"]}, ""
+                    ),
+                ],
+                "responses": {
+                    "200": {"description": "Report.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": _err("Bad parameter."),
+                    "401": _err("Missing or bad key."),
+                    "404": _err("Unknown group or meeting."),
+                },
+            }
+        },
+    }
+
+
 _STATUSES = ("pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced")
 
 
 def _models() -> list[type[BaseModel]]:
     from chalicelib.models.events import Event, EventInput, EventList, EventPatch
-    from chalicelib.models.groups import GroupInput, GroupSettings, GroupSettingsPatch, PublicGroup
+    from chalicelib.models.groups import (
+        GroupInput,
+        GroupSettings,
+        GroupSettingsPatch,
+        Meeting,
+        MeetingList,
+        MeetingOverrideInput,
+        PublicGroup,
+    )
     from chalicelib.models.signups import Signup, SignupAccepted, SignupForm, SignupList
 
     return [
         EventInput, EventPatch, Event, EventList, GroupInput, GroupSettings, GroupSettingsPatch, PublicGroup,
-        SignupForm, SignupAccepted, Signup, SignupList,
+        SignupForm, SignupAccepted, Signup, SignupList, MeetingOverrideInput, Meeting, MeetingList,
     ]  # fmt: skip
 
 
@@ -357,7 +444,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Events and Connection Group signups for people living with metastatic breast cancer "
             "in Idaho and Montana. Errors are always {error: {code, message, fields}}.",
         },
-        "paths": {**_paths(), **_group_paths(), **_member_paths()},
+        "paths": {**_paths(), **_group_paths(), **_meeting_paths(), **_member_paths()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,6 +73,16 @@ class SignupService:
         self.organizers = organizers
         self.mailer = mailer
         self.settings = settings
+        # Set by the container: sends what is already due to a member who just became active.
+        self.on_activated: Callable[[str, str, datetime], object] | None = None
+
+    def _activated(self, group_id: str, signup_id: str, now: datetime) -> None:
+        if self.on_activated is None:
+            return
+        try:
+            self.on_activated(group_id, signup_id, now)
+        except Exception as exc:  # the scheduled run will catch up; approval must not fail
+            log.error("late-joiner delivery failed signup=%s error=%s", signup_id, type(exc).__name__)
 
     # ---------------------------------------------------------------- signing up
 
@@ -253,6 +264,7 @@ class SignupService:
             self._notify_organizers(group)
         else:
             self._welcome(updated, group, now)
+            self._activated(member.group_id, member.signup_id, now)
         return target
 
     def unsubscribe(self, member: MemberLink, now: datetime | None = None) -> None:
@@ -297,6 +309,7 @@ class SignupService:
             ) from None
         log.info("signup approved signup=%s by=%s", signup_id, organizer_id)
         self._welcome(updated, group, now)
+        self._activated(group_id, signup_id, now)
         return public_record(updated)
 
     def reject(self, group_id: str, signup_id: str, organizer_id: str, now: datetime | None = None) -> dict[str, Any]:

@@ -77,14 +77,25 @@ mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
   Calendar feed:  {base}/events/calendar.ics
   OpenAPI:        {base}/openapi.json
   Group:          {base}/groups/mbc-connection-group
-  Outbox (.eml):  {LOCAL / "outbox"}
+  Outbox (.eml):  {LOCAL / "outbox"}   (reminders run every minute; log in .local/distribution.log)
 Organizer key:    make cli ARGS='organizers create --name "Your Name" --email you@example.org'
 Stop with Ctrl-C.
 """,
             flush=True,
         )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        next_distribution = time.monotonic() + 5
         while True:
+            if time.monotonic() >= next_distribution:
+                # chalice local never runs scheduled functions: run the same code every minute.
+                next_distribution = time.monotonic() + 60
+                distribution = subprocess.Popen(
+                    [sys.executable, "-m", "chalicelib.cli", "reminders", "run"],
+                    cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+                    stdout=subprocess.DEVNULL, stderr=open(LOCAL / "distribution.log", "ab"),  # noqa: SIM115
+                )  # fmt: skip
+                children[:] = [c for c in children if c is api or c.poll() is None]
+                children.append(distribution)
             if api.poll() is not None:
                 print(f"chalice local exited ({api.returncode})", file=sys.stderr)
                 return 1

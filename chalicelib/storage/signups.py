@@ -173,18 +173,22 @@ class SignupRepository:
         deleted = self.client.delete_item(
             TableName=self.table, Key=signup_key(group_id, signup_id), ReturnValues="ALL_OLD"
         ).get("Attributes")
-        # Delivery ledger rows and address counters mention the person too.
-        for pk in (f"DELIVERIES#{group_id}#{signup_id}", f"RATE#addr#{email_hash}"):
-            self._delete_partition(pk)
+        # Delivery ledger rows (found through gsi1) and address counters mention the person too.
+        self._delete_matching("gsi1pk", f"MEMBERDELIV#{group_id}#{signup_id}")
+        if email_hash:
+            self._delete_matching("pk", f"RATE#addr#{email_hash}")
         return bool(deleted)
 
-    def _delete_partition(self, pk: str) -> None:
+    def _delete_matching(self, key: str, value: str) -> None:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ProjectionExpression": "pk, sk",
+            "KeyConditionExpression": f"{key} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": value}},
         }
+        if key == "gsi1pk":
+            kwargs["IndexName"] = "gsi1"
+        else:
+            kwargs["ProjectionExpression"] = "pk, sk"
         while True:
             resp = self.client.query(**kwargs)
             for item in resp.get("Items", []):
