@@ -71,7 +71,7 @@ class RateLimiter:
 
     def __init__(
         self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-    ):
+    ) -> None:
         self.interval = 1.0 / rate
         self.clock = clock
         self.sleep = sleep
@@ -114,6 +114,7 @@ class Distributor:
         sleep: Callable[[float], None] = time.sleep,
         workers: int = WORKERS,
         clock: Callable[[], float] = time.time,
+        safety_margin: float = SAFETY_MARGIN_SECONDS,
     ) -> None:
         self.groups = groups
         self.signups = signups
@@ -125,6 +126,7 @@ class Distributor:
         # Real time for claim leases (they measure whether a run is still alive), even when
         # the planning clock ("now") is injected.
         self.clock = clock
+        self.safety_margin = safety_margin
 
     # ------------------------------------------------------------------ planning
 
@@ -158,7 +160,10 @@ class Distributor:
                 else:
                     members = self._active_members(group["id"])
             done: dict[str, dict[str, dict[str, Any]]] = {}
+            lease_now = self.clock()
             for row in self.deliveries.rows(group["id"], meeting.date):
+                if row.get("status") == "claimed" and float(row.get("lease_until", 0)) < lease_now:
+                    continue  # its run died: the slot is free to take over
                 done.setdefault(row["signup_id"], {})[row["kind"]] = row
             for member in members:
                 rows = done.get(member["id"], {})
@@ -211,7 +216,7 @@ class Distributor:
         lock = threading.Lock()
 
         def out_of_time() -> bool:
-            return remaining_seconds is not None and remaining_seconds() < SAFETY_MARGIN_SECONDS
+            return remaining_seconds is not None and remaining_seconds() < self.safety_margin
 
         def work(task: Task) -> None:
             if stop.is_set():
