@@ -218,6 +218,11 @@ def create_signup(group_id: str) -> Response:
 
 @route("/groups/{group_id}/signups", methods=["OPTIONS"])
 def signup_preflight(group_id: str) -> Response:
+    from chalicelib.errors import not_found
+    from chalicelib.models.groups import is_slug
+
+    if not is_slug(group_id):
+        raise not_found("group")
     origin = _request().headers.get("origin")
     headers = cors_headers(origin, container.settings().website_origins, preflight=True)
     return Response(body="", status_code=204, headers=dict[str, str | list[str]](headers))

@@ -328,13 +328,13 @@ def deliveries_report(
     if scheduled is None:
         raise not_found("meeting on that date")
     only_email: str | None = None
-    if params.get("email"):
+    if "email" in params:
         try:
             only_email = normalize_email(params["email"])
         except ValueError:
             raise validation_error({"email": "Must be a valid email address."}) from None
     wanted = params.get("status")
-    if wanted and wanted not in ("sent", "failed", "pending", "suppressed"):
+    if wanted is not None and wanted not in ("sent", "failed", "pending", "suppressed"):
         raise validation_error({"status": "Must be one of sent, failed, pending, suppressed."})
     override = distributor.groups.repo.overrides(group_id, day_text, day_text).get(day_text)
     meeting = apply_override(schedule_of(group), scheduled, override)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.models.groups import SLUG_PATTERN
+
 _REF = "#/components/schemas/{model}"
 
 
@@ -37,6 +39,23 @@ def _err(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json("Error")}
 
 
+def _unauthorized(description: str = "Missing or bad key.") -> dict[str, Any]:
+    """The gateway answers a request without an Authorization header itself, with {"message": ...}."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/Error"},
+                        {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
+                    ]
+                }
+            }
+        },
+    }
+
+
 def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
 
@@ -50,17 +69,17 @@ EVENT_ID = _param("event_id", "path", {"type": "string", "pattern": "^[A-Za-z0-9
 
 def _paths() -> dict[str, Any]:
     list_params = [
-        _param("state", "query", {"type": "string", "enum": ["ID", "MT"]}, "Omit for both states."),
+        _param("state", "query", {"type": "string", "pattern": "^([Ii][Dd]|[Mm][Tt])?$"}, "ID or MT; omit for both."),
         _param(
             "from", "query", {"type": "string"}, "Date (whole day, Mountain time) or ISO 8601 date-time; default now."
         ),
         _param("to", "query", {"type": "string"}, "Date (inclusive) or ISO 8601 date-time."),
-        _param("format", "query", {"type": "string", "enum": ["in_person", "virtual", "hybrid"]}, "Event format."),
+        _param("format", "query", {"type": "string", "enum": ["in_person", "virtual", "hybrid", ""]}, "Empty: any."),
         _param(
             "status",
             "query",
-            {"type": "string", "enum": ["published", "cancelled", "draft"]},
-            "draft needs an organizer key.",
+            {"type": "string", "enum": ["published", "cancelled", "draft", ""]},
+            "Empty: published and cancelled; draft needs an organizer key.",
         ),
         _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
         _param("cursor", "query", {"type": "string"}, "next_cursor from the previous page."),
@@ -73,7 +92,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "A page of events.", "content": _json("EventList")},
                     "400": _err("A bad query parameter or cursor."),
-                    "401": _err("status=draft without a valid organizer key."),
+                    "401": _unauthorized("status=draft without a valid organizer key."),
                 },
             },
             "post": {
@@ -83,7 +102,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": {"description": "Created.", "content": _json("Event")},
                     "400": _err("Invalid fields."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "413": _err("Body over 64 KB."),
                     "415": _err("Not JSON."),
                 },
@@ -122,7 +141,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "Updated.", "content": _json("Event")},
                     "400": _err("Invalid fields."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown event."),
                     "409": _err("Stale version."),
                 },
@@ -133,7 +152,8 @@ def _paths() -> dict[str, Any]:
                 "parameters": [EVENT_ID, _param("If-Match", "header", {"type": "string"}, "Optional version check.")],
                 "responses": {
                     "204": {"description": "Deleted."},
-                    "401": _err("Missing or bad key."),
+                    "400": _err("Malformed If-Match."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown event."),
                     "409": _err("Stale version."),
                 },
@@ -142,7 +162,9 @@ def _paths() -> dict[str, Any]:
     }
 
 
-GROUP_ID = _param("group_id", "path", {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}, "Group id.", True)
+GROUP_ID = _param(
+    "group_id", "path", {"type": "string", "pattern": SLUG_PATTERN, "minLength": 3, "maxLength": 64}, "Group id.", True
+)
 SIGNUP_ID = _param("signup_id", "path", {"type": "string", "pattern": "^[a-f0-9]{1,64}$"}, "Signup id.", True)
 TOKEN = _param("token", "query", {"type": "string"}, "The token from the emailed link.", True)
 HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -199,7 +221,7 @@ def _group_paths() -> dict[str, Any]:
                 "responses": {
                     "201": {"description": "Created.", "content": _json("GroupSettings")},
                     "400": _err("Invalid fields."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "409": _err("Id taken."),
                 },
             }
@@ -221,7 +243,7 @@ def _group_paths() -> dict[str, Any]:
                 "parameters": [GROUP_ID],
                 "responses": {
                     "200": {"description": "Settings.", "content": _json("GroupSettings")},
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown."),
                 },
             },
@@ -233,7 +255,7 @@ def _group_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "Updated.", "content": _json("GroupSettings")},
                     "400": _err("Invalid fields."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown."),
                     "409": _err("Stale version."),
                 },
@@ -243,7 +265,10 @@ def _group_paths() -> dict[str, Any]:
             "options": {
                 "summary": "CORS preflight (website origins only)",
                 "parameters": [GROUP_ID],
-                "responses": {"204": {"description": "CORS headers for allowed origins."}},
+                "responses": {
+                    "204": {"description": "CORS headers for allowed origins."},
+                    "404": _err("Not a group id."),
+                },
             },
             "post": {
                 "summary": "Sign up (JSON or a plain HTML form post)",
@@ -279,7 +304,7 @@ def _group_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "A page.", "content": _json("SignupList")},
                     "400": _err("Bad parameter."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown group."),
                 },
             },
@@ -292,7 +317,7 @@ def _group_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
                     "400": _err("Bad parameter."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown group."),
                 },
             }
@@ -305,7 +330,7 @@ def _group_paths() -> dict[str, Any]:
                     "parameters": [GROUP_ID, SIGNUP_ID],
                     "responses": {
                         "200": {"description": "The signup.", "content": _json("Signup")},
-                        "401": _err("Missing or bad key."),
+                        "401": _unauthorized(),
                         "404": _err("Unknown."),
                         "409": _err("Not in a state that allows this."),
                     },
@@ -320,7 +345,7 @@ def _group_paths() -> dict[str, Any]:
                 "parameters": [GROUP_ID, SIGNUP_ID],
                 "responses": {
                     "204": {"description": "Erased."},
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown."),
                 },
             }
@@ -369,7 +394,7 @@ def _meeting_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "The meeting.", "content": _json("Meeting")},
                     "400": _err("Invalid fields."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("No meeting on that date."),
                 },
             },
@@ -379,7 +404,7 @@ def _meeting_paths() -> dict[str, Any]:
                 "parameters": [GROUP_ID, DATE],
                 "responses": {
                     "204": {"description": "Removed."},
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("No override."),
                 },
             },
@@ -399,7 +424,7 @@ def _meeting_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "Report.", "content": {"application/json": {"schema": {"type": "object"}}}},
                     "400": _err("Bad parameter."),
-                    "401": _err("Missing or bad key."),
+                    "401": _unauthorized(),
                     "404": _err("Unknown group or meeting."),
                 },
             }

@@ -410,7 +410,7 @@ def csv_cell(value: Any) -> str:
 
 def _list_params(params: dict[str, str]) -> tuple[str | None, int]:
     errors: dict[str, str] = {}
-    status = (params.get("status") or "").strip() or None
+    status = params.get("status")
     if status is not None and status not in STATUSES:
         errors["status"] = "Must be one of " + ", ".join(STATUSES) + "."
     limit = 50

@@ -16,8 +16,10 @@ from pathlib import Path
 from devtools import dynamodb_local
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL = ROOT / ".local"
+# Tests point these elsewhere to run a second, isolated stack.
+LOCAL = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local").resolve()
 DYNAMODB_PORT = int(os.environ.get("DYNAMODB_PORT", "8100"))
+WEB_PORT = int(os.environ.get("WEB_PORT", "8001"))
 
 
 def stage_environment(stage: str = "local") -> dict[str, str]:
@@ -27,7 +29,9 @@ def stage_environment(stage: str = "local") -> dict[str, str]:
     return env
 
 
-def local_environment(api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, web_port: int = 8001) -> dict[str, str]:
+def local_environment(
+    api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, web_port: int = WEB_PORT
+) -> dict[str, str]:
     """Variables for running the app against the local stack (on top of os.environ)."""
     env = stage_environment()
     env.update(
@@ -35,7 +39,7 @@ def local_environment(api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, 
             "TABLE_NAME": "mbc-connect-local",
             "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dynamodb_port}",
             "LOCAL_STATE_DIR": str(LOCAL),
-            "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(LOCAL / "outbox")),
+            "OUTBOX_DIR": str(LOCAL / "outbox"),
             "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}",
             "WEBSITE_ORIGINS": os.environ.get(
                 "WEBSITE_ORIGINS", f"http://127.0.0.1:{web_port},http://localhost:{web_port}"

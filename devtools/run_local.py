@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.server
 import os
 import signal
 import subprocess
@@ -12,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from devtools import dynamodb_local
-from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, local_environment
+from devtools import dynamodb_local, web_server
+from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, WEB_PORT, local_environment
 
 
 def bootstrap(env: dict[str, str]) -> bool:
@@ -36,6 +37,7 @@ def bootstrap(env: dict[str, str]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--web-port", type=int, default=WEB_PORT)
     args = parser.parse_args()
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "outbox").mkdir(exist_ok=True)
@@ -44,11 +46,15 @@ def main() -> int:
             f"Port {DYNAMODB_PORT} is busy: is another `make run` running? (DYNAMODB_PORT overrides)", file=sys.stderr
         )
         return 1
-    env = local_environment(api_port=args.port)
+    env = local_environment(api_port=args.port, web_port=args.web_port)
     engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
     children: list[subprocess.Popen[bytes]] = []
+    site: http.server.ThreadingHTTPServer | None = None
 
     def stop(*_: object) -> None:
+        # A second Ctrl-C (or SIGTERM) must not interrupt the cleanup and orphan the children.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -69,10 +75,12 @@ def main() -> int:
         )  # fmt: skip
         children.append(api)
         base = f"http://127.0.0.1:{args.port}"
+        site = web_server.serve(args.web_port, base)
         print(
             f"""
 mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
   DynamoDB Local: 127.0.0.1:{DYNAMODB_PORT}, data in .local/dynamodb
+  Website demo:   http://127.0.0.1:{args.web_port}/  (web/: signup form and events list)
   API:            {base}/events
   Calendar feed:  {base}/events/calendar.ics
   OpenAPI:        {base}/openapi.json
@@ -107,6 +115,8 @@ Stop with Ctrl-C.
         print("\nStopping...", flush=True)
         return 0
     finally:
+        if site is not None:
+            site.shutdown()
         stop()
 
 

@@ -128,3 +128,13 @@ def organizer_key(moto_stack: Stack) -> str:
 
     _, key = create_organizer(container.organizers(), "Test Organizer", "organizer@example.org")
     return key
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """`make run`'s stack (DynamoDB Local + chalice local + web/), isolated, shared by a session."""
+    from tests.stack import run_stack
+
+    state = tmp_path_factory.mktemp("stack") / "local"
+    with run_stack(state, {"SIGNUP_LIMIT_PER_IP_PER_HOUR": "100000"}) as stack:
+        yield stack

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
+    Field,
     HttpUrl,
     StringConstraints,
     TypeAdapter,
@@ -26,6 +28,10 @@ DEFAULT_TIMEZONE: dict[str, str] = {"MT": "America/Denver", "ID": "America/Boise
 HOME_TIMEZONE = "America/Denver"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The same rules as JSON Schema patterns, so the published schema says what validation does
+# (the validators below give the friendlier messages).
+SINGLE_LINE = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f]*$"})
+MULTI_LINE = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"})
 
 
 def _no_control_chars(value: str) -> str:
@@ -61,6 +67,16 @@ def _iana_zone(value: str) -> str:
     return value
 
 
+def _iso_text(value: object) -> object:
+    """Dates and times arrive as ISO 8601 text in JSON; refuse numbers (lax mode would read epochs)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("Must be an ISO 8601 string.")
+    return value
+
+
+IsoText = BeforeValidator(_iso_text)
+
+
 def _reasonable_year(value: datetime) -> datetime:
     if not 2000 <= value.astimezone(UTC).year <= 2100:
         raise ValueError("Must be between the years 2000 and 2100.")
@@ -72,18 +88,21 @@ Title = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_control_chars),
     AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_control_chars),
     AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
 Tag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
     AfterValidator(_no_control_chars),
     AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}(-\d{4})?$")]
 HttpsUrl = Annotated[
@@ -100,11 +119,13 @@ Description = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=5000),
     AfterValidator(_no_control_chars),
+    MULTI_LINE,
 ]
 Notes = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=1000),
     AfterValidator(_no_control_chars),
+    MULTI_LINE,
 ]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt, model_validator
 
 from chalicelib.models.common import (
     DEFAULT_TIMEZONE,
@@ -14,6 +14,7 @@ from chalicelib.models.common import (
     Description,
     Email,
     HttpsUrl,
+    IsoText,
     Notes,
     PostalCode,
     ShortText,
@@ -27,7 +28,7 @@ from chalicelib.models.common import (
 EventFormat = Literal["in_person", "virtual", "hybrid"]
 EventStatus = Literal["draft", "published", "cancelled"]
 MAX_DURATION = timedelta(days=14)
-EventInstant = Annotated[AwareDatetime, AwareYear]
+EventInstant = Annotated[AwareDatetime, IsoText, AwareYear]
 
 
 class Venue(StrictModel):
@@ -87,7 +88,7 @@ class EventInput(StrictModel):
 class EventPatch(StrictModel):
     """Documentation-only shape of a PATCH: any EventInput field, plus the version read."""
 
-    version: int | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    version: StrictInt | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
     title: Title | None = None
     description: Description | None = None
     starts_at: EventInstant | None = None

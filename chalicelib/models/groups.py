@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, field_validator
 
-from chalicelib.models.common import Description, HttpsUrl, Notes, ShortText, StrictModel, TimeZoneName
+from chalicelib.models.common import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
 from chalicelib.schedule import DEFAULT_RRULE, validate_rrule
 
-Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=SLUG_PATTERN)]
+
+
+def is_slug(value: str) -> bool:
+    import re
+
+    return 3 <= len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
+
+
 Rrule = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=5, max_length=200), AfterValidator(validate_rrule)
 ]
@@ -25,8 +34,10 @@ class ScheduleInput(StrictModel):
     rrule: Rrule = Field(default=DEFAULT_RRULE, description="RFC 5545 RRULE parts, e.g. FREQ=MONTHLY;BYDAY=1TU.")
     start_time: ClockTime = Field(default="16:00", description="Local start time, HH:MM (24 h).")
     timezone: TimeZoneName = "America/Denver"
-    duration_minutes: int = Field(default=90, ge=15, le=480)
-    starts_on: date = Field(default=date(2026, 1, 1), description="First day the rule applies from.")
+    duration_minutes: StrictInt = Field(default=90, ge=15, le=480)
+    starts_on: Annotated[date, IsoText] = Field(
+        default=date(2026, 1, 1), description="First day the rule applies from."
+    )
 
 
 class GroupInput(StrictModel):
@@ -37,8 +48,8 @@ class GroupInput(StrictModel):
     schedule: ScheduleInput = Field(default_factory=ScheduleInput)
     zoom_url: HttpsUrl = Field(description="Secret: sent only to active members.")
     zoom_passcode: Passcode | None = Field(default=None, description="Secret.")
-    requires_approval: bool = True
-    reminder_leads_minutes: Annotated[list[Annotated[int, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
+    requires_approval: StrictBool = True
+    reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
     )
     status: GroupStatus = "active"
@@ -54,15 +65,15 @@ class GroupInput(StrictModel):
 class GroupSettingsPatch(StrictModel):
     """Documentation shape of PATCH /groups/{id}/settings: any GroupInput field but id, plus version."""
 
-    version: int | None = Field(default=None, ge=1)
+    version: StrictInt | None = Field(default=None, ge=1)
     name: ShortText | None = None
     description: Description | None = None
     eligibility: Notes | None = None
     schedule: ScheduleInput | None = None
     zoom_url: HttpsUrl | None = None
     zoom_passcode: Passcode | None = None
-    requires_approval: bool | None = None
-    reminder_leads_minutes: list[int] | None = None
+    requires_approval: StrictBool | None = None
+    reminder_leads_minutes: list[StrictInt] | None = None
     status: GroupStatus | None = None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from chalicelib.models.common import StateCode, StrictModel, _no_control_chars, _single_line
+from chalicelib.models.common import SINGLE_LINE, StateCode, StrictModel, _no_control_chars, _single_line
 
 _TRUTHY = {"true", "on", "yes", "1"}
 
@@ -43,12 +43,14 @@ PersonName = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(_no_control_chars),
     AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
 HowHeard = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=200),
     AfterValidator(_no_control_chars),
     AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
 Consent = Annotated[
     bool,

@@ -1,0 +1,1 @@
+"""The mbc-connect CDK app (see infra/README.md)."""
