@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: help setup run test lint typecheck pytest cli bench package clean
+.PHONY: help setup browser run test lint typecheck pytest cli bench package clean screenshots
 
 help:
 	@echo "make run    - start DynamoDB Local + API on http://127.0.0.1:$(PORT) (sets everything up)"
@@ -30,6 +30,15 @@ node_modules/.stamp: package.json package-lock.json
 
 setup: $(VENV)/.stamp node_modules/.stamp
 
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+browser: $(CHROMIUM)
+
 run: setup
 	$(PY) -m devtools.run_local --port $(PORT)
 
@@ -43,10 +52,13 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup browser
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest
+test: lint typecheck pytest infra-test
+
+screenshots: setup browser
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
 package: setup
 	rm -rf out && $(VENV)/bin/chalice package --stage prod out/
@@ -54,3 +66,4 @@ package: setup
 
 clean:
 	rm -rf $(VENV) node_modules out chalice.out .pytest_cache .mypy_cache .ruff_cache
+include infra/infra.mk

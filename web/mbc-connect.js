@@ -132,9 +132,10 @@
     var link = event.registration_url || event.online_url;
     if (link && /^https:\/\//.test(link) && !event.cancelled) {
       var p = element("p");
-      var a = element("a", "", event.registration_url ? "Register" : "Join online");
+      var label = event.registration_url ? "Register" : "Join online";
+      var a = element("a", "", label);
       a.href = link;
-      a.setAttribute("aria-label", (event.registration_url ? "Register for " : "Join ") + event.title);
+      a.setAttribute("aria-label", label + " for " + event.title); /* starts with the visible text */
       p.appendChild(a);
       item.appendChild(p);
     }
