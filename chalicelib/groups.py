@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.consent import CONSENT_TEXT, CONSENT_VERSION
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
-from chalicelib.meetings import Meeting, apply_override, parse_day, upcoming
+from chalicelib.meetings import MOVE_WINDOW, Meeting, apply_override, parse_day, upcoming
 from chalicelib.models.common import utc_now
 from chalicelib.models.groups import INPUT_FIELDS, GroupInput, MeetingOverrideInput
 from chalicelib.schedule import Schedule, describe
@@ -115,9 +115,6 @@ class GroupService:
         }
 
 
-MAX_MOVE = timedelta(days=31)
-
-
 class MeetingOverrides:
     """Organizers' per-date overrides: cancel, move or annotate one occurrence."""
 
@@ -142,7 +139,7 @@ class MeetingOverrides:
             raise validation_error({"starts_at": "Required to move a meeting."})
         if status != "moved" and data.starts_at is not None:
             raise validation_error({"starts_at": "Only a moved meeting takes a new start."})
-        if data.starts_at is not None and abs(data.starts_at - scheduled) > MAX_MOVE:
+        if data.starts_at is not None and abs(data.starts_at - scheduled) > MOVE_WINDOW:
             raise validation_error({"starts_at": "A meeting can move at most 31 days from its scheduled date."})
         previous = self.groups.repo.overrides(group_id, day_text, day_text).get(day_text, {})
         override = {

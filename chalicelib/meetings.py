@@ -12,6 +12,9 @@ from typing import Any
 
 from chalicelib.schedule import Schedule
 
+# How far an organizer may move a meeting from its scheduled date.
+MOVE_WINDOW = timedelta(days=31)
+
 
 @dataclass(frozen=True)
 class Meeting:
@@ -66,11 +69,13 @@ def upcoming(
 ) -> list[Meeting]:
     """The next ``count`` meetings that have not ended yet (moved ones by their new time).
 
-    ``overrides_for(from_date, to_date)`` returns overrides keyed by date: it is
-    called once, for the window the scheduled starts span.
+    A meeting may be moved up to MOVE_WINDOW from its scheduled date, in either direction, so
+    scheduled starts that far back and ahead are considered. ``overrides_for(from_date,
+    to_date)`` returns overrides keyed by date: it is called once, for the whole window.
     """
-    # A meeting still in progress counts; a moved meeting may start up to a day away from its date.
-    starts = schedule.starts_after(now - schedule.duration - timedelta(days=1), count + 2)
+    back = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, now)
+    ahead = schedule.starts_between(now, now + MOVE_WINDOW) + schedule.starts_after(now, count + 2)
+    starts = sorted(set(back + ahead))
     if not starts:
         return []
     overrides: dict[str, dict[str, Any]] = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())

@@ -7,14 +7,31 @@ import argparse
 import contextlib
 import http.server
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from devtools import dynamodb_local, web_server
 from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, WEB_PORT, local_environment
+
+# chalice local's access log prints whole request lines: member links carry tokens, and
+# organizers may filter by email. Neither belongs in a log.
+_SECRET_QUERY = re.compile(r"((?:token|email|cursor)=)[^&\s\"]+")
+
+
+def redact(line: str) -> str:
+    return _SECRET_QUERY.sub(r"\1[redacted]", line)
+
+
+def relay_redacted(process: subprocess.Popen[bytes]) -> None:
+    assert process.stdout is not None
+    for raw in iter(process.stdout.readline, b""):
+        sys.stdout.write(redact(raw.decode("utf-8", "replace")))
+        sys.stdout.flush()
 
 
 def bootstrap(env: dict[str, str]) -> bool:
@@ -72,8 +89,10 @@ def main() -> int:
             [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--no-autoreload",
              "--host", "127.0.0.1", "--port", str(args.port)],
             cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         children.append(api)
+        threading.Thread(target=relay_redacted, args=(api,), daemon=True).start()
         base = f"http://127.0.0.1:{args.port}"
         site = web_server.serve(args.web_port, base)
         print(

@@ -30,6 +30,11 @@ class LiveStack:
     def outbox(self) -> Path:
         return self.state_dir / "outbox"
 
+    @property
+    def log(self) -> str:
+        """Everything `make run` printed so far (its own lines and chalice local's access log)."""
+        return (self.state_dir.parent / f"{self.state_dir.name}-run.log").read_text("utf-8", "replace")
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "chalicelib.cli", *args],

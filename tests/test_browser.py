@@ -73,6 +73,10 @@ def test_signup_without_javascript_then_confirm_from_the_email(browser: Any, liv
     page.get_by_role("button", name="Confirm my email").click()
     assert "An organizer will approve your membership soon" in page.inner_text("main")
     context.close()
+    token = link_in(confirmation, "/signups/confirm").split("token=", 1)[1]
+    assert "/signups/confirm?token=[redacted]" in live_stack.log  # the access log saw the visit...
+    assert token not in live_stack.log  # ...but never the token
+    assert "nora.nojs@example.org" not in live_stack.log
 
 
 def test_signup_with_javascript_shows_inline_errors_then_succeeds(

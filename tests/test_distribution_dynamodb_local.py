@@ -211,3 +211,20 @@ def test_moved_meeting_sends_the_new_time_then_reminds_for_it(ddb_stack: Stack) 
     assert run.run(now=T_MINUS_30M).sent == 0  # the old 1-hour mark means nothing now
     assert run.run(now=T_MINUS_30M + timedelta(days=1)).sent == 2  # 1 hour before the new time
     assert run.run(now=T_MINUS_30M + timedelta(days=1, minutes=15)).sent == 0
+
+
+def test_a_meeting_moved_weeks_later_still_gets_its_reminders(ddb_stack: Stack) -> None:
+    make_group()
+    add_members(2)
+    ses = FakeSes()
+    run = distributor(ddb_stack, ses)
+    container.overrides().put(GROUP_ID, MEETING_DAY, {"starts_at": "2026-12-22T16:00:00-07:00"}, "org_1")
+    assert run.run(now=T_MINUS_30M).sent == 0  # nothing on the old date
+    listed = container.overrides().upcoming(GROUP_ID, 2, now=T_MINUS_30M + timedelta(days=18))
+    assert [(m.date, m.status, m.starts_at.date().isoformat()) for m in listed] == [
+        ("2026-12-01", "moved", "2026-12-22"),  # identified by its scheduled date, held at the new one
+        ("2027-01-05", "scheduled", "2027-01-05"),
+    ]
+    late = run.run(now=T_MINUS_30M + timedelta(days=21))  # 1 hour before the new time, 3 weeks on
+    assert late.sent == 2
+    assert all("Tuesday, December 22, 2026 at 4:00 PM" in m.text for m in ses.accepted)
