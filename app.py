@@ -277,7 +277,9 @@ def _member_get(purpose: str) -> Response:
         return link
     title, message, button = MEMBER_ACTIONS[purpose]
     token = query_params(_request())["token"]
-    return _member_page(action_page(title, message, f"/signups/{purpose}?{urlencode({'token': token})}", button))
+    # Absolute: behind API Gateway the path carries the stage prefix, which PUBLIC_API_URL includes.
+    action = f"{container.settings().public_api_url}/signups/{purpose}?{urlencode({'token': token})}"
+    return _member_page(action_page(title, message, action, button))
 
 
 def _member_done(title: str, message: str, status_value: str) -> Response:

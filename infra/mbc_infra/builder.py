@@ -42,7 +42,7 @@ def build(app: cdk.App, *, overrides: dict[str, dict[str, Any]] | None = None) -
             **(overrides or {}).get(stage, {}),
         )
         stack = StageStack(app, settings)
-        stack.add_dependency(shared, "API access logging needs API Gateway's account logging role")
+        stack.add_stack_dependency(shared, "API access logging needs API Gateway's account logging role")
         stacks[stage] = stack
     for name, stack in stacks.items():
         cdk.Tags.of(stack).add("project", "mbc-connect")

@@ -264,7 +264,7 @@ class StageStack(cdk.Stack):
             function.add_property_override("FunctionName", name)
             function.add_property_override("Description", f"{self.settings.stack_name}: {spec.description}")
             # The log group (with retention) exists before the function can write to it.
-            function.add_dependency(self.function_logs[spec.python_name])
+            function.add_resource_dependency(self.function_logs[spec.python_name])
             # Replace Chalice's policy (from .chalice/policy-<stage>.json) on the L1 itself, not through a raw
             # override, so cdk-nag checks the policy that is actually deployed.
             role = self.chalice.get_resource(spec.role_logical_id)

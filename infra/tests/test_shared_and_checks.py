@@ -14,24 +14,23 @@ import pytest
 from aws_cdk import aws_sns as sns
 from cfnlint.api import lint
 from conftest import Synth
-from template_helpers import only
-
 from mbc_infra import nag
 from mbc_infra.settings import ConfigError, load_shared, load_stage
+from template_helpers import only
 
 # Every acknowledged cdk-nag finding. A new one must be added here on purpose (with its reason in code).
+APIGW_LOGS_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+SSM_KEY = "Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"
 EXPECTED_ACKNOWLEDGMENTS = {
-    "shared": {
-        ("ApiGatewayCloudWatchRole86F22A4D", "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]"),
-    },
+    "shared": {("ApiGatewayCloudWatchRole86F22A4D", f"AwsSolutions-IAM4[{APIGW_LOGS_POLICY}]")},
     **{
         stage: {
-            (role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]")
+            (role, f"AwsSolutions-IAM5[{SSM_KEY}]")
             for role in ("ApiHandlerRole", "DistributeLinksRole", "SesEventsRole")
         }
         for stage in ("dev", "prod")
     },
-}  # fmt: skip
+}
 
 
 # ---------------------------------------------------------------- shared stack
