@@ -315,6 +315,8 @@ def deliveries_report(
 
     Statuses: ``sent`` (with time), ``failed`` (with reason), ``pending`` (not sent yet:
     due later, due now, or claimed by a run in progress), ``suppressed`` (bounced address).
+    A reminder that can no longer go out (superseded by a later one, or the meeting is over)
+    is not listed as pending.
     """
     from chalicelib.errors import not_found, validation_error
     from chalicelib.groups import schedule_of
@@ -341,7 +343,12 @@ def deliveries_report(
     rows: dict[str, dict[str, dict[str, Any]]] = {}
     for row in distributor.deliveries.rows(group_id, day_text):
         rows.setdefault(row["signup_id"], {})[row["kind"]] = row
-    leads = [reminder_kind(int(x)) for x in group.get("reminder_leads_minutes", [])]
+    lead_minutes = [int(x) for x in group.get("reminder_leads_minutes", [])]
+    due = current_lead(lead_minutes, meeting, now)
+    # A reminder is still to come unless the meeting is over or a shorter one already superseded it.
+    still_to_send = [
+        reminder_kind(lead) for lead in lead_minutes if now < meeting.ends_at and (due is None or lead <= due)
+    ]
     entries: list[dict[str, Any]] = []
     start: dict[str, Any] | None = None
     while True:
@@ -368,7 +375,7 @@ def deliveries_report(
                     }
                 )
             if member["status"] == "active" and meeting.status != "cancelled":
-                for kind in leads:
+                for kind in still_to_send:
                     if kind not in mine:
                         entries.append({**base, "reminder": kind, "status": "pending", "sent_at": None, "reason": None})
         if not start:
