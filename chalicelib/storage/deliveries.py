@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.storage.dynamo import error_code, from_item, to_item
+from chalicelib.storage.dynamo import error_code, from_item, query_items, to_item
 from chalicelib.storage.signups import signup_key
 
 
@@ -31,19 +31,14 @@ class DeliveryRepository:
         self.table = table
 
     def rows(self, group_id: str, day: str, consistent: bool = True) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": ledger_pk(group_id, day)}},
-            "ConsistentRead": consistent,
-        }
-        while True:
-            resp = self.client.query(**kwargs)
-            out += [from_item(i) for i in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": ledger_pk(group_id, day)}},
+            ConsistentRead=consistent,
+        )
+        return [from_item(item) for item in items]
 
     def claim(
         self,

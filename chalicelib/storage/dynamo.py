@@ -3,6 +3,7 @@ extra cold-start time and hides the request shape we want to see)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -24,6 +25,22 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
             value = int(value)
         out[key] = value
     return out
+
+
+def query_pages(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a Query, following LastEvaluatedKey."""
+    while True:
+        resp: dict[str, Any] = client.query(**kwargs)
+        yield resp
+        if "LastEvaluatedKey" not in resp:
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": resp["LastEvaluatedKey"]}
+
+
+def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Query, across pages."""
+    for page in query_pages(client, **kwargs):
+        yield from page.get("Items", [])
 
 
 def cancellation_reasons(exc: Exception) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.storage.dynamo import error_code, from_item, to_item
+from chalicelib.storage.dynamo import error_code, from_item, query_items, to_item
 
 
 class GroupConflict(Exception):
@@ -26,18 +26,13 @@ class GroupRepository:
         return json.loads(item["doc"]["S"]) if item else None
 
     def list(self) -> list[dict[str, Any]]:
-        docs: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": "GROUPS"}},
-        }
-        while True:
-            resp = self.client.query(**kwargs)
-            docs += [json.loads(i["doc"]["S"]) for i in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return docs
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "GROUPS"}},
+        )
+        return [json.loads(item["doc"]["S"]) for item in items]
 
     def _item(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.storage.dynamo import from_item, to_item
+from chalicelib.storage.dynamo import from_item, query_items, to_item
 
 
 class OrganizerRepository:
@@ -43,23 +43,14 @@ class OrganizerRepository:
         return str(item["org_id"]["S"]) if item else None
 
     def list(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": "ORGS"}},
-        }
-        while True:
-            resp = self.client.query(**kwargs)
-            for item in resp.get("Items", []):
-                values = from_item(item)
-                values.pop("pk", None)
-                values.pop("sk", None)
-                values.pop("key_hash", None)
-                out.append(values)
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "ORGS"}},
+        )
+        hidden = ("pk", "sk", "key_hash")
+        return [{k: v for k, v in from_item(item).items() if k not in hidden} for item in items]
 
     def revoke(self, org_id: str, when: str) -> bool:
         """Mark revoked and drop the key row in one transaction. False if unknown or already revoked."""

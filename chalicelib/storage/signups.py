@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.storage.dynamo import error_code, from_item, to_item
+from chalicelib.storage.dynamo import error_code, from_item, query_items, query_pages, to_item
 
 LIVE_STATUSES = ("pending_confirmation", "pending_approval", "active")
 
@@ -153,20 +153,15 @@ class SignupRepository:
         return [_record(i) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
 
     def count(self, group_id: str, status: str) -> int:
-        total = 0
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": status_index_key(group_id, status)}},
-            "Select": "COUNT",
-        }
-        while True:
-            resp = self.client.query(**kwargs)
-            total += int(resp.get("Count", 0))
-            if "LastEvaluatedKey" not in resp:
-                return total
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        pages = query_pages(
+            self.client,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": status_index_key(group_id, status)}},
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     def delete_person(self, group_id: str, signup_id: str, email_hash: str) -> bool:
         """Erase every row about this person in this group; returns False if there was no record."""
@@ -189,13 +184,9 @@ class SignupRepository:
             kwargs["IndexName"] = "gsi1"
         else:
             kwargs["ProjectionExpression"] = "pk, sk"
-        while True:
-            resp = self.client.query(**kwargs)
-            for item in resp.get("Items", []):
-                self.client.delete_item(TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]})
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        # Materialise first: deleting while paging would move the pages under us.
+        for item in list(query_items(self.client, **kwargs)):
+            self.client.delete_item(TableName=self.table, Key={"pk": item["pk"], "sk": item["sk"]})
 
     # ---------------------------------------------------------------- counters
 
