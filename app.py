@@ -461,6 +461,7 @@ def distribute_links(event: Any) -> dict[str, Any]:
     return container.distributor().run(remaining_seconds=remaining).as_dict()
 
 
+# infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.
 @app.on_sns_message(topic="mbc-connect-ses-events", name="ses_events")
 def ses_events(event: Any) -> dict[str, int]:
     """SES bounce and complaint notifications: suppress the address, mark its signups bounced."""

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as ddb
@@ -51,6 +52,19 @@ ACCESS_LOG_FORMAT = {
     "authorizerError": "$context.authorizer.error",
     "wafResponse": "$context.wafResponseCode",
 }
+# API Gateway's own answers (no key, unknown route, throttling, errors before the Lambda runs)
+# in the API's one error shape, {"error": {"code", "message", "fields"}}, as the Lambda answers.
+GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
+    # response type: (status, code, message)
+    "UNAUTHORIZED": ("401", "unauthorized", '"A valid organizer key is required."'),
+    "ACCESS_DENIED": ("403", "forbidden", '"A valid organizer key is required."'),
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found", '"No such resource."'),
+    "THROTTLED": ("429", "too_many_requests", '"Too many requests. Please try again shortly."'),
+    "DEFAULT_4XX": ("", "bad_request", "$context.error.messageString"),
+    "DEFAULT_5XX": ("", "internal_error", '"Something went wrong on our side; please try again."'),
+}
+
+
 _DDB_TYPES = {"S": ddb.AttributeType.STRING, "N": ddb.AttributeType.NUMBER, "B": ddb.AttributeType.BINARY}
 _PROJECTIONS = {
     "ALL": ddb.ProjectionType.ALL,
@@ -353,6 +367,20 @@ class StageStack(cdk.Stack):
                 "Format": json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":")),
             },
         )
+        for response_type, (status, code, message) in GATEWAY_RESPONSES.items():
+            headers = {"gatewayresponse.header.Content-Type": "'application/json'"}
+            if response_type == "UNAUTHORIZED":
+                headers["gatewayresponse.header.WWW-Authenticate"] = "'Bearer'"
+            body = '{"error":{"code":"%s","message":%s,"fields":{}}}' % (code, message)  # noqa: UP031
+            apigw.CfnGatewayResponse(
+                self,
+                f"GatewayResponse{response_type.title().replace('_', '')}",
+                rest_api_id=api.ref,
+                response_type=response_type,
+                status_code=status or None,
+                response_parameters=headers,
+                response_templates={"application/json": body},
+            )
 
     def _wire_ses_events(self) -> None:
         # app.py names a topic ("mbc-connect-ses-events"); each stage subscribes to its own topic instead,

@@ -411,3 +411,19 @@ def test_ses_reputation_alarms_once_per_account(default_synth: Synth, stages_fil
         assert "Dimensions" not in props
     assert not [n for n in alarms(default_synth.templates["dev"]) if "ses-" in n]
     assert not stages_file["stages"]["dev"]["ses_account_reputation_alarms"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_gateway_answers_in_the_api_error_shape(default_synth: Synth, stage: str) -> None:
+    """No key, unknown route, throttling: API Gateway answers before the Lambda, in the same shape."""
+    responses = default_synth.template(stage).find_resources("AWS::ApiGateway::GatewayResponse")
+    by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses.values()}
+    assert set(by_type) >= {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    unauthorized = by_type["UNAUTHORIZED"]
+    assert unauthorized["StatusCode"] == "401"
+    assert '"code":"unauthorized"' in unauthorized["ResponseTemplates"]["application/json"]
+    assert by_type["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert by_type["THROTTLED"]["StatusCode"] == "429"
+    for props in by_type.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        assert json.loads(props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"'))
