@@ -56,6 +56,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--web-port", type=int, default=WEB_PORT)
     args = parser.parse_args()
+    # A shell without job control starts background jobs with SIGINT ignored; Ctrl-C must always stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "outbox").mkdir(exist_ok=True)
     if dynamodb_local.is_listening(DYNAMODB_PORT):
