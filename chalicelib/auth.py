@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from chalicelib.models.common import utc_now
+from chalicelib.clock import utc_now
 from chalicelib.storage.organizers import OrganizerRepository
 
 KEY_PREFIX = "mbck_"

@@ -1,5 +1,7 @@
-"""Lazy, once-per-container boto3 clients. Nothing here runs at import time:
-boto3 costs ~150 ms to import and is only needed once a request touches AWS."""
+"""Lazy, once-per-container AWS clients. Nothing here runs at import time: botocore costs
+~100 ms to import and is only needed once a request touches AWS. Clients come straight from
+botocore (boto3's clients are the same objects; importing the boto3 package only adds
+s3transfer and multiprocessing to every cold start)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _client(service: str, settings: Settings, endpoint: str | None = None) -> Any:
-    import boto3
+    import botocore.session
     from botocore.config import Config
 
     kwargs: dict[str, Any] = {
@@ -23,8 +25,8 @@ def _client(service: str, settings: Settings, endpoint: str | None = None) -> An
     if endpoint:
         # DynamoDB Local accepts any credentials; never let it pick up real ones.
         kwargs.update(endpoint_url=endpoint, aws_access_key_id="local", aws_secret_access_key="local")
-    session: Any = boto3.session.Session()
-    return session.client(service, **kwargs)
+    session: Any = botocore.session.get_session()
+    return session.create_client(service, **kwargs)
 
 
 @lru_cache(maxsize=4)

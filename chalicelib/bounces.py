@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from chalicelib.models.common import utc_now
+from chalicelib.clock import utc_now
 from chalicelib.models.signups import normalize_email
 from chalicelib.signups import SignupService, email_hash, signup_id_for
 from chalicelib.storage.signups import LIVE_STATUSES, StateConflict

@@ -20,7 +20,23 @@ def _location(doc: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+# The last feed rendered by this container: calendar apps poll every hour, and rendering
+# (icalendar builds, folds and adds VTIMEZONEs) costs ~8x the Query. Keyed by every event's id
+# and version, so any change renders afresh.
+_last_feed: dict[tuple[Any, ...], bytes] = {}
+
+
 def events_calendar(docs: list[dict[str, Any]], name: str) -> bytes:
+    key = (name, *((d["id"], d["version"]) for d in docs))
+    cached = _last_feed.get(key)
+    if cached is None:
+        cached = _render_events_calendar(docs, name)
+        _last_feed.clear()
+        _last_feed[key] = cached
+    return cached
+
+
+def _render_events_calendar(docs: list[dict[str, Any]], name: str) -> bytes:
     from icalendar import Calendar, Event, vText
 
     cal = Calendar()

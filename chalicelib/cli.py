@@ -55,7 +55,7 @@ def cmd_organizers_list(args: argparse.Namespace) -> int:
 
 
 def cmd_organizers_revoke(args: argparse.Namespace) -> int:
-    from chalicelib.models.common import utc_now
+    from chalicelib.clock import utc_now
 
     if container.organizers().revoke(args.id, utc_now().isoformat()):
         print(f"Organizer {args.id} revoked; its key no longer works.")

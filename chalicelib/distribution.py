@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.clock import utc_now
 from chalicelib.groups import GroupService
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.meeting_mail import meeting_email
 from chalicelib.meetings import Meeting
-from chalicelib.models.common import utc_now
 from chalicelib.signups import MemberLink, SignupService
 from chalicelib.storage.deliveries import DeliveryRepository
 

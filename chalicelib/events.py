@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from chalicelib.clock import iso_utc, utc_now
+from chalicelib.constants import HOME_TIMEZONE, MAX_EVENT_DURATION, STATES
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
-from chalicelib.models.common import HOME_TIMEZONE, STATES, iso_utc, utc_now
-from chalicelib.models.events import INPUT_FIELDS, MAX_DURATION, EventInput, event_document
 from chalicelib.signing import bad_cursor, read_cursor, sign_cursor
 from chalicelib.storage.events import EventConflict, EventRepository, ListingQuery, listing_partition
 from chalicelib.versioning import read_version, required_version
@@ -24,7 +24,10 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 
 
-def _validate_input(data: dict[str, Any], prefix: str = "") -> EventInput:
+def _validate_input(data: dict[str, Any], prefix: str = "") -> Any:
+    # Imported here: the read routes never validate a model, so their cold start skips pydantic.
+    from chalicelib.models.events import EventInput
+
     try:
         return EventInput.model_validate(data)
     except ValidationError as exc:
@@ -38,8 +41,14 @@ def _instants(doc: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def _input_fields() -> frozenset[str]:
+    from chalicelib.models.events import INPUT_FIELDS
+
+    return INPUT_FIELDS
+
+
 def _input_of(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k in INPUT_FIELDS}
+    return {k: v for k, v in doc.items() if k in _input_fields()}
 
 
 class EventService:
@@ -49,6 +58,8 @@ class EventService:
     def create(self, body: Any, now: datetime | None = None) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise validation_error({"body": "Must be a JSON object."})
+        from chalicelib.models.events import event_document
+
         data = _validate_input(body)
         stamp = (now or utc_now()).isoformat()
         doc = event_document(uuid.uuid4().hex, 1, data, stamp, stamp)
@@ -66,12 +77,14 @@ class EventService:
             raise validation_error({"body": "Must be a JSON object."})
         patch = dict(body)
         expected = required_version(patch.pop("version", None), if_match)
-        unknown = sorted(set(patch) - INPUT_FIELDS)
+        unknown = sorted(set(patch) - _input_fields())
         if unknown:
             raise validation_error(dict.fromkeys(unknown, "Unknown field."))
         current = self.get(event_id, include_drafts=True)
         if current["version"] != expected:
             raise conflict(f"The event changed since version {expected}; it is now at version {current['version']}.")
+        from chalicelib.models.events import event_document
+
         merged = {**_input_of(current), **patch}
         data = _validate_input(merged)
         doc = event_document(event_id, expected + 1, data, current["created_at"], (now or utc_now()).isoformat())
@@ -113,7 +126,7 @@ class EventService:
         moment = now or utc_now()
         query = ListingQuery(
             partition=listing_partition("PUB", state or "ALL"),
-            low=iso_utc(moment - timedelta(days=30) - MAX_DURATION),
+            low=iso_utc(moment - timedelta(days=30) - MAX_EVENT_DURATION),
             high=None,
             ends_after=iso_utc(moment - timedelta(days=30)),
         )
@@ -186,7 +199,7 @@ def parse_list_params(params: dict[str, str], is_organizer: bool, now: datetime)
     query = ListingQuery(
         partition=listing_partition(visibility, state or "ALL"),
         # An event that started up to 14 days before "from" may still be running.
-        low=iso_utc(start - MAX_DURATION),
+        low=iso_utc(start - MAX_EVENT_DURATION),
         high=(iso_utc(end) + "#~") if end is not None else None,
         ends_after=iso_utc(start),
         fmt=fmt,

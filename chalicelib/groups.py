@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.clock import utc_now
 from chalicelib.consent import CONSENT_TEXT, CONSENT_VERSION
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
 from chalicelib.meetings import MOVE_WINDOW, Meeting, apply_override, parse_day, upcoming
-from chalicelib.models.common import utc_now
-from chalicelib.models.groups import INPUT_FIELDS, GroupInput, MeetingOverrideInput
 from chalicelib.schedule import Schedule, describe
 from chalicelib.storage.groups import GroupConflict, GroupRepository
 from chalicelib.versioning import required_version
@@ -19,7 +18,10 @@ from chalicelib.versioning import required_version
 PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
 
 
-def _validate(data: dict[str, Any]) -> GroupInput:
+def _validate(data: dict[str, Any]) -> Any:
+    # Imported here: the public read routes never validate a model (cold start without pydantic).
+    from chalicelib.models.groups import GroupInput
+
     try:
         return GroupInput.model_validate(data)
     except ValidationError as exc:
@@ -57,6 +59,8 @@ class GroupService:
             raise validation_error({"body": "Must be a JSON object."})
         patch = dict(body)
         version = required_version(patch.pop("version", None), if_match)
+        from chalicelib.models.groups import INPUT_FIELDS
+
         unknown = sorted(set(patch) - (INPUT_FIELDS - {"id"}))
         if unknown:
             raise validation_error({k: "Unknown field." if k != "id" else "The id cannot change." for k in unknown})
@@ -130,6 +134,8 @@ class MeetingOverrides:
             raise not_found("meeting on that date (use the scheduled date, YYYY-MM-DD)")
         if not isinstance(body, dict):
             raise validation_error({"body": "Must be a JSON object."})
+        from chalicelib.models.groups import MeetingOverrideInput
+
         try:
             data = MeetingOverrideInput.model_validate(body)
         except ValidationError as exc:

@@ -52,7 +52,7 @@ def _vevent(group: dict[str, Any], meeting: Meeting, sequence: int, stamp: datet
 def meeting_calendar(group: dict[str, Any], meetings: list[Meeting], with_link: bool) -> bytes:
     from icalendar import Calendar
 
-    from chalicelib.models.common import utc_now
+    from chalicelib.clock import utc_now
 
     cal = Calendar()
     cal.add("prodid", "-//MBC Connect//Meetings//EN")

@@ -20,12 +20,12 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import ValidationError
 
+from chalicelib.clock import utc_now
 from chalicelib.consent import CONSENT_VERSION
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
 from chalicelib.groups import GroupService
 from chalicelib.mail.backends import Mailer
 from chalicelib.mail.message import render_email
-from chalicelib.models.common import utc_now
 from chalicelib.models.signups import SignupForm
 from chalicelib.schedule import meeting_words
 from chalicelib.settings import Settings

@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib.clock import utc_now
 from chalicelib.events import EventService
 from chalicelib.groups import GroupService
-from chalicelib.models.common import utc_now
 
 CONNECTION_GROUP = {
     "id": "mbc-connection-group",

@@ -51,3 +51,6 @@ def test_feed_has_stable_uids_zones_and_cancellations(api: Any, organizer_key: s
     idaho = Calendar.from_ical(api.http.get("/events/calendar.ics?state=ID").body)
     assert [str(e["SUMMARY"]) for e in idaho.walk("VEVENT")] == ["CdA walk"]
     assert api.http.get("/events/calendar.ics?state=WA").status_code == 400
+    send(api, "PATCH", f"/events/{north['id']}", {"version": 1, "title": "CdA lakeside walk"}, organizer_key)
+    changed = Calendar.from_ical(api.http.get("/events/calendar.ics").body)  # not a stale cached copy
+    assert "CdA lakeside walk" in {str(e["SUMMARY"]) for e in changed.walk("VEVENT")}

@@ -81,3 +81,27 @@ def test_read_paths_never_scan(ddb_stack: Stack) -> None:
         api.http.get("/events/calendar.ics")
         assert calls == ["Query"]
     assert "Scan" not in calls
+
+
+def test_recently_ended_events_do_not_cost_another_query(ddb_stack: Stack) -> None:
+    """The range starts 14 days before `from` (events run up to 14 days); events that ended in
+    those days are filtered out after DynamoDB's Limit: the page still needs one Query."""
+    service = container.events()
+    for day in range(1, 13):  # ended before 2030-03-20
+        service.create(
+            event_body(starts_at=f"2030-03-{day:02d}T10:00:00-06:00", ends_at=f"2030-03-{day:02d}T11:00:00-06:00")
+        )
+    for day in range(21, 24):
+        service.create(
+            event_body(starts_at=f"2030-03-{day:02d}T10:00:00-06:00", ends_at=f"2030-03-{day:02d}T11:00:00-06:00")
+        )
+    calls: list[str] = []
+    ddb_stack.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    page = service.list_events({"from": "2030-03-20", "limit": "2"}, False)
+    assert [e["starts_at"][:10] for e in page["events"]] == ["2030-03-21", "2030-03-22"]
+    assert calls == ["Query"]
+    calls.clear()
+    rest = service.list_events({"from": "2030-03-20", "limit": "2", "cursor": page["next_cursor"]}, False)
+    assert [e["starts_at"][:10] for e in rest["events"]] == ["2030-03-23"]
+    assert rest["next_cursor"] is None
+    assert calls == ["Query"]

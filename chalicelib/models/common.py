@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,11 +21,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-StateCode = Literal["ID", "MT"]
-STATES: tuple[StateCode, ...] = ("ID", "MT")
-# Mountain time is the organization's home zone; Boise is Mountain too but has its own rules history.
-DEFAULT_TIMEZONE: dict[str, str] = {"MT": "America/Denver", "ID": "America/Boise"}
-HOME_TIMEZONE = "America/Denver"
+from chalicelib.clock import utc_now as utc_now  # kept importable from here for tools
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The same rules as JSON Schema patterns, so the published schema says what validation does
@@ -133,15 +129,6 @@ class StrictModel(BaseModel):
     """Refuses unknown fields: a typo must not be silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso_utc(value: datetime) -> str:
-    """Sortable fixed-width UTC instant used in keys: 2026-12-01T23:00:00Z."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 AwareYear = AfterValidator(_reasonable_year)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, Field, StrictInt, model_validator
 
+from chalicelib.constants import DEFAULT_TIMEZONE, MAX_EVENT_DURATION, StateCode
 from chalicelib.models.common import (
-    DEFAULT_TIMEZONE,
     AwareYear,
     Description,
     Email,
@@ -18,7 +18,6 @@ from chalicelib.models.common import (
     Notes,
     PostalCode,
     ShortText,
-    StateCode,
     StrictModel,
     Tag,
     TimeZoneName,
@@ -27,7 +26,6 @@ from chalicelib.models.common import (
 
 EventFormat = Literal["in_person", "virtual", "hybrid"]
 EventStatus = Literal["draft", "published", "cancelled"]
-MAX_DURATION = timedelta(days=14)
 EventInstant = Annotated[AwareDatetime, IsoText, AwareYear]
 
 
@@ -67,7 +65,7 @@ class EventInput(StrictModel):
             raise ValueError("states: must not repeat a state.")
         if self.ends_at <= self.starts_at:
             errors.append("ends_at: must be after starts_at.")
-        elif self.ends_at - self.starts_at > MAX_DURATION:
+        elif self.ends_at - self.starts_at > MAX_EVENT_DURATION:
             errors.append("ends_at: an event may last at most 14 days.")
         if self.format in ("in_person", "hybrid") and self.venue is None:
             errors.append(f"venue: required for {self.format} events.")

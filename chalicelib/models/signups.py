@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from chalicelib.models.common import SINGLE_LINE, StateCode, StrictModel, _no_control_chars, _single_line
+from chalicelib.constants import StateCode
+from chalicelib.models.common import SINGLE_LINE, StrictModel, _no_control_chars, _single_line
 
 _TRUTHY = {"true", "on", "yes", "1"}
 
