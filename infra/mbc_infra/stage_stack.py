@@ -8,6 +8,7 @@ CloudFormation name ``mbc-connect-dev``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -63,6 +64,17 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
     "DEFAULT_4XX": ("", "bad_request", "$context.error.messageString"),
     "DEFAULT_5XX": ("", "internal_error", '"Something went wrong on our side; please try again."'),
 }
+
+
+class ChaliceWithBytecode(Chalice):
+    """Chalice's construct, with precompiled bytecode added to deployment.zip before it becomes
+    the asset: without it every cold start compiles pydantic and the app (docs/benchmarks.md)."""
+
+    def _package_app(self) -> None:
+        from devtools.package import add_bytecode  # the same step `make package` runs
+
+        super()._package_app()
+        add_bytecode(Path(self._sam_package_dir) / "deployment.zip")
 
 
 _DDB_TYPES = {"S": ddb.AttributeType.STRING, "N": ddb.AttributeType.NUMBER, "B": ddb.AttributeType.BINARY}
@@ -123,7 +135,9 @@ class StageStack(cdk.Stack):
         )
         # Chalice packages the app (deployment.zip + SAM template) during synth. Stage values
         # come from .chalice/config.json; autogen_policy stays off (infra writes the policies).
-        self.chalice = Chalice(self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config={"autogen_policy": False})
+        self.chalice = ChaliceWithBytecode(
+            self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config={"autogen_policy": False}
+        )
         self._wire_functions()
         self._wire_api()
         self._wire_ses_events()
