@@ -55,15 +55,16 @@ typecheck: setup
 pytest: setup browser
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest infra-test
+test: lint typecheck pytest infra-test bench-smoke
 
 screenshots: setup browser
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
 
 package: setup
-	rm -rf out && $(VENV)/bin/chalice package --stage prod out/
+	$(PY) -m devtools.package --stage prod --out out
 	@ls -l out/deployment.zip
 
 clean:
 	rm -rf $(VENV) node_modules out chalice.out .pytest_cache .mypy_cache .ruff_cache
 include infra/infra.mk
+include bench/bench.mk

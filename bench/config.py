@@ -1,0 +1,64 @@
+"""Sizes and repetitions: the full suite (`make bench`) and the smoke run (`make bench-smoke`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    cold_reps: int
+    unzip_reps: int
+    sizes: tuple[int, int]  # events in the table: small, large
+    rounds: int
+    per_round: int
+    warmup: int
+    density: tuple[int, ...]  # ended events in the 14-day lookback (GET /events sweep); () skips it
+    dist_realtime: int
+    dist_scaled: int
+    scale: float
+    dist_control: int
+    dist_headroom: int  # 0 skips it
+    dist_alt_limiter: float = 0.0  # a real-time run with the limiter under the SES limit; 0 skips it
+    dist_alt_members: int = 0
+
+
+def full() -> Config:
+    realtime = 10_000 if os.environ.get("BENCH_FULL") == "1" else int(os.environ.get("BENCH_REALTIME", "1000"))
+    return Config(
+        name="full",
+        cold_reps=int(os.environ.get("BENCH_COLD_REPS", "15")),
+        unzip_reps=5,
+        sizes=(100, 10_000),
+        rounds=5,
+        per_round=int(os.environ.get("BENCH_PER_ROUND", "60")),
+        warmup=20,
+        density=(0, 7, 30, 100),
+        dist_realtime=realtime,
+        dist_scaled=10_000,
+        scale=float(os.environ.get("BENCH_SCALE", "3")),
+        dist_control=60,
+        dist_headroom=600,
+        dist_alt_limiter=13.0,
+        dist_alt_members=min(realtime, 600),
+    )
+
+
+def smoke() -> Config:
+    return Config(
+        name="smoke",
+        cold_reps=1,
+        unzip_reps=1,
+        sizes=(100, 400),
+        rounds=1,
+        per_round=5,
+        warmup=2,
+        density=(),
+        dist_realtime=20,
+        dist_scaled=200,
+        scale=10.0,
+        dist_control=40,
+        dist_headroom=0,
+    )

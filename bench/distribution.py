@@ -1,0 +1,161 @@
+"""The Zoom-link distribution at size: chalicelib.distribution.Distributor on DynamoDB Local against
+the rate-limited SES stand-in, through the same entry point the schedule uses (``run()``), repeated
+every (scheduled) 15 minutes until nothing is left, as the schedule would."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import seed
+from bench.common import CallCounter, CallLog, app_environment, apply_environment, create_table
+from bench.ses_standin import RateLimitedSes
+
+# The 2026-12-01 meeting (first Tuesday, 16:00 America/Denver = 23:00Z): 30 minutes before it the
+# 60-minute reminder is due for every active member.
+MEETING_DAY = "2026-12-01"
+PLAN_NOW = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
+SES_RATE = 14.0
+LAMBDA_TIMEOUT_S = 900.0
+READ_OPS = frozenset({"GetItem", "Query", "BatchGetItem", "Scan"})
+
+
+@dataclass
+class Scenario:
+    label: str
+    members: int
+    scale: float = 1.0  # time runs `scale` times faster: SES rate x scale, latency and window / scale
+    limiter_rate: float | None = None  # the Distributor's max_send_rate; None: SES_RATE * scale
+    ses_rate: float | None = None  # None: SES_RATE * scale
+    latency: tuple[float, float] = (0.060, 0.120)
+    why: str = ""
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    plan_s: float = 0.0
+    plan_calls: CallLog = field(default_factory=CallLog)
+    calls: CallLog = field(default_factory=CallLog)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    wall_s: float = 0.0
+    sent: int = 0
+    throttled: int = 0
+    duplicates: int = 0
+    missing: int = 0
+    ledger: dict[str, int] = field(default_factory=dict)
+    steady_rate: float = 0.0
+    end_to_end_rate: float = 0.0
+    max_in_window: int = 0
+    window_capacity: int = 0
+    ses_rate: float = 0.0
+
+    @property
+    def write_calls_per_email(self) -> float:
+        return self.calls.writes / self.sent if self.sent else float("nan")
+
+    @property
+    def wcu_per_email(self) -> float:
+        return self.calls.capacity_of(READ_OPS, invert=True) / self.sent if self.sent else float("nan")
+
+    @property
+    def reads_per_email(self) -> float:
+        reads = self.calls.count - self.calls.writes + self.plan_calls.count
+        return reads / self.sent if self.sent else float("nan")
+
+    def write_ops(self) -> dict[str, int]:
+        return dict(Counter(c.operation for c in self.calls.calls if c.operation not in READ_OPS))
+
+
+def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: Any) -> Result:
+    from chalicelib import container
+    from chalicelib.aws import dynamodb_client
+    from chalicelib.distribution import Distributor
+    from chalicelib.storage.deliveries import DeliveryRepository
+
+    apply_environment(app_environment(table, endpoint, state_dir))
+    settings = container.settings()
+    client = dynamodb_client(settings)
+    create_table(client, table)
+    seed.create_group(client, table)
+    started = time.perf_counter()
+    members = seed.seed_members(client, table, sc.members, prefix=f"{table}-")
+    log(f"  {sc.label}: seeded {sc.members} active members in {time.perf_counter() - started:.1f} s")
+
+    ses_rate = sc.ses_rate or SES_RATE * sc.scale
+    ses = RateLimitedSes(
+        rate=ses_rate,
+        latency=(sc.latency[0] / sc.scale, sc.latency[1] / sc.scale),
+        window=1.0 / sc.scale,
+    )
+    distributor = Distributor(
+        container.groups(),
+        container.signups(),
+        DeliveryRepository(client, table),
+        ses,
+        max_send_rate=sc.limiter_rate or SES_RATE * sc.scale,
+    )
+    result = Result(sc, ses_rate=ses_rate, window_capacity=ses.capacity)
+    counter = CallCounter(client, capacity=True)
+    try:
+        with counter.recording() as plan_log:
+            t0 = time.perf_counter()
+            dry = distributor.run(now=PLAN_NOW, dry_run=True)
+            result.plan_s = time.perf_counter() - t0
+        result.plan_calls = plan_log
+        if dry.planned != sc.members:
+            raise RuntimeError(f"planned {dry.planned} sends for {sc.members} members")
+        budget = LAMBDA_TIMEOUT_S / sc.scale
+        with counter.recording() as runs_log:
+            t_start = time.perf_counter()
+            for k in range(8):  # the schedule: every 15 minutes while the meeting has not ended
+                t_run = time.perf_counter()
+                report = distributor.run(
+                    now=PLAN_NOW + timedelta(minutes=15 * k),
+                    remaining_seconds=lambda t_run=t_run: budget - (time.perf_counter() - t_run),
+                )
+                result.runs.append({**report.as_dict(), "seconds": time.perf_counter() - t_run})
+                log(
+                    f"  {sc.label}: run {k + 1}: planned {report.planned} sent {report.sent} "
+                    f"released {report.released} stopped {report.stopped} ({time.perf_counter() - t_run:.1f} s)"
+                )
+                if report.planned == 0 or (report.sent == 0 and report.stopped is None):
+                    break
+            result.wall_s = time.perf_counter() - t_start
+        result.calls = runs_log
+    finally:
+        counter.close()
+
+    rows = DeliveryRepository(client, table).rows(seed.GROUP_ID, MEETING_DAY)
+    result.ledger = dict(Counter(str(r.get("status")) for r in rows))
+    got = ses.per_recipient()
+    result.sent = sum(got.values())
+    result.duplicates = ses.duplicates()
+    result.missing = sum(1 for m in members if got.get(m["email"], 0) == 0)
+    result.throttled = ses.throttled
+    result.max_in_window = ses.max_in_window()
+    # Rates in real seconds; a scaled run's are divided back by the scale (SES-time rates).
+    result.steady_rate = ses.steady_rate() / sc.scale
+    result.end_to_end_rate = (result.sent / (result.wall_s + result.plan_s)) / sc.scale if result.wall_s else 0.0
+    client.delete_table(TableName=table)
+    return result
+
+
+def violations(result: Result) -> list[str]:
+    problems = []
+    label = result.scenario.label
+    if result.duplicates:
+        problems.append(f"{label}: {result.duplicates} duplicate emails")
+    if result.missing:
+        problems.append(f"{label}: {result.missing} members got no email")
+    if result.ledger != {"sent": result.scenario.members}:
+        problems.append(f"{label}: ledger is {result.ledger}, expected all {result.scenario.members} sent")
+    if result.write_calls_per_email > 2.0 + 1e-9:
+        problems.append(f"{label}: {result.write_calls_per_email:.2f} DynamoDB write calls per email (design: 2)")
+    if result.max_in_window > result.window_capacity:
+        problems.append(f"{label}: the SES stand-in accepted {result.max_in_window} in one window")
+    return problems

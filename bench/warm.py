@@ -1,0 +1,222 @@
+"""Warm requests through the Lambda handler (``app.app(event, context)``) against DynamoDB Local,
+side by side with a raw-boto3 floor that makes the very same DynamoDB calls, and the number of
+DynamoDB calls and consumed capacity per request."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.common import CallCounter, CallLog, median, percentile, replay
+from bench.lambda_event import LambdaContext, rest_event
+
+_emails = itertools.count()
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    resource: str
+    path: str
+    # The fewest DynamoDB calls the table design allows for this request (see docs/benchmarks.md).
+    design_min: int
+    query: str = ""
+    body: Callable[[], tuple[bytes, dict[str, str]]] | None = None
+    writes: bool = False  # the floor replays it on a twin table (conditional writes must not collide)
+    expect: int = 200
+
+    def event(self, n: int) -> dict[str, Any]:
+        body, headers = self.body() if self.body else (None, {})
+        # A new client address per request: the per-IP signup limit (20/hour in prod) must not kick in.
+        ip = f"198.51.{(n // 250) % 250}.{n % 250 + 1}"
+        return rest_event(self.method, self.resource, self.path, self.query, body, headers, source_ip=ip)
+
+
+def signup_body() -> tuple[bytes, dict[str, str]]:
+    n = next(_emails)
+    body = {"name": f"Bench Person {n}", "email": f"bench{n}@example.org", "state": "MT", "consent": True}
+    return json.dumps(body).encode(), {"content-type": "application/json", "origin": "https://www.example.org"}
+
+
+def routes(event_id: str, group_id: str) -> list[Route]:
+    return [
+        Route("GET /events", "GET", "/events", "/events", 1),
+        Route("GET /events/{id}", "GET", "/events/{event_id}", f"/events/{event_id}", 1),
+        Route("GET /events/calendar.ics", "GET", "/events/calendar.ics", "/events/calendar.ics", 1),
+        Route("GET /groups/{id}", "GET", "/groups/{group_id}", f"/groups/{group_id}", 2),
+        Route("GET /groups/{id}/meetings", "GET", "/groups/{group_id}/meetings", f"/groups/{group_id}/meetings", 2),
+        Route("GET /openapi.json", "GET", "/openapi.json", "/openapi.json", 0),
+        Route(
+            "POST /groups/{id}/signups",
+            "POST",
+            "/groups/{group_id}/signups",
+            f"/groups/{group_id}/signups",
+            5,
+            body=signup_body,
+            writes=True,
+            expect=202,
+        ),
+    ]
+
+
+DESIGN_NOTES = {
+    "GET /events": "one Query on the listing partition (table.py: every list read is a single Query)",
+    "GET /events/{id}": "one GetItem",
+    "GET /events/calendar.ics": "one Query on the listing partition",
+    "GET /groups/{id}": "GetItem group + Query its meeting overrides (separate partitions)",
+    "GET /groups/{id}/meetings": "GetItem group + Query its meeting overrides",
+    "GET /openapi.json": "none (generated from the models, cached per container)",
+    "POST /groups/{id}/signups": "GetItem group, UpdateItem per-IP counter, GetItem suppression, "
+    "conditional PutItem signup, conditional UpdateItem per-address email slot",
+}
+
+
+class StubSes:
+    """SES v2 client stand-in for warm requests: no network, answers at once."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send_email(self, **kwargs: Any) -> dict[str, str]:
+        self.sent += 1
+        return {"MessageId": f"stub-{self.sent}"}
+
+
+def install_stub_mailer() -> StubSes:
+    """The prod stage mails through SES: keep the real SesMailer (MIME building included), stub the client."""
+    from chalicelib import container
+    from chalicelib.mail.backends import SesMailer
+
+    stub = StubSes()
+    s = container.settings()
+    mailer = SesMailer(stub, s.mail_from, s.mail_reply_to, s.ses_configuration_set)
+
+    def stub_mailer() -> Any:
+        return mailer
+
+    stub_mailer.cache_clear = lambda: None  # type: ignore[attr-defined]  # container.reset() calls it
+    container.mailer = stub_mailer  # type: ignore[assignment]
+    container.signups.cache_clear()
+    container.distributor.cache_clear()
+    return stub
+
+
+def noop_app() -> Any:
+    """A bare Chalice route (returns a constant): the framework's own share of a request."""
+    from chalice import Chalice
+
+    noop = Chalice(app_name="noop")
+
+    @noop.route("/noop")
+    def index() -> dict[str, bool]:
+        return {"ok": True}
+
+    return noop
+
+
+def invoke(handler: Any, event: dict[str, Any], expect: int) -> dict[str, Any]:
+    response: dict[str, Any] = handler(event, LambdaContext())
+    if response.get("statusCode") != expect:
+        raise RuntimeError(f"{event['httpMethod']} {event['path']} answered {response.get('statusCode')}: {response}")
+    return response
+
+
+@dataclass
+class RouteResult:
+    route: Route
+    calls: CallLog = field(default_factory=CallLog)
+    app_p50: list[float] = field(default_factory=list)
+    app_p95: list[float] = field(default_factory=list)
+    floor_p50: list[float] = field(default_factory=list)
+    floor_p95: list[float] = field(default_factory=list)
+    noop_p50: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        def ratios(a: list[float], b: list[float]) -> float:
+            return median([x / y for x, y in zip(a, b, strict=True) if y > 0]) if any(b) else float("nan")
+
+        return {
+            "app_p50": median(self.app_p50),
+            "app_p95": median(self.app_p95),
+            "floor_p50": median(self.floor_p50) if self.route.design_min else float("nan"),
+            "floor_p95": median(self.floor_p95) if self.route.design_min else float("nan"),
+            "ratio_p50": ratios(self.app_p50, self.floor_p50) if self.route.design_min else float("nan"),
+            "ratio_p95": ratios(self.app_p95, self.floor_p95) if self.route.design_min else float("nan"),
+            "noop_p50": median(self.noop_p50),
+        }
+
+
+def count_calls(app: Any, client: Any, route: Route, n: int) -> CallLog:
+    """Calls and consumed capacity of one warm request (ReturnConsumedCapacity added by the hook)."""
+    counter = CallCounter(client, capacity=True)
+    try:
+        invoke(app, route.event(n), route.expect)  # warm: anything lazy is loaded now
+        with counter.recording() as log:
+            invoke(app, route.event(n + 1), route.expect)
+    finally:
+        counter.close()
+    return log
+
+
+def latency(
+    app: Any,
+    app_client: Any,
+    floor_client: Any,
+    route: Route,
+    result: RouteResult,
+    rounds: int,
+    per_round: int,
+    warmup: int,
+    twin: dict[str, str],
+) -> None:
+    """Interleaved, order alternating: the app serves a request; the floor replays the DynamoDB calls
+    the app made (this request's, or the previous one's when the floor goes first)."""
+    noop = noop_app()
+    noop_event = rest_event("GET", "/noop", "/noop")
+    recorder = CallCounter(app_client, capacity=False)
+    table_map = twin if route.writes else None
+    serial = itertools.count(10_000)
+    previous: list[CallLog] = []
+    try:
+
+        def floor() -> float:
+            t0 = time.perf_counter()
+            replay(floor_client, previous[-1].calls, table_map)
+            return time.perf_counter() - t0
+
+        def one(i: int) -> tuple[float, float, float]:
+            event = route.event(next(serial))
+            t_floor = floor() if i % 2 and previous else -1.0
+            with recorder.recording() as log:
+                t0 = time.perf_counter()
+                invoke(app, event, route.expect)
+                t_app = time.perf_counter() - t0
+            previous[:] = [log]
+            if t_floor < 0:
+                t_floor = floor()
+            t0 = time.perf_counter()
+            invoke(noop, noop_event, 200)
+            t_noop = time.perf_counter() - t0
+            return t_app, t_floor, t_noop
+
+        for i in range(warmup):
+            one(i)
+        for _ in range(rounds):
+            apps, floors, noops = [], [], []
+            for i in range(per_round):
+                t_app, t_floor, t_noop = one(i)
+                apps.append(t_app)
+                floors.append(t_floor)
+                noops.append(t_noop)
+            result.app_p50.append(percentile(apps, 50))
+            result.app_p95.append(percentile(apps, 95))
+            result.floor_p50.append(percentile(floors, 50))
+            result.floor_p95.append(percentile(floors, 95))
+            result.noop_p50.append(percentile(noops, 50))
+    finally:
+        recorder.close()

@@ -1,0 +1,163 @@
+"""Build the Lambda deployment package: ``chalice package``, then ship precompiled bytecode.
+
+Chalice's deployment.zip holds only ``.py`` sources. Lambda unpacks it into a read-only
+``/var/task``, so Python can never cache bytecode there: every cold start compiles pydantic,
+icalendar, jinja2 and the app again. This script adds ``__pycache__/<module>.cpython-312.pyc``
+next to every source, compiled with ``--invalidation-mode unchecked-hash`` (Python loads it
+without looking at the source's timestamp, which the zip does not preserve anyway), and drops
+test suites that third-party wheels ship but nothing imports (``icalendar/tests``).
+
+The bytecode is only valid for the Python that compiles it, so this must run on the same
+minor version as the Lambda runtime (python3.12, the Python that runs chalice: see README).
+
+    python -m devtools.package                    # = make package: out/deployment.zip, stage prod
+    python -m devtools.package --stage dev --out /tmp/pkg
+    python -m devtools.package --no-bytecode      # plain `chalice package` (what it was before)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_PYTHON = (3, 12)
+# Shipped by wheels, imported by nothing at run time.
+STRIP_PREFIXES = ("icalendar/tests/",)
+# Lambda reads the code from here; compiled-in paths show in tracebacks (Python fixes them up on load anyway).
+TASK_ROOT = "/var/task"
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class PackageReport:
+    zip_path: Path
+    sources: int = 0
+    compiled: int = 0
+    failed: int = 0
+    stripped: int = 0
+    zip_bytes_before: int = 0
+    zip_bytes_after: int = 0
+
+
+def chalice_package(stage: str, out_dir: Path) -> Path:
+    """Run ``chalice package --stage STAGE OUT_DIR`` from the project root; returns the zip's path."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    env = dict(os.environ)
+    # Chalice builds a boto3 session while packaging and needs some region; the package
+    # does not depend on it (the SAM template uses ${AWS::Region}).
+    if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
+        env["AWS_DEFAULT_REGION"] = "us-west-2"
+    chalice = Path(sys.executable).parent / "chalice"
+    cmd = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", stage, str(out_dir)]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    zip_path = out_dir / "deployment.zip"
+    if not zip_path.is_file():
+        raise SystemExit(f"chalice package did not write {zip_path}")
+    return zip_path
+
+
+def pyc_name_for(name: str) -> str:
+    """``pkg/mod.py`` -> ``pkg/__pycache__/mod.cpython-312.pyc`` (ignoring PYTHONPYCACHEPREFIX)."""
+    folder, _, file = name.rpartition("/")
+    pyc = f"__pycache__/{file[:-3]}.{sys.implementation.cache_tag}.pyc"
+    return f"{folder}/{pyc}" if folder else pyc
+
+
+def _clone(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A copy to write elsewhere (writing a ZipInfo moves its offset, which its own archive still reads)."""
+    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    copy.external_attr = info.external_attr
+    copy.create_system = info.create_system
+    copy.compress_type = info.compress_type
+    return copy
+
+
+def _stripped(name: str) -> bool:
+    return name.startswith(STRIP_PREFIXES)
+
+
+def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
+    """Rewrite ``zip_path`` with a ``.cpython-312.pyc`` for each ``.py`` (and without test suites)."""
+    if sys.version_info[:2] != LAMBDA_PYTHON:
+        raise SystemExit(
+            f"bytecode must be compiled by python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} (the Lambda runtime), "
+            f"not {sys.version_info[0]}.{sys.version_info[1]}"
+        )
+    report = PackageReport(zip_path, zip_bytes_before=zip_path.stat().st_size)
+    with tempfile.TemporaryDirectory(prefix="mbc-package-") as tmp:
+        work = Path(tmp)
+        new_zip = work / "deployment.zip"
+        src_dir = work / "src"
+        with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(new_zip, "w", zipfile.ZIP_DEFLATED) as new:
+            names = set(old.namelist())
+            for info in old.infolist():
+                if strip and _stripped(info.filename):
+                    report.stripped += 1
+                    continue
+                new.writestr(_clone(info), old.read(info.filename))
+            for name in sorted(names):
+                if not name.endswith(".py") or (strip and _stripped(name)):
+                    continue
+                report.sources += 1
+                pyc_name = pyc_name_for(name)
+                if pyc_name in names:
+                    continue
+                source = src_dir / name
+                source.parent.mkdir(parents=True, exist_ok=True)
+                source.write_bytes(old.read(name))
+                target = work / "pyc" / pyc_name
+                try:
+                    py_compile.compile(
+                        str(source),
+                        cfile=str(target),
+                        dfile=f"{TASK_ROOT}/{name}",
+                        doraise=True,
+                        optimize=0,
+                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                    )
+                except py_compile.PyCompileError:
+                    report.failed += 1  # Python compiles it at import, as before (if it is ever imported).
+                    continue
+                info = zipfile.ZipInfo(pyc_name, date_time=FIXED_DATE)
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                new.writestr(info, target.read_bytes())
+                report.compiled += 1
+        shutil.move(str(new_zip), zip_path)
+    report.zip_bytes_after = zip_path.stat().st_size
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", default="out", help="output directory (replaced), relative to the project root")
+    parser.add_argument("--no-bytecode", action="store_true", help="ship sources only (plain chalice package)")
+    parser.add_argument("--keep-tests", action="store_true", help=f"keep {', '.join(STRIP_PREFIXES)}")
+    args = parser.parse_args(argv)
+    out_dir = Path(args.out) if os.path.isabs(args.out) else ROOT / args.out
+    zip_path = chalice_package(args.stage, out_dir)
+    if args.no_bytecode:
+        print(f"{zip_path}: {zip_path.stat().st_size} bytes (sources only)")
+        return 0
+    report = add_bytecode(zip_path, strip=not args.keep_tests)
+    print(
+        f"{zip_path}: {report.zip_bytes_before} -> {report.zip_bytes_after} bytes; "
+        f"{report.compiled} modules precompiled for python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} "
+        f"({report.failed} failed to compile), {report.stripped} test files dropped"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
