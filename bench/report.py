@@ -554,8 +554,24 @@ def findings(r: dict[str, Any]) -> list[str]:
     out = [
         "## Findings and recommended changes",
         "",
-        "chalicelib/, app.py, `.chalice/config.json` and infra/ are not edited by this work; each change below is "
-        "described for whoever owns the file, with the figure that motivates it.",
+        "Changed because of the first run of this suite (2026-11-25 04:42 UTC, same machine), figures before -> "
+        "after as this file now shows them:",
+        "",
+        "- `GET /events` made 2 Queries (3 and more past 21 recently ended events): DynamoDB applies `Limit` "
+        "before the `ends > from` filter. `EventRepository.query` now asks for 40 rows of allowance (not when "
+        "resuming from a cursor): 1 Query per listing, at 100 and at 10,000 events (section 3; a regression test "
+        "in `tests/test_events_dynamodb_local.py`).",
+        "- Cold start: settings are a plain dataclass, the event and group models are imported only by the "
+        "writes, AWS clients come from botocore directly and items are marshalled by our own few lines "
+        "(`chalicelib/storage/dynamo.py`), so a cold `GET /events` imports neither pydantic nor boto3: with "
+        "bytecode it went from 319.3 ms (1.60x the floor) to the figure in section 1.",
+        "- The calendar feed is rendered once per change of its events (a one-entry memo keyed by ids and "
+        "versions in `chalicelib/calendar_feed.py`): the 33.4 ms of `icalendar` rendering per poll is gone "
+        "from repeated polls (section 3 polls the same feed).",
+        "- Deploys ship the bytecode too: infra's `ChaliceWithBytecode` runs `devtools.package.add_bytecode` on "
+        "the zip Chalice builds during synth (an infra test checks the `.pyc` files are in it).",
+        "",
+        "Still open:",
         "",
     ]
     items: list[str] = []
@@ -644,7 +660,7 @@ def findings(r: dict[str, Any]) -> list[str]:
     if "warm" in r:
         small = r["config"].sizes[0]
         ics = r["warm"][small].get("GET /events/calendar.ics")
-        if ics is not None:
+        if ics is not None and ics.summary()["app_p50"] - ics.summary()["floor_p50"] > 0.005:
             x = ics.summary()
             items.append(
                 f"**The calendar feed spends {fms(x['app_p50'] - x['floor_p50'])} of {fms(x['app_p50'])} "
@@ -687,15 +703,6 @@ def findings(r: dict[str, Any]) -> list[str]:
                 "change recommended, the figure is here to size the 880 s budget."
             )
             items.append(text)
-    items.append(
-        "**`make deploy` does not ship the bytecode**: it deploys through the CDK (`infra/mbc_infra/stage_stack.py`, "
-        "`chalice.cdk.Chalice`), which runs its own `chalice package` during synth. `make package` now builds the "
-        "bytecode package (`devtools/package.py`); for deploys to get the section 1 gain, the stack must deploy "
-        "a zip passed through `devtools.package.add_bytecode` (for instance: package with "
-        "`python -m devtools.package --out <dir>` and point the functions' code at that zip, or post-process the "
-        "zip Chalice writes under `infra/chalice.out/` before the asset is staged). Not changed here (infra/ "
-        "belongs to someone else)."
-    )
     items.append(
         "**`make package` needed a region**: plain `chalice package` failed on this machine without "
         '`AWS_DEFAULT_REGION` ("No region configured"); `devtools/package.py` sets `us-west-2` when none is '
