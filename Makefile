@@ -55,7 +55,7 @@ typecheck: setup
 pytest: setup browser
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest infra-test bench-smoke
+test: lint typecheck infra-test bench-smoke pytest
 
 screenshots: setup browser
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
