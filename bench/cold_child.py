@@ -102,6 +102,9 @@ def main() -> None:
                 "modules": len(set(sys.modules) - before),
                 "boto3_imported": "boto3" in sys.modules,
                 "s3transfer_imported": "s3transfer" in sys.modules,
+                "pydantic_imported": "pydantic" in sys.modules,
+                "botocore_imported": "botocore" in sys.modules,
+                "icalendar_imported": "icalendar" in sys.modules,
                 "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             }
         )

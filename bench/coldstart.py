@@ -14,6 +14,7 @@ import py_compile
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,19 +41,39 @@ class Variant:
 
 
 def runtime_dir(work: Path) -> Path:
-    """boto3 & co. copied from the venv and byte-compiled (as in the Lambda runtime image)."""
+    """boto3 & co. copied from the venv and byte-compiled (as in the Lambda runtime image).
+
+    Cached under ``work`` and shared by concurrent runs (`make test` runs the smoke suite, and several
+    people run it at once): each run builds into its own directory and renames it into place, so no
+    run ever sees a half-built copy.
+    """
     dest = work / "lambda-runtime"
-    if dest.exists():
+    if (dest / ".complete").exists():
         return dest
+    work.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix="building-", dir=work))
     site = Path(__import__("boto3").__file__).resolve().parent.parent
-    dest.mkdir(parents=True)
     for name in RUNTIME_PACKAGES:
         src = site / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(src, build / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(src, dest / name)
-    compileall.compile_dir(str(dest), quiet=1, workers=2)
+            shutil.copy2(src, build / name)
+    compileall.compile_dir(str(build), quiet=1, workers=2)
+    (build / ".complete").touch()
+    try:
+        build.rename(dest)
+    except OSError:  # another run got there first (or a stale incomplete copy is in the way)
+        if not (dest / ".complete").exists():
+            stale = Path(tempfile.mkdtemp(prefix="stale-", dir=work))
+            try:
+                dest.rename(stale / "old")
+                build.rename(dest)
+            except OSError:
+                return build  # use our own copy for this run
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            shutil.rmtree(build, ignore_errors=True)
     return dest
 
 
@@ -98,6 +119,37 @@ def botocore_only_variant(task_dir: Path, runtime: Path, dest: Path) -> Path | N
         types.replace("from boto3.compat import collections_abc", "import collections.abc as collections_abc")
     )
     _compile(vendored)
+    return dest
+
+
+# Another recommended change, measured the same way: chalicelib/events.py imports pydantic's
+# ValidationError at module level although only the write path (which validates models) needs it,
+# so a cold read still imports pydantic.
+LAZY_VALIDATION_ERROR = {
+    "chalicelib/events.py": [
+        ("from pydantic import ValidationError\n", ""),
+        (
+            "    from chalicelib.models.events import EventInput\n",
+            "    from pydantic import ValidationError\n\n    from chalicelib.models.events import EventInput\n",
+        ),
+    ],
+}
+
+
+def patched_variant(task_dir: Path, edits: dict[str, list[tuple[str, str]]], dest: Path) -> Path | None:
+    """A copy of the package with ``edits`` applied (each old text replaced once); None if one is missing."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(task_dir, dest)
+    for rel, changes in edits.items():
+        path = dest / rel
+        text = path.read_text()
+        for old, new in changes:
+            if old not in text:
+                return None
+            text = text.replace(old, new, 1)
+        path.write_text(text)
+        _compile(path)
     return dest
 
 

@@ -77,6 +77,16 @@ def render(r: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ 1. cold start
 
 
+def _cold_path(variant: Any) -> str:
+    """What the variant's cold GET /events imported, from the child's own report."""
+    sample = variant.samples[0] if variant.samples else {}
+    sdk = "boto3 (and s3transfer)" if sample.get("boto3_imported") else "botocore (not boto3)"
+    parts = [sdk]
+    parts.append("pydantic" if sample.get("pydantic_imported") else "no pydantic")
+    parts.append("icalendar" if sample.get("icalendar_imported") else "no icalendar")
+    return ", ".join(parts)
+
+
 def _paired(a: Any, b: Any, key: str) -> float:
     return median([x[key] / y[key] for x, y in zip(a.samples, b.samples, strict=True) if y[key]])
 
@@ -96,6 +106,7 @@ def cold(r: dict[str, Any]) -> list[str]:
                 fms(x.median_of("total_s")),
                 fms(x.median_of("process_wall_s")),
                 fx(_paired(x, floor, "total_s")),
+                fx(_paired(x, v["floor-botocore"], "total_s")) if "floor-botocore" in v else "n/a",
                 fx(_paired(x, after, "total_s")) if x.mode == "app" else "-",
                 f"{x.median_of('max_rss_kb') / 1024:.0f} MB",
                 "yes" if x.samples and x.samples[0].get("boto3_imported") else "no",
@@ -126,7 +137,8 @@ def cold(r: dict[str, Any]) -> list[str]:
                 "first request",
                 "import + first request",
                 "whole process",
-                "vs floor",
+                "vs boto3 floor",
+                "vs botocore floor",
                 "vs bytecode (after)",
                 "max RSS",
                 "boto3 imported",
@@ -141,10 +153,15 @@ def cold(r: dict[str, Any]) -> list[str]:
         f"{fms(after.median_of('import_s'))}). Without bytecode every cold start compiles pydantic, icalendar, "
         "jinja2 and the app again, because Lambda cannot cache `__pycache__` in the read-only `/var/task`.",
         f"- **Against the floor**: the app's cold `GET /events` costs {fx(_paired(after, floor, 'total_s'))} the "
-        f"floor's with bytecode ({fx(_paired(before, floor, 'total_s'))} without). The floor is mostly "
-        f"`import boto3` ({fms(floor.median_of('import_s'))}); the app imports almost nothing at import time "
-        "(boto3, pydantic models and icalendar are imported on first use), so its first request carries boto3, "
-        "pydantic (the settings model, the event models, email-validator), the client and "
+        f"boto3 floor's with bytecode ({fx(_paired(before, floor, 'total_s'))} without) and "
+        f"{fx(_paired(after, v['floor-botocore'], 'total_s')) if 'floor-botocore' in v else 'n/a'} the "
+        "botocore-only floor's. The floors are mostly the SDK's import "
+        f"({fms(floor.median_of('import_s'))} for `import boto3`"
+        + (f", {fms(v['floor-botocore'].median_of('import_s'))} for botocore alone" if "floor-botocore" in v else "")
+        + "); the app imports little at import time (its heavy modules are imported on first use), so its first "
+        "request carries "
+        + _cold_path(after)
+        + ", the client and "
         + (
             f"{r['cold']['app_calls']} Queries (the floor makes one: see findings)."
             if r["cold"].get("app_calls", 1) > 1
@@ -174,6 +191,15 @@ def cold(r: dict[str, Any]) -> list[str]:
             "floor), so the app then costs "
             f"{fx(_paired(proto, botofloor, 'total_s'))} of its own kind of floor. Measured on a copy of the "
             "unpacked package with the two files patched (`bench/coldstart.py`); chalicelib/ is not edited."
+        )
+    if "lazy-pydantic" in v:
+        x = v["lazy-pydantic"]
+        out.append(
+            "- **`ValidationError` imported where it is used** (see findings): "
+            f"{fms(after.median_of('total_s'))} -> {fms(x.median_of('total_s'))} "
+            f"({fx(_paired(x, after, 'total_s'))}); the cold `GET /events` then imports "
+            + ("no pydantic at all." if x.samples and not x.samples[0].get("pydantic_imported") else "pydantic still.")
+            + " Measured on a copy of the unpacked package with `chalicelib/events.py` patched."
         )
     if "both" in v:
         x = v["both"]
@@ -563,8 +589,9 @@ def findings(r: dict[str, Any]) -> list[str]:
         "in `tests/test_events_dynamodb_local.py`).",
         "- Cold start: settings are a plain dataclass, the event and group models are imported only by the "
         "writes, AWS clients come from botocore directly and items are marshalled by our own few lines "
-        "(`chalicelib/storage/dynamo.py`), so a cold `GET /events` imports neither pydantic nor boto3: with "
-        "bytecode it went from 319.3 ms (1.60x the floor) to the figure in section 1.",
+        "(`chalicelib/storage/dynamo.py`), so a cold `GET /events` imports no boto3 and no pydantic model "
+        "(pydantic itself: still, see below): with bytecode it went from 319.3 ms (1.60x the floor) to the "
+        "figure in section 1.",
         "- The calendar feed is rendered once per change of its events (a one-entry memo keyed by ids and "
         "versions in `chalicelib/calendar_feed.py`): the 33.4 ms of `icalendar` rendering per poll is gone "
         "from repeated polls (section 3 polls the same feed).",
@@ -643,6 +670,20 @@ def findings(r: dict[str, Any]) -> list[str]:
             '"__all__"` (the app uses no pydantic plugin). Expected gain, measured: '
             f"{fms(after.median_of('total_s'))} -> {fms(nop.median_of('total_s'))} "
             f"({fx(_paired(nop, after, 'total_s'))})."
+        )
+    lazy = _cold(r, "lazy-pydantic")
+    if lazy is not None and after is not None and _paired(lazy, after, "total_s") < GAIN:
+        items.append(
+            "**A cold read still imports pydantic** although the read routes validate no model: "
+            "`chalicelib/events.py` (line `from pydantic import ValidationError`, module level) and likewise "
+            "`chalicelib/groups.py` import it at the top, so `GET /events`, `GET /events/{id}` and "
+            "`GET /groups/{id}` load pydantic and pydantic-core on a cold start. Change: delete the module-level "
+            "import and put `from pydantic import ValidationError` inside the functions that catch it "
+            "(`_validate_input` in events.py; in groups.py `_validate` and `MeetingOverrides.put`). Expected "
+            f"gain, measured for events.py on a patched copy of the package: cold `GET /events` "
+            f"{fms(after.median_of('total_s'))} -> {fms(lazy.median_of('total_s'))} "
+            f"({fx(_paired(lazy, after, 'total_s'))}), with no pydantic imported; the same for `GET /groups/{{id}}` "
+            "once groups.py is changed too (not measured here)."
         )
     models = _profile_ms(r, "chalicelib.models.events")
     if models == models:

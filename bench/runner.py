@@ -149,35 +149,55 @@ def cold_section(
     query = ctx["list_calls"][0].params  # the app's own Query (the first one, if it makes more)
     spec = {"event": warm.rest_event("GET", "/events", "/events"), "query": query, "endpoint": endpoint}
     no_plugins = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+    after = coldstart.Variant("after", "app, with bytecode (after)", "app", [str(after_dir), str(runtime)])
+    probe = coldstart.run_child(after, spec, env)  # what the cold path imports decides which variants matter
     variants = [
         coldstart.Variant("floor", "floor: import boto3, client, one Query", "floor", [str(runtime)]),
-        coldstart.Variant("before", "app, sources only (before)", "app", [str(before_dir), str(runtime)]),
-        coldstart.Variant("after", "app, with bytecode (after)", "app", [str(after_dir), str(runtime)]),
         coldstart.Variant(
-            "no-plugins",
-            "app, bytecode + PYDANTIC_DISABLE_PLUGINS=__all__",
-            "app",
-            [str(after_dir), str(runtime)],
-            no_plugins,
+            "floor-botocore", "floor: botocore only, client, one Query", "floor-botocore", [str(runtime)]
         ),
+        coldstart.Variant("before", "app, sources only (before)", "app", [str(before_dir), str(runtime)]),
+        after,
     ]
-    proto = coldstart.botocore_only_variant(after_dir, runtime, work / "task-botocore-only")
-    if proto is not None:
-        variants += [
+    if probe.get("pydantic_imported"):
+        variants.append(
             coldstart.Variant(
-                "floor-botocore", "floor: botocore only, client, one Query", "floor-botocore", [str(runtime)]
-            ),
+                "no-plugins",
+                "app, bytecode + PYDANTIC_DISABLE_PLUGINS=__all__",
+                "app",
+                [str(after_dir), str(runtime)],
+                no_plugins,
+            )
+        )
+    proto = coldstart.botocore_only_variant(after_dir, runtime, work / "task-botocore-only")
+    if probe.get("boto3_imported") and proto is not None:
+        variants.append(
             coldstart.Variant(
                 "botocore-only", "app, bytecode + botocore-only clients", "app", [str(proto), str(runtime)]
-            ),
-            coldstart.Variant(
-                "both",
-                "app, bytecode + botocore-only + PYDANTIC_DISABLE_PLUGINS",
-                "app",
-                [str(proto), str(runtime)],
-                no_plugins,
-            ),
-        ]
+            )
+        )
+        if probe.get("pydantic_imported"):
+            variants.append(
+                coldstart.Variant(
+                    "both",
+                    "app, bytecode + botocore-only + PYDANTIC_DISABLE_PLUGINS",
+                    "app",
+                    [str(proto), str(runtime)],
+                    no_plugins,
+                )
+            )
+    if probe.get("pydantic_imported"):
+        lazy = coldstart.patched_variant(after_dir, coldstart.LAZY_VALIDATION_ERROR, work / "task-lazy-pydantic")
+        if lazy is not None:
+            variants.append(
+                coldstart.Variant(
+                    "lazy-pydantic",
+                    "app, bytecode + ValidationError imported where used (events.py)",
+                    "app",
+                    [str(lazy), str(runtime)],
+                )
+            )
+    results["cold_probe"] = probe
     log(f"cold starts: {len(variants)} variants x {cfg.cold_reps} fresh processes")
     coldstart.measure(variants, spec, env, cfg.cold_reps)
     profile = coldstart.import_profile(coldstart.by_key(variants)["after"], spec, env)

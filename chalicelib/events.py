@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from chalicelib.clock import iso_utc, utc_now
 from chalicelib.constants import HOME_TIMEZONE, MAX_EVENT_DURATION, STATES
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
@@ -26,6 +24,8 @@ DEFAULT_LIMIT = 20
 
 def _validate_input(data: dict[str, Any], prefix: str = "") -> Any:
     # Imported here: the read routes never validate a model, so their cold start skips pydantic.
+    from pydantic import ValidationError
+
     from chalicelib.models.events import EventInput
 
     try:

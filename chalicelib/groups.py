@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from chalicelib.clock import utc_now
 from chalicelib.consent import CONSENT_TEXT, CONSENT_VERSION
 from chalicelib.errors import ApiError, conflict, not_found, pydantic_fields, validation_error
@@ -20,6 +18,8 @@ PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
 
 def _validate(data: dict[str, Any]) -> Any:
     # Imported here: the public read routes never validate a model (cold start without pydantic).
+    from pydantic import ValidationError
+
     from chalicelib.models.groups import GroupInput
 
     try:
@@ -134,6 +134,8 @@ class MeetingOverrides:
             raise not_found("meeting on that date (use the scheduled date, YYYY-MM-DD)")
         if not isinstance(body, dict):
             raise validation_error({"body": "Must be a JSON object."})
+        from pydantic import ValidationError
+
         from chalicelib.models.groups import MeetingOverrideInput
 
         try:
