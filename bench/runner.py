@@ -88,7 +88,7 @@ def package_section(cfg: Config, work: Path, results: dict[str, Any], log: Log) 
 def prepare_app(cfg: Config, endpoint: str, state: Path, results: dict[str, Any], log: Log) -> dict[str, Any]:
     from chalicelib import container
     from chalicelib.aws import dynamodb_client
-    from chalicelib.models.common import utc_now
+    from chalicelib.clock import utc_now
 
     env = app_environment(EVENTS_TABLE, endpoint, state)
     apply_environment(env)
@@ -224,7 +224,7 @@ def _boto_version() -> str:
 def warm_section(
     cfg: Config, endpoint: str, state: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log
 ) -> None:
-    from chalicelib.models.common import utc_now
+    from chalicelib.clock import utc_now
 
     client, handler = ctx["client"], ctx["handler"]
     floor_client = raw_client(endpoint)

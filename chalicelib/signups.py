@@ -186,25 +186,19 @@ class SignupService:
             log.info("signup email suppressed by address limit signup=%s", record["id"])
             return
         link = MemberLink(group["id"], record["id"], record["gen"])
-        if kind == "confirm":
-            mail = render_email(
-                "confirm",
-                record["email"],
-                unsubscribe_url=self.link("unsubscribe", link),
-                name=record["name"],
-                group=group,
-                confirm_url=self.link("confirm", link),
-                hours=72,
-            )
-        else:
-            mail = render_email(
-                "already_member",
-                record["email"],
-                unsubscribe_url=self.link("unsubscribe", link),
-                name=record["name"],
-                group=group,
-                pending=record["status"] == "pending_approval",
-            )
+        extra: dict[str, Any] = (
+            {"confirm_url": self.link("confirm", link), "hours": 72}
+            if kind == "confirm"
+            else {"pending": record["status"] == "pending_approval"}
+        )
+        mail = render_email(
+            kind,
+            record["email"],
+            unsubscribe_url=self.link("unsubscribe", link),
+            name=record["name"],
+            group=group,
+            **extra,
+        )
         mail.tags = {"kind": kind}
         try:
             self.mailer.send(mail)

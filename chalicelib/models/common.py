@@ -21,8 +21,6 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from chalicelib.clock import utc_now as utc_now  # kept importable from here for tools
-
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The same rules as JSON Schema patterns, so the published schema says what validation does
 # (the validators below give the friendlier messages).
