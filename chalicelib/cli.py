@@ -1,7 +1,8 @@
 """Admin CLI: ``python -m chalicelib.cli`` (or ``make cli ARGS=...``).
 
-Works against whatever the environment points at: the local stack (via
-``make cli``) or a deployed stage (TABLE_NAME, AWS_REGION, credentials).
+Works against whatever the environment points at: the local stack (via ``make cli``) or a
+deployed stage (TABLE_NAME, AWS_REGION, credentials). Domain errors become a message on stderr
+and an exit code from ``EXIT_CODES``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import container
+from chalicelib import container, errors
+
+# Exit codes, most specific first (the first class in the error's MRO found here wins).
+EXIT_CODES: dict[type[errors.DomainError], int] = {
+    errors.Invalid: 2,
+    errors.NotFound: 3,
+    errors.Conflict: 4,
+    errors.NotAuthenticated: 5,
+    errors.Forbidden: 5,
+    errors.RateLimited: 6,
+    errors.Unavailable: 7,
+    errors.LinkProblem: 2,
+}
+
+
+def exit_code(exc: errors.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
 
 
 def _print(obj: Any) -> None:
@@ -19,30 +40,26 @@ def _print(obj: Any) -> None:
 
 
 def _prepare_local() -> None:
-    settings = container.settings()
+    settings = container.current().settings
     if settings.dynamodb_endpoint:
-        from chalicelib.aws import dynamodb_client
         from chalicelib.table import ensure_table
 
-        ensure_table(dynamodb_client(settings), settings.table_name)
+        ensure_table(container.current().dynamodb, settings.table_name)
 
 
 def cmd_organizers_create(args: argparse.Namespace) -> int:
     from pydantic import TypeAdapter, ValidationError
 
-    from chalicelib.auth import create_organizer
-    from chalicelib.models.common import Email
+    from chalicelib.validation import Email
 
     name = args.name.strip()
     if not 1 <= len(name) <= 100:
-        print("error: --name must be 1 to 100 characters", file=sys.stderr)
-        return 2
+        raise errors.Invalid(fields={"--name": "Must be 1 to 100 characters."})
     try:
         email = str(TypeAdapter(Email).validate_python(args.email))
     except ValidationError:
-        print("error: --email is not a valid email address", file=sys.stderr)
-        return 2
-    org, key = create_organizer(container.organizers(), name, email)
+        raise errors.Invalid(fields={"--email": "Not a valid email address."}) from None
+    org, key = container.current().organizers.create(name=name, email=email)
     print(f"Organizer {org['id']} created for {org['name']}.")
     print("API key (shown once; store it in a password manager):")
     print(key)
@@ -50,34 +67,44 @@ def cmd_organizers_create(args: argparse.Namespace) -> int:
 
 
 def cmd_organizers_list(args: argparse.Namespace) -> int:
-    _print(container.organizers().list())
+    _print(container.current().organizers.all())
     return 0
 
 
 def cmd_organizers_revoke(args: argparse.Namespace) -> int:
-    from chalicelib.clock import utc_now
-
-    if container.organizers().revoke(args.id, utc_now().isoformat()):
-        print(f"Organizer {args.id} revoked; its key no longer works.")
-        return 0
-    print(f"error: no active organizer {args.id}", file=sys.stderr)
-    return 1
+    if not container.current().organizers.revoke(args.id):
+        raise errors.NotFound("organizer", f"No active organizer {args.id}.")
+    print(f"Organizer {args.id} revoked; its key no longer works.")
+    return 0
 
 
-def _parse_now(value: str | None) -> Any:
-    from datetime import UTC, datetime
-
+def parse_now(value: str | None) -> datetime | None:
     if not value:
         return None
-    moment = datetime.fromisoformat(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise errors.Invalid(fields={"--now": "Not an ISO 8601 date-time."}) from None
     if moment.tzinfo is None:
-        raise SystemExit("error: --now needs a UTC offset, e.g. 2026-12-01T22:30:00Z or 2026-12-01T15:30:00-07:00")
+        raise errors.Invalid(
+            fields={"--now": "Needs a UTC offset, e.g. 2026-12-01T22:30:00Z or 2026-12-01T15:30:00-07:00."}
+        )
     return moment.astimezone(UTC)
+
+
+def _use_clock(now: datetime | None) -> None:
+    """``--now``: the whole container reads this instant as "now" (one clock)."""
+    if now is not None:
+        from chalicelib.clock import FixedClock
+
+        current = container.current()
+        container.install(container.build(settings=current.settings, clock=FixedClock(now), dynamodb=current.dynamodb))
 
 
 def cmd_reminders_run(args: argparse.Namespace) -> int:
     """The same code path as the scheduled function, with an injectable clock."""
-    report = container.distributor().run(now=_parse_now(args.now), group_id=args.group, dry_run=args.dry_run)
+    _use_clock(parse_now(args.now))
+    report = container.current().distributor.run(group_id=args.group, dry_run=args.dry_run)
     _print(report.as_dict())
     return 1 if report.stopped in ("account", "error") else 0
 
@@ -85,18 +112,26 @@ def cmd_reminders_run(args: argparse.Namespace) -> int:
 def cmd_reminders_preview(args: argparse.Namespace) -> int:
     """Render the next reminder into the outbox, recording no delivery."""
     from chalicelib.mail.backends import OutboxMailer
-    from chalicelib.meeting_mail import meeting_email
+    from chalicelib.meetings.mail import meeting_email
 
-    settings = container.settings()
-    group = container.groups().get(args.group)
-    meeting = container.groups().next_meeting(group, _parse_now(args.now))
+    _use_clock(parse_now(args.now))
+    c = container.current()
+    settings = c.settings
+    group = c.groups.get(args.group)
+    meeting = c.meetings.next_meeting(group)
     if meeting is None:
-        print("error: the group has no upcoming meeting", file=sys.stderr)
-        return 1
-    member = {"email": "preview@example.org", "name": "Preview Member", "state": args.state}
-    leads = group.get("reminder_leads_minutes") or [60]
+        raise errors.NotFound("meeting", "The group has no upcoming meeting.")
+    leads = group["reminder_leads_minutes"] or [60]
     mail = meeting_email(
-        "reminder", group, meeting, member, f"{settings.public_api_url}/signups/unsubscribe?token=PREVIEW", min(leads)
+        "reminder",
+        group=group,
+        meeting=meeting,
+        recipient="preview@example.org",
+        name="Preview Member",
+        state=args.state,
+        unsubscribe_url=f"{settings.public_api_url}/signups/unsubscribe?token=PREVIEW",
+        lead_minutes=min(leads),
+        stamp=c.clock.now(),
     )
     message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
     print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")
@@ -105,9 +140,9 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="mbc-connect admin")
-    groups = parser.add_subparsers(dest="area", required=True)
+    areas = parser.add_subparsers(dest="area", required=True)
 
-    orgs = groups.add_parser("organizers", help="organizer API keys").add_subparsers(dest="action", required=True)
+    orgs = areas.add_parser("organizers", help="organizer API keys").add_subparsers(dest="action", required=True)
     create = orgs.add_parser("create", help="create an organizer and print its key once")
     create.add_argument("--name", required=True)
     create.add_argument("--email", required=True)
@@ -117,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id")
     revoke.set_defaults(func=cmd_organizers_revoke)
 
-    reminders = groups.add_parser("reminders", help="Zoom-link distribution").add_subparsers(
+    reminders = areas.add_parser("reminders", help="Zoom-link distribution").add_subparsers(
         dest="action", required=True
     )
     run = reminders.add_parser("run", help="run the distribution now (same code as the scheduled function)")
@@ -136,16 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import logging
 
-    from chalicelib.errors import ApiError
-
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
-    _prepare_local()
     try:
+        _prepare_local()
         result: int = args.func(args)
-    except ApiError as exc:
-        print(f"error: {exc.message} {exc.fields or ''}".rstrip(), file=sys.stderr)
-        return 1
+    except errors.DomainError as exc:
+        details = "".join(f"\n  {field}: {why}" for field, why in exc.fields.items())
+        print(f"error: {exc.message}{details}", file=sys.stderr)
+        return exit_code(exc)
     return result
 
 

@@ -1,113 +1,207 @@
-"""Wires settings, clients and repositories together, lazily and once per container.
+"""The composition root: builds every service from settings, clients and the clock.
 
-app.py and the CLI ask this module for services; tests call ``reset()`` after
-changing the environment.
+app.py and the CLI use ``current()``, built lazily once per process from the environment.
+Tests and tools build their own with overrides and install it::
+
+    c = container.build(settings=..., mailer=FakeSes(), clock=FixedClock(...))
+    container.install(c)
+
+Every service is created on first use (``cached_property``), importing its module only then:
+a public read route builds only what it touches (cold start).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.distribution import Distributor
-    from chalicelib.events import EventService
-    from chalicelib.groups import GroupService, MeetingOverrides
+    from chalicelib.distribution.ledger import DeliveryRepository
+    from chalicelib.distribution.report import DeliveriesReport
+    from chalicelib.distribution.runner import Distributor
+    from chalicelib.events.service import EventService
+    from chalicelib.groups.service import GroupService
     from chalicelib.mail.backends import Mailer
-    from chalicelib.settings import Settings
-    from chalicelib.signups import SignupService
-    from chalicelib.storage.organizers import OrganizerRepository
+    from chalicelib.meetings.service import MeetingService
+    from chalicelib.organizers.keys import OrganizerService
+    from chalicelib.signups.service import SignupService
 
 
-def settings() -> Settings:
-    from chalicelib.settings import get_settings
+class Container:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Clock,
+        dynamodb: Any = None,
+        mailer: Mailer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        lease_clock: Callable[[], float] = time.time,
+        workers: int | None = None,
+        safety_margin: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._dynamodb = dynamodb
+        self._mailer = mailer
+        self.sleep = sleep
+        self.lease_clock = lease_clock
+        self.workers = workers
+        # Seconds before the Lambda deadline at which a run stops (chalice.test's 3 s context needs less).
+        self.safety_margin = safety_margin
 
-    return get_settings()
+    # ---------------------------------------------------------------- edges
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        if self._dynamodb is not None:
+            return self._dynamodb
+        from chalicelib.aws import dynamodb_client
+
+        return dynamodb_client(self.settings)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        if self._mailer is not None:
+            return self._mailer
+        from chalicelib.mail.backends import mailer_for
+
+        return mailer_for(self.settings)
+
+    @property
+    def table(self) -> str:
+        return self.settings.table_name
+
+    # ---------------------------------------------------------------- features
+
+    @cached_property
+    def events(self) -> EventService:
+        from chalicelib.events.service import EventService
+        from chalicelib.events.storage import EventRepository
+
+        return EventService(EventRepository(self.dynamodb, self.table), self.clock)
+
+    @cached_property
+    def organizers(self) -> OrganizerService:
+        from chalicelib.organizers.keys import OrganizerService
+        from chalicelib.organizers.storage import OrganizerRepository
+
+        return OrganizerService(OrganizerRepository(self.dynamodb, self.table), self.clock)
+
+    @cached_property
+    def groups(self) -> GroupService:
+        from chalicelib.groups.service import GroupService
+        from chalicelib.groups.storage import GroupRepository
+
+        return GroupService(GroupRepository(self.dynamodb, self.table), self.clock)
+
+    @cached_property
+    def meetings(self) -> MeetingService:
+        from chalicelib.meetings.service import MeetingService
+        from chalicelib.meetings.storage import OverrideRepository
+
+        return MeetingService(self.groups, OverrideRepository(self.dynamodb, self.table), self.clock)
+
+    @cached_property
+    def signups(self) -> SignupService:
+        from chalicelib.signups.service import SignupService
+        from chalicelib.signups.storage import SignupRepository
+
+        return SignupService(
+            repo=SignupRepository(self.dynamodb, self.table),
+            groups=self.groups,
+            meetings=self.meetings,
+            organizers=self.organizers,
+            mailer=self.mailer,
+            settings=self.settings,
+            clock=self.clock,
+            on_activated=lambda group_id, signup_id: self.distributor.deliver_now(group_id, signup_id),
+            on_erased=lambda group_id, signup_id: self.ledger.erase_member(group_id, signup_id),
+        )
+
+    @cached_property
+    def ledger(self) -> DeliveryRepository:
+        from chalicelib.distribution.ledger import DeliveryRepository
+
+        return DeliveryRepository(self.dynamodb, self.table)
+
+    @cached_property
+    def distributor(self) -> Distributor:
+        from chalicelib.distribution.planner import Planner
+        from chalicelib.distribution.runner import SAFETY_MARGIN_SECONDS, WORKERS, Distributor
+
+        return Distributor(
+            groups=self.groups,
+            planner=Planner(meetings=self.meetings, signups=self.signups, ledger=self.ledger),
+            signups=self.signups,
+            ledger=self.ledger,
+            mailer=self.mailer,
+            clock=self.clock,
+            max_send_rate=self.settings.max_send_rate,
+            lease_clock=self.lease_clock,
+            sleep=self.sleep,
+            workers=self.workers or WORKERS,
+            safety_margin=SAFETY_MARGIN_SECONDS if self.safety_margin is None else self.safety_margin,
+        )
+
+    @cached_property
+    def deliveries_report(self) -> DeliveriesReport:
+        from chalicelib.distribution.report import DeliveriesReport
+
+        return DeliveriesReport(groups=self.groups, meetings=self.meetings, signups=self.signups, ledger=self.ledger)
 
 
-@lru_cache(maxsize=1)
-def events() -> EventService:
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.events import EventService
-    from chalicelib.storage.events import EventRepository
-
-    s = settings()
-    return EventService(EventRepository(dynamodb_client(s), s.table_name))
-
-
-@lru_cache(maxsize=1)
-def organizers() -> OrganizerRepository:
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.storage.organizers import OrganizerRepository
-
-    s = settings()
-    return OrganizerRepository(dynamodb_client(s), s.table_name)
-
-
-@lru_cache(maxsize=1)
-def groups() -> GroupService:
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.groups import GroupService
-    from chalicelib.storage.groups import GroupRepository
-
-    s = settings()
-    return GroupService(GroupRepository(dynamodb_client(s), s.table_name))
-
-
-@lru_cache(maxsize=1)
-def mailer() -> Mailer:
-    from chalicelib.mail.backends import mailer_for
-
-    return mailer_for(settings())
-
-
-@lru_cache(maxsize=1)
-def signups() -> SignupService:
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.signups import SignupService
-    from chalicelib.storage.signups import SignupRepository
-
-    s = settings()
-    service = SignupService(SignupRepository(dynamodb_client(s), s.table_name), groups(), organizers(), mailer(), s)
-    service.on_activated = lambda group_id, signup_id, now: distributor().deliver_now(group_id, signup_id, now)
-    return service
-
-
-@lru_cache(maxsize=1)
-def distributor() -> Distributor:
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.distribution import Distributor
-    from chalicelib.storage.deliveries import DeliveryRepository
-
-    s = settings()
-    return Distributor(
-        groups(), signups(), DeliveryRepository(dynamodb_client(s), s.table_name), mailer(), s.max_send_rate
+def build(
+    *,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    dynamodb: Any = None,
+    mailer: Mailer | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    lease_clock: Callable[[], float] = time.time,
+    workers: int | None = None,
+    safety_margin: float | None = None,
+) -> Container:
+    """A container; anything not given comes from the environment (settings) or the system."""
+    return Container(
+        settings=settings or get_settings(),
+        clock=clock or SystemClock(),
+        dynamodb=dynamodb,
+        mailer=mailer,
+        sleep=sleep,
+        lease_clock=lease_clock,
+        workers=workers,
+        safety_margin=safety_margin,
     )
 
 
-@lru_cache(maxsize=1)
-def overrides() -> MeetingOverrides:
-    from chalicelib.groups import MeetingOverrides
+_current: Container | None = None
 
-    return MeetingOverrides(groups())
+
+def current() -> Container:
+    """The process's container (built from the environment on first use)."""
+    global _current
+    if _current is None:
+        _current = build()
+    return _current
+
+
+def install(container: Container | None) -> None:
+    """Make ``container`` the process's container (None: build afresh from the environment next time)."""
+    global _current
+    _current = container
 
 
 def reset() -> None:
-    """Forget every cached object (tests change the environment between cases)."""
+    """Forget the container and every per-process cache derived from the environment."""
     from chalicelib import aws, signing
     from chalicelib import settings as settings_module
 
-    for cached in (
-        events,
-        organizers,
-        groups,
-        mailer,
-        signups,
-        distributor,
-        overrides,
-        settings_module.get_settings,
-        aws.dynamodb_client,
-        aws.generic_client,
-        signing.signing_key,
-    ):
+    install(None)
+    for cached in (settings_module.get_settings, aws.dynamodb_client, aws.generic_client, signing.signing_key):
         cached.cache_clear()

@@ -1,52 +1,103 @@
-"""One error shape for the whole API: ``{"error": {"code", "message", "fields"}}``.
+"""Domain errors: what went wrong, in the service's words. Nothing here knows HTTP.
 
-Framework-free so the service layer and the CLI can raise it; app.py turns it
-into an HTTP response.
+Services raise these; ``chalicelib/web/errors.py`` maps each class to a status and a code
+(one table), and ``chalicelib/cli.py`` maps them to exit codes. ``message`` is a sentence a
+person can act on; ``fields`` names each bad input (``{"email": "Must be a valid email address."}``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, *, fields: Mapping[str, str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.fields = dict(fields or {})
+        super().__init__(self.message)
+
+
+class Invalid(DomainError):
+    """Input that breaks a rule; ``fields`` says which and why."""
+
+    default_message = "Some fields are not valid."
+
+
+class InvalidCursor(Invalid):
+    default_message = "The cursor is not valid for this query."
+
+    def __init__(self) -> None:
+        super().__init__(fields={"cursor": "Not valid for this query."})
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str = "resource", message: str | None = None) -> None:
+        super().__init__(message or f"No such {what}.")
+        self.what = what
+
+
+class Conflict(DomainError):
+    """The thing is not in a state that allows this change."""
+
+    default_message = "This change conflicts with the current state."
+
+
+class StaleVersion(Conflict):
+    """Optimistic locking: the writer read an older version."""
+
+
+class AlreadyExists(Conflict):
+    pass
+
+
+class GroupPaused(Conflict):
+    default_message = "This group is not taking signups right now."
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``retry_after`` seconds until the next may succeed."""
+
+    default_message = "Too many requests. Please try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields or {}
-        self.headers = headers or {}
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.code, self.message, self.fields)
+        self.retry_after = max(1, int(retry_after))
 
 
-def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+class NotAuthenticated(DomainError):
+    default_message = "A valid organizer key is required."
 
 
-def validation_error(fields: dict[str, str], message: str = "Some fields are not valid.") -> ApiError:
-    return ApiError(400, "validation_error", message, fields)
+class Forbidden(DomainError):
+    default_message = "You do not have access to this."
 
 
-def not_found(what: str = "resource") -> ApiError:
-    return ApiError(404, "not_found", f"No such {what}.")
+class LinkProblem(DomainError):
+    """A member link (confirm, unsubscribe, erase) that cannot be used.
+
+    ``reason``: ``invalid`` (not ours or damaged), ``expired``, or ``gone`` (the signup it
+    belongs to was replaced, expired or erased).
+    """
+
+    def __init__(self, reason: str, message: str | None = None, *, detail: str | None = None) -> None:
+        super().__init__(message, fields={"token": detail} if detail else None)
+        self.reason = reason
 
 
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
+class Unavailable(DomainError):
+    """A dependency (storage, email) is not answering; worth retrying after ``retry_after`` seconds."""
 
+    default_message = "The service is briefly unavailable. Please try again in a minute."
 
-def unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "A valid organizer key is required.", headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, message: str | None = None, *, retry_after: int = 30, what: str = "service") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.what = what
 
 
 def pydantic_fields(exc: Any, prefix: str = "") -> dict[str, str]:
@@ -69,3 +120,19 @@ def pydantic_fields(exc: Any, prefix: str = "") -> dict[str, str]:
             continue
         fields.setdefault(name, msg)
     return fields
+
+
+def validate_model(model: Any, data: Any, prefix: str = "") -> Any:
+    """``model.model_validate(data)``, with pydantic's errors turned into ``Invalid``.
+
+    pydantic is imported here, not at module level: read routes never validate a model,
+    so their cold start never loads it.
+    """
+    from pydantic import ValidationError
+
+    if not isinstance(data, dict):
+        raise Invalid(fields={prefix.rstrip(".") or "body": "Must be a JSON object."})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(fields=pydantic_fields(exc, prefix)) from None

@@ -14,7 +14,7 @@ import secrets
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.errors import ApiError
+from chalicelib.errors import InvalidCursor
 from chalicelib.settings import Settings, get_settings
 
 
@@ -55,12 +55,6 @@ def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> st
     return hmac.new(signing_key(settings), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def bad_cursor() -> ApiError:
-    return ApiError(
-        400, "invalid_cursor", "The cursor is not valid for this query.", {"cursor": "Not valid for this query."}
-    )
-
-
 def sign_cursor(payload: dict[str, Any], scope: str, settings: Settings | None = None) -> str:
     from itsdangerous import URLSafeSerializer
 
@@ -72,13 +66,13 @@ def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dic
     from itsdangerous import BadData, URLSafeSerializer
 
     if len(token) > 2048:
-        raise bad_cursor()
+        raise InvalidCursor()
     try:
         data = URLSafeSerializer(signing_key(settings), salt=f"cursor:{scope}").loads(token)
     except (BadData, ValueError, TypeError):
-        raise bad_cursor() from None
+        raise InvalidCursor() from None
     if not isinstance(data, dict):
-        raise bad_cursor()
+        raise InvalidCursor()
     return data
 
 

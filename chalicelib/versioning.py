@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import validation_error
+from chalicelib.errors import Invalid
 
 
-def read_version(body_version: Any, if_match: str | None, required: bool = True) -> int | None:
+def read_version(body_version: Any, if_match: str | None, *, required: bool = True) -> int | None:
     header: int | None = None
     if if_match:
         raw = if_match.strip().removeprefix("W/").strip('"')
         if not raw.isdigit() or len(raw) > 12:
-            raise validation_error({"If-Match": 'Must be the version you read, e.g. "3".'})
+            raise Invalid(fields={"If-Match": 'Must be the version you read, e.g. "3".'})
         header = int(raw)
     if body_version is not None:
         if isinstance(body_version, bool) or not isinstance(body_version, int) or not 1 <= body_version < 10**12:
-            raise validation_error({"version": "Must be a positive integer: the version you read."})
+            raise Invalid(fields={"version": "Must be a positive integer: the version you read."})
         if header is not None and header != body_version:
-            raise validation_error({"version": "Differs from If-Match."})
+            raise Invalid(fields={"version": "Differs from If-Match."})
         return body_version
     if header is None and required:
-        raise validation_error({"version": "Required: send the version you read (or an If-Match header)."})
+        raise Invalid(fields={"version": "Required: send the version you read (or an If-Match header)."})
     return header
 
 

@@ -38,17 +38,15 @@ def bootstrap(env: dict[str, str]) -> bool:
     """Create the table if missing and seed demo data once; returns True if it seeded."""
     os.environ.update(env)
     from chalicelib import container
-    from chalicelib.aws import dynamodb_client
     from chalicelib.signing import signing_key
     from chalicelib.table import ensure_table
     from devtools.seed import seed
 
     container.reset()
-    settings = container.settings()
-    signing_key(settings)  # generate .local/signing-key on first run
-    client = dynamodb_client(settings)
-    ensure_table(client, settings.table_name)
-    return seed(client, settings.table_name, container.events(), container.groups())
+    c = container.current()
+    signing_key(c.settings)  # generate .local/signing-key on first run
+    ensure_table(c.dynamodb, c.table)
+    return seed(c)
 
 
 def main() -> int:
@@ -88,11 +86,23 @@ def main() -> int:
     try:
         seeded = bootstrap(env)
         api = subprocess.Popen(
-            [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--no-autoreload",
-             "--host", "127.0.0.1", "--port", str(args.port)],
-            cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "local",
+                "--stage",
+                "local",
+                "--no-autoreload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         children.append(api)
         threading.Thread(target=relay_redacted, args=(api,), daemon=True).start()
         base = f"http://127.0.0.1:{args.port}"
@@ -120,9 +130,12 @@ Stop with Ctrl-C.
                 next_distribution = time.monotonic() + 60
                 distribution = subprocess.Popen(
                     [sys.executable, "-m", "chalicelib.cli", "reminders", "run"],
-                    cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
-                    stdout=subprocess.DEVNULL, stderr=open(LOCAL / "distribution.log", "ab"),  # noqa: SIM115
-                )  # fmt: skip
+                    cwd=ROOT,
+                    env={**os.environ, **env},
+                    start_new_session=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(LOCAL / "distribution.log", "ab"),  # noqa: SIM115
+                )
                 children[:] = [c for c in children if c is api or c.poll() is None]
                 children.append(distribution)
             if api.poll() is not None:

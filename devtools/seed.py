@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.clock import utc_now
-from chalicelib.events import EventService
-from chalicelib.groups import GroupService
+from chalicelib.container import Container
 
 CONNECTION_GROUP = {
     "id": "mbc-connection-group",
@@ -37,7 +35,7 @@ def _marker(name: str) -> dict[str, Any]:
 
 def _at(days: int, hour: int, zone: str, duration_hours: float) -> tuple[str, str]:
     tz = ZoneInfo(zone)
-    day = (utc_now().astimezone(tz) + timedelta(days=days)).date()
+    day = (datetime.now(UTC).astimezone(tz) + timedelta(days=days)).date()
     start = datetime.combine(day, time(hour), tz)
     return start.isoformat(), (start + timedelta(hours=duration_hours)).isoformat()
 
@@ -127,17 +125,18 @@ def demo_events() -> list[dict[str, Any]]:
     ]
 
 
-def seed(client: Any, table: str, events: EventService, groups: GroupService) -> bool:
+def seed(c: Container) -> bool:
     """Write each piece of demo data unless it was written before. Returns True if anything was seeded."""
     seeded = False
+    client, table = c.dynamodb, c.table
     for name in ("events", "group"):
         if client.get_item(TableName=table, Key=_marker(name)).get("Item"):
             continue
         if name == "events":
             for body in demo_events():
-                events.create(body)
+                c.events.create(body)
         else:
-            groups.create(CONNECTION_GROUP)
-        client.put_item(TableName=table, Item={**_marker(name), "at": {"S": utc_now().isoformat()}})
+            c.groups.create(CONNECTION_GROUP)
+        client.put_item(TableName=table, Item={**_marker(name), "at": {"S": datetime.now(UTC).isoformat()}})
         seeded = True
     return seeded

@@ -73,7 +73,7 @@ class SesMailer:
             kwargs["EmailTags"] = [{"Name": k, "Value": v} for k, v in mail.tags.items()]
         try:
             resp = self.client.send_email(**kwargs)
-        except Exception as exc:
+        except Exception as exc:  # deliberate: every botocore error is classified (by code) or passed on as is
             raise classify(exc) from exc
         return str(resp["MessageId"])
 

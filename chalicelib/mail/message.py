@@ -6,11 +6,9 @@ import email.policy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from chalicelib.templating import render
 
 
 @dataclass
@@ -33,33 +31,15 @@ class OutgoingEmail:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def _jinja() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def render(template: str, /, **context: Any) -> str:
-    """Render a template; .html templates are autoescaped, .txt are not."""
-    return str(_jinja().get_template(template).render(**context))
-
-
-def render_email(template: str, to: str, unsubscribe_url: str | None = None, **context: Any) -> OutgoingEmail:
-    """Render ``email/<template>.{subject,txt,html}`` into an OutgoingEmail."""
+def render_email(template: str, /, *, to: str, unsubscribe_url: str | None = None, **context: Any) -> OutgoingEmail:
+    """Render ``<template>.{subject.txt,txt,html}`` (e.g. ``signups/email/confirm``) into an email."""
     ctx = {"unsubscribe_url": unsubscribe_url, **context}
-    subject = " ".join(render(f"email/{template}.subject.txt", **ctx).split())
+    subject = " ".join(render(f"{template}.subject.txt", **ctx).split())
     return OutgoingEmail(
         to=to,
         subject=subject,
-        text=render(f"email/{template}.txt", **ctx),
-        html=render(f"email/{template}.html", **ctx),
+        text=render(f"{template}.txt", **ctx),
+        html=render(f"{template}.html", **ctx),
         unsubscribe_url=unsubscribe_url,
     )
 

@@ -1,0 +1,154 @@
+"""The delivery ledger (layout in ``records.py``): claim → send → mark, each step conditional."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, without_keys
+from chalicelib.distribution.records import DeliveryRow, MessageType, ledger_partition, member_index_key
+from chalicelib.signups.storage import signup_key
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One (meeting, member, message) row of the ledger."""
+
+    group_id: str
+    day: str
+    signup_id: str
+    kind: str
+
+    @property
+    def key(self) -> dict[str, Any]:
+        return key(ledger_partition(self.group_id, self.day), f"{self.signup_id}#{self.kind}")
+
+
+# ---- named conditions
+
+CLAIMED = Cond("#status = :claimed", {"#status": "status"}, {":claimed": "claimed"})
+
+
+def lease_expired(now_epoch: int) -> Cond:
+    return CLAIMED & Cond("lease_until < :now", values={":now": now_epoch})
+
+
+def claimed_by(run_id: str) -> Cond:
+    return Cond("run_id = :run", values={":run": run_id})
+
+
+def member_active(gen: str) -> Cond:
+    """The member is still active, and is the same signup the run planned for (not a later one)."""
+    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+
+
+class DeliveryRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def rows(self, group_id: str, day: str) -> list[DeliveryRow]:
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": ledger_partition(group_id, day)}},
+            ConsistentRead=True,
+        )
+        return [cast(DeliveryRow, without_keys(item)) for item in items]
+
+    def claim(
+        self,
+        slot: Slot,
+        *,
+        gen: str,
+        message: MessageType,
+        run_id: str,
+        now_epoch: int,
+        lease_seconds: int,
+        for_start: str,
+    ) -> bool:
+        """Take the slot for this run, only while the member is still active.
+
+        One transaction: the ledger row is created (or taken over from a run whose lease ran out),
+        and the member's record must still be ``active`` with the same generation.
+        """
+        update = Update(
+            sets={
+                "status": "claimed",
+                "lease_until": now_epoch + lease_seconds,
+                "run_id": run_id,
+                "signup_id": slot.signup_id,
+                "kind": slot.kind,
+                "message": message,
+                "for_start": for_start,
+                "gsi1pk": member_index_key(slot.group_id, slot.signup_id),
+                "gsi1sk": f"{slot.day}#{slot.kind}",
+                "claimed_at": now_epoch,
+            },
+            adds={"attempts": 1},
+        )
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": slot.key,
+                            **merge_expression(update.request(), ITEM_IS_NEW | lease_expired(now_epoch)),
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table,
+                            "Key": signup_key(slot.group_id, slot.signup_id),
+                            **member_active(gen).kwargs(),
+                        }
+                    },
+                ]
+            )
+        except self.client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def mark_sent(self, slot: Slot, *, run_id: str, message_id: str, when: str) -> bool:
+        """Record the send. False means our claim was taken over meanwhile (a possible duplicate)."""
+        return self._finish(
+            slot,
+            run_id=run_id,
+            update=Update(sets={"status": "sent", "message_id": message_id, "sent_at": when}, removes=("lease_until",)),
+        )
+
+    def mark_failed(self, slot: Slot, *, run_id: str, reason: str, when: str) -> bool:
+        update = Update(sets={"status": "failed", "reason": reason[:200], "failed_at": when}, removes=("lease_until",))
+        return self._finish(slot, run_id=run_id, update=update)
+
+    def release(self, slot: Slot, *, run_id: str) -> None:
+        """Give a claim back untouched (the send did not happen), so the next run takes it at once."""
+        try:
+            self.client.delete_item(TableName=self.table, Key=slot.key, **(CLAIMED & claimed_by(run_id)).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def _finish(self, slot: Slot, *, run_id: str, update: Update) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=slot.key, **merge_expression(update.request(), claimed_by(run_id))
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def erase_member(self, group_id: str, signup_id: str) -> None:
+        """Delete every ledger row about one person (found through the member index)."""
+        rows = list(
+            query_items(
+                self.client,
+                TableName=self.table,
+                IndexName="gsi1",
+                KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": member_index_key(group_id, signup_id)}},
+            )
+        )
+        for row in rows:  # materialised first: deleting while paging would move the pages under us
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})

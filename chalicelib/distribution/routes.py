@@ -1,0 +1,21 @@
+"""HTTP routes of the distribution: the deliveries report for organizers."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib import container
+from chalicelib.web.request import query_params
+from chalicelib.web.responses import NO_STORE, json_response
+from chalicelib.web.routing import ORGANIZER, Routes
+
+routes = Routes(__name__)
+
+
+@routes.route("/groups/{group_id}/meetings/{date}/deliveries", methods=["GET"], authorizer=ORGANIZER)
+def meeting_deliveries(group_id: str, date: str) -> Response:
+    from chalicelib.distribution.report import parse_filter
+
+    c = container.current()
+    only = parse_filter(query_params(routes.request))
+    return json_response(c.deliveries_report.build(group_id, date, only=only, now=c.clock.now()), headers=NO_STORE)

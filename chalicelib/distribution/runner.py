@@ -1,0 +1,259 @@
+"""Runs the distribution: plan, then claim → send → mark each task through the ledger, at the
+SES rate, stopping well before the Lambda deadline.
+
+Exactly once per (meeting, member, message): runs may overlap or die at any point; the only
+duplicate possible is a crash after SES accepted a message and before the ledger recorded it
+(the claim's lease then runs out and a later run sends again).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC
+from typing import Any, Literal
+
+from chalicelib.clock import Clock
+from chalicelib.distribution.ledger import DeliveryRepository, Slot
+from chalicelib.distribution.planner import Planner, Task
+from chalicelib.groups.service import GroupService
+from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.meetings.mail import meeting_email
+from chalicelib.signups.links import MemberLink
+from chalicelib.signups.service import SignupService
+
+log = logging.getLogger("mbc.distribution")
+
+LEASE_SECONDS = 300
+SAFETY_MARGIN_SECONDS = 20.0
+THROTTLE_RETRIES = 4
+WORKERS = 4
+
+Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims"]
+StopReason = Literal["deadline", "error", "throttled", "account"]
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    released: int = 0
+    lost_claims: int = 0
+    stopped: StopReason | None = None
+    by_group: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "skipped":
+            self.skipped += 1
+        elif outcome == "failed":
+            self.failed += 1
+        elif outcome == "released":
+            self.released += 1
+        else:
+            self.lost_claims += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class StopSignal:
+    """Shared by a run's workers: the first reason to stop wins."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.reason: StopReason | None = None
+
+    def stop(self, reason: StopReason) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+            self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+class RateLimiter:
+    """Token bucket shared by the run's workers: at most ``rate`` sends a second (monotonic time)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.next_at = monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self.lock:
+            now = self.monotonic()
+            at = max(self.next_at, now)
+            self.next_at = at + self.interval
+        if at > now:
+            self.sleep(at - now)
+
+
+class Distributor:
+    def __init__(
+        self,
+        *,
+        groups: GroupService,
+        planner: Planner,
+        signups: SignupService,
+        ledger: DeliveryRepository,
+        mailer: Mailer,
+        clock: Clock,
+        max_send_rate: float,
+        lease_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        workers: int = WORKERS,
+        safety_margin: float = SAFETY_MARGIN_SECONDS,
+    ) -> None:
+        self.groups = groups
+        self.planner = planner
+        self.signups = signups
+        self.ledger = ledger
+        self.mailer = mailer
+        self.clock = clock
+        self.max_send_rate = max_send_rate
+        # Wall-clock seconds shared by every process: claim leases tell a live run from a dead
+        # one, even when ``clock`` (what "now" is for planning) is a fixed test clock.
+        self.lease_clock = lease_clock
+        self.sleep = sleep
+        self.workers = workers
+        self.safety_margin = safety_margin
+
+    def run(
+        self,
+        *,
+        remaining_seconds: Callable[[], float] | None = None,
+        group_id: str | None = None,
+        dry_run: bool = False,
+        only_member: str | None = None,
+    ) -> RunReport:
+        now = self.clock.now()
+        report = RunReport(run_id=secrets.token_hex(8))
+        groups = [self.groups.get(group_id)] if group_id else self.groups.all()
+        tasks: list[Task] = []
+        for group in groups:
+            planned = self.planner.plan(group, now=now, lease_now=self.lease_clock(), only_member=only_member)
+            report.by_group[group["id"]] = len(planned)
+            tasks += planned
+        report.planned = len(tasks)
+        if dry_run or not tasks:
+            log.info("distribution planned run=%s tasks=%d dry_run=%s", report.run_id, len(tasks), dry_run)
+            return report
+        stop = StopSignal()
+        limiter = RateLimiter(self.max_send_rate, sleep=self.sleep)
+        lock = threading.Lock()
+
+        def work(task: Task) -> None:
+            if stop.is_set():
+                return
+            if remaining_seconds is not None and remaining_seconds() < self.safety_margin:
+                stop.stop("deadline")
+                return
+            outcome = self._deliver(task, run_id=report.run_id, limiter=limiter, stop=stop)
+            with lock:
+                report.count(outcome)
+
+        if len(tasks) == 1 or self.workers == 1:
+            for task in tasks:
+                work(task)
+        else:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                list(pool.map(work, tasks))
+        report.stopped = stop.reason
+        level = logging.ERROR if report.stopped == "account" else logging.INFO
+        log.log(
+            level,
+            "distribution finished run=%s planned=%d sent=%d skipped=%d failed=%d released=%d "
+            "lost_claims=%d stopped=%s",
+            report.run_id,
+            report.planned,
+            report.sent,
+            report.skipped,
+            report.failed,
+            report.released,
+            report.lost_claims,
+            report.stopped,
+        )
+        return report
+
+    def deliver_now(self, group_id: str, signup_id: str) -> RunReport:
+        """A member just became active: send whatever is due for them now (e.g. the link when the
+        reminder already went out), through the same ledger the scheduled run uses."""
+        return self.run(group_id=group_id, only_member=signup_id)
+
+    def _deliver(self, task: Task, *, run_id: str, limiter: RateLimiter, stop: StopSignal) -> Outcome:
+        group, member, message = task.group, task.member, task.message
+        slot = Slot(group["id"], task.meeting.date, member["id"], message.key)
+        if not self.ledger.claim(
+            slot,
+            gen=member["gen"],
+            message=message.type,
+            run_id=run_id,
+            now_epoch=int(self.lease_clock()),
+            lease_seconds=LEASE_SECONDS,
+            for_start=task.meeting.starts_at.astimezone(UTC).isoformat(),
+        ):
+            return "skipped"  # another run has it, or the member left meanwhile
+        mail = meeting_email(
+            message.type,
+            group=group,
+            meeting=task.meeting,
+            recipient=member["email"],
+            name=member["name"],
+            state=member.get("state"),
+            unsubscribe_url=self.signups.link("unsubscribe", MemberLink(group["id"], member["id"], member["gen"])),
+            lead_minutes=message.lead_minutes,
+            stamp=self.clock.now(),
+        )
+        message_id = ""
+        for attempt in range(THROTTLE_RETRIES + 1):
+            if stop.is_set():
+                self.ledger.release(slot, run_id=run_id)
+                return "released"
+            limiter.acquire()
+            try:
+                message_id = self.mailer.send(mail)
+                break
+            except SendError as exc:
+                if exc.kind == "throttled" and attempt < THROTTLE_RETRIES:
+                    self.sleep(min(8.0, 0.25 * 2**attempt) * (1 + random.random()))  # noqa: S311
+                    continue
+                if exc.kind == "rejected":
+                    self.ledger.mark_failed(slot, run_id=run_id, reason=exc.code, when=self.clock.now().isoformat())
+                    log.warning("delivery rejected signup=%s kind=%s code=%s", member["id"], message.key, exc.code)
+                    return "failed"
+                self.ledger.release(slot, run_id=run_id)
+                if exc.kind == "account":
+                    log.error("ALARM distribution stopped: SES refuses to send (code=%s)", exc.code)
+                stop.stop("account" if exc.kind == "account" else "throttled")
+                return "released"
+            except Exception as exc:  # last resort: stop the run cleanly, never leave the claim behind
+                self.ledger.release(slot, run_id=run_id)
+                log.error("delivery error signup=%s kind=%s error=%s", member["id"], message.key, type(exc).__name__)
+                stop.stop("error")
+                return "released"
+        if not self.ledger.mark_sent(slot, run_id=run_id, message_id=message_id, when=self.clock.now().isoformat()):
+            log.warning("delivery claim lost after send signup=%s kind=%s", member["id"], message.key)
+            return "lost_claims"
+        return "sent"

@@ -1,0 +1,1 @@
+"""Events organizers publish in Idaho and Montana: the public list, one event, calendar feeds."""

@@ -1,0 +1,150 @@
+"""Event models: what organizers may send, and what the API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, cast
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt, model_validator
+
+from chalicelib.constants import DEFAULT_TIMEZONE, MAX_EVENT_DURATION, StateCode
+from chalicelib.events.records import EventFormat, EventRecord, EventStatus
+from chalicelib.validation import (
+    AwareYear,
+    Description,
+    Email,
+    HttpsUrl,
+    IsoText,
+    Notes,
+    PostalCode,
+    ShortText,
+    StrictModel,
+    Tag,
+    TimeZoneName,
+    Title,
+)
+
+EventInstant = Annotated[AwareDatetime, IsoText, AwareYear]
+
+
+class Venue(StrictModel):
+    name: ShortText
+    street: ShortText
+    city: Annotated[ShortText, Field(max_length=100)]
+    postal_code: PostalCode
+
+
+class EventInput(StrictModel):
+    """A complete event as an organizer describes it (POST body; PATCH merges into this)."""
+
+    title: Title
+    description: Description = ""
+    starts_at: EventInstant = Field(description="ISO 8601 with a UTC offset.")
+    ends_at: EventInstant = Field(description="ISO 8601 with a UTC offset; after starts_at, at most 14 days later.")
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="IANA zone the event is held in. Default: America/Denver for MT (or both), "
+        "America/Boise for ID; north Idaho events use America/Los_Angeles.",
+    )
+    format: EventFormat
+    states: Annotated[list[StateCode], Field(min_length=1, max_length=2)]
+    venue: Venue | None = Field(default=None, description="Required for in_person and hybrid; null for virtual.")
+    online_url: HttpsUrl | None = None
+    registration_url: HttpsUrl | None = None
+    contact_email: Email | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+    accessibility: Notes | None = None
+    status: EventStatus = "published"
+
+    @model_validator(mode="after")
+    def _rules(self) -> EventInput:
+        errors: list[str] = []
+        if len(set(self.states)) != len(self.states):
+            raise ValueError("states: must not repeat a state.")
+        if self.ends_at <= self.starts_at:
+            errors.append("ends_at: must be after starts_at.")
+        elif self.ends_at - self.starts_at > MAX_EVENT_DURATION:
+            errors.append("ends_at: an event may last at most 14 days.")
+        if self.format in ("in_person", "hybrid") and self.venue is None:
+            errors.append(f"venue: required for {self.format} events.")
+        if self.format == "virtual" and self.venue is not None:
+            errors.append("venue: must be absent or null for virtual events.")
+        if errors:
+            raise ValueError(" | ".join(errors))
+        self.states = sorted(self.states)  # type: ignore[assignment]
+        self.tags = list(dict.fromkeys(self.tags))
+        if self.timezone is None:
+            self.timezone = DEFAULT_TIMEZONE["MT" if "MT" in self.states else "ID"]
+        return self
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONE["MT"])
+
+
+class EventPatch(StrictModel):
+    """Documentation-only shape of a PATCH: any EventInput field, plus the version read."""
+
+    version: StrictInt | None = Field(default=None, ge=1, description="The version you read; or send If-Match.")
+    title: Title | None = None
+    description: Description | None = None
+    starts_at: EventInstant | None = None
+    ends_at: EventInstant | None = None
+    timezone: TimeZoneName | None = None
+    format: EventFormat | None = None
+    states: Annotated[list[StateCode], Field(min_length=1, max_length=2)] | None = None
+    venue: Venue | None = None
+    online_url: HttpsUrl | None = None
+    registration_url: HttpsUrl | None = None
+    contact_email: Email | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    accessibility: Notes | None = None
+    status: EventStatus | None = None
+
+
+class Event(BaseModel):
+    """An event as the API returns it; times are shown in the event's own zone."""
+
+    id: str
+    version: int
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    format: EventFormat
+    states: list[StateCode]
+    venue: Venue | None
+    online_url: str | None
+    registration_url: str | None
+    contact_email: str | None
+    tags: list[str]
+    accessibility: str | None
+    status: EventStatus
+    cancelled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventList(BaseModel):
+    events: list[Event]
+    next_cursor: str | None
+
+
+def event_document(event_id: str, version: int, data: EventInput, *, created_at: str, updated_at: str) -> EventRecord:
+    """The stored and returned JSON document of an event (times in its own zone)."""
+    zone = data.zone()
+    doc = data.model_dump(mode="json")
+    doc["starts_at"] = data.starts_at.astimezone(zone).isoformat()
+    doc["ends_at"] = data.ends_at.astimezone(zone).isoformat()
+    doc.update(
+        id=event_id,
+        version=version,
+        cancelled=data.status == "cancelled",
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+    return cast(EventRecord, doc)
+
+
+INPUT_FIELDS = frozenset(EventInput.model_fields)

@@ -1,0 +1,119 @@
+"""Events service: validation, optimistic locking and listing, independent of HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.clock import Clock, iso_utc
+from chalicelib.constants import MAX_EVENT_DURATION
+from chalicelib.errors import Invalid, InvalidCursor, NotFound, StaleVersion, validate_model
+from chalicelib.events.records import EventRecord, listing_partition
+from chalicelib.events.storage import EventConflict, EventRepository, ListingQuery
+from chalicelib.events.views import EventListing
+from chalicelib.signing import read_cursor, sign_cursor
+from chalicelib.versioning import read_version, required_version
+
+
+def _instants(doc: EventRecord) -> tuple[str, str]:
+    return iso_utc(datetime.fromisoformat(doc["starts_at"])), iso_utc(datetime.fromisoformat(doc["ends_at"]))
+
+
+def _input_fields() -> frozenset[str]:
+    from chalicelib.events.models import INPUT_FIELDS
+
+    return INPUT_FIELDS
+
+
+def _plausible_id(event_id: str) -> bool:
+    return 1 <= len(event_id) <= 64 and event_id.isalnum()
+
+
+class EventService:
+    def __init__(self, repo: EventRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    def create(self, body: Any) -> EventRecord:
+        from chalicelib.events.models import EventInput, event_document
+
+        data = validate_model(EventInput, body)
+        stamp = self.clock.now().isoformat()
+        doc = event_document(uuid.uuid4().hex, 1, data, created_at=stamp, updated_at=stamp)
+        starts, ends = _instants(doc)
+        self.repo.create(doc, starts_utc=starts, ends_utc=ends)
+        return doc
+
+    def get(self, event_id: str, *, include_drafts: bool = False) -> EventRecord:
+        doc = self.repo.get(event_id) if _plausible_id(event_id) else None
+        if doc is None or (doc["status"] == "draft" and not include_drafts):
+            raise NotFound("event")
+        return doc
+
+    def update(self, event_id: str, body: Any, *, if_match: str | None) -> EventRecord:
+        if not isinstance(body, dict):
+            raise Invalid(fields={"body": "Must be a JSON object."})
+        patch = dict(body)
+        expected = required_version(patch.pop("version", None), if_match)
+        unknown = sorted(set(patch) - _input_fields())
+        if unknown:
+            raise Invalid(fields=dict.fromkeys(unknown, "Unknown field."))
+        current = self.get(event_id, include_drafts=True)
+        if current["version"] != expected:
+            raise StaleVersion(
+                f"The event changed since version {expected}; it is now at version {current['version']}."
+            )
+        from chalicelib.events.models import EventInput, event_document
+
+        merged = {**{k: v for k, v in current.items() if k in _input_fields()}, **patch}
+        data = validate_model(EventInput, merged)
+        doc = event_document(
+            event_id, expected + 1, data, created_at=current["created_at"], updated_at=self.clock.now().isoformat()
+        )
+        starts, ends = _instants(doc)
+        try:
+            self.repo.replace(current, doc, old_starts_utc=_instants(current)[0], starts_utc=starts, ends_utc=ends)
+        except EventConflict:
+            raise StaleVersion("The event was changed by someone else; read it again and retry.") from None
+        return doc
+
+    def delete(self, event_id: str, *, if_match: str | None) -> None:
+        expected = read_version(None, if_match, required=False)
+        current = self.get(event_id, include_drafts=True)
+        if expected is not None and current["version"] != expected:
+            raise StaleVersion(f"The event is at version {current['version']}, not {expected}.")
+        try:
+            self.repo.delete(
+                current,
+                starts_utc=_instants(current)[0],
+                expected_version=expected if expected is not None else current["version"],
+            )
+        except EventConflict:
+            raise StaleVersion("The event was changed by someone else; read it again and retry.") from None
+
+    def list_events(self, listing: EventListing, *, cursor: str | None) -> dict[str, Any]:
+        query = listing.query
+        start_after: str | None = None
+        if cursor:
+            data = read_cursor(cursor, "events")
+            if data.get("s") != listing.scope or not isinstance(data.get("k"), str):
+                raise InvalidCursor()
+            start_after = data["k"]
+            # The window ("from" defaults to now) is pinned by the first page.
+            query = ListingQuery(**data["q"])
+        docs, last = self.repo.query(query, start_after=start_after, limit=listing.limit)
+        next_cursor = sign_cursor({"s": listing.scope, "k": last, "q": query.__dict__}, "events") if last else None
+        return {"events": docs, "next_cursor": next_cursor}
+
+    def upcoming_for_feed(self, state: str | None, *, limit: int = 500) -> list[EventRecord]:
+        """Events for a calendar subscription: recent past (30 days) and everything ahead."""
+        moment = self.clock.now()
+        query = ListingQuery(
+            partition=listing_partition("PUB", state or "ALL"),
+            low=iso_utc(moment - timedelta(days=30) - MAX_EVENT_DURATION),
+            high=None,
+            ends_after=iso_utc(moment - timedelta(days=30)),
+        )
+        docs, _ = self.repo.query(query, start_after=None, limit=limit)
+        return docs

@@ -1,0 +1,109 @@
+"""Reading the public list's query string into a listing query (bad parameters are ``Invalid``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.clock import iso_utc
+from chalicelib.constants import HOME_TIMEZONE, MAX_EVENT_DURATION, STATES
+from chalicelib.errors import Invalid, NotAuthenticated
+from chalicelib.events.records import FORMATS, LIST_STATUSES, listing_partition
+from chalicelib.events.storage import ListingQuery
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+FEED_NAMES = {"ID": "MBC events in Idaho", "MT": "MBC events in Montana", "": "MBC events in Idaho and Montana"}
+
+
+@dataclass(frozen=True)
+class EventListing:
+    query: ListingQuery
+    limit: int
+    # Binds a cursor to the filters it was issued for.
+    scope: str
+
+
+def parse_state(raw: str | None) -> str | None:
+    state = (raw or "").strip().upper() or None
+    if state is not None and state not in STATES:
+        raise Invalid(fields={"state": "Must be ID or MT."})
+    return state
+
+
+def _parse_bound(raw: str, field: str, *, end_of_day: bool) -> datetime:
+    """A date (whole day in Mountain time) or an ISO 8601 datetime (no offset means Mountain time)."""
+    value = raw.strip()
+    zone = ZoneInfo(HOME_TIMEZONE)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), zone)
+            return moment - timedelta(microseconds=1) if end_of_day else moment
+        parsed = datetime.fromisoformat(value.replace(" ", "+") if value.count(" ") == 1 else value)
+    except ValueError:
+        raise Invalid(fields={field: "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."}) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    if not 2000 <= parsed.astimezone(UTC).year <= 2100:
+        raise Invalid(fields={field: "Must be between the years 2000 and 2100."})
+    return parsed
+
+
+def parse_listing(params: dict[str, str], *, is_organizer: bool, now: datetime) -> EventListing:
+    errors: dict[str, str] = {}
+    state: str | None = None
+    try:
+        state = parse_state(params.get("state"))
+    except Invalid as exc:
+        errors.update(exc.fields)
+    fmt = (params.get("format") or "").strip() or None
+    if fmt is not None and fmt not in FORMATS:
+        errors["format"] = "Must be one of in_person, virtual, hybrid."
+    status = (params.get("status") or "").strip() or None
+    if status is not None and status not in LIST_STATUSES:
+        errors["status"] = "Must be one of published, cancelled, draft."
+    limit = DEFAULT_LIMIT
+    raw_limit = params.get("limit")
+    if raw_limit is not None:
+        if not raw_limit.strip().isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            errors["limit"] = f"Must be a whole number from 1 to {MAX_LIMIT}."
+        else:
+            limit = int(raw_limit)
+    start = now
+    end: datetime | None = None
+    for name in ("from", "to"):
+        if not params.get(name):
+            continue
+        try:
+            bound = _parse_bound(params[name], name, end_of_day=name == "to")
+        except Invalid as exc:
+            errors.update(exc.fields)
+            continue
+        if name == "from":
+            start = bound
+        else:
+            end = bound
+    if end is not None and "from" not in errors and end < start:
+        errors["to"] = "Must not be before from."
+    if errors:
+        raise Invalid(fields=errors)
+    if status == "draft" and not is_organizer:
+        raise NotAuthenticated(
+            "Listing drafts needs an organizer key.", fields={"status": "draft needs an organizer key."}
+        )
+    visibility = "DRAFT" if status == "draft" else "PUB"
+    query = ListingQuery(
+        partition=listing_partition(visibility, state or "ALL"),
+        # An event that started up to 14 days before "from" may still be running.
+        low=iso_utc(start - MAX_EVENT_DURATION),
+        high=(iso_utc(end) + "#~") if end is not None else None,
+        ends_after=iso_utc(start),
+        fmt=fmt,
+        status=status if status in ("published", "cancelled") else None,
+    )
+    fingerprint = json.dumps({k: params.get(k) for k in ("state", "from", "to", "format", "status")}, sort_keys=True)
+    return EventListing(query, limit, hashlib.sha256(fingerprint.encode()).hexdigest()[:16])

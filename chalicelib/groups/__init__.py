@@ -1,0 +1,1 @@
+"""Groups: organizer settings (versioned, with the Zoom secrets) and the public view (never secrets)."""

@@ -1,0 +1,100 @@
+"""Group models: organizer settings (with secrets) and the public view (without)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, field_validator
+
+from chalicelib.groups.records import SLUG_PATTERN, GroupStatus
+from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
+from chalicelib.validation import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
+
+Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=SLUG_PATTERN)]
+
+
+Rrule = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=5, max_length=200), AfterValidator(validate_rrule)
+]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Passcode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+class ScheduleInput(StrictModel):
+    rrule: Rrule = Field(default=DEFAULT_RRULE, description="RFC 5545 RRULE parts, e.g. FREQ=MONTHLY;BYDAY=1TU.")
+    start_time: ClockTime = Field(default="16:00", description="Local start time, HH:MM (24 h).")
+    timezone: TimeZoneName = "America/Denver"
+    duration_minutes: StrictInt = Field(default=90, ge=15, le=480)
+    starts_on: Annotated[date, IsoText] = Field(
+        default=date(2026, 1, 1), description="First day the rule applies from."
+    )
+
+
+class GroupInput(StrictModel):
+    id: Slug
+    name: ShortText
+    description: Description = ""
+    eligibility: Notes = ""
+    schedule: ScheduleInput = Field(default_factory=ScheduleInput)
+    zoom_url: HttpsUrl = Field(description="Secret: sent only to active members.")
+    zoom_passcode: Passcode | None = Field(default=None, description="Secret.")
+    requires_approval: StrictBool = True
+    reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
+        default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
+    )
+    status: GroupStatus = "active"
+
+    @field_validator("reminder_leads_minutes")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("Lead times must be distinct.")
+        return sorted(value, reverse=True)
+
+
+class GroupSettingsPatch(StrictModel):
+    """Documentation shape of PATCH /groups/{id}/settings: any GroupInput field but id, plus version."""
+
+    version: StrictInt | None = Field(default=None, ge=1)
+    name: ShortText | None = None
+    description: Description | None = None
+    eligibility: Notes | None = None
+    schedule: ScheduleInput | None = None
+    zoom_url: HttpsUrl | None = None
+    zoom_passcode: Passcode | None = None
+    requires_approval: StrictBool | None = None
+    reminder_leads_minutes: list[StrictInt] | None = None
+    status: GroupStatus | None = None
+
+
+class GroupSettings(GroupInput):
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class NextMeeting(BaseModel):
+    date: date
+    starts_at: datetime
+    ends_at: datetime
+
+
+class PublicGroup(BaseModel):
+    id: str
+    name: str
+    description: str
+    eligibility: str
+    schedule_text: str
+    timezone: str
+    duration_minutes: int
+    next_meeting: NextMeeting | None
+    requires_approval: bool
+    accepting_signups: bool
+    consent_text: str
+    consent_version: str
+
+
+INPUT_FIELDS = frozenset(GroupInput.model_fields)

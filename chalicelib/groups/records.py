@@ -1,0 +1,45 @@
+"""Group items. Key prefixes are defined here and nowhere else.
+
+- ``GROUPS`` / ``<group_id>``: a group's settings as one JSON document, optimistic-locked by
+  ``version`` (also stored as an attribute for the condition).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, TypedDict
+
+GROUPS_PK = "GROUPS"
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+GroupStatus = Literal["active", "paused"]
+# What the public view may show; everything else (the Zoom link, passcode) is for members only.
+PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
+
+
+def is_slug(value: str) -> bool:
+    return 3 <= len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
+
+
+class ScheduleRecord(TypedDict):
+    rrule: str
+    start_time: str
+    timezone: str
+    duration_minutes: int
+    starts_on: str
+
+
+class GroupRecord(TypedDict):
+    id: str
+    name: str
+    description: str
+    eligibility: str
+    schedule: ScheduleRecord
+    zoom_url: str
+    zoom_passcode: str | None
+    requires_approval: bool
+    reminder_leads_minutes: list[int]
+    status: GroupStatus
+    version: int
+    created_at: str
+    updated_at: str

@@ -1,0 +1,80 @@
+"""Groups service: create, read and change a group's settings (optimistic locking)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from chalicelib.clock import Clock
+from chalicelib.errors import AlreadyExists, Invalid, NotFound, StaleVersion, validate_model
+from chalicelib.groups.records import GroupRecord
+from chalicelib.groups.storage import GroupConflict, GroupRepository
+from chalicelib.versioning import required_version
+
+
+def _input_fields() -> frozenset[str]:
+    from chalicelib.groups.models import INPUT_FIELDS
+
+    return INPUT_FIELDS
+
+
+class GroupService:
+    def __init__(self, repo: GroupRepository, clock: Clock) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    def create(self, body: Any) -> GroupRecord:
+        from chalicelib.groups.models import GroupInput
+
+        data = validate_model(GroupInput, body)
+        stamp = self.clock.now().isoformat()
+        doc = cast(
+            GroupRecord, {**data.model_dump(mode="json"), "version": 1, "created_at": stamp, "updated_at": stamp}
+        )
+        try:
+            self.repo.create(doc)
+        except GroupConflict:
+            raise AlreadyExists("A group with this id exists.", fields={"id": "Already taken."}) from None
+        return doc
+
+    def get(self, group_id: str) -> GroupRecord:
+        doc = self.repo.get(group_id) if 1 <= len(group_id) <= 64 else None
+        if doc is None:
+            raise NotFound("group")
+        return doc
+
+    def all(self) -> list[GroupRecord]:
+        return self.repo.list()
+
+    def update(self, group_id: str, body: Any, *, if_match: str | None) -> GroupRecord:
+        if not isinstance(body, dict):
+            raise Invalid(fields={"body": "Must be a JSON object."})
+        patch = dict(body)
+        version = required_version(patch.pop("version", None), if_match)
+        allowed = _input_fields() - {"id"}
+        unknown = sorted(set(patch) - allowed)
+        if unknown:
+            raise Invalid(fields={k: "Unknown field." if k != "id" else "The id cannot change." for k in unknown})
+        current = self.get(group_id)
+        if current["version"] != version:
+            raise StaleVersion(f"The group changed since version {version}; it is now at version {current['version']}.")
+        merged: dict[str, Any] = {k: v for k, v in current.items() if k in _input_fields()}
+        if isinstance(patch.get("schedule"), dict):
+            patch["schedule"] = {**merged["schedule"], **patch["schedule"]}
+        merged.update(patch)
+        from chalicelib.groups.models import GroupInput
+
+        data = validate_model(GroupInput, merged)
+        doc = cast(
+            GroupRecord,
+            {
+                **data.model_dump(mode="json"),
+                "version": version + 1,
+                "created_at": current["created_at"],
+                "updated_at": self.clock.now().isoformat(),
+            },
+        )
+        try:
+            self.repo.replace(doc, expected_version=version)
+        except GroupConflict:
+            raise StaleVersion("The group was changed by someone else; read it again and retry.") from None
+        return doc

@@ -1,0 +1,55 @@
+"""Group settings items (layout in ``records.py``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.db import ITEM_IS_NEW, key, query_items, version_is
+from chalicelib.groups.records import GROUPS_PK, GroupRecord
+
+
+class GroupConflict(Exception):
+    """The id is taken, or the version changed since it was read."""
+
+
+class GroupRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def get(self, group_id: str) -> GroupRecord | None:
+        item = self.client.get_item(TableName=self.table, Key=key(GROUPS_PK, group_id), ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        doc: GroupRecord = json.loads(item["doc"]["S"])
+        return doc
+
+    def list(self) -> list[GroupRecord]:
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": GROUPS_PK}},
+        )
+        return [json.loads(item["doc"]["S"]) for item in items]
+
+    def _item(self, doc: GroupRecord) -> dict[str, Any]:
+        return {
+            **key(GROUPS_PK, doc["id"]),
+            "doc": {"S": json.dumps(doc, separators=(",", ":"))},
+            "version": {"N": str(doc["version"])},
+            "status": {"S": doc["status"]},
+        }
+
+    def create(self, doc: GroupRecord) -> None:
+        try:
+            self.client.put_item(TableName=self.table, Item=self._item(doc), **ITEM_IS_NEW.kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise GroupConflict from exc
+
+    def replace(self, doc: GroupRecord, *, expected_version: int) -> None:
+        try:
+            self.client.put_item(TableName=self.table, Item=self._item(doc), **version_is(expected_version).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise GroupConflict from exc

@@ -1,0 +1,63 @@
+"""The meetings calendar (RFC 5545, ``icalendar``): the group's public feed never carries the
+link; the invite attached to a member's email does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.groups.records import GroupRecord
+from chalicelib.meetings.meeting import Meeting
+
+UID_DOMAIN = "mbc-connect"
+
+
+def meeting_uid(group_id: str, day: str) -> str:
+    """Stable per occurrence, so calendar apps update the same event instead of adding another."""
+    return f"meeting-{group_id}-{day}@{UID_DOMAIN}"
+
+
+def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, with_link: bool) -> Any:
+    """One VEVENT; the link goes in only for emails to members, never in the public feed."""
+    from icalendar import Event
+
+    ev = Event()
+    ev.add("uid", meeting_uid(group["id"], meeting.date))
+    ev.add("dtstamp", stamp)
+    ev.add("sequence", meeting.sequence)
+    ev.add("dtstart", meeting.starts_at)
+    ev.add("dtend", meeting.ends_at)
+    ev.add("summary", group["name"])
+    description = group.get("description") or ""
+    if meeting.note:
+        description = f"{meeting.note}\n\n{description}".strip()
+    if with_link:
+        passcode = group.get("zoom_passcode")
+        description = (
+            f"Join Zoom: {group['zoom_url']}"
+            + (f"\nPasscode: {passcode}" if passcode else "")
+            + (f"\n\n{description}" if description else "")
+        )
+        ev.add("location", group["zoom_url"])
+        ev.add("url", group["zoom_url"])
+    else:
+        ev.add("location", "Zoom (members receive the link by email)")
+    if description:
+        ev.add("description", description)
+    ev.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    return ev
+
+
+def meeting_calendar(group: GroupRecord, meetings: list[Meeting], *, with_link: bool, stamp: datetime) -> bytes:
+    from icalendar import Calendar
+
+    cal = Calendar()
+    cal.add("prodid", "-//MBC Connect//Meetings//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", group["name"])
+    for meeting in meetings:
+        cal.add_component(_vevent(group, meeting, stamp=stamp, with_link=with_link))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())

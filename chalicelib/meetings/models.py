@@ -1,0 +1,41 @@
+"""Meeting models: an organizer's override of one occurrence, and what the API returns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from chalicelib.validation import Notes, StrictModel
+
+
+class MeetingOverrideInput(StrictModel):
+    """PUT /groups/{id}/meetings/{date}: cancel, move, or annotate one occurrence."""
+
+    status: Literal["cancelled", "moved", "scheduled"] | None = Field(
+        default=None, description="Default: moved when starts_at is given, else scheduled (a note only)."
+    )
+    starts_at: datetime | None = Field(
+        default=None, description="New start (ISO 8601 with offset) for a moved meeting."
+    )
+    note: Notes | None = Field(default=None, description="Shown on the public list and in the reminder email.")
+
+    @field_validator("starts_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("Must include a UTC offset.")
+        return value
+
+
+class Meeting(BaseModel):
+    date: date
+    starts_at: datetime
+    ends_at: datetime
+    status: Literal["scheduled", "moved", "cancelled"]
+    note: str | None
+
+
+class MeetingList(BaseModel):
+    meetings: list[Meeting]

@@ -1,1 +1,0 @@
-"""pydantic models: the single source of validation and of the OpenAPI schemas."""

@@ -1,0 +1,1 @@
+"""Organizers and their API keys (the Bearer keys scripts and the authorizer use)."""

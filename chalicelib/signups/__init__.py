@@ -1,0 +1,1 @@
+"""Connection Group signups: double opt-in, organizer approval, leaving, erasure, bounces."""

@@ -1,0 +1,153 @@
+"""OpenAPI paths and models of signups (the form, member links, organizer review)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.signups.records import STATUSES
+from chalicelib.web.openapi import GROUP_ID, HTML, err, json_ref, param, security, unauthorized
+
+SIGNUP_ID = param("signup_id", "path", {"type": "string", "pattern": "^[a-f0-9]{1,64}$"}, "Signup id.", True)
+TOKEN = param("token", "query", {"type": "string"}, "The token from the emailed link.", True)
+
+
+def _member_paths() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for purpose, summary in (
+        ("confirm", "Confirm an email address"),
+        ("unsubscribe", "Unsubscribe (RFC 8058 one-click POST)"),
+        ("erase", "Erase every row about the person"),
+    ):
+        out[f"/signups/{purpose}"] = {
+            "get": {
+                "summary": f"{summary}: a page with a button (changes nothing)",
+                "parameters": [TOKEN],
+                "responses": {"200": {"description": "Page.", "content": HTML}, "400": err("Bad or expired token.")},
+            },
+            "post": {
+                "summary": summary,
+                "parameters": [TOKEN],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Done (HTML for browsers, JSON otherwise).",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"status": {"type": "string"}}}
+                            },
+                            **HTML,
+                        },
+                    },
+                    "400": err("Bad or expired token."),
+                },
+            },
+        }
+    return out
+
+
+def paths() -> dict[str, Any]:
+    org = security()
+    return {
+        "/groups/{group_id}/signups": {
+            "options": {
+                "summary": "CORS preflight (website origins only)",
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "204": {"description": "CORS headers for allowed origins."},
+                    "404": err("Not a group id."),
+                },
+            },
+            "post": {
+                "summary": "Sign up (JSON or a plain HTML form post)",
+                "parameters": [GROUP_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/SignupForm"}},
+                        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/SignupForm"}},
+                    },
+                },
+                "responses": {
+                    "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
+                    "303": {"description": "Form post with an allowed redirect."},
+                    "400": err("Invalid fields."),
+                    "404": err("Unknown group."),
+                    "409": err("Group paused."),
+                    "413": err("Body over 64 KB."),
+                    "415": err("Unsupported content type."),
+                    "429": err("Too many signups from this network; see Retry-After."),
+                    "503": err("Email could not be sent; try again."),
+                },
+            },
+            "get": {
+                "summary": "List signups (organizers)",
+                "security": org,
+                "parameters": [
+                    GROUP_ID,
+                    param("status", "query", {"type": "string", "enum": list(STATUSES)}, "Filter by status."),
+                    param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}, "Page size."),
+                    param("cursor", "query", {"type": "string"}, "From the previous page."),
+                ],
+                "responses": {
+                    "200": {"description": "A page.", "content": json_ref("SignupList")},
+                    "400": err("Bad parameter."),
+                    "401": unauthorized(),
+                    "404": err("Unknown group."),
+                },
+            },
+        },
+        "/groups/{group_id}/signups.csv": {
+            "get": {
+                "summary": "Export signups as CSV (formula-safe)",
+                "security": org,
+                "parameters": [GROUP_ID, param("status", "query", {"type": "string", "enum": list(STATUSES)}, "")],
+                "responses": {
+                    "200": {"description": "CSV.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "400": err("Bad parameter."),
+                    "401": unauthorized(),
+                    "404": err("Unknown group."),
+                },
+            }
+        },
+        **{
+            f"/groups/{{group_id}}/signups/{{signup_id}}/{action}": {
+                "post": {
+                    "summary": f"{action.capitalize()} a signup",
+                    "security": org,
+                    "parameters": [GROUP_ID, SIGNUP_ID],
+                    "responses": {
+                        "200": {"description": "The signup.", "content": json_ref("Signup")},
+                        "401": unauthorized(),
+                        "404": err("Unknown."),
+                        "409": err("Not in a state that allows this."),
+                    },
+                }
+            }
+            for action in ("approve", "reject")
+        },
+        "/groups/{group_id}/signups/{signup_id}": {
+            "delete": {
+                "summary": "Erase a person's data",
+                "security": org,
+                "parameters": [GROUP_ID, SIGNUP_ID],
+                "responses": {
+                    "204": {"description": "Erased."},
+                    "401": unauthorized(),
+                    "404": err("Unknown."),
+                },
+            }
+        },
+        **_member_paths(),
+    }
+
+
+def models() -> list[Any]:
+    from chalicelib.signups.models import Signup, SignupAccepted, SignupForm, SignupList
+
+    return [SignupForm, SignupAccepted, Signup, SignupList]

@@ -1,0 +1,82 @@
+"""Signup, abuse-counter and suppression items. Key prefixes are defined here and nowhere else.
+
+- ``SIGNUPS#<group>`` / ``<signup_id>``: one record per group and address; the id is a keyed
+  hash of the normalised address, so uniqueness is the primary key itself.
+  ``gsi1`` = ``SIGNUPS#<group>#<status>`` / ``<created_at>#<id>`` lists by status.
+- ``RATE#addr#<hash>`` / ``<day>`` and ``RATE#ip#<hash>`` / ``<hour>``: counters with TTL.
+- ``SUPPRESS#<hash>`` / ``SUPPRESS``: addresses we must never mail (bounce, complaint).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict, get_args
+
+SIGNUPS_PREFIX = "SIGNUPS#"
+ADDRESS_RATE_PREFIX = "RATE#addr#"
+IP_RATE_PREFIX = "RATE#ip#"
+SUPPRESS_PREFIX = "SUPPRESS#"
+SUPPRESS_SK = "SUPPRESS"
+
+SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
+STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
+# Statuses a person can still leave (unsubscribe) or be closed from (reject, bounce).
+LIVE_STATUSES: tuple[SignupStatus, ...] = ("pending_confirmation", "pending_approval", "active")
+
+
+class SignupRecord(TypedDict):
+    id: str
+    group_id: str
+    email: str
+    name: str
+    state: str
+    status: SignupStatus
+    consent_at: str
+    consent_version: str
+    created_at: str
+    updated_at: str
+    # Changes whenever the record restarts (a new signup after leaving): links from an earlier
+    # signup carry the old value.
+    gen: str
+    version: int
+    how_heard: NotRequired[str]
+    expires_at: NotRequired[int]
+    confirmed_at: NotRequired[str]
+    approved_at: NotRequired[str]
+    approved_by: NotRequired[str]
+    rejected_at: NotRequired[str]
+    rejected_by: NotRequired[str]
+    unsubscribed_at: NotRequired[str]
+    bounced_at: NotRequired[str]
+    bounce_reason: NotRequired[str]
+
+
+# The one list of what organizers see of a record: the API's public shape, and (without the
+# last two) the CSV export's columns.
+PUBLIC_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "state",
+    "status",
+    "how_heard",
+    "consent_at",
+    "consent_version",
+    "created_at",
+    "confirmed_at",
+    "approved_at",
+    "approved_by",
+    "rejected_at",
+    "unsubscribed_at",
+    "bounced_at",
+    "updated_at",
+    "rejected_by",
+)
+CSV_COLUMNS = PUBLIC_FIELDS[:-2]
+
+
+def signup_partition(group_id: str) -> str:
+    return SIGNUPS_PREFIX + group_id
+
+
+def status_index_key(group_id: str, status: str) -> str:
+    return f"{SIGNUPS_PREFIX}{group_id}#{status}"

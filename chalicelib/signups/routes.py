@@ -1,0 +1,163 @@
+"""HTTP routes of signups: the public form post, member links from emails, organizer review."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice.app import Response
+
+from chalicelib import container
+from chalicelib.errors import LinkProblem, NotFound
+from chalicelib.groups.records import is_slug
+from chalicelib.signups.links import LINK_PROBLEMS, Purpose
+from chalicelib.web.cors import cors_headers
+from chalicelib.web.pages import page, wants_html
+from chalicelib.web.request import form_or_json_body, principal, query_params, source_ip
+from chalicelib.web.responses import NO_STORE, empty, json_response, redirect, text_response
+from chalicelib.web.routing import ORGANIZER, Routes
+
+routes = Routes(__name__)
+
+SIGNUP_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+MEMBER_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
+
+
+# ---------------------------------------------------------------- public form
+
+
+@routes.route("/groups/{group_id}/signups", methods=["POST"], content_types=SIGNUP_CONTENT_TYPES)
+def create_signup(group_id: str) -> Response:
+    request = routes.request
+    data, is_form = form_or_json_body(request)
+    service = container.current().signups
+    form = service.parse_form(data)
+    service.signup(group_id, form, source_ip=source_ip(request))
+    if is_form and form.redirect:
+        return redirect(form.redirect)
+    return json_response({"status": "check_your_email"}, 202, NO_STORE)
+
+
+@routes.route("/groups/{group_id}/signups", methods=["OPTIONS"])
+def signup_preflight(group_id: str) -> Response:
+    if not is_slug(group_id):
+        raise NotFound("group")
+    origin = routes.request.headers.get("origin")
+    headers = cors_headers(origin, container.current().settings.website_origins, preflight=True)
+    return Response(body="", status_code=204, headers=dict[str, str | list[str]](headers))
+
+
+# ---------------------------------------------------------------- member links
+
+
+def member_link_route(path: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A member-link route: a link problem is a page for browsers and an error body otherwise."""
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper() -> Response:
+            try:
+                return view()
+            except LinkProblem as exc:
+                if not wants_html(routes.request.headers):
+                    raise
+                title, detail = LINK_PROBLEMS[exc.reason]
+                return page("pages/message.html", status=400, title=title, message=detail, detail=None)
+
+        routes.route(path, **kwargs)(wrapper)
+        return view
+
+    return decorator
+
+
+def _link(purpose: Purpose) -> Any:
+    return container.current().signups.read_link(query_params(routes.request).get("token"), purpose)
+
+
+def _action_page(purpose: Purpose) -> Response:
+    _link(purpose)
+    token = query_params(routes.request)["token"]
+    # Absolute: behind API Gateway the path carries the stage prefix, which PUBLIC_API_URL includes.
+    action = f"{container.current().settings.public_api_url}/signups/{purpose}?{urlencode({'token': token})}"
+    return page(f"signups/pages/{purpose}.html", action_url=action)
+
+
+def _done(template: str, status_value: str) -> Response:
+    if wants_html(routes.request.headers):
+        return page(f"signups/pages/{template}.html", detail=None)
+    return json_response({"status": status_value}, headers=NO_STORE)
+
+
+@member_link_route("/signups/confirm", methods=["GET"])
+def confirm_page() -> Response:
+    return _action_page("confirm")
+
+
+@member_link_route("/signups/confirm", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def confirm_signup() -> Response:
+    status = container.current().signups.confirm(_link("confirm"))
+    if status in ("pending_approval", "active"):
+        return _done(f"confirmed_{status}", status)
+    return _done("nothing_to_confirm", status)
+
+
+@member_link_route("/signups/unsubscribe", methods=["GET"])
+def unsubscribe_page() -> Response:
+    return _action_page("unsubscribe")
+
+
+@member_link_route("/signups/unsubscribe", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def unsubscribe() -> Response:
+    """RFC 8058 one-click: mail clients POST List-Unsubscribe=One-Click here, without login."""
+    container.current().signups.unsubscribe(_link("unsubscribe"))
+    return _done("unsubscribed", "unsubscribed")
+
+
+@member_link_route("/signups/erase", methods=["GET"])
+def erase_page() -> Response:
+    return _action_page("erase")
+
+
+@member_link_route("/signups/erase", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def erase_self() -> Response:
+    container.current().signups.erase_self(_link("erase"))
+    return _done("erased", "erased")
+
+
+# ---------------------------------------------------------------- organizers
+
+
+@routes.route("/groups/{group_id}/signups", methods=["GET"], authorizer=ORGANIZER)
+def list_signups(group_id: str) -> Response:
+    result = container.current().signups.list_page(group_id, query_params(routes.request))
+    return json_response(result, headers=NO_STORE)
+
+
+@routes.route("/groups/{group_id}/signups.csv", methods=["GET"], authorizer=ORGANIZER)
+def export_signups(group_id: str) -> Response:
+    body = container.current().signups.csv_export(group_id, query_params(routes.request))
+    return text_response(
+        body,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{group_id}-signups.csv"', **NO_STORE},
+    )
+
+
+@routes.route("/groups/{group_id}/signups/{signup_id}/approve", methods=["POST"], authorizer=ORGANIZER)
+def approve_signup(group_id: str, signup_id: str) -> Response:
+    record = container.current().signups.approve(group_id, signup_id, organizer_id=principal(routes.request))
+    return json_response(record, headers=NO_STORE)
+
+
+@routes.route("/groups/{group_id}/signups/{signup_id}/reject", methods=["POST"], authorizer=ORGANIZER)
+def reject_signup(group_id: str, signup_id: str) -> Response:
+    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(routes.request))
+    return json_response(record, headers=NO_STORE)
+
+
+@routes.route("/groups/{group_id}/signups/{signup_id}", methods=["DELETE"], authorizer=ORGANIZER)
+def erase_signup(group_id: str, signup_id: str) -> Response:
+    container.current().signups.erase_for_organizer(group_id, signup_id)
+    return empty()

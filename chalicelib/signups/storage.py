@@ -1,0 +1,246 @@
+"""Signups, abuse counters and suppressions (layout in ``records.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, cast
+
+from chalicelib.db import (
+    ITEM_IS_NEW,
+    Cond,
+    Update,
+    key,
+    merge_expression,
+    query_items,
+    query_pages,
+    status_in,
+    status_is,
+    to_item,
+    without_keys,
+)
+from chalicelib.signups.records import (
+    ADDRESS_RATE_PREFIX,
+    IP_RATE_PREFIX,
+    SUPPRESS_PREFIX,
+    SUPPRESS_SK,
+    SignupRecord,
+    SignupStatus,
+    signup_partition,
+    status_index_key,
+)
+
+
+class StateConflict(Exception):
+    """The record was not in a state that allows this change (or is gone)."""
+
+
+def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    return key(signup_partition(group_id), signup_id)
+
+
+# ---- named conditions
+
+
+def replaceable_signup(now_epoch: int) -> Cond:
+    """A new signup may replace a record only after the person left, or an expired pending one."""
+    return (
+        ITEM_IS_NEW
+        | status_is("unsubscribed")
+        | Cond(
+            "#status = :pending AND expires_at < :now",
+            {"#status": "status"},
+            {":pending": "pending_confirmation", ":now": now_epoch},
+        )
+    )
+
+
+def generation_is(gen: str) -> Cond:
+    """Links carry the generation of the record they were made for."""
+    return Cond("gen = :gen", values={":gen": gen})
+
+
+def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int) -> Cond:
+    """No email to this address within ``min_interval`` seconds, and fewer than ``per_day`` today."""
+    spaced = Cond(
+        "attribute_not_exists(#last) OR #last <= :cutoff", {"#last": "last"}, {":cutoff": now_epoch - min_interval}
+    )
+    under_cap = Cond("attribute_not_exists(n) OR n < :max", values={":max": per_day})
+    return spaced & under_cap
+
+
+class SignupRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    # ------------------------------------------------------------------ records
+
+    def get(self, group_id: str, signup_id: str) -> SignupRecord | None:
+        item = self.client.get_item(TableName=self.table, Key=signup_key(group_id, signup_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return cast(SignupRecord, without_keys(item)) if item else None
+
+    def put_new(self, record: SignupRecord, *, now_epoch: int) -> bool:
+        """Create (or restart) a signup; False if another live record is there."""
+        item = to_item(
+            {
+                **record,
+                "pk": signup_partition(record["group_id"]),
+                "sk": record["id"],
+                "gsi1pk": status_index_key(record["group_id"], record["status"]),
+                "gsi1sk": f"{record['created_at']}#{record['id']}",
+            }
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **replaceable_signup(now_epoch).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def update_details(self, group_id: str, signup_id: str, values: dict[str, Any]) -> None:
+        """Refresh what a still-pending person typed (name, state, how_heard, consent)."""
+        request = merge_expression(Update(sets=values).request(), status_is("pending_confirmation"))
+        try:
+            self.client.update_item(TableName=self.table, Key=signup_key(group_id, signup_id), **request)
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise StateConflict from exc
+
+    def transition(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        from_statuses: tuple[SignupStatus, ...],
+        to_status: SignupStatus,
+        set_values: dict[str, Any],
+        gen: str | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> SignupRecord:
+        """Move a record between statuses atomically; returns the new record or raises StateConflict."""
+        update = Update(
+            sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
+            removes=remove,
+            adds={"version": 1},
+        )
+        condition = status_in(from_statuses)
+        if gen is not None:
+            condition = condition & generation_is(gen)
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=signup_key(group_id, signup_id),
+                ReturnValues="ALL_NEW",
+                **merge_expression(update.request(), condition),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise StateConflict from exc
+        return cast(SignupRecord, without_keys(resp["Attributes"]))
+
+    def page(
+        self, group_id: str, *, status: SignupStatus | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[SignupRecord], dict[str, Any] | None]:
+        if status:
+            kwargs: dict[str, Any] = {
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": status_index_key(group_id, status)}},
+            }
+        else:
+            kwargs = {
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": signup_partition(group_id)}},
+            }
+        kwargs.update(TableName=self.table, Limit=limit)
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        resp = self.client.query(**kwargs)
+        return [cast(SignupRecord, without_keys(i)) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
+
+    def all(self, group_id: str, *, status: SignupStatus | None = None) -> Iterator[SignupRecord]:
+        start: dict[str, Any] | None = None
+        while True:
+            records, start = self.page(group_id, status=status, limit=1000, start_key=start)
+            yield from records
+            if not start:
+                return
+
+    def count(self, group_id: str, status: SignupStatus) -> int:
+        pages = query_pages(
+            self.client,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": status_index_key(group_id, status)}},
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
+
+    def delete(self, group_id: str, signup_id: str) -> bool:
+        """Delete the record; False if there was none."""
+        deleted = self.client.delete_item(
+            TableName=self.table, Key=signup_key(group_id, signup_id), ReturnValues="ALL_OLD"
+        ).get("Attributes")
+        return bool(deleted)
+
+    def delete_address_counters(self, email_hash: str) -> None:
+        """The per-address email counters mention the person too (by keyed hash)."""
+        rows = list(
+            query_items(
+                self.client,
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": ADDRESS_RATE_PREFIX + email_hash}},
+                ProjectionExpression="pk, sk",
+            )
+        )
+        for row in rows:  # materialised first: deleting while paging would move the pages under us
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
+
+    # ---------------------------------------------------------------- counters
+
+    def claim_address_send(self, email_hash: str, *, day: str, now_epoch: int, min_interval: int, per_day: int) -> bool:
+        """Atomically take one of the address's email slots. Concurrent callers: one wins."""
+        update = Update(sets={"last": now_epoch, "expires_at": now_epoch + 2 * 86400}, adds={"n": 1})
+        slot = address_slot_free(now_epoch=now_epoch, min_interval=min_interval, per_day=per_day)
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
+                **merge_expression(update.request(), slot),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_address_send(self, email_hash: str, *, day: str) -> None:
+        """Give back a slot whose email could not be sent, so the person can try again."""
+        update = Update(removes=("last",), adds={"n": -1})
+        self.client.update_item(
+            TableName=self.table,
+            Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
+            **merge_expression(update.request(), Cond("attribute_exists(n)")),
+        )
+
+    def count_ip(self, ip_hash: str, *, hour: str, ttl: int) -> int:
+        resp = self.client.update_item(
+            TableName=self.table,
+            Key=key(IP_RATE_PREFIX + ip_hash, hour),
+            ReturnValues="UPDATED_NEW",
+            **Update(sets={"expires_at": ttl}, adds={"n": 1}).request(),
+        )
+        return int(resp["Attributes"]["n"]["N"])
+
+    # ------------------------------------------------------------- suppression
+
+    def is_suppressed(self, email_hash: str) -> bool:
+        item = self.client.get_item(TableName=self.table, Key=key(SUPPRESS_PREFIX + email_hash, SUPPRESS_SK)).get(
+            "Item"
+        )
+        return item is not None
+
+    def suppress(self, email_hash: str, *, reason: str, when: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={**key(SUPPRESS_PREFIX + email_hash, SUPPRESS_SK), **to_item({"reason": reason, "at": when})},
+        )

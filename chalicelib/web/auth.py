@@ -1,0 +1,55 @@
+"""The organizer-key check behind app.py's built-in authorizer, and its refusal.
+
+API Gateway answers 401 when a TOKEN authorizer raises "Unauthorized"; the local gateway
+(chalice local, chalice.test) answers 401 for its own NotAuthorizedError. ``refusal()`` builds
+whichever applies, so all three agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import AuthResponse
+
+
+class KeyRefused(Exception):
+    """Raised by the authorizer in Lambda for a missing, unknown or revoked key."""
+
+
+def authorize_organizer(token: str | None) -> AuthResponse:
+    from chalicelib import container
+
+    org_id = container.current().organizers.organizer_for_header(token)
+    if org_id is None:
+        raise refusal()
+    return AuthResponse(routes=["*"], principal_id=org_id)
+
+
+def organizer_from_header(headers: Any) -> str | None:
+    """The organizer behind an optional Authorization header (public routes that show more to organizers)."""
+    from chalicelib import container
+
+    header = headers.get("authorization")
+    return container.current().organizers.organizer_for_header(header) if header else None
+
+
+def _refusal_base() -> type[Exception]:
+    try:  # Present with the dev tools (chalice local, chalice.test); absent in Lambda.
+        from chalice.local import NotAuthorizedError
+
+        return NotAuthorizedError
+    except ImportError:
+        return Exception
+
+
+def refusal() -> Exception:
+    base = _refusal_base()
+    if base is Exception:
+        return KeyRefused("Unauthorized")
+    body = b'{"error":{"code":"unauthorized","message":"A valid organizer key is required.","fields":{}}}'
+    headers = {
+        "Content-Type": "application/json",
+        "WWW-Authenticate": "Bearer",
+        "x-amzn-ErrorType": "UnauthorizedException",
+    }
+    return base(headers, body)  # type: ignore[call-arg]

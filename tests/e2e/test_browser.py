@@ -1,0 +1,199 @@
+"""The website widgets in a real browser (Debian's chromium driven by Playwright), against the
+stack `make run` starts: signup with and without JavaScript, the emailed confirmation link,
+the events list, and an axe-core accessibility audit."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.builders import link_in, outbox_messages
+from tests.support.live import ROOT, LiveStack
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: run `make browser` (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 900, "height": 1200})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def messages_to(stack: LiveStack, address: str) -> list[Any]:
+    return [m for m in outbox_messages(stack.outbox) if m["To"] == address]
+
+
+def fill_form(page: Any, name: str, email: str, state: str = "MT") -> None:
+    page.get_by_label("Your name", exact=True).fill(name)
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("State you live in").select_option(state)
+    page.get_by_label("I agree", exact=False).check()
+
+
+def shot(page: Any, name: str, tmp_path: Path) -> None:
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)
+
+
+def test_signup_without_javascript_then_confirm_from_the_email(browser: Any, live_stack: LiveStack) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_stack.web}/")
+    fill_form(page, "Nora Nojs", "nora.nojs@example.org", "ID")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(re.compile(r".*/thank-you\.html$"))
+    assert page.get_by_role("heading", name="Thank you for signing up").is_visible()
+    [confirmation] = messages_to(live_stack, "nora.nojs@example.org")
+    page.goto(live_stack.api + link_in(confirmation, "/signups/confirm"))
+    page.get_by_role("button", name="Confirm my email").click()
+    assert "An organizer will approve your membership soon" in page.inner_text("main")
+    context.close()
+    token = link_in(confirmation, "/signups/confirm").split("token=", 1)[1]
+    assert "/signups/confirm?token=[redacted]" in live_stack.log  # the access log saw the visit...
+    assert token not in live_stack.log  # ...but never the token
+    assert "nora.nojs@example.org" not in live_stack.log
+
+
+def test_signup_with_javascript_shows_inline_errors_then_succeeds(
+    page: Any, live_stack: LiveStack, tmp_path: Path
+) -> None:
+    page.goto(f"{live_stack.web}/")
+    fill_form(page, "Jo Script", "not-an-email")
+    page.get_by_role("button", name="Sign up").click()
+    error = page.locator("#mbc-email-error")
+    error.wait_for(state="visible")
+    assert error.inner_text() == "Must be a valid email address."
+    email = page.get_by_label("Email address", exact=True)
+    assert email.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "mbc-email"
+    assert "Please correct" in page.locator("[data-mbc-status]").inner_text()
+    shot(page, "signup-form-errors.png", tmp_path)
+    email.fill("jo.script@example.org")
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_text("Thank you! Check your email").wait_for()
+    assert email.get_attribute("aria-invalid") is None
+    assert page.get_by_label("Your name", exact=True).input_value() == ""  # the form was reset
+    assert len(messages_to(live_stack, "jo.script@example.org")) == 1
+
+
+def test_too_many_signups_message(page: Any, live_stack: LiveStack) -> None:
+    def limited(route: Any) -> None:
+        route.fulfill(
+            status=429,
+            headers={
+                "Retry-After": "600",
+                "Content-Type": "application/json",
+                "Access-Control-Allow-Origin": live_stack.web,
+                "Access-Control-Expose-Headers": "Retry-After",
+            },
+            body='{"error":{"code":"too_many_requests","message":"Too many signups.","fields":{}}}',
+        )
+
+    page.route(re.compile(r".*/groups/.*/signups$"), limited)
+    page.goto(f"{live_stack.web}/")
+    fill_form(page, "Rae Limit", "rae@example.org")
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_text("Too many signups from your network").wait_for()
+    assert "about 10 minutes" in page.locator("[data-mbc-status]").inner_text()
+
+
+def test_events_list_filters_by_state_in_each_events_zone(page: Any, live_stack: LiveStack, tmp_path: Path) -> None:
+    page.goto(f"{live_stack.web}/")
+    page.locator(".mbc-event").first.wait_for()
+    everything = page.locator(".mbc-event h3").all_inner_texts()
+    assert len(everything) == 5
+    shot(page, "widgets.png", tmp_path)
+    page.get_by_label("Show events in").select_option("ID")
+    page.get_by_text("in Idaho.").wait_for()
+    idaho = page.locator(".mbc-event h3").all_inner_texts()
+    assert set(idaho) == {
+        "Boise lunch and learn: clinical trials",
+        "Virtual talk: living well with MBC",
+        "Coeur d'Alene lakeside walk",
+    }
+    walk = page.locator(".mbc-event", has_text="Coeur d'Alene lakeside walk")
+    assert "PST" in walk.inner_text()  # north Idaho: shown in Pacific time
+    assert "10:00 AM" in walk.inner_text()
+    feed = page.get_by_role("link", name="Subscribe to these events in your calendar")
+    assert feed.get_attribute("href") == f"{live_stack.api}/events/calendar.ics?state=ID"
+    page.get_by_label("Show events in").select_option("MT")
+    page.get_by_text("in Montana.").wait_for()
+    assert "Bozeman MBC coffee meetup" in page.locator(".mbc-event h3").all_inner_texts()
+
+
+def run_axe(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_accessibility_audit_finds_no_serious_or_critical_violations(page: Any, live_stack: LiveStack) -> None:
+    page.goto(f"{live_stack.web}/")
+    page.locator(".mbc-event").first.wait_for()
+    assert run_axe(page) == []
+    fill_form(page, "Ally Audit", "nope")
+    page.get_by_role("button", name="Sign up").click()
+    page.locator("#mbc-email-error").wait_for(state="visible")
+    assert run_axe(page) == []  # the error state too
+    page.goto(f"{live_stack.web}/thank-you.html")
+    assert run_axe(page) == []
+
+
+def test_accessibility_of_the_member_pages(browser: Any, live_stack: LiveStack) -> None:
+    # Those pages forbid every script by CSP; the audit needs its own to run.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_extra_http_headers({"Accept": "text/html"})
+    page.goto(f"{live_stack.api}/signups/confirm?token=not-a-token")
+    assert "This link is not valid" in page.inner_text("main")
+    assert run_axe(page) == []
+    context.close()
+
+
+def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
+    page.goto(f"{live_stack.web}/")
+    page.locator("#mbc-name").focus()
+    page.keyboard.type("Kay Board")
+    page.keyboard.press("Tab")
+    page.keyboard.type("kay.board@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # Idaho
+    page.keyboard.press("Tab")
+    page.keyboard.type("A friend")
+    page.keyboard.press("Tab")  # the honeypot is skipped (tabindex=-1)
+    assert page.evaluate("document.activeElement.id") == "mbc-consent"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.get_by_text("Thank you! Check your email").wait_for()
+    assert len(messages_to(live_stack, "kay.board@example.org")) == 1

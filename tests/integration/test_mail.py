@@ -1,0 +1,78 @@
+"""Mail plumbing: MIME, autoescaping, the outbox and SES v2 (moto and botocore's Stubber)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from chalicelib.mail.backends import OutboxMailer, SendError, SesMailer
+from chalicelib.mail.message import render_email
+from tests.support.builders import outbox_messages
+
+GROUP = {"id": "g", "name": "MBC <Connection> Group"}
+
+
+def confirmation(name: str = "Ann") -> object:
+    return render_email(
+        "signups/email/confirm",
+        to="ann@example.org",
+        unsubscribe_url="https://api.example.org/signups/unsubscribe?token=abc",
+        name=name,
+        group=GROUP,
+        confirm_url="https://api.example.org/signups/confirm?token=xyz",
+        hours=72,
+    )
+
+
+def test_html_is_autoescaped_and_text_is_not(tmp_path: Path) -> None:
+    mail = confirmation(name='<script>alert("x")</script>')
+    OutboxMailer(str(tmp_path), "MBC <no-reply@example.org>").send(mail)  # type: ignore[arg-type]
+    [message] = outbox_messages(tmp_path)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "MBC &lt;Connection&gt; Group" in html
+    assert '<script>alert("x")</script>' in text
+    assert message["List-Unsubscribe"] == "<https://api.example.org/signups/unsubscribe?token=abc>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_ses_v2_raw_send_through_moto() -> None:
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    with mock_aws():
+        client = boto3.client("sesv2", region_name="us-west-2")
+        client.create_email_identity(EmailIdentity="example.org")
+        mailer = SesMailer(client, "MBC <no-reply@example.org>", "help@example.org", None)
+        message_id = mailer.send(confirmation())  # type: ignore[arg-type]
+        assert message_id
+        sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].sent_messages
+        assert len(sent) == 1
+        raw = sent[0].raw_data
+        assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
+        assert "Reply-To: help@example.org" in raw
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "kind"),
+    [
+        ("TooManyRequestsException", "Maximum sending rate exceeded.", "throttled"),
+        ("LimitExceededException", "Daily message quota exceeded.", "account"),
+        ("SendingPausedException", "Sending is paused for this account.", "account"),
+        ("AccountSuspendedException", "Sending paused.", "account"),
+        ("MessageRejected", "Email address is not verified.", "rejected"),
+    ],
+)
+def test_ses_errors_are_classified(code: str, message: str, kind: str) -> None:
+    client = boto3.client("sesv2", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_client_error("send_email", service_error_code=code, service_message=message, http_status_code=400)
+        with pytest.raises(SendError) as info:
+            SesMailer(client, "no-reply@example.org", None, "cfg").send(confirmation())  # type: ignore[arg-type]
+    assert info.value.kind == kind

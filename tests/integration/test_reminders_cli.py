@@ -1,0 +1,40 @@
+"""The reminders CLI against a DynamoDB Local table: the same code path as the scheduled run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from chalicelib import container
+from tests.support.builders import add_members, make_group, outbox_messages
+from tests.support.stacks import ROOT, Stack
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_reminders_cli_runs_with_an_injected_clock(ddb_stack: Stack) -> None:
+    make_group(container.current())
+    add_members(container.current(), 2, state="ID")
+    dry = cli("reminders", "run", "--now", "2026-12-01T15:30:00-07:00", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["planned"] == 2
+    assert outbox_messages(ddb_stack.outbox) == []
+    early = cli("reminders", "run", "--now", "2026-11-29T12:00:00Z")
+    assert json.loads(early.stdout)["planned"] == 0
+    real = cli("reminders", "run", "--now", "2026-12-01T22:30:00Z", "--group", "mbc-connection-group")
+    assert json.loads(real.stdout)["sent"] == 2, real.stderr
+    assert len(outbox_messages(ddb_stack.outbox)) == 2
+    again = cli("reminders", "run", "--now", "2026-12-01T22:45:00Z")
+    assert json.loads(again.stdout)["sent"] == 0
+    assert "@example.org" not in real.stderr + again.stderr  # logs: ids and counts only
+    preview = cli("reminders", "preview", "--group", "mbc-connection-group", "--now", "2026-12-01T12:00:00Z")
+    assert preview.returncode == 0, preview.stderr
+    previews = [m for m in outbox_messages(ddb_stack.outbox) if m["To"] == "preview@example.org"]
+    assert len(previews) == 1
+    assert cli("reminders", "run", "--now", "2026-12-01T22:30:00").returncode != 0  # no offset
+    assert cli("reminders", "preview", "--group", "nope").returncode == 3  # not found

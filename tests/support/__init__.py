@@ -1,0 +1,1 @@
+"""What the test tiers share: builders, fakes at the edges, the test clock, the stacks."""
