@@ -156,28 +156,10 @@ class Container:
         return DeliveriesReport(groups=self.groups, meetings=self.meetings, signups=self.signups, ledger=self.ledger)
 
 
-def build(
-    *,
-    settings: Settings | None = None,
-    clock: Clock | None = None,
-    dynamodb: Any = None,
-    mailer: Mailer | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    lease_clock: Callable[[], float] = time.time,
-    workers: int | None = None,
-    safety_margin: float | None = None,
-) -> Container:
-    """A container; anything not given comes from the environment (settings) or the system."""
-    return Container(
-        settings=settings or get_settings(),
-        clock=clock or SystemClock(),
-        dynamodb=dynamodb,
-        mailer=mailer,
-        sleep=sleep,
-        lease_clock=lease_clock,
-        workers=workers,
-        safety_margin=safety_margin,
-    )
+def build(*, settings: Settings | None = None, clock: Clock | None = None, **overrides: Any) -> Container:
+    """A container; settings come from the environment and the clock from the system unless given.
+    ``overrides`` are Container's other keyword arguments (dynamodb, mailer, sleep, ...)."""
+    return Container(settings=settings or get_settings(), clock=clock or SystemClock(), **overrides)
 
 
 _current: Container | None = None

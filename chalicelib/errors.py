@@ -94,10 +94,15 @@ class Unavailable(DomainError):
 
     default_message = "The service is briefly unavailable. Please try again in a minute."
 
-    def __init__(self, message: str | None = None, *, retry_after: int = 30, what: str = "service") -> None:
+    def __init__(self, message: str | None = None, *, retry_after: int = 30) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        self.what = what
+
+
+class EmailUnavailable(Unavailable):
+    """The email a request promises could not be sent; nothing was changed that needs it."""
+
+    default_message = "We could not send the email right now. Please try again in a few minutes."
 
 
 def pydantic_fields(exc: Any, prefix: str = "") -> dict[str, str]:

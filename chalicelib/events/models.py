@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictInt, model_validator
+from pydantic import AwareDatetime, Field, StrictInt, model_validator
 
 from chalicelib.constants import DEFAULT_TIMEZONE, MAX_EVENT_DURATION, StateCode
 from chalicelib.events.records import EventFormat, EventRecord, EventStatus
@@ -100,35 +99,6 @@ class EventPatch(StrictModel):
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
     accessibility: Notes | None = None
     status: EventStatus | None = None
-
-
-class Event(BaseModel):
-    """An event as the API returns it; times are shown in the event's own zone."""
-
-    id: str
-    version: int
-    title: str
-    description: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    format: EventFormat
-    states: list[StateCode]
-    venue: Venue | None
-    online_url: str | None
-    registration_url: str | None
-    contact_email: str | None
-    tags: list[str]
-    accessibility: str | None
-    status: EventStatus
-    cancelled: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class EventList(BaseModel):
-    events: list[Event]
-    next_cursor: str | None
 
 
 def event_document(event_id: str, version: int, data: EventInput, *, created_at: str, updated_at: str) -> EventRecord:

@@ -32,7 +32,7 @@ def paths() -> dict[str, Any]:
                 "summary": "List events in start order",
                 "parameters": list_params,
                 "responses": {
-                    "200": {"description": "A page of events.", "content": json_ref("EventList")},
+                    "200": {"description": "A page of events.", "content": json_ref("EventPage")},
                     "400": err("A bad query parameter or cursor."),
                     "401": unauthorized("status=draft without a valid organizer key."),
                 },
@@ -42,7 +42,7 @@ def paths() -> dict[str, Any]:
                 "security": security(),
                 "requestBody": {"required": True, "content": json_ref("EventInput")},
                 "responses": {
-                    "201": {"description": "Created.", "content": json_ref("Event")},
+                    "201": {"description": "Created.", "content": json_ref("EventRecord")},
                     "400": err("Invalid fields."),
                     "401": unauthorized(),
                     "413": err("Body over 64 KB."),
@@ -68,7 +68,7 @@ def paths() -> dict[str, Any]:
                 "summary": "One event (drafts only with an organizer key)",
                 "parameters": [EVENT_ID],
                 "responses": {
-                    "200": {"description": "The event.", "content": json_ref("Event")},
+                    "200": {"description": "The event.", "content": json_ref("EventRecord")},
                     "404": err("Unknown or draft."),
                 },
             },
@@ -81,7 +81,7 @@ def paths() -> dict[str, Any]:
                 ],
                 "requestBody": {"required": True, "content": json_ref("EventPatch")},
                 "responses": {
-                    "200": {"description": "Updated.", "content": json_ref("Event")},
+                    "200": {"description": "Updated.", "content": json_ref("EventRecord")},
                     "400": err("Invalid fields."),
                     "401": unauthorized(),
                     "404": err("Unknown event."),
@@ -105,6 +105,7 @@ def paths() -> dict[str, Any]:
 
 
 def models() -> list[Any]:
-    from chalicelib.events.models import Event, EventInput, EventList, EventPatch
+    from chalicelib.events.models import EventInput, EventPatch
+    from chalicelib.events.records import EventPage, EventRecord
 
-    return [EventInput, EventPatch, Event, EventList]
+    return [EventInput, EventPatch, EventRecord, EventPage]

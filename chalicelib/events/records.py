@@ -30,7 +30,7 @@ class VenueRecord(TypedDict):
 
 
 class EventRecord(TypedDict):
-    """The stored and returned document of an event (times in its own zone)."""
+    """An event as stored and as the API returns it: times are ISO 8601 in the event's own zone."""
 
     id: str
     version: int
@@ -51,6 +51,13 @@ class EventRecord(TypedDict):
     cancelled: bool
     created_at: str
     updated_at: str
+
+
+class EventPage(TypedDict):
+    """A page of the public list."""
+
+    events: list[EventRecord]
+    next_cursor: str | None
 
 
 def listing_partition(visibility: str, scope: str) -> str:

@@ -58,28 +58,3 @@ class SignupForm(StrictModel):
 
 class SignupAccepted(BaseModel):
     status: str = "check_your_email"
-
-
-class Signup(BaseModel):
-    id: str
-    name: str
-    email: str
-    state: StateCode
-    status: str
-    how_heard: str | None = None
-    consent_at: str
-    consent_version: str
-    created_at: str
-    updated_at: str | None = None
-    confirmed_at: str | None = None
-    approved_at: str | None = None
-    approved_by: str | None = None
-    rejected_at: str | None = None
-    rejected_by: str | None = None
-    unsubscribed_at: str | None = None
-    bounced_at: str | None = None
-
-
-class SignupList(BaseModel):
-    signups: list[Signup]
-    next_cursor: str | None

@@ -95,7 +95,7 @@ def paths() -> dict[str, Any]:
                     param("cursor", "query", {"type": "string"}, "From the previous page."),
                 ],
                 "responses": {
-                    "200": {"description": "A page.", "content": json_ref("SignupList")},
+                    "200": {"description": "A page.", "content": json_ref("SignupPage")},
                     "400": err("Bad parameter."),
                     "401": unauthorized(),
                     "404": err("Unknown group."),
@@ -122,7 +122,7 @@ def paths() -> dict[str, Any]:
                     "security": org,
                     "parameters": [GROUP_ID, SIGNUP_ID],
                     "responses": {
-                        "200": {"description": "The signup.", "content": json_ref("Signup")},
+                        "200": {"description": "The signup.", "content": json_ref("PublicSignup")},
                         "401": unauthorized(),
                         "404": err("Unknown."),
                         "409": err("Not in a state that allows this."),
@@ -148,6 +148,7 @@ def paths() -> dict[str, Any]:
 
 
 def models() -> list[Any]:
-    from chalicelib.signups.models import Signup, SignupAccepted, SignupForm, SignupList
+    from chalicelib.signups.models import SignupAccepted, SignupForm
+    from chalicelib.signups.records import PublicSignup, SignupPage
 
-    return [SignupForm, SignupAccepted, Signup, SignupList]
+    return [SignupForm, SignupAccepted, PublicSignup, SignupPage]

@@ -50,27 +50,35 @@ class SignupRecord(TypedDict):
     bounce_reason: NotRequired[str]
 
 
-# The one list of what organizers see of a record: the API's public shape, and (without the
-# last two) the CSV export's columns.
-PUBLIC_FIELDS = (
-    "id",
-    "name",
-    "email",
-    "state",
-    "status",
-    "how_heard",
-    "consent_at",
-    "consent_version",
-    "created_at",
-    "confirmed_at",
-    "approved_at",
-    "approved_by",
-    "rejected_at",
-    "unsubscribed_at",
-    "bounced_at",
-    "updated_at",
-    "rejected_by",
-)
+class PublicSignup(TypedDict):
+    """What organizers see of a record: the API's shape, and (but the last two) the CSV's columns.
+    The one list of those fields: PUBLIC_FIELDS and CSV_COLUMNS are read from it."""
+
+    id: str
+    name: str
+    email: str
+    state: str
+    status: SignupStatus
+    how_heard: str | None
+    consent_at: str
+    consent_version: str
+    created_at: str
+    confirmed_at: str | None
+    approved_at: str | None
+    approved_by: str | None
+    rejected_at: str | None
+    unsubscribed_at: str | None
+    bounced_at: str | None
+    updated_at: str | None
+    rejected_by: str | None
+
+
+class SignupPage(TypedDict):
+    signups: list[PublicSignup]
+    next_cursor: str | None
+
+
+PUBLIC_FIELDS: tuple[str, ...] = tuple(PublicSignup.__annotations__)
 CSV_COLUMNS = PUBLIC_FIELDS[:-2]
 
 

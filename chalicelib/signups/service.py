@@ -18,7 +18,16 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock
-from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, NotFound, RateLimited, validate_model
+from chalicelib.errors import (
+    Conflict,
+    EmailUnavailable,
+    GroupPaused,
+    Invalid,
+    InvalidCursor,
+    NotFound,
+    RateLimited,
+    validate_model,
+)
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer
@@ -31,7 +40,16 @@ from chalicelib.signing import keyed_hash, read_cursor, sign_cursor
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
 from chalicelib.signups.links import MemberLink, Purpose, link_problem, member_url, read_member_link
-from chalicelib.signups.records import CSV_COLUMNS, LIVE_STATUSES, PUBLIC_FIELDS, STATUSES, SignupRecord, SignupStatus
+from chalicelib.signups.records import (
+    CSV_COLUMNS,
+    LIVE_STATUSES,
+    PUBLIC_FIELDS,
+    STATUSES,
+    PublicSignup,
+    SignupPage,
+    SignupRecord,
+    SignupStatus,
+)
 from chalicelib.signups.storage import SignupRepository, StateConflict
 
 log = logging.getLogger("mbc.signups")
@@ -201,13 +219,7 @@ class SignupService:
         except Exception as exc:  # deliberate: any send failure gives the address slot back, then a 503
             log.error("signup email failed kind=%s signup=%s error=%s", kind, record["id"], type(exc).__name__)
             self.repo.release_address_send(address_hash, day=day)
-            from chalicelib.errors import Unavailable
-
-            raise Unavailable(
-                "We could not send the email right now. Please try again in a few minutes.",
-                retry_after=120,
-                what="email",
-            ) from None
+            raise EmailUnavailable(retry_after=120) from None
         log.info("signup email sent kind=%s signup=%s", kind, record["id"])
 
     # ---------------------------------------------------------------- member links
@@ -301,7 +313,7 @@ class SignupService:
 
     # ---------------------------------------------------------------- organizers
 
-    def approve(self, group_id: str, signup_id: str, *, organizer_id: str) -> dict[str, Any]:
+    def approve(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
         group = self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "active":
@@ -324,7 +336,7 @@ class SignupService:
         self._activated(group_id, signup_id)
         return public_record(updated)
 
-    def reject(self, group_id: str, signup_id: str, *, organizer_id: str) -> dict[str, Any]:
+    def reject(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
         self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "rejected":
@@ -358,7 +370,7 @@ class SignupService:
         """Every record of a group (optionally of one status), page by page."""
         return self.repo.all(group_id, status=status)
 
-    def list_page(self, group_id: str, params: dict[str, str]) -> dict[str, Any]:
+    def list_page(self, group_id: str, params: dict[str, str]) -> SignupPage:
         self.groups.get(group_id)
         status, limit = _list_params(params)
         scope = f"signups:{group_id}:{status or 'all'}"
@@ -439,9 +451,9 @@ class SignupService:
         log.info("organizer notice sent group=%s waiting=%d recipients=%d", group["id"], waiting, len(recipients))
 
 
-def public_record(record: SignupRecord) -> dict[str, Any]:
+def public_record(record: SignupRecord) -> PublicSignup:
     values: dict[str, Any] = dict(record)
-    return {k: values.get(k) for k in PUBLIC_FIELDS}
+    return cast(PublicSignup, {k: values.get(k) for k in PUBLIC_FIELDS})
 
 
 def csv_cell(value: Any) -> str:

@@ -24,6 +24,7 @@ ERROR_TABLE: dict[type[domain.DomainError], tuple[int, str]] = {
     domain.StaleVersion: (409, "conflict"),
     domain.Conflict: (409, "conflict"),
     domain.RateLimited: (429, "too_many_requests"),
+    domain.EmailUnavailable: (503, "email_unavailable"),
     domain.Unavailable: (503, "unavailable"),
 }
 # Member links: one code per reason, e.g. token_expired.

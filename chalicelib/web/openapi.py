@@ -80,7 +80,7 @@ HTML = {"text/html": {"schema": {"type": "string"}}}
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    from pydantic.json_schema import models_json_schema
+    from pydantic import TypeAdapter
 
     paths: dict[str, Any] = {}
     models: list[Any] = []
@@ -89,7 +89,8 @@ def openapi_document() -> dict[str, Any]:
         for path, operations in spec.paths().items():
             paths.setdefault(path, {}).update(operations)
         models += spec.models()
-    _, defs = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+    # Models (requests) and TypedDicts (responses, the records' own shapes) alike.
+    _, defs = TypeAdapter.json_schemas([(m, "validation", TypeAdapter(m)) for m in models], ref_template=_REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Error"] = error_schema()
     return {

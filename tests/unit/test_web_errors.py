@@ -23,6 +23,7 @@ from chalicelib.web.errors import ERROR_TABLE, HttpError, describe
         (errors.Forbidden(), 403, "forbidden"),
         (errors.LinkProblem("expired", "This link has expired."), 400, "token_expired"),
         (errors.Unavailable(retry_after=30), 503, "unavailable"),
+        (errors.EmailUnavailable(retry_after=120), 503, "email_unavailable"),
     ],
 )
 def test_each_domain_error_has_a_status_and_code(error: errors.DomainError, status: int, code: str) -> None:
