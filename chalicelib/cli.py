@@ -121,7 +121,6 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
     meeting = c.meetings.next_meeting(group)
     if meeting is None:
         raise errors.NotFound("meeting", "The group has no upcoming meeting.")
-    leads = group["reminder_leads_minutes"] or [60]
     mail = meeting_email(
         "reminder",
         group=group,
@@ -130,8 +129,7 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
         name="Preview Member",
         state=args.state,
         unsubscribe_url=f"{settings.public_api_url}/signups/unsubscribe?token=PREVIEW",
-        lead_minutes=min(leads),
-        stamp=c.clock.now(),
+        now=c.clock.now(),
     )
     message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
     print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")

@@ -22,6 +22,7 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.distribution.ledger import DeliveryRepository
+    from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
     from chalicelib.distribution.runner import Distributor
     from chalicelib.events.service import EventService
@@ -98,14 +99,23 @@ class Container:
         from chalicelib.groups.service import GroupService
         from chalicelib.groups.storage import GroupRepository
 
-        return GroupService(GroupRepository(self.dynamodb, self.table), self.clock)
+        return GroupService(
+            GroupRepository(self.dynamodb, self.table),
+            self.clock,
+            told_upcoming=lambda group: self.planner.told_about_upcoming(group, now=self.clock.now()),
+        )
 
     @cached_property
     def meetings(self) -> MeetingService:
         from chalicelib.meetings.service import MeetingService
         from chalicelib.meetings.storage import OverrideRepository
 
-        return MeetingService(self.groups, OverrideRepository(self.dynamodb, self.table), self.clock)
+        return MeetingService(
+            self.groups,
+            OverrideRepository(self.dynamodb, self.table),
+            self.clock,
+            told_count=lambda group_id, day: self.planner.told_count(group_id, day),
+        )
 
     @cached_property
     def signups(self) -> SignupService:
@@ -131,13 +141,18 @@ class Container:
         return DeliveryRepository(self.dynamodb, self.table)
 
     @cached_property
-    def distributor(self) -> Distributor:
+    def planner(self) -> Planner:
         from chalicelib.distribution.planner import Planner
+
+        return Planner(meetings=self.meetings, signups=self.signups, ledger=self.ledger)
+
+    @cached_property
+    def distributor(self) -> Distributor:
         from chalicelib.distribution.runner import SAFETY_MARGIN_SECONDS, WORKERS, Distributor
 
         return Distributor(
             groups=self.groups,
-            planner=Planner(meetings=self.meetings, signups=self.signups, ledger=self.ledger),
+            planner=self.planner,
             signups=self.signups,
             ledger=self.ledger,
             mailer=self.mailer,

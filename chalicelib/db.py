@@ -87,7 +87,7 @@ class Cond:
             if placeholder in self.values and self.values[placeholder] != value:
                 raise ValueError(f"conditions disagree on {placeholder}")
         return Cond(
-            f"({self.text}) {op} ({other.text})",
+            f"{_grouped(self.text)} {op} {_grouped(other.text)}",
             {**self.names, **other.names},
             {**self.values, **other.values},
         )
@@ -106,6 +106,18 @@ class Cond:
         if self.values:
             out["ExpressionAttributeValues"] = {k: to_attr(v) for k, v in self.values.items()}
         return out
+
+
+def _grouped(text: str) -> str:
+    """Parenthesise a compound operand (DynamoDB refuses redundant parentheses, so only then)."""
+    if " AND " not in text and " OR " not in text:
+        return text
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(text) - 1:
+            return f"({text})"  # the text is not one parenthesised whole
+    return text if text.startswith("(") else f"({text})"
 
 
 ITEM_IS_NEW = Cond("attribute_not_exists(pk)")

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, without_keys
 from chalicelib.distribution.records import DeliveryRow, MessageType, ledger_partition, member_index_key
+from chalicelib.distribution.truth import Said
 from chalicelib.signups.storage import signup_key
 
 
@@ -63,10 +64,12 @@ class DeliveryRepository:
         *,
         gen: str,
         message: MessageType,
+        said: Said,
+        seq: int,
         run_id: str,
         now_epoch: int,
         lease_seconds: int,
-        for_start: str,
+        expires_at: int,
     ) -> bool:
         """Take the slot for this run, only while the member is still active.
 
@@ -81,7 +84,12 @@ class DeliveryRepository:
                 "signup_id": slot.signup_id,
                 "kind": slot.kind,
                 "message": message,
-                "for_start": for_start,
+                "said_start": said.start,
+                "said_end": said.end,
+                "said_status": said.status,
+                "said_join": said.join,
+                "seq": seq,
+                "expires_at": expires_at,
                 "gsi1pk": member_index_key(slot.group_id, slot.signup_id),
                 "gsi1sk": f"{slot.day}#{slot.kind}",
                 "claimed_at": now_epoch,

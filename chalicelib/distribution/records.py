@@ -16,21 +16,29 @@ from typing import Literal, NotRequired, TypedDict
 LEDGER_PREFIX = "DELIVERIES#"
 MEMBER_INDEX_PREFIX = "MEMBERDELIV#"
 
-MessageType = Literal["reminder", "cancelled", "moved"]
+# reminder: at a lead time, with the meeting as it stands; changed: the time or the join details
+# are no longer what the member was told; cancelled / back_on: the meeting is off / on again.
+MessageType = Literal["reminder", "changed", "cancelled", "back_on"]
 DeliveryStatus = Literal["claimed", "sent", "failed"]
 
 
 class DeliveryRow(TypedDict):
     signup_id: str
-    # The message's ledger key, e.g. "r60", "cancelled", "moved-20261201T2300Z".
+    # The message's ledger key: "r<lead minutes>" for a reminder, "n<sequence>" for a notice about
+    # the meeting's revision <sequence> (each revision is announced at most once).
     kind: str
     message: MessageType
     status: DeliveryStatus
     run_id: str
     claimed_at: int
     attempts: int
-    # The meeting start this message announced (ISO UTC).
-    for_start: str
+    # What the message says (truth.Said): start and end (ISO UTC), on or cancelled, join fingerprint;
+    # and the calendar SEQUENCE its invite carries.
+    said_start: str
+    said_end: str
+    said_status: Literal["on", "cancelled"]
+    said_join: str
+    seq: int
     lease_until: NotRequired[int]
     message_id: NotRequired[str]
     sent_at: NotRequired[str]

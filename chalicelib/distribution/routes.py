@@ -18,4 +18,5 @@ def meeting_deliveries(group_id: str, date: str) -> Response:
 
     c = container.current()
     only = parse_filter(query_params(routes.request))
-    return json_response(c.deliveries_report.build(group_id, date, only=only, now=c.clock.now()), headers=NO_STORE)
+    report = c.deliveries_report.build(group_id, date, only=only, now=c.clock.now(), lease_now=c.lease_clock())
+    return json_response(report, headers=NO_STORE)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import timedelta
 from typing import Any, Literal
 
 from chalicelib.clock import Clock
@@ -24,13 +24,16 @@ from chalicelib.distribution.ledger import DeliveryRepository, Slot
 from chalicelib.distribution.planner import Planner, Task
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer, SendError
-from chalicelib.meetings.mail import meeting_email
+from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.signups.links import MemberLink
 from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.distribution")
 
 LEASE_SECONDS = 300
+# Ledger rows expire this long after their meeting ends (DynamoDB TTL): long enough for the
+# deliveries report to answer "did I get the link?", no longer than that purpose needs.
+LEDGER_RETENTION = timedelta(days=90)
 SAFETY_MARGIN_SECONDS = 20.0
 THROTTLE_RETRIES = 4
 WORKERS = 4
@@ -209,12 +212,15 @@ class Distributor:
             slot,
             gen=member["gen"],
             message=message.type,
+            said=message.said,
+            seq=task.meeting.sequence,
             run_id=run_id,
             now_epoch=int(self.lease_clock()),
             lease_seconds=LEASE_SECONDS,
-            for_start=task.meeting.starts_at.astimezone(UTC).isoformat(),
+            expires_at=int((task.meeting.ends_at + LEDGER_RETENTION).timestamp()),
         ):
             return "skipped"  # another run has it, or the member left meanwhile
+        previous = message.previous
         mail = meeting_email(
             message.type,
             group=group,
@@ -223,9 +229,10 @@ class Distributor:
             name=member["name"],
             state=member.get("state"),
             unsubscribe_url=self.signups.link("unsubscribe", MemberLink(group["id"], member["id"], member["gen"])),
-            lead_minutes=message.lead_minutes,
-            stamp=self.clock.now(),
+            now=self.clock.now(),
+            change=Change(previous.starts_at, frozenset(message.said.changes_from(previous))) if previous else None,
         )
+        mail.tags = {**mail.tags, "meeting": task.meeting.date, "message": message.key}
         message_id = ""
         for attempt in range(THROTTLE_RETRIES + 1):
             if stop.is_set():

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, field_validator
 
-from chalicelib.groups.records import SLUG_PATTERN, GroupStatus
+from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, SLUG_PATTERN, GroupStatus
 from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
 from chalicelib.validation import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
 
@@ -45,6 +45,12 @@ class GroupInput(StrictModel):
     reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
     )
+    announce_days: StrictInt = Field(
+        default=DEFAULT_ANNOUNCE_DAYS,
+        ge=1,
+        le=90,
+        description="How far ahead a cancelled or moved meeting is announced to every active member.",
+    )
     status: GroupStatus = "active"
 
     @field_validator("reminder_leads_minutes")
@@ -67,11 +73,18 @@ class GroupSettingsPatch(StrictModel):
     zoom_passcode: Passcode | None = None
     requires_approval: StrictBool | None = None
     reminder_leads_minutes: list[StrictInt] | None = None
+    announce_days: StrictInt | None = None
     status: GroupStatus | None = None
+    notify: StrictBool | None = Field(
+        default=None,
+        description="false: change the schedule or join details without telling members (only before anyone "
+        "was told about an upcoming meeting; refused with 409 after).",
+    )
 
 
 class GroupSettings(GroupInput):
     version: int
+    schedule_rev: int = Field(description="Grows with every change of schedule or join details.")
     created_at: datetime
     updated_at: datetime
 

@@ -7,12 +7,16 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 GROUPS_PK = "GROUPS"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 GroupStatus = Literal["active", "paused"]
+DEFAULT_ANNOUNCE_DAYS = 35
+# What members are told about a meeting depends on these settings: a change to any of them grows
+# the group's schedule revision (and so every meeting's calendar SEQUENCE).
+TRUTH_FIELDS = ("schedule", "zoom_url", "zoom_passcode")
 # What the public view may show; everything else (the Zoom link, passcode) is for members only.
 PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
 
@@ -39,7 +43,10 @@ class GroupRecord(TypedDict):
     zoom_passcode: str | None
     requires_approval: bool
     reminder_leads_minutes: list[int]
+    announce_days: NotRequired[int]
     status: GroupStatus
     version: int
+    # +1 with every change to TRUTH_FIELDS.
+    schedule_rev: NotRequired[int]
     created_at: str
     updated_at: str

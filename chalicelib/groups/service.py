@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from chalicelib.clock import Clock
-from chalicelib.errors import AlreadyExists, Invalid, NotFound, StaleVersion, validate_model
-from chalicelib.groups.records import GroupRecord
+from chalicelib.errors import AlreadyExists, Conflict, Invalid, NotFound, StaleVersion, validate_model
+from chalicelib.groups.records import TRUTH_FIELDS, GroupRecord
 from chalicelib.groups.storage import GroupConflict, GroupRepository
 from chalicelib.versioning import required_version
+
+
+def not_silently(told: int, what: str = "an upcoming meeting") -> Conflict:
+    """A change asked not to be announced, though members already heard about the meeting it changes."""
+    return Conflict(
+        f"{told} member{'s were' if told != 1 else ' was'} already told about {what}, so the change "
+        "must reach them: send it without notify=false.",
+        fields={"notify": "Only for a change before anyone was told."},
+    )
 
 
 def _input_fields() -> frozenset[str]:
@@ -17,10 +27,15 @@ def _input_fields() -> frozenset[str]:
     return INPUT_FIELDS
 
 
+# How many members were already told something about an upcoming meeting of this group.
+ToldUpcoming = Callable[[GroupRecord], int]
+
+
 class GroupService:
-    def __init__(self, repo: GroupRepository, clock: Clock) -> None:
+    def __init__(self, repo: GroupRepository, clock: Clock, *, told_upcoming: ToldUpcoming | None = None) -> None:
         self.repo = repo
         self.clock = clock
+        self.told_upcoming = told_upcoming
 
     def create(self, body: Any) -> GroupRecord:
         from chalicelib.groups.models import GroupInput
@@ -50,6 +65,9 @@ class GroupService:
             raise Invalid(fields={"body": "Must be a JSON object."})
         patch = dict(body)
         version = required_version(patch.pop("version", None), if_match)
+        notify = patch.pop("notify", True)
+        if not isinstance(notify, bool):
+            raise Invalid(fields={"notify": "Must be true or false."})
         allowed = _input_fields() - {"id"}
         unknown = sorted(set(patch) - allowed)
         if unknown:
@@ -64,11 +82,18 @@ class GroupService:
         from chalicelib.groups.models import GroupInput
 
         data = validate_model(GroupInput, merged)
+        values = data.model_dump(mode="json")
+        truth_changed = any(values.get(name) != current.get(name) for name in TRUTH_FIELDS)
+        if truth_changed and not notify and self.told_upcoming is not None:
+            told = self.told_upcoming(current)
+            if told:
+                raise not_silently(told)
         doc = cast(
             GroupRecord,
             {
-                **data.model_dump(mode="json"),
+                **values,
                 "version": version + 1,
+                "schedule_rev": current.get("schedule_rev", 0) + (1 if truth_changed else 0),
                 "created_at": current["created_at"],
                 "updated_at": self.clock.now().isoformat(),
             },

@@ -48,14 +48,18 @@ def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, with_link:
     return ev
 
 
-def meeting_calendar(group: GroupRecord, meetings: list[Meeting], *, with_link: bool, stamp: datetime) -> bytes:
+def meeting_calendar(
+    group: GroupRecord, meetings: list[Meeting], *, with_link: bool, stamp: datetime, method: str = "PUBLISH"
+) -> bytes:
+    """A calendar of meetings. ``method`` CANCEL (with the same UID and SEQUENCE) removes a
+    cancelled meeting from the member's calendar."""
     from icalendar import Calendar
 
     cal = Calendar()
     cal.add("prodid", "-//MBC Connect//Meetings//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     cal.add("x-wr-calname", group["name"])
     for meeting in meetings:
         cal.add_component(_vevent(group, meeting, stamp=stamp, with_link=with_link))

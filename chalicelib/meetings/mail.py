@@ -1,7 +1,10 @@
-"""Emails about a meeting: reminders, cancellation and move notices, each with an .ics invite."""
+"""Emails about one meeting, each with an .ics invite: reminders, change notices, cancellations
+and "it's back on" notices. Worded from the real time left, in the group's zone (and the
+member's own where it differs); subjects within 78 characters."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -10,8 +13,48 @@ from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.calendar import meeting_calendar
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import meeting_words
+from chalicelib.meetings.wording import (
+    clock,
+    fit_subject,
+    month_day,
+    short_date,
+    subject_when,
+    time_left,
+    zone_abbreviation,
+)
 
-MeetingEmailKind = Literal["reminder", "cancelled", "moved"]
+MeetingEmailKind = Literal["reminder", "changed", "cancelled", "back_on"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What is no longer as the member was told: the earlier start, and which aspects changed."""
+
+    previous_start: datetime
+    aspects: frozenset[str] = field(default_factory=frozenset)  # time, status, join
+
+
+def subject_for(
+    kind: MeetingEmailKind, *, group: GroupRecord, meeting: Meeting, now: datetime, change: Change | None
+) -> str:
+    zone = group["schedule"]["timezone"]
+    local = meeting.starts_at.astimezone(meeting.scheduled_starts_at.tzinfo)
+    at = f"{clock(local)} {zone_abbreviation(zone, meeting.starts_at)}"
+    dated = f"{short_date(local)}, {at}"
+    if kind == "cancelled":
+        return fit_subject(f"Cancelled: {dated}", group["name"])
+    if kind == "back_on":
+        return fit_subject(f"Back on: {dated}", group["name"])
+    if kind == "reminder":
+        head = subject_when(meeting.starts_at, now, zone)
+        return fit_subject(f"Changed: {head}" if change else head, group["name"])
+    aspects = change.aspects if change else frozenset()
+    if "time" in aspects:
+        before = change.previous_start.astimezone(local.tzinfo) if change else local
+        if before.date() == local.date():
+            return fit_subject(f"Moved to {at}", group["name"], f", {month_day(local)}")
+        return fit_subject(f"Moved to {dated}", group["name"])
+    return fit_subject("New Zoom link", group["name"], f", {month_day(local)}")
 
 
 def meeting_email(
@@ -23,39 +66,28 @@ def meeting_email(
     name: str,
     state: str | None,
     unsubscribe_url: str,
-    lead_minutes: int | None = None,
-    stamp: datetime,
+    now: datetime,
+    change: Change | None = None,
 ) -> OutgoingEmail:
     """Only active members ever get one (the caller's ledger claim checks that)."""
     zone = group["schedule"]["timezone"]
-    template = "meetings/email/reminder" if kind == "reminder" else "meetings/email/meeting_changed"
+    template = "meetings/email/reminder" if kind == "reminder" else "meetings/email/notice"
     mail = render_email(
         template,
         to=recipient,
         unsubscribe_url=unsubscribe_url,
+        subject=subject_for(kind, group=group, meeting=meeting, now=now, change=change),
         name=name,
         group=group,
-        when=meeting_words(meeting.starts_at, zone, state),
-        scheduled_when=meeting_words(meeting.scheduled_starts_at, zone, state),
-        note=meeting.note,
         kind=kind,
-        lead=_lead_words(lead_minutes),
+        when=meeting_words(meeting.starts_at, zone, state),
+        time_left=time_left(meeting.starts_at, now, zone),
+        previous_when=meeting_words(change.previous_start, zone, state) if change else None,
+        changed=sorted(change.aspects) if change else [],
+        note=meeting.note,
     )
-    ics = meeting_calendar(group, [meeting], with_link=kind != "cancelled", stamp=stamp)
-    mail.attachments.append(
-        Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
-    )
+    method = "CANCEL" if kind == "cancelled" else "PUBLISH"
+    ics = meeting_calendar(group, [meeting], with_link=kind != "cancelled", stamp=now, method=method)
+    mail.attachments.append(Attachment("meeting.ics", ics, "text", "calendar", {"method": method, "charset": "utf-8"}))
     mail.tags = {"kind": kind}
     return mail
-
-
-def _lead_words(minutes: int | None) -> str | None:
-    if minutes is None:
-        return None
-    if minutes % 1440 == 0:
-        days = minutes // 1440
-        return "tomorrow" if days == 1 else f"in {days} days"
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "in 1 hour" if hours == 1 else f"in {hours} hours"
-    return f"in {minutes} minutes"

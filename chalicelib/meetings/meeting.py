@@ -26,8 +26,11 @@ class Meeting:
     status: MeetingStatus
     note: str | None
     scheduled_starts_at: datetime
-    # Grows with every organizer change, so calendar apps replace their copy.
+    # The calendar SEQUENCE of this occurrence: the group's schedule revision plus the
+    # occurrence's own; both only grow, so every change of schedule, link or override grows it.
     sequence: int = 0
+    # False while a change made with notify=false stands (see OverrideRecord.announce).
+    announce: bool = True
 
     def public(self) -> dict[str, Any]:
         return {
@@ -39,27 +42,57 @@ class Meeting:
         }
 
 
-def apply_override(schedule: Schedule, scheduled: datetime, override: OverrideRecord | None) -> Meeting:
+def apply_override(
+    schedule: Schedule, scheduled: datetime, override: OverrideRecord | None, *, base_sequence: int = 0
+) -> Meeting:
     day = scheduled.date().isoformat()
     start = scheduled
     status: MeetingStatus = "scheduled"
     note = None
+    sequence = base_sequence
+    announce = True
     if override:
         note = override.get("note")
         status = override.get("status", "scheduled")
         moved_to = override.get("starts_at")
         if status == "moved" and moved_to:
             start = datetime.fromisoformat(moved_to).astimezone(schedule.zone)
-    sequence = int(override.get("sequence", 0)) if override else 0
-    return Meeting(day, start, start + schedule.duration, status, note, scheduled, sequence)
+        sequence += int(override.get("sequence", 0))
+        announce = bool(override.get("announce", True))
+    return Meeting(day, start, start + schedule.duration, status, note, scheduled, sequence, announce)
+
+
+OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]
+
+
+def _with_overrides(
+    schedule: Schedule, starts: list[datetime], overrides_for: OverridesFor, base_sequence: int
+) -> list[Meeting]:
+    if not starts:
+        return []
+    overrides = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())
+    return [
+        apply_override(schedule, s, overrides.get(s.date().isoformat()), base_sequence=base_sequence) for s in starts
+    ]
+
+
+def in_window(
+    schedule: Schedule, overrides_for: OverridesFor, *, now: datetime, until: datetime, base_sequence: int = 0
+) -> list[Meeting]:
+    """Meetings that have not ended at ``now`` and start by ``until`` (moved ones by their new
+    time), in start order. ``overrides_for`` is called once, for the whole window."""
+    starts = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, until + MOVE_WINDOW)
+    meetings = _with_overrides(schedule, starts, overrides_for, base_sequence)
+    return sorted((m for m in meetings if m.ends_at > now and m.starts_at <= until), key=lambda m: m.starts_at)
 
 
 def upcoming(
     schedule: Schedule,
-    overrides_for: Callable[[str, str], dict[str, OverrideRecord]],
+    overrides_for: OverridesFor,
     *,
     now: datetime,
     count: int,
+    base_sequence: int = 0,
 ) -> list[Meeting]:
     """The next ``count`` meetings that have not ended yet (moved ones by their new time).
 
@@ -69,11 +102,7 @@ def upcoming(
     """
     back = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, now)
     ahead = schedule.starts_between(now, now + MOVE_WINDOW) + schedule.starts_after(now, count + 2)
-    starts = sorted(set(back + ahead))
-    if not starts:
-        return []
-    overrides = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())
-    meetings = [apply_override(schedule, s, overrides.get(s.date().isoformat())) for s in starts]
+    meetings = _with_overrides(schedule, sorted(set(back + ahead)), overrides_for, base_sequence)
     live = sorted((m for m in meetings if m.ends_at > now), key=lambda m: m.starts_at)
     return live[:count]
 

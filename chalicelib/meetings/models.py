@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from chalicelib.validation import Notes, StrictModel
 
@@ -14,12 +14,19 @@ class MeetingOverrideInput(StrictModel):
     """PUT /groups/{id}/meetings/{date}: cancel, move, or annotate one occurrence."""
 
     status: Literal["cancelled", "moved", "scheduled"] | None = Field(
-        default=None, description="Default: moved when starts_at is given, else scheduled (a note only)."
+        default=None,
+        description="Default: moved when starts_at is given; with neither, only the note changes and a move "
+        "or cancellation in effect stays. scheduled: back to the schedule.",
     )
     starts_at: datetime | None = Field(
         default=None, description="New start (ISO 8601 with offset) for a moved meeting."
     )
     note: Notes | None = Field(default=None, description="Shown on the public list and in the reminder email.")
+    notify: StrictBool = Field(
+        default=True,
+        description="false: make the change without telling members (only before anyone was told about "
+        "this meeting; refused with 409 after).",
+    )
 
     @field_validator("starts_at")
     @classmethod

@@ -47,5 +47,11 @@ def put_meeting_override(group_id: str, date: str) -> Response:
 
 @routes.route("/groups/{group_id}/meetings/{date}", methods=["DELETE"], authorizer=ORGANIZER)
 def delete_meeting_override(group_id: str, date: str) -> Response:
-    container.current().meetings.delete_override(group_id, date)
+    request = routes.request
+    notify = query_params(request).get("notify", "true").strip().lower()
+    if notify not in ("true", "false"):
+        raise Invalid(fields={"notify": "Must be true or false."})
+    container.current().meetings.delete_override(
+        group_id, date, organizer_id=principal(request), notify=notify == "true"
+    )
     return empty()

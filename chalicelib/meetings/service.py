@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.errors import Invalid, NotFound, validate_model
 from chalicelib.groups.records import GroupRecord
-from chalicelib.groups.service import GroupService
-from chalicelib.meetings.meeting import MOVE_WINDOW, Meeting, apply_override, parse_day, upcoming
-from chalicelib.meetings.records import MeetingStatus, OverrideRecord
+from chalicelib.groups.service import GroupService, not_silently
+from chalicelib.meetings.meeting import MOVE_WINDOW, Meeting, apply_override, in_window, parse_day, upcoming
+from chalicelib.meetings.records import MeetingStatus
 from chalicelib.meetings.schedule import Schedule
 from chalicelib.meetings.storage import OverrideRepository
 
@@ -22,11 +23,18 @@ def schedule_of(group: GroupRecord) -> Schedule:
     return Schedule.from_dict(dict(group["schedule"]))
 
 
+# (group_id, scheduled date) -> how many members were already told something about that meeting.
+ToldCount = Callable[[str, str], int]
+
+
 class MeetingService:
-    def __init__(self, groups: GroupService, overrides: OverrideRepository, clock: Clock) -> None:
+    def __init__(
+        self, groups: GroupService, overrides: OverrideRepository, clock: Clock, *, told_count: ToldCount | None = None
+    ) -> None:
         self.groups = groups
         self.overrides = overrides
         self.clock = clock
+        self.told_count = told_count
 
     def upcoming(self, group: GroupRecord, *, count: int = 1, now: datetime | None = None) -> list[Meeting]:
         """The next ``count`` meetings that have not ended (cancelled ones included)."""
@@ -35,6 +43,17 @@ class MeetingService:
             lambda a, b: self.overrides.between(group["id"], from_date=a, to_date=b),
             now=now or self.clock.now(),
             count=count,
+            base_sequence=group.get("schedule_rev", 0),
+        )
+
+    def in_window(self, group: GroupRecord, *, now: datetime, until: datetime) -> list[Meeting]:
+        """Meetings not ended at ``now`` that start by ``until``, overrides applied (one Query)."""
+        return in_window(
+            schedule_of(group),
+            lambda a, b: self.overrides.between(group["id"], from_date=a, to_date=b),
+            now=now,
+            until=until,
+            base_sequence=group.get("schedule_rev", 0),
         )
 
     def upcoming_for(self, group_id: str, *, count: int) -> list[Meeting]:
@@ -54,38 +73,59 @@ class MeetingService:
         scheduled = schedule.start_on(day) if day else None
         if scheduled is None:
             raise NotFound("meeting", "No meeting on that date (use the scheduled date, YYYY-MM-DD).")
-        return apply_override(schedule, scheduled, self.overrides.get(group["id"], day_text))
+        override = self.overrides.get(group["id"], day_text)
+        return apply_override(schedule, scheduled, override, base_sequence=group.get("schedule_rev", 0))
+
+    def _check_notify(self, group_id: str, day_text: str, notify: bool) -> None:
+        if not notify and self.told_count is not None:
+            told = self.told_count(group_id, day_text)
+            if told:
+                raise not_silently(told, "this meeting")
 
     def put_override(self, group_id: str, day_text: str, body: Any, *, organizer_id: str) -> Meeting:
+        """Cancel, move or annotate one occurrence. Without ``status`` and ``starts_at`` (a note
+        only), a move or cancellation in effect stays as it is."""
         from chalicelib.meetings.models import MeetingOverrideInput
 
         group = self.groups.get(group_id)
-        schedule = schedule_of(group)
         scheduled = self.meeting_on(group, day_text).scheduled_starts_at
         data = validate_model(MeetingOverrideInput, body)
-        status: MeetingStatus = data.status or ("moved" if data.starts_at else "scheduled")
-        if status == "moved" and data.starts_at is None:
+        previous = self.overrides.get(group_id, day_text)
+        status: MeetingStatus
+        starts_at: str | None
+        if data.status is None and data.starts_at is None and previous is not None:
+            status, starts_at = previous["status"], previous["starts_at"]
+        else:
+            status = data.status or ("moved" if data.starts_at else "scheduled")
+            starts_at = data.starts_at.astimezone(UTC).isoformat() if data.starts_at else None
+        if status == "moved" and starts_at is None:
             raise Invalid(fields={"starts_at": "Required to move a meeting."})
         if status != "moved" and data.starts_at is not None:
             raise Invalid(fields={"starts_at": "Only a moved meeting takes a new start."})
         if data.starts_at is not None and abs(data.starts_at - scheduled) > MOVE_WINDOW:
             raise Invalid(fields={"starts_at": "A meeting can move at most 31 days from its scheduled date."})
-        previous = self.overrides.get(group_id, day_text)
-        override: OverrideRecord = {
-            "status": status,
-            "starts_at": data.starts_at.astimezone(UTC).isoformat() if data.starts_at else None,
-            "note": data.note,
-            # Calendar apps update an event only when SEQUENCE grows.
-            "sequence": (previous["sequence"] if previous else 0) + 1,
-            "updated_at": self.clock.now().isoformat(),
-            "updated_by": organizer_id,
-        }
-        self.overrides.put(group_id, day_text, override)
-        log.info("meeting override group=%s date=%s status=%s", group_id, day_text, status)
-        return apply_override(schedule, scheduled, override)
+        self._check_notify(group_id, day_text, data.notify)
+        override = self.overrides.put(
+            group_id,
+            day_text,
+            status=status,
+            starts_at=starts_at,
+            note=data.note,
+            updated_at=self.clock.now().isoformat(),
+            updated_by=organizer_id,
+            announce=data.notify,
+        )
+        log.info("meeting override group=%s date=%s status=%s notify=%s", group_id, day_text, status, data.notify)
+        return apply_override(schedule_of(group), scheduled, override, base_sequence=group.get("schedule_rev", 0))
 
-    def delete_override(self, group_id: str, day_text: str) -> None:
-        self.groups.get(group_id)
-        if parse_day(day_text) is None or not self.overrides.delete(group_id, day_text):
+    def delete_override(self, group_id: str, day_text: str, *, organizer_id: str, notify: bool = True) -> None:
+        """Back to the schedule; the occurrence's revision still grows (SEQUENCE never goes back)."""
+        group = self.groups.get(group_id)
+        self.meeting_on(group, day_text)
+        self._check_notify(group_id, day_text, notify)
+        cleared = self.overrides.clear(
+            group_id, day_text, updated_at=self.clock.now().isoformat(), updated_by=organizer_id, announce=notify
+        )
+        if not cleared:
             raise NotFound("override", "No override for that date.")
-        log.info("meeting override removed group=%s date=%s", group_id, day_text)
+        log.info("meeting override removed group=%s date=%s notify=%s", group_id, day_text, notify)

@@ -1,12 +1,26 @@
-"""Meeting overrides (layout in ``records.py``)."""
+"""Meeting overrides (layout in ``records.py``): one item per occurrence, its revision counter
+incremented atomically with every change."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, cast
 
-from chalicelib.db import key, to_item
-from chalicelib.meetings.records import OVERRIDE_PREFIX, OverrideRecord
+from chalicelib.db import ITEM_EXISTS, Cond, Update, from_item, key, merge_expression
+from chalicelib.meetings.records import OVERRIDE_PREFIX, MeetingStatus, OverrideRecord
+
+_OVERRIDE_FIELDS = ("status", "starts_at", "note", "sequence", "updated_at", "updated_by", "announce")
+# An override that was removed is "scheduled" with neither a new start nor a note.
+IN_EFFECT = ITEM_EXISTS & Cond(
+    "#status <> :scheduled OR attribute_exists(note)", {"#status": "status"}, {":scheduled": "scheduled"}
+)
+
+
+def _record(item: dict[str, Any]) -> OverrideRecord:
+    values = from_item(item)
+    record = {k: values.get(k) for k in _OVERRIDE_FIELDS if k in values}
+    record.setdefault("starts_at", None)
+    record.setdefault("note", None)
+    return cast(OverrideRecord, record)
 
 
 class OverrideRepository:
@@ -15,7 +29,7 @@ class OverrideRepository:
         self.table = table
 
     def between(self, group_id: str, *, from_date: str, to_date: str) -> dict[str, OverrideRecord]:
-        """Overrides keyed by scheduled date, for dates in [from_date, to_date] (one Query)."""
+        """Overrides keyed by scheduled date, for dates in [from_date, to_date] (one consistent Query)."""
         resp = self.client.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
@@ -26,19 +40,56 @@ class OverrideRepository:
             },
             ConsistentRead=True,
         )
-        return {item["sk"]["S"]: json.loads(item["doc"]["S"]) for item in resp.get("Items", [])}
+        return {item["sk"]["S"]: _record(item) for item in resp.get("Items", [])}
 
     def get(self, group_id: str, day: str) -> OverrideRecord | None:
-        return self.between(group_id, from_date=day, to_date=day).get(day)
+        item = self.client.get_item(
+            TableName=self.table, Key=key(OVERRIDE_PREFIX + group_id, day), ConsistentRead=True
+        ).get("Item")
+        return _record(item) if item else None
 
-    def put(self, group_id: str, day: str, doc: OverrideRecord) -> None:
-        self.client.put_item(
+    def put(
+        self,
+        group_id: str,
+        day: str,
+        *,
+        status: MeetingStatus,
+        starts_at: str | None,
+        note: str | None,
+        updated_at: str,
+        updated_by: str,
+        announce: bool,
+    ) -> OverrideRecord:
+        """Set the override and add one to its revision, atomically; returns the new record."""
+        update = Update(
+            sets={"status": status, "updated_at": updated_at, "updated_by": updated_by, "announce": announce},
+            removes=tuple(name for name, value in (("starts_at", starts_at), ("note", note)) if value is None),
+            adds={"sequence": 1},
+        )
+        for name, value in (("starts_at", starts_at), ("note", note)):
+            if value is not None:
+                update.sets[name] = value
+        resp = self.client.update_item(
             TableName=self.table,
-            Item=to_item({"pk": OVERRIDE_PREFIX + group_id, "sk": day, "doc": json.dumps(doc, separators=(",", ":"))}),
+            Key=key(OVERRIDE_PREFIX + group_id, day),
+            ReturnValues="ALL_NEW",
+            **update.request(),
         )
+        return _record(resp["Attributes"])
 
-    def delete(self, group_id: str, day: str) -> bool:
-        resp = self.client.delete_item(
-            TableName=self.table, Key=key(OVERRIDE_PREFIX + group_id, day), ReturnValues="ALL_OLD"
+    def clear(self, group_id: str, day: str, *, updated_at: str, updated_by: str, announce: bool) -> bool:
+        """Remove the override but keep (and grow) its revision; False if none was in effect."""
+        update = Update(
+            sets={"status": "scheduled", "updated_at": updated_at, "updated_by": updated_by, "announce": announce},
+            removes=("starts_at", "note"),
+            adds={"sequence": 1},
         )
-        return bool(resp.get("Attributes"))
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(OVERRIDE_PREFIX + group_id, day),
+                **merge_expression(update.request(), IN_EFFECT),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

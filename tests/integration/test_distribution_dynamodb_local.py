@@ -189,24 +189,22 @@ def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack) -> No
     assert ses.per_recipient(kind="reminder")["late@example.org"] == 2  # and the 1-hour reminder like everyone
 
 
-def test_cancelled_meeting_sends_one_notice_to_those_reminded_and_no_reminders(ddb_stack: Stack) -> None:
+def test_cancelled_meeting_sends_one_notice_to_every_active_member_and_no_reminders(ddb_stack: Stack) -> None:
     make_group(container.current())
     add_members(container.current(), 3)
     ses = FakeSes()
     run = distributor(ddb_stack, ses)
     run_at(ddb_stack, run, T_MINUS_1D)
-    add_members(
-        container.current(), 1, prefix="new"
-    )  # joined after the reminder: must not hear of a meeting they were never told of
+    add_members(container.current(), 1, prefix="new")  # joined after the reminder: told of the cancellation too
     container.current().meetings.put_override(
         GROUP_ID, MEETING_DAY, {"status": "cancelled", "note": "Snow storm"}, organizer_id="org_1"
     )
     first = run_at(ddb_stack, run, T_MINUS_1D + timedelta(minutes=15))
     second = run_at(ddb_stack, run, T_MINUS_30M)
-    assert (first.sent, second.sent) == (3, 0)
+    assert (first.sent, second.sent) == (4, 0)
     notices = [m for m in ses.accepted if m.tags["kind"] == "cancelled"]
-    assert sorted(m.to for m in notices) == [f"m{n}@example.org" for n in range(3)]
-    assert notices[0].subject.startswith("Cancelled:")
+    assert sorted(m.to for m in notices) == [f"m{n}@example.org" for n in range(3)] + ["new0@example.org"]
+    assert notices[0].subject == "Cancelled: Tue Dec 1, 4:00 PM MT · MBC Connection Group"
     assert "Snow storm" in notices[0].text
     assert ZOOM_URL not in notices[0].text
     ics = notices[0].attachments[0].content.decode()
@@ -224,7 +222,8 @@ def test_moved_meeting_sends_the_new_time_then_reminds_for_it(ddb_stack: Stack) 
     )
     assert moved.status == "moved"
     assert run_at(ddb_stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 2
-    notice = [m for m in ses.accepted if m.tags["kind"] == "moved"][0]
+    notice = [m for m in ses.accepted if m.tags["kind"] == "changed"][0]
+    assert notice.subject == "Moved to Wed Dec 2, 4:00 PM MT · MBC Connection Group"
     assert "Wednesday, December 2, 2026 at 4:00 PM Mountain Time" in notice.text
     assert ZOOM_URL in notice.text
     assert "SEQUENCE:1" in notice.attachments[0].content.decode()
@@ -241,7 +240,10 @@ def test_a_meeting_moved_weeks_later_still_gets_its_reminders(ddb_stack: Stack) 
     container.current().meetings.put_override(
         GROUP_ID, MEETING_DAY, {"starts_at": "2026-12-22T16:00:00-07:00"}, organizer_id="org_1"
     )
-    assert run_at(ddb_stack, run, T_MINUS_30M).sent == 0  # nothing on the old date
+    announced = run_at(ddb_stack, run, T_MINUS_30M)  # three weeks ahead: within the announcement horizon
+    assert announced.sent == 2
+    assert {m.subject for m in ses.accepted} == {"Moved to Tue Dec 22, 4:00 PM MT · MBC Connection Group"}
+    assert run_at(ddb_stack, run, T_MINUS_30M + timedelta(minutes=15)).sent == 0  # told once
     ddb_stack.clock.set(T_MINUS_30M + timedelta(days=18))
     listed = container.current().meetings.upcoming_for(GROUP_ID, count=2)
     assert [(m.date, m.status, m.starts_at.date().isoformat()) for m in listed] == [
@@ -251,3 +253,4 @@ def test_a_meeting_moved_weeks_later_still_gets_its_reminders(ddb_stack: Stack) 
     late = run_at(ddb_stack, run, T_MINUS_30M + timedelta(days=21))  # 1 hour before the new time, 3 weeks on
     assert late.sent == 2
     assert all("Tuesday, December 22, 2026 at 4:00 PM" in m.text for m in ses.accepted)
+    assert [m.tags["kind"] for m in ses.accepted] == ["changed", "changed", "reminder", "reminder"]

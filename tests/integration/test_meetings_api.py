@@ -118,10 +118,10 @@ def test_deliveries_report_answers_did_i_get_the_link(
     from chalicelib.distribution.report import ReportFilter
 
     reports = container.current().deliveries_report
-    report = reports.build(GROUP_ID, MEETING_DAY, only=ReportFilter(), now=T_MINUS_30M)
+    report = reports.build(GROUP_ID, MEETING_DAY, only=ReportFilter(), now=T_MINUS_30M, lease_now=0)
     # the 1-day reminders were never sent (everyone joined within the last day): not pending
     assert report["counts"] == {"sent": 2, "failed": 1, "pending": 0, "suppressed": 1}
-    early = reports.build(GROUP_ID, MEETING_DAY, only=ReportFilter(), now=T_MINUS_30M - timedelta(days=2))
+    early = reports.build(GROUP_ID, MEETING_DAY, only=ReportFilter(), now=T_MINUS_30M - timedelta(days=2), lease_now=0)
     assert early["counts"]["pending"] == 3  # seen from two days before: the 1-day reminders are still to come
     mine = as_json(
         api.http.get(f"{MEETINGS}/{MEETING_DAY}/deliveries?email=M0@example.org", headers=auth(organizer_key))
@@ -141,10 +141,9 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
     mailer = OutboxMailer(settings.outbox_dir, settings.mail_from)
     run_at(moto_stack, distributor(moto_stack, mailer), T_MINUS_30M)
     [message] = outbox_messages(moto_stack.outbox)
-    assert (
-        message["Subject"]
-        == "MBC Connection Group in 1 hour: Tuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)"
-    )
+    assert message["Subject"] == "In 30 minutes · 4:00 PM MT · MBC Connection Group"
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert "meets in 30 minutes:\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)" in text
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
