@@ -169,7 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import logging
 
+    from chalicelib import metrics
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    metrics.use_stream(sys.stderr)
     args = build_parser().parse_args(argv)
     try:
         _prepare_local()

@@ -152,6 +152,7 @@ class Container:
 
         return Distributor(
             groups=self.groups,
+            meetings=self.meetings,
             planner=self.planner,
             signups=self.signups,
             ledger=self.ledger,

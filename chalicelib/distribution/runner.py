@@ -25,6 +25,8 @@ from chalicelib.distribution.planner import Planner, Task
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.meetings.mail import Change, meeting_email
+from chalicelib.meetings.service import MeetingService
+from chalicelib.metrics import emit
 from chalicelib.signups.links import MemberLink
 from chalicelib.signups.service import SignupService
 
@@ -38,7 +40,7 @@ SAFETY_MARGIN_SECONDS = 20.0
 THROTTLE_RETRIES = 4
 WORKERS = 4
 
-Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims"]
+Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims", "stale"]
 StopReason = Literal["deadline", "error", "throttled", "account"]
 
 
@@ -51,6 +53,8 @@ class RunReport:
     failed: int = 0
     released: int = 0
     lost_claims: int = 0
+    # Planned, but the meeting changed before the message went: left to the next run.
+    stale: int = 0
     stopped: StopReason | None = None
     by_group: dict[str, int] = field(default_factory=dict)
 
@@ -63,11 +67,45 @@ class RunReport:
             self.failed += 1
         elif outcome == "released":
             self.released += 1
+        elif outcome == "stale":
+            self.stale += 1
         else:
             self.lost_claims += 1
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """The run's one structured log line (ids and counts only), which the alarms read."""
+        return {k: v for k, v in self.as_dict().items() if k != "by_group"}
+
+
+@dataclass
+class Plan:
+    report: RunReport
+    tasks: list[Task]
+
+
+class CurrentRevision:
+    """A meeting's revision as it stands, read again at most once a second while a run sends: a
+    message planned for an earlier revision is not sent (the next run tells the new truth)."""
+
+    def __init__(self, groups: GroupService, meetings: MeetingService, *, max_age: float = 1.0) -> None:
+        self.groups = groups
+        self.meetings = meetings
+        self.max_age = max_age
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def sequence(self, group_id: str, day: str) -> int:
+        with self._lock:
+            seen = self._seen.get((group_id, day))
+            if seen is not None and time.monotonic() - seen[0] < self.max_age:
+                return seen[1]
+        value = self.meetings.meeting_on(self.groups.get(group_id), day).sequence
+        with self._lock:
+            self._seen[(group_id, day)] = (time.monotonic(), value)
+        return value
 
 
 class StopSignal:
@@ -118,6 +156,7 @@ class Distributor:
         self,
         *,
         groups: GroupService,
+        meetings: MeetingService,
         planner: Planner,
         signups: SignupService,
         ledger: DeliveryRepository,
@@ -130,6 +169,7 @@ class Distributor:
         safety_margin: float = SAFETY_MARGIN_SECONDS,
     ) -> None:
         self.groups = groups
+        self.meetings = meetings
         self.planner = planner
         self.signups = signups
         self.ledger = ledger
@@ -151,6 +191,14 @@ class Distributor:
         dry_run: bool = False,
         only_member: str | None = None,
     ) -> RunReport:
+        """Plan what is due now and send it: what the scheduled function does every 15 minutes."""
+        planned = self.plan(group_id=group_id, only_member=only_member)
+        if dry_run:
+            log.info("distribution planned run=%s tasks=%d dry_run=True", planned.report.run_id, len(planned.tasks))
+            return planned.report
+        return self.execute(planned, remaining_seconds=remaining_seconds)
+
+    def plan(self, *, group_id: str | None = None, only_member: str | None = None) -> Plan:
         now = self.clock.now()
         report = RunReport(run_id=secrets.token_hex(8))
         groups = [self.groups.get(group_id)] if group_id else self.groups.all()
@@ -160,44 +208,35 @@ class Distributor:
             report.by_group[group["id"]] = len(planned)
             tasks += planned
         report.planned = len(tasks)
-        if dry_run or not tasks:
-            log.info("distribution planned run=%s tasks=%d dry_run=%s", report.run_id, len(tasks), dry_run)
-            return report
-        stop = StopSignal()
-        limiter = RateLimiter(self.max_send_rate, sleep=self.sleep)
-        lock = threading.Lock()
+        return Plan(report, tasks)
 
-        def work(task: Task) -> None:
-            if stop.is_set():
-                return
-            if remaining_seconds is not None and remaining_seconds() < self.safety_margin:
-                stop.stop("deadline")
-                return
-            outcome = self._deliver(task, run_id=report.run_id, limiter=limiter, stop=stop)
-            with lock:
-                report.count(outcome)
+    def execute(self, plan: Plan, *, remaining_seconds: Callable[[], float] | None = None) -> RunReport:
+        """Claim, send and mark each planned task, at the SES rate, until done or told to stop."""
+        report, tasks = plan.report, plan.tasks
+        if tasks:
+            stop = StopSignal()
+            limiter = RateLimiter(self.max_send_rate, sleep=self.sleep)
+            current = CurrentRevision(self.groups, self.meetings)
+            lock = threading.Lock()
 
-        if len(tasks) == 1 or self.workers == 1:
-            for task in tasks:
-                work(task)
-        else:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                list(pool.map(work, tasks))
-        report.stopped = stop.reason
-        level = logging.ERROR if report.stopped == "account" else logging.INFO
-        log.log(
-            level,
-            "distribution finished run=%s planned=%d sent=%d skipped=%d failed=%d released=%d "
-            "lost_claims=%d stopped=%s",
-            report.run_id,
-            report.planned,
-            report.sent,
-            report.skipped,
-            report.failed,
-            report.released,
-            report.lost_claims,
-            report.stopped,
-        )
+            def work(task: Task) -> None:
+                if stop.is_set():
+                    return
+                if remaining_seconds is not None and remaining_seconds() < self.safety_margin:
+                    stop.stop("deadline")
+                    return
+                outcome = self._deliver(task, run_id=report.run_id, limiter=limiter, stop=stop, current=current)
+                with lock:
+                    report.count(outcome)
+
+            if len(tasks) == 1 or self.workers == 1:
+                for task in tasks:
+                    work(task)
+            else:
+                with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                    list(pool.map(work, tasks))
+            report.stopped = stop.reason
+        emit("distribution_run", **report.summary())
         return report
 
     def deliver_now(self, group_id: str, signup_id: str) -> RunReport:
@@ -205,9 +244,13 @@ class Distributor:
         reminder already went out), through the same ledger the scheduled run uses."""
         return self.run(group_id=group_id, only_member=signup_id)
 
-    def _deliver(self, task: Task, *, run_id: str, limiter: RateLimiter, stop: StopSignal) -> Outcome:
+    def _deliver(
+        self, task: Task, *, run_id: str, limiter: RateLimiter, stop: StopSignal, current: CurrentRevision
+    ) -> Outcome:
         group, member, message = task.group, task.member, task.message
         slot = Slot(group["id"], task.meeting.date, member["id"], message.key)
+        if current.sequence(group["id"], task.meeting.date) != task.meeting.sequence:
+            return "stale"  # changed since planning: the next run tells the new truth
         if not self.ledger.claim(
             slot,
             gen=member["gen"],
@@ -252,7 +295,7 @@ class Distributor:
                     return "failed"
                 self.ledger.release(slot, run_id=run_id)
                 if exc.kind == "account":
-                    log.error("ALARM distribution stopped: SES refuses to send (code=%s)", exc.code)
+                    log.error("distribution stopping: SES refuses to send for the account (code=%s)", exc.code)
                 stop.stop("account" if exc.kind == "account" else "throttled")
                 return "released"
             except Exception as exc:  # last resort: stop the run cleanly, never leave the claim behind

@@ -43,7 +43,8 @@ class GroupService:
         data = validate_model(GroupInput, body)
         stamp = self.clock.now().isoformat()
         doc = cast(
-            GroupRecord, {**data.model_dump(mode="json"), "version": 1, "created_at": stamp, "updated_at": stamp}
+            GroupRecord,
+            {**data.model_dump(mode="json"), "version": 1, "schedule_rev": 0, "created_at": stamp, "updated_at": stamp},
         )
         try:
             self.repo.create(doc)

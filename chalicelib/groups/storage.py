@@ -6,7 +6,15 @@ import json
 from typing import Any
 
 from chalicelib.db import ITEM_IS_NEW, key, query_items, version_is
-from chalicelib.groups.records import GROUPS_PK, GroupRecord
+from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, GROUPS_PK, GroupRecord
+
+
+def _doc(item: dict[str, Any]) -> GroupRecord:
+    doc: GroupRecord = json.loads(item["doc"]["S"])
+    # Groups written before these settings existed read as if they had their defaults.
+    doc.setdefault("schedule_rev", 0)
+    doc.setdefault("announce_days", DEFAULT_ANNOUNCE_DAYS)
+    return doc
 
 
 class GroupConflict(Exception):
@@ -20,10 +28,7 @@ class GroupRepository:
 
     def get(self, group_id: str) -> GroupRecord | None:
         item = self.client.get_item(TableName=self.table, Key=key(GROUPS_PK, group_id), ConsistentRead=True).get("Item")
-        if not item:
-            return None
-        doc: GroupRecord = json.loads(item["doc"]["S"])
-        return doc
+        return _doc(item) if item else None
 
     def list(self) -> list[GroupRecord]:
         items = query_items(
@@ -32,7 +37,7 @@ class GroupRepository:
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": GROUPS_PK}},
         )
-        return [json.loads(item["doc"]["S"]) for item in items]
+        return [_doc(item) for item in items]
 
     def _item(self, doc: GroupRecord) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@ throttling, crashes and deadlines; late joiners; cancelled and moved meetings.""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -118,14 +119,15 @@ def test_a_run_near_its_deadline_stops_cleanly(ddb_stack: Stack) -> None:
 
 
 def test_account_errors_stop_the_run_at_once_and_rejections_are_recorded(
-    ddb_stack: Stack, caplog: pytest.LogCaptureFixture
+    ddb_stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     make_group(container.current())
     add_members(container.current(), 10)
     ses = FakeSes(reject={"m0@example.org"}, account_error_after=4)
     report = run_at(ddb_stack, distributor(ddb_stack, ses, workers=1), T_MINUS_30M)
     assert report.stopped == "account"
-    assert "ALARM" in caplog.text
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # the run's structured line
+    assert (summary["event"], summary["stopped"]) == ("distribution_run", "account")
     rows = {r["signup_id"]: r for r in ledger(ddb_stack)}
     assert all(r["status"] in ("sent", "failed") for r in rows.values())
     failed = [r for r in rows.values() if r["status"] == "failed"]

@@ -143,7 +143,10 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
     [message] = outbox_messages(moto_stack.outbox)
     assert message["Subject"] == "In 30 minutes · 4:00 PM MT · MBC Connection Group"
     text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
-    assert "meets in 30 minutes:\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)" in text
+    assert (
+        "meets in 30 minutes:\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)"
+        in text
+    )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()

@@ -55,8 +55,11 @@ class Stack:
         return self.settings.table_name
 
     def build(self, **overrides: Any) -> Container:
-        """Another container on the same table, settings and clock (not installed)."""
+        """Another container on the same table, settings and clock (not installed). On moto, the
+        distribution runs one worker: moto is not thread-safe (concurrency is tested on DynamoDB Local)."""
         overrides.setdefault("sleep", lambda _seconds: None)
+        if self.settings.dynamodb_endpoint is None:
+            overrides.setdefault("workers", 1)
         return container.build(settings=self.settings, clock=self.clock, dynamodb=self.client, **overrides)
 
     def rebuild(self, **overrides: Any) -> Container:
@@ -80,7 +83,7 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Stack:
     ensure_table(client, settings.table_name)
     clock = TestClock()
     stack = Stack(settings, client, Path(settings.outbox_dir), clock, container.build(settings=settings, clock=clock))
-    container.install(stack.container)
+    stack.rebuild()
     return stack
 
 
