@@ -468,3 +468,18 @@ def ses_events(event: Any) -> dict[str, int]:
     from chalicelib.bounces import handle_notification
 
     return handle_notification(event.message, container.signups())
+
+
+# The transactional outbox sender (issue 12). infra/ re-points this mapping to the stage table's stream and
+# sets its filter, retries and failure destination. Placeholder handler on the infra branch only: the lead's
+# app.py (the real sender) wins on merge.
+OUTBOX_STREAM_PLACEHOLDER = (
+    "arn:aws:dynamodb:us-west-2:000000000000:table/mbc-connect-placeholder/stream/1970-01-01T00:00:00.000"
+)
+
+
+@app.on_dynamodb_record(
+    stream_arn=OUTBOX_STREAM_PLACEHOLDER, name="outbox_sender", batch_size=25, starting_position="TRIM_HORIZON"
+)
+def outbox_sender(event: Any) -> None:
+    """Sends the outbox items of a stream batch (the real handler comes from main)."""

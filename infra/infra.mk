@@ -11,7 +11,8 @@ CDK := ../node_modules/.bin/cdk
 INFRA_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 STAGE ?= dev
 WAF ?=
-ALARM_EMAIL ?=
+# The organisation: deploy/$(ORG).json. Empty: the one organisation file in deploy/.
+ORG ?=
 
 .PHONY: infra-setup infra-synth infra-test infra-clean infra-check-stage deploy
 
@@ -23,23 +24,25 @@ $(INFRA_VENV)/.stamp: infra/requirements.txt requirements.txt
 
 infra-setup: $(INFRA_VENV)/.stamp node_modules/.stamp
 
-# cdk synth of shared + dev + prod. cdk-nag (AwsSolutions) runs inside the synth as a CDK
-# validation plugin: any finding fails it; --strict also fails it on any warning.
+# Offline: cdk synth of shared + dev + prod for the committed example organisation
+# (deploy/example.org.json; its placeholders are allowed with offline_check and nowhere else).
+# cdk-nag (AwsSolutions) runs inside the synth as a CDK validation plugin: any finding fails it;
+# --strict also fails it on any warning.
 infra-synth: infra-setup
-	cd infra && rm -rf cdk.out chalice.out && $(INFRA_ENV) $(CDK) synth --no-notices --quiet --strict
+	cd infra && rm -rf cdk.out chalice.out && $(INFRA_ENV) $(CDK) synth --no-notices --quiet --strict \
+		-c org=example.org -c offline_check=true
 
 # Offline: synth (+ cdk-nag), cfn-lint on every template, then the assertion tests.
 infra-test: infra-synth
 	$(INFRA_VENV)/bin/cfn-lint infra/cdk.out/*.template.json
 	cd infra && $(INFRA_ENV) .venv/bin/pytest
 
-# make deploy STAGE=dev|prod [ALARM_EMAIL=you@example.org] [WAF=true]
+# make deploy STAGE=dev|prod [ORG=...] [WAF=true]
 # Deploys the shared stack (if changed) and the stage's stack with the credentials in your
-# environment (AWS_PROFILE / AWS_REGION). ALARM_EMAIL is needed on the first deploy only.
+# environment (AWS_PROFILE), in the region of deploy/<org>.json (the CDK app refuses another).
 deploy: infra-check-stage infra-setup
 	cd infra && rm -rf cdk.out chalice.out && $(INFRA_ENV) $(CDK) deploy --no-notices \
-		-c stage=$(STAGE) $(if $(WAF),-c waf=$(WAF)) \
-		$(if $(ALARM_EMAIL),--parameters mbc-connect-$(STAGE):AlarmEmail=$(ALARM_EMAIL)) \
+		-c stage=$(STAGE) $(if $(ORG),-c org=$(ORG)) $(if $(WAF),-c waf=$(WAF)) \
 		--require-approval broadening $(STAGE)
 
 infra-check-stage:
