@@ -1,9 +1,16 @@
-"""The organisation's settings file (deploy/<org>.json), offline: the file's validation, the
-placeholder refusal and the file first-deploy writes."""
+"""The organisation's settings file (deploy/<org>.json) and the deploy scripts, offline.
+
+What needs an AWS account (the checks themselves) is in docs/deploy.md; here: the file's
+validation, the placeholder refusal, the file first-deploy writes, and that every script fails
+early and clearly without credentials.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +145,66 @@ def test_which_file_without_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         deploy_settings.org_file()
     with pytest.raises(OrgError, match=r"ORG=missing\.org: there is no .*missing\.org\.json"):
         deploy_settings.org_file("missing.org")
+
+
+# ---------------------------------------------------------------- the scripts without an AWS account
+
+
+def run_script(module: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Runs a deploy script the way make does, with no AWS credentials or configuration at all."""
+    org = tmp_path / "mbc-idmt.org.json"
+    org.write_text(json.dumps(real_data()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",  # no instance-role lookup: the answer is immediate
+            "HOME": str(tmp_path),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", module, *args, "--org", str(org)],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("devtools.deploy_preflight", ("--stage", "prod")),
+        ("devtools.deploy_status", ("--stage", "prod")),
+        ("devtools.deploy_keys", ("escrow", "--stage", "prod")),
+        ("devtools.deploy_sending", ("stop", "--stage", "prod")),
+    ],
+)
+def test_scripts_stop_early_without_credentials(module: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    result = run_script(module, *args, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "STOPPED: No AWS credentials found. Log in first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preflight_shows_the_settings_before_asking_aws(tmp_path: Path) -> None:
+    result = run_script("devtools.deploy_preflight", "--stage", "prod", tmp_path=tmp_path)
+    assert "domain mbc-idmt.org, region us-west-2, alarms to alarms@mbc-idmt.org" in result.stdout
+    assert "dev: API https://api-dev.mbc-idmt.org" in result.stdout
+    assert "all mail redirected to success@simulator.amazonses.com" in result.stdout
+
+
+def test_deploy_refuses_the_example(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.deploy_preflight", "--org", "example.org"],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "deploy/example.org.json still holds example placeholders in: domain" in result.stderr
