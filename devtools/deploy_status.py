@@ -265,8 +265,9 @@ def test_alarm(aws: Aws, stage: str) -> None:
         StateValue="ALARM",
         StateReason="Test from `make alarm-test`: if this email reached you, alarms work. It returns to OK by itself.",
     )
-    print(f"Set {name} to ALARM. An email should arrive within a minute or two, then an OK email when CloudWatch")
-    print("re-evaluates it. No email? Confirm the subscription (make status) and check the spam folder.")
+    print(f"Set {name} to ALARM. An email should arrive within a minute or two, and an OK email once the next")
+    print("distribution run (every 15 minutes) gives CloudWatch data to re-evaluate. No email? Confirm the")
+    print("subscription (make status) and look in the spam folder.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """Every silent failure raises an alarm, once per incident; spend raises a budget alert.
 
 The metric filter patterns are the contract with the app's structured log lines
-(infra/mbc_infra/log_contract.py): pinned here as exact strings and
+(infra/mbc_infra/log_contract.py): pinned here as exact strings, listed in docs/deploy.md, and
 checked against sample lines by CloudWatch itself in `make status` (TestMetricFilter).
 """
 
@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Synth
+from conftest import REPO_DIR, Synth
 from mbc_infra import log_contract
 from template_helpers import only, resources
 
@@ -241,6 +241,12 @@ def test_run_failed_counts_the_failed_deliveries() -> None:
     assert log_contract.OUTBOX_FAILED.metric_value == "1"
     # Transactional mail can fail wherever the outbox is sent from: the sender, the sweep, the API.
     assert set(log_contract.OUTBOX_FAILED.log_groups) == {"outbox_sender", "distribute_links", "api_handler"}
+
+
+def test_docs_list_every_pattern() -> None:
+    docs = (REPO_DIR / "docs" / "deploy.md").read_text()
+    for pattern in PATTERNS.values():
+        assert pattern in docs, pattern
 
 
 # ---------------------------------------------------------------- budget
