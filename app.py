@@ -81,3 +81,16 @@ def ses_events(event: Any) -> dict[str, int]:
     from chalicelib.signups.bounces import handle_notification
 
     return handle_notification(event.message, container.current().signups)
+
+
+# infra/ re-points this mapping to the stage table's stream (filter, retries, failure queue).
+OUTBOX_STREAM_PLACEHOLDER = (
+    "arn:aws:dynamodb:us-west-2:000000000000:table/mbc-connect-placeholder/stream/1970-01-01T00:00:00.000"
+)
+
+
+@app.on_dynamodb_record(
+    stream_arn=OUTBOX_STREAM_PLACEHOLDER, name="outbox_sender", batch_size=25, starting_position="TRIM_HORIZON"
+)
+def outbox_sender(event: Any) -> None:
+    """Sends the outbox items of a stream batch (the sender lands with issue 12)."""

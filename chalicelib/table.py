@@ -23,6 +23,7 @@ GSI1 = "gsi1"
 GSI1_PK = "gsi1pk"
 GSI1_SK = "gsi1sk"
 TTL_ATTRIBUTE = "expires_at"
+STREAM_SPECIFICATION = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 KEY_SCHEMA: list[dict[str, str]] = [
     {"AttributeName": PK, "KeyType": "HASH"},

@@ -8,7 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 
 from mbc_infra import nag
-from mbc_infra.settings import DEPLOYABLE, ConfigError, load_shared, load_stage, with_overrides
+from mbc_infra.settings import DEPLOYABLE, ConfigError, load_org, load_shared, load_stage, with_overrides
 from mbc_infra.shared_stack import SharedStack
 from mbc_infra.stage_stack import StageStack
 
@@ -24,28 +24,46 @@ def selected_stages(value: Any) -> list[str]:
     return stages
 
 
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
 def build(app: cdk.App, *, overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, cdk.Stack]:
-    """Adds the stacks to ``app``. ``overrides`` (tests) maps a stage to settings overrides."""
-    # Chalice's packager builds a boto3 session; it needs some region even though the package
-    # does not depend on it (the template uses ${AWS::Region}). cdk deploy sets CDK_DEFAULT_REGION.
-    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-        os.environ["AWS_DEFAULT_REGION"] = os.environ.get("CDK_DEFAULT_REGION") or "us-east-1"
+    """Adds the stacks to ``app``. ``overrides`` (tests) maps a stage to settings overrides.
+
+    Context: ``org`` (deploy/<org>.json; default: the one organisation file), ``offline_check``
+    (placeholders allowed: make infra-test only), ``stage``/``stages``, ``waf``.
+    """
     context = app.node.try_get_context
-    mail_domain = context("mail_domain")
+    offline_check = _flag(context("offline_check"))
+    org = load_org(context("org") or os.environ.get("ORG") or None, offline_check=offline_check)
+    # cdk deploy sets CDK_DEFAULT_REGION from the credentials' region: deploying to another region than the
+    # organisation's would create a second, empty installation there.
+    target_region = os.environ.get("CDK_DEFAULT_REGION")
+    if not offline_check and target_region and target_region != org.region:
+        raise ConfigError(
+            f"{org.relative_path} says region {org.region}, but your AWS settings point at {target_region}: "
+            f"export AWS_REGION={org.region} (the make targets do it for you)"
+        )
+    # Chalice's packager builds a boto3 session; it needs some region even though the package
+    # does not depend on it (the template uses ${AWS::Region}).
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        os.environ["AWS_DEFAULT_REGION"] = org.region
     stacks: dict[str, cdk.Stack] = {}
-    shared = SharedStack(app, "shared", load_shared(mail_domain=mail_domain))
+    shared = SharedStack(app, "shared", load_shared(org))
     stacks["shared"] = shared
     for stage in selected_stages(context("stage") or context("stages")):
         settings = with_overrides(
-            load_stage(stage, mail_domain=mail_domain),
+            load_stage(stage, org),
             waf=context("waf"),
             **(overrides or {}).get(stage, {}),
         )
-        stack = StageStack(app, settings)
-        stack.add_stack_dependency(shared, "API access logging needs API Gateway's account logging role")
+        stack = StageStack(app, settings, topic_key=shared.topic_key)
+        stack.add_stack_dependency(shared, "API access logging role, SES identity and the topics' KMS key")
         stacks[stage] = stack
     for name, stack in stacks.items():
         cdk.Tags.of(stack).add("project", "mbc-connect")
         cdk.Tags.of(stack).add("stage", name)
+        cdk.Tags.of(stack).add("org", org.name)
     nag.enable(app)
     return stacks

@@ -1,8 +1,14 @@
 """Account-and-region-wide resources that dev and prod share (one copy per account/region):
 
 - the SES domain identity (Easy DKIM, custom MAIL FROM domain). SES identities are per
-  account and region, so two stage stacks creating the same domain would collide.
+  account and region, so two stage stacks creating the same domain would collide. Retained:
+  replacing or deleting it would change the DKIM tokens and stop mail until DNS is redone.
 - API Gateway's account setting: the role it uses to write access logs to CloudWatch.
+- the one customer-managed KMS key, for the SNS topics of both stages (SES events, alarms,
+  budget notices): SES, CloudWatch and Budgets cannot publish to topics under ``aws/sns``.
+- the key guard: a managed policy denying writes and deletes of the SSM key parameters to
+  everyone but the key-admin role (attach it to the administrators' group or permission set),
+  and that role, the one explicit way to create, rotate, restore or retire the keys.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
@@ -18,6 +25,23 @@ from mbc_infra.settings import SharedSettings
 
 SPF_RECORD = "v=spf1 include:amazonses.com ~all"
 DMARC_START = "v=DMARC1; p=none"
+# KMS allows 90-2560 days. The key only wraps SNS messages until they are delivered (seconds): rotation
+# protects no stored data here, and each of the first two rotations adds $1/month. docs/deploy.md, "Costs".
+KEY_ROTATION_DAYS = 2560
+# Service principals that publish to the encrypted topics: (statement id, service, source ARN pattern).
+TOPIC_PUBLISHERS = (
+    ("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
+    ("AllowSesEvents", "ses.amazonaws.com"),
+    ("AllowBudgets", "budgets.amazonaws.com"),
+)
+# What the key guard denies on the key parameters (everyone but the key-admin role).
+GUARDED_SSM_ACTIONS = (
+    "ssm:DeleteParameter",
+    "ssm:DeleteParameters",
+    "ssm:LabelParameterVersion",
+    "ssm:PutParameter",
+    "ssm:UnlabelParameterVersion",
+)
 
 
 def _label(domain: str) -> str:
@@ -38,6 +62,8 @@ class SharedStack(cdk.Stack):
         for domain in settings.mail_domains:
             self._identity(domain)
         self._api_gateway_logging_role()
+        self.topic_key = self._topic_key()
+        self._key_guard()
 
     def _identity(self, domain: str) -> None:
         label = _label(domain)
@@ -53,6 +79,8 @@ class SharedStack(cdk.Stack):
             mail_from_domain=mail_from,
             mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
+        # Kept if the stack deletes or replaces it: the DKIM tokens in DNS belong to this identity.
+        identity.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         self.identities[domain] = identity
         for i, record in enumerate(identity.dkim_records, start=1):
             cdk.CfnOutput(
@@ -97,4 +125,100 @@ class SharedStack(cdk.Stack):
             "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account-level "
             "logging role. Only apigateway.amazonaws.com can assume the role, and API Gateway names its log "
             "groups itself, so no narrower resource list is possible.",
+        )
+
+    def _topic_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "TopicKey",
+            alias=f"alias/{self.settings.app_name}-topics",
+            description=f"{self.settings.app_name}: encrypts the SNS topics of every stage (SES events, alarms)",
+            enable_key_rotation=True,
+            rotation_period=cdk.Duration.days(KEY_ROTATION_DAYS),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # The services encrypt the messages they publish to the topics with this key; only on behalf of
+        # this account (confused-deputy protection: another account's alarm or budget cannot use it).
+        for sid, service in TOPIC_PUBLISHERS:
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+        cdk.CfnOutput(self, "TopicKeyArn", value=key.key_arn, description="KMS key of the SNS topics")
+        return key
+
+    def _key_param_arns(self) -> list[str]:
+        return [
+            self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
+            for name in self.settings.key_params
+        ]
+
+    def _key_guard(self) -> None:
+        s = self.settings
+        params = self._key_param_arns()
+        admin = iam.Role(
+            self,
+            "KeyAdminRole",
+            role_name=s.key_admin_role_name,
+            description="The one way to create, rotate, restore or retire the mbc-connect key parameters",
+            # Anyone in this account whose own policies allow sts:AssumeRole on it (administrators).
+            assumed_by=iam.AccountRootPrincipal(),
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        admin.add_to_policy(
+            iam.PolicyStatement(
+                sid="KeyParameters",
+                actions=["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"],
+                resources=params,
+            )
+        )
+        admin.add_to_policy(
+            iam.PolicyStatement(
+                sid="KeyParametersEncryption",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[self.format_arn(service="kms", resource="key", resource_name="*")],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": f"ssm.{self.region}.amazonaws.com",
+                        "kms:EncryptionContext:PARAMETER_ARN": params,
+                    }
+                },
+            )
+        )
+        acknowledge(
+            admin.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
+            "SecureString encryption through SSM with the aws/ssm key, whose id is generated per account: the "
+            "resource is key/* in this account and region, limited by kms:ViaService (SSM only) and "
+            "kms:EncryptionContext:PARAMETER_ARN (only the key parameters).",
+        )
+        iam.ManagedPolicy(
+            self,
+            "KeyGuardPolicy",
+            managed_policy_name=s.key_guard_policy_name,
+            description=(
+                "Attach to every administrator (IAM group or Identity Center permission set): only the "
+                f"{s.key_admin_role_name} role may change or delete the mbc-connect key parameters"
+            ),
+            statements=[
+                iam.PolicyStatement(
+                    sid="OnlyTheKeyAdminRoleWritesKeys",
+                    effect=iam.Effect.DENY,
+                    actions=list(GUARDED_SSM_ACTIONS),
+                    resources=params,
+                    conditions={"ArnNotEquals": {"aws:PrincipalArn": admin.role_arn}},
+                )
+            ],
+        )
+        cdk.CfnOutput(self, "KeyAdminRoleArn", value=admin.role_arn, description="Assume it to change the keys")
+        cdk.CfnOutput(
+            self,
+            "KeyGuardPolicyName",
+            value=s.key_guard_policy_name,
+            description="Attach this managed policy to your administrators",
         )

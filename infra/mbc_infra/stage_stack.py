@@ -1,5 +1,10 @@
 """One stage of mbc-connect (dev or prod): the Chalice app and everything around it.
 
+What fails quietly raises an alarm (docs/deploy.md, "What the alarms mean"): structured run
+summaries and outbox failures through metric filters (mbc_infra/log_contract.py), failed
+asynchronous invocations and stream batches through the failed-events queue, a stuck stream
+through its iterator age, and spend through an AWS Budgets alert.
+
 The stack's construct id IS the Chalice stage name: ``chalice.cdk.Chalice`` packages the
 stage named by its scope (``scope.to_string()``), so the stack for dev has id ``dev`` and
 CloudFormation name ``mbc-connect-dev``.
@@ -13,25 +18,44 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import table as table_design
-from mbc_infra.functions import BY_LOGICAL_ID, FUNCTIONS, SES_SEND, FunctionSpec
+from mbc_infra import log_contract
+from mbc_infra.functions import BY_LOGICAL_ID, FUNCTIONS, SES_SEND, STREAM_READ, FunctionSpec
 from mbc_infra.nag import acknowledge
 from mbc_infra.settings import REPO_DIR, ConfigError, StageSettings
 
-# The log line chalicelib/distribution.py writes when SES refuses to send for the account.
-DISTRIBUTION_STOPPED_LINE = "ALARM distribution stopped"
+# app.py declares the outbox sender on this stream; infra points the mapping at the stage table's stream.
+OUTBOX_STREAM_PLACEHOLDER_TABLE = "mbc-connect-placeholder"
+# Only new or changed outbox and intake items invoke the sender (Lambda event filtering: free).
+OUTBOX_FILTER_PATTERN = {
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}]}}},
+}
+# A failing batch: split in halves to isolate the bad record, retried at most this often, never older than
+# an hour (the distribution's sweep sends what is still pending), then recorded in the failed-events queue.
+STREAM_MAX_RETRIES = 5
+STREAM_MAX_RECORD_AGE_SECONDS = 3600
+# Asynchronous invocations (SNS -> ses_events): Lambda's default retries, then the failed-events queue.
+SES_EVENTS_MAX_RETRIES = 2
+FAILED_EVENTS_RETENTION = cdk.Duration.days(14)
+# Alarm when the stream is this far behind (the sender normally keeps up within seconds).
+ITERATOR_AGE_ALARM_MS = 15 * 60 * 1000
 SES_EVENT_TYPES = (
     ses.EmailSendingEvent.BOUNCE,
     ses.EmailSendingEvent.COMPLAINT,
@@ -96,28 +120,21 @@ def _key(schema: list[dict[str, str]], key_type: str) -> ddb.Attribute | None:
 
 
 class StageStack(cdk.Stack):
-    def __init__(self, scope: Construct, settings: StageSettings, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, settings: StageSettings, *, topic_key: kms.IKey, **kwargs: Any) -> None:
         super().__init__(
             scope,
             settings.stage,
             stack_name=settings.stack_name,
-            description=f"{settings.app_name} {settings.stage}: API, scheduled distribution, table, SES, alarms",
+            description=f"{settings.app_name} {settings.stage}: API, distribution, outbox, table, SES, alarms",
             **kwargs,
         )
         self.settings = settings
-        self.alarm_email = cdk.CfnParameter(
-            self,
-            "AlarmEmail",
-            type="String",
-            description="Address that receives alarm emails (confirm the subscription email SNS sends to it)",
-            allowed_pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-            constraint_description="must be an email address",
-        )
+        self.topic_key = topic_key
         self._table()
-        self.topic_key = self._topic_key()
         self.alarm_topic = self._alarm_topic()
         self.ses_events_topic = self._ses_events_topic()
         self.configuration_set = self._configuration_set()
+        self.failed_events = self._failed_events_queue()
         self.function_logs = {
             spec.python_name: logs.CfnLogGroup(
                 self,
@@ -140,10 +157,15 @@ class StageStack(cdk.Stack):
         )
         self._wire_functions()
         self._wire_api()
+        self._custom_domain()
         self._wire_ses_events()
+        self._wire_schedule()
+        self._wire_outbox_stream()
         if settings.waf:
             self._waf()
         self._alarms()
+        if settings.budget:
+            self._budget()
         self._outputs()
 
     # ------------------------------------------------------------------ data
@@ -158,12 +180,16 @@ class StageStack(cdk.Stack):
                 partition_key=_key(table_design.KEY_SCHEMA, "HASH"),
                 sort_key=_key(table_design.KEY_SCHEMA, "RANGE"),
                 billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+                # On-demand with a ceiling: a runaway loop or abuse is throttled instead of billed without end.
+                max_read_request_units=s.table_max_read_units,
+                max_write_request_units=s.table_max_write_units,
                 point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
                     point_in_time_recovery_enabled=True
                 ),
                 deletion_protection=True,
                 encryption=ddb.TableEncryption.AWS_MANAGED,
                 time_to_live_attribute=table_design.TTL_ATTRIBUTE,
+                stream=ddb.StreamViewType(table_design.STREAM_SPECIFICATION["StreamViewType"]),
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
             for gsi in table_design.GLOBAL_SECONDARY_INDEXES:
@@ -174,43 +200,33 @@ class StageStack(cdk.Stack):
                     sort_key=_key(gsi["KeySchema"], "RANGE"),
                     projection_type=_PROJECTIONS[projection["ProjectionType"]],
                     non_key_attributes=projection.get("NonKeyAttributes"),
+                    max_read_request_units=s.table_max_read_units,
+                    max_write_request_units=s.table_max_write_units,
                 )
             self.table_arn = table.table_arn
+            assert table.table_stream_arn is not None
+            self.stream_arn: str = table.table_stream_arn
         else:
             # After a point-in-time restore: the restored table (TABLE_NAME in .chalice/config.json)
-            # is not owned by this stack; the old one was retained (RemovalPolicy.RETAIN).
+            # is not owned by this stack; the old one was retained (RemovalPolicy.RETAIN). Its stream is
+            # enabled by hand (docs/deploy.md) and named by stages.json table_stream_label.
             self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=s.table_name)
+            self.stream_arn = self.format_arn(
+                service="dynamodb", resource="table", resource_name=f"{s.table_name}/stream/{s.table_stream_label}"
+            )
         self.index_arns = [
             f"{self.table_arn}/index/{gsi['IndexName']}" for gsi in table_design.GLOBAL_SECONDARY_INDEXES
         ]
 
-    # ------------------------------------------------------------------ topics and SES
-
-    def _topic_key(self) -> kms.Key:
-        key = kms.Key(
-            self,
-            "TopicKey",
-            description=f"{self.settings.stack_name}: encrypts the SES-events and alarm SNS topics",
-            enable_key_rotation=True,
-        )
-        # CloudWatch alarms and SES cannot use the AWS-managed aws/sns key, so the topics use this one.
-        for sid, service in (("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"), ("AllowSes", "ses.amazonaws.com")):
-            key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=sid,
-                    principals=[iam.ServicePrincipal(service)],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                )
-            )
-        return key
+    # ------------------------------------------------------------------ topics, queue and SES
 
     def _alarm_topic(self) -> sns.Topic:
+        s = self.settings
         topic = sns.Topic(
             self,
             "AlarmTopic",
-            topic_name=self.settings.alarm_topic_name,
-            display_name=f"{self.settings.stack_name} alarms",
+            topic_name=s.alarm_topic_name,
+            display_name=f"{s.stack_name} alarms",
             master_key=self.topic_key,
             enforce_ssl=True,
         )
@@ -222,20 +238,37 @@ class StageStack(cdk.Stack):
                 resources=[topic.topic_arn],
                 conditions={
                     "ArnLike": {"aws:SourceArn": self.format_arn(service="cloudwatch", resource="alarm:*")},
+                    "StringEquals": {"aws:SourceAccount": self.account},
                 },
             )
         )
+        if s.budget:
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowBudgets",
+                    principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={
+                        "ArnLike": {"aws:SourceArn": self.format_arn(service="budgets", region="", resource="*")},
+                        "StringEquals": {"aws:SourceAccount": self.account},
+                    },
+                )
+            )
+        # The address comes from deploy/<org>.json: a second volunteer's deploy keeps it.
         sns.Subscription(
             self,
             "AlarmEmailSubscription",
             topic=topic,
             protocol=sns.SubscriptionProtocol.EMAIL,
-            endpoint=self.alarm_email.value_as_string,
+            endpoint=s.org.alarm_email,
         )
         return topic
 
     def _ses_events_topic(self) -> sns.Topic:
-        topic = sns.Topic(
+        # ses.EventDestination.sns_topic adds the topic policy statement for SES (source account and
+        # this configuration set's ARN as conditions).
+        return sns.Topic(
             self,
             "SesEventsTopic",
             topic_name=self.settings.ses_events_topic_name,
@@ -243,9 +276,6 @@ class StageStack(cdk.Stack):
             master_key=self.topic_key,
             enforce_ssl=True,
         )
-        # ses.EventDestination.sns_topic adds the topic policy statement for SES (source account and
-        # this configuration set's ARN as conditions).
-        return topic
 
     def _configuration_set(self) -> ses.ConfigurationSet:
         s = self.settings
@@ -256,7 +286,10 @@ class StageStack(cdk.Stack):
             # Account-level suppression list: SES itself stops sending to addresses that bounced or complained.
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
             reputation_metrics=True,
-            sending_enabled=True,
+            # deploy/<org>.json sending_enabled: false keeps an emergency stop across deploys.
+            sending_enabled=s.org_stage.sending_enabled,
+            # Reminders carry the meeting link and passcode: never hand them to a server without TLS.
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
         )
         config_set.add_event_destination(
             "SesEvents",
@@ -265,6 +298,27 @@ class StageStack(cdk.Stack):
             events=list(SES_EVENT_TYPES),
         )
         return config_set
+
+    def _failed_events_queue(self) -> sqs.Queue:
+        """Where failed work lands instead of vanishing: SES events the bounce handler could not process
+        (after Lambda's retries) and outbox stream batches the sender gave up on. One queue, one alarm."""
+        queue = sqs.Queue(
+            self,
+            "FailedEvents",
+            queue_name=self.settings.failed_events_queue_name,
+            # SSE-SQS (free). Bounce events hold recipient addresses; a customer-managed key adds nothing here.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=FAILED_EVENTS_RETENTION,
+        )
+        acknowledge(
+            queue.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-SQS3",
+            "This queue is itself the failure destination of the bounce handler's asynchronous invocations and "
+            "of the outbox stream mapping; nothing consumes it automatically, so a dead-letter queue behind it "
+            "would never receive anything. Its depth raises the failed-events alarm.",
+        )
+        return queue
 
     # ------------------------------------------------------------------ the Chalice app
 
@@ -286,11 +340,15 @@ class StageStack(cdk.Stack):
         gone = sorted(BY_LOGICAL_ID.keys() - found)
         if gone:
             raise ConfigError(f"infra/mbc_infra/functions.py lists functions app.py no longer has: {', '.join(gone)}")
+        environment = self.settings.function_environment()
         for spec in FUNCTIONS:
             name = self.settings.function_name(spec.python_name)
             function = self.chalice.get_resource(spec.logical_id)
             function.add_property_override("FunctionName", name)
             function.add_property_override("Description", f"{self.settings.stack_name}: {spec.description}")
+            # The organisation's values (deploy/<org>.json), on every function.
+            for key, value in sorted(environment.items()):
+                function.add_property_override(f"Environment.Variables.{key}", value)
             # The log group (with retention) exists before the function can write to it.
             function.add_resource_dependency(self.function_logs[spec.python_name])
             # Replace Chalice's policy (from .chalice/policy-<stage>.json) on the L1 itself, not through a raw
@@ -299,18 +357,32 @@ class StageStack(cdk.Stack):
             role.policies = [  # type: ignore[attr-defined]
                 iam.CfnRole.PolicyProperty(policy_name=f"{name}-least-privilege", policy_document=self._policy(spec))
             ]
-            if spec.reads_signing_key:
+            if spec.reads_keys:
                 acknowledge(
                     role,
                     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
-                    "kms:Decrypt for the SSM SecureString signing key: the aws/ssm key id is generated per "
-                    "account, so the resource is key/* in this account and region; the conditions allow it only "
-                    "through SSM (kms:ViaService) and only for this one parameter "
-                    "(kms:EncryptionContext:PARAMETER_ARN).",
+                    "kms:Decrypt for the SSM SecureString keys: the aws/ssm key id is generated per account, so the "
+                    "resource is key/* in this account and region; the conditions allow it only through SSM "
+                    "(kms:ViaService) and only for the stage's key parameters (kms:EncryptionContext:PARAMETER_ARN).",
+                )
+            if spec.reads_stream:
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::<{self._table_logical_id()}.Arn>/stream/*]"
+                    if self.settings.manage_table
+                    else "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
+                    f"table/{self.settings.table_name}/stream/*]",
+                    "Lambda's stream poller reads the table's stream with the function's role; AWS documents these "
+                    "four actions on table/<name>/stream/*. The table has one stream, so this is that stream only "
+                    "(its label changes if the stream is ever re-enabled).",
                 )
 
-    def signing_key_arn(self) -> str:
-        return self.format_arn(service="ssm", resource="parameter", resource_name=self.settings.signing_key_param_name)
+    def _table_logical_id(self) -> str:
+        table = self.node.find_child("Table")
+        return self.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+
+    def param_arn(self, name: str) -> str:
+        return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
     def ses_resource_arns(self) -> list[str]:
         s = self.settings
@@ -320,38 +392,58 @@ class StageStack(cdk.Stack):
         ]
 
     def _policy(self, spec: FunctionSpec) -> iam.PolicyDocument:
+        s = self.settings
         log_group = self.function_logs[spec.python_name]
+        table = iam.PolicyStatement(
+            sid="Table",
+            actions=sorted(spec.table_actions),
+            resources=[self.table_arn, *(self.index_arns if spec.uses_index else [])],
+        )
+        if spec.leading_keys:
+            table.add_condition("ForAllValues:StringLike", {"dynamodb:LeadingKeys": list(spec.leading_keys)})
         statements = [
             iam.PolicyStatement(
                 sid="Logs",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[log_group.attr_arn],
             ),
-            iam.PolicyStatement(
-                sid="Table",
-                actions=sorted(spec.table_actions),
-                resources=[self.table_arn, *(self.index_arns if spec.uses_index else [])],
-            ),
+            table,
         ]
-        if spec.reads_signing_key:
-            param_arn = self.signing_key_arn()
+        if spec.reads_stream:
+            statements.append(
+                iam.PolicyStatement(sid="Stream", actions=list(STREAM_READ), resources=[f"{self.table_arn}/stream/*"])
+            )
+        if spec.reads_keys:
+            param_arns = [self.param_arn(p) for p in s.key_params]
             statements += [
-                iam.PolicyStatement(sid="SigningKey", actions=["ssm:GetParameter"], resources=[param_arn]),
+                iam.PolicyStatement(sid="Keys", actions=["ssm:GetParameter"], resources=param_arns),
                 iam.PolicyStatement(
-                    sid="SigningKeyDecrypt",
+                    sid="KeysDecrypt",
                     actions=["kms:Decrypt"],
                     resources=[self.format_arn(service="kms", resource="key", resource_name="*")],
                     conditions={
                         "StringEquals": {
                             "kms:ViaService": f"ssm.{self.region}.amazonaws.com",
-                            "kms:EncryptionContext:PARAMETER_ARN": param_arn,
+                            "kms:EncryptionContext:PARAMETER_ARN": param_arns,
                         }
                     },
                 ),
             ]
         if spec.sends_email:
             statements.append(
-                iam.PolicyStatement(sid="Mail", actions=list(SES_SEND), resources=self.ses_resource_arns())
+                iam.PolicyStatement(
+                    sid="Mail",
+                    actions=list(SES_SEND),
+                    resources=self.ses_resource_arns(),
+                    # Only as the configured sender: a bug or a stolen role cannot mail as anyone else at the domain.
+                    conditions={"StringEquals": {"ses:FromAddress": s.mail_from_address}},
+                )
+            )
+        if spec.failure_queue:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="FailedEvents", actions=["sqs:SendMessage"], resources=[self.failed_events.queue_arn]
+                )
             )
         return iam.PolicyDocument(statements=statements)
 
@@ -361,6 +453,8 @@ class StageStack(cdk.Stack):
         # A stage-specific API name, so the API Gateway metrics (ApiName dimension) of dev and prod differ.
         api.add_property_override("Name", s.stack_name)
         api.add_property_override("DefinitionBody.info.title", s.stack_name)
+        # Only the custom domain (TLS 1.2) serves the API; the default execute-api host (TLS 1.0) is off.
+        api.add_property_override("DisableExecuteApiEndpoint", True)
         api.add_property_override(
             "MethodSettings",
             [
@@ -396,6 +490,34 @@ class StageStack(cdk.Stack):
                 response_templates={"application/json": body},
             )
 
+    def _custom_domain(self) -> None:
+        """api.<domain>: an ACM certificate (DNS validation: the deploy waits until the validation record
+        exists), a REGIONAL domain name with TLS 1.2 at least, and the API's stage mapped at its root."""
+        s = self.settings
+        certificate = acm.Certificate(
+            self,
+            "ApiCertificate",
+            domain_name=s.api_domain,
+            validation=acm.CertificateValidation.from_dns(),
+            certificate_name=f"{s.stack_name} API",
+        )
+        self.api_domain_name = apigw.CfnDomainName(
+            self,
+            "ApiDomain",
+            domain_name=s.api_domain,
+            regional_certificate_arn=certificate.certificate_arn,
+            endpoint_configuration=apigw.CfnDomainName.EndpointConfigurationProperty(types=["REGIONAL"]),
+            security_policy="TLS_1_2",
+        )
+        apigw.CfnBasePathMapping(
+            self,
+            "ApiDomainMapping",
+            domain_name=self.api_domain_name.ref,
+            rest_api_id=self.chalice.get_resource("RestAPI").ref,
+            # ${RestAPI.Stage} is SAM's reference to the stage it generates (and waits for it).
+            stage=cdk.Fn.sub("${RestAPI.Stage}"),
+        )
+
     def _wire_ses_events(self) -> None:
         # app.py names a topic ("mbc-connect-ses-events"); each stage subscribes to its own topic instead,
         # the one its configuration set publishes to.
@@ -403,6 +525,62 @@ class StageStack(cdk.Stack):
         function.add_property_override(
             "Events.SesEventsSnsSubscription.Properties.Topic", self.ses_events_topic.topic_arn
         )
+        # SNS invokes the function asynchronously: after Lambda's retries the event goes to the queue
+        # instead of being dropped (a lost bounce would keep mailing a dead address).
+        lambda_.CfnEventInvokeConfig(
+            self,
+            "SesEventsInvokeConfig",
+            function_name=function.ref,
+            qualifier="$LATEST",
+            maximum_retry_attempts=SES_EVENTS_MAX_RETRIES,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=self.failed_events.queue_arn)
+            ),
+        )
+
+    def _wire_schedule(self) -> None:
+        # No retries of a failed run: the delivery ledger makes the next scheduled run (15 minutes) the retry,
+        # and a retry overlapping the next run would only compete with it.
+        lambda_.CfnEventInvokeConfig(
+            self,
+            "DistributeLinksInvokeConfig",
+            function_name=self.chalice.get_resource("DistributeLinks").ref,
+            qualifier="$LATEST",
+            maximum_retry_attempts=0,
+        )
+
+    def _sam_template(self) -> dict[str, Any]:
+        """The template Chalice generated (before the overrides below)."""
+        path = Path(self.chalice._sam_package_dir) / "sam.json"
+        template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return template
+
+    def _outbox_event_name(self) -> str:
+        function = self._sam_template()["Resources"]["OutboxSender"]["Properties"]
+        events = function.get("Events", {})
+        names = [k for k, v in events.items() if v.get("Type") == "DynamoDB"]
+        if len(names) != 1:
+            raise ConfigError(f"outbox_sender must have exactly one DynamoDB stream event in app.py, found {names}")
+        stream = str(events[names[0]]["Properties"].get("Stream", ""))
+        if f":table/{OUTBOX_STREAM_PLACEHOLDER_TABLE}/" not in stream:
+            raise ConfigError(
+                f"outbox_sender's stream_arn in app.py must be the placeholder table {OUTBOX_STREAM_PLACEHOLDER_TABLE} "
+                f"(infra points it at the stage table), not {stream!r}"
+            )
+        return str(names[0])
+
+    def _wire_outbox_stream(self) -> None:
+        function = self.chalice.get_resource("OutboxSender")
+        prefix = f"Events.{self._outbox_event_name()}.Properties"
+        for key, value in {
+            "Stream": self.stream_arn,
+            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(OUTBOX_FILTER_PATTERN, separators=(",", ":"))}]},
+            "MaximumRetryAttempts": STREAM_MAX_RETRIES,
+            "BisectBatchOnFunctionError": True,
+            "MaximumRecordAgeInSeconds": STREAM_MAX_RECORD_AGE_SECONDS,
+            "DestinationConfig": {"OnFailure": {"Destination": self.failed_events.queue_arn}},
+        }.items():
+            function.add_property_override(f"{prefix}.{key}", value)
 
     def _waf(self) -> None:
         s = self.settings
@@ -455,13 +633,16 @@ class StageStack(cdk.Stack):
         metric: cw.IMetric,
         threshold: float,
         comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+        missing: cw.TreatMissingData = cw.TreatMissingData.IGNORE,
     ) -> cw.Alarm:
+        """One email when an incident starts and one when it is over (docs/deploy.md, "One email per
+        incident"): a one-hour sliding window, and periods without data keep the current state
+        (IGNORE), so a failure that repeats every run stays one ALARM instead of ALARM/OK every period."""
         alarm = cw.Alarm(
             self,
             construct_id,
             alarm_name=f"{self.settings.stack_name}-{suffix}",
-            alarm_description=description,
+            alarm_description=f"{description} See docs/deploy.md, 'What the alarms mean'.",
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
@@ -473,77 +654,118 @@ class StageStack(cdk.Stack):
         alarm.add_ok_action(action)
         return alarm
 
-    def _lambda_metric(self, python_name: str, metric_name: str, period: cdk.Duration) -> cw.Metric:
+    def _lambda_metric(self, python_name: str, metric_name: str, statistic: str, period: cdk.Duration) -> cw.Metric:
         return cw.Metric(
             namespace="AWS/Lambda",
             metric_name=metric_name,
             dimensions_map={"FunctionName": self.settings.function_name(python_name)},
-            statistic="Sum",
+            statistic=statistic,
             period=period,
         )
 
+    @property
+    def metric_namespace(self) -> str:
+        return f"{self.settings.app_name}/{self.settings.stage}"
+
+    def _metric_filters(self, specs: tuple[log_contract.MetricFilterSpec, ...]) -> None:
+        for spec in specs:
+            for python_name in spec.log_groups:
+                suffix = "" if len(spec.log_groups) == 1 else BY_NAME_LOGICAL[python_name]
+                logs.CfnMetricFilter(
+                    self,
+                    f"{spec.construct_id}{suffix}",
+                    log_group_name=self.function_logs[python_name].ref,
+                    filter_pattern=spec.pattern,
+                    metric_transformations=[
+                        logs.CfnMetricFilter.MetricTransformationProperty(
+                            metric_namespace=self.metric_namespace,
+                            metric_name=spec.metric_name,
+                            metric_value=spec.metric_value,
+                            default_value=spec.default_value,
+                            unit="Count",
+                        )
+                    ],
+                )
+
+    def _log_metric(self, metric_name: str, statistic: str, period: cdk.Duration) -> cw.Metric:
+        return cw.Metric(namespace=self.metric_namespace, metric_name=metric_name, statistic=statistic, period=period)
+
     def _alarms(self) -> None:
         s = self.settings
-        five_minutes, one_hour = cdk.Duration.minutes(5), cdk.Duration.hours(1)
-        for spec in FUNCTIONS:
-            self._alarm(
-                f"{spec.logical_id}ErrorsAlarm",
-                f"{spec.python_name}-errors",
-                f"{spec.python_name} ({spec.description}) failed (crash, timeout or unhandled error) in the last "
-                "5 minutes. See docs/deploy.md 'What the alarms mean'.",
-                self._lambda_metric(spec.python_name, "Errors", five_minutes),
-                1,
-            )
+        hour, five_minutes = cdk.Duration.hours(1), cdk.Duration.minutes(5)
+        full = s.alarms == "full"
+        self._metric_filters(log_contract.ALL_FILTERS if full else log_contract.MINIMAL_FILTERS)
+        self._alarm(
+            "DistributionStoppedAlarm",
+            "distribution-stopped",
+            "A distribution run stopped early because sending cannot work (stopped = error, throttled, account or "
+            "config in its run summary): SES refuses the account, AccessDenied, quota, or a setting. Meeting links "
+            "and reminders are not going out until it is fixed.",
+            self._log_metric(log_contract.RUN_STOPPED.metric_name, "Maximum", hour),
+            1,
+        )
+        self._alarm(
+            "MailFailedAlarm",
+            "mail-failed",
+            "Email could not be sent: a distribution run reported failed > 0 deliveries, or a transactional email "
+            "(confirmation, welcome, organizer notice) logged outbox_failed.",
+            self._log_metric(log_contract.RUN_FAILED.metric_name, "Sum", hour),
+            1,
+        )
+        if not full:
+            return
         self._alarm(
             "DistributionNoSuccessAlarm",
             "distribute_links-no-successful-run",
-            "distribute_links has not completed a run in the last hour (it runs every 15 minutes): the schedule "
-            "is off, or every run failed. Meeting links may not go out.",
-            cw.MathExpression(
-                expression="FILL(invocations, 0) - FILL(errors, 0)",
-                using_metrics={
-                    "invocations": self._lambda_metric("distribute_links", "Invocations", one_hour),
-                    "errors": self._lambda_metric("distribute_links", "Errors", one_hour),
-                },
-                label="successful distribute_links runs",
-                period=one_hour,
-            ),
+            "No distribution run completed in the last hour (it runs every 15 minutes): the schedule is off, every "
+            "run crashed, or every run stopped early. Meeting links may not go out.",
+            self._log_metric(log_contract.RUN_SUCCEEDED.metric_name, "Sum", hour),
             1,
             comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cw.TreatMissingData.BREACHING,
         )
-        namespace = f"{s.app_name}/{s.stage}"
-        logs.CfnMetricFilter(
-            self,
-            "DistributionStoppedFilter",
-            log_group_name=self.function_logs["distribute_links"].ref,
-            filter_pattern=f'"{DISTRIBUTION_STOPPED_LINE}"',
-            metric_transformations=[
-                logs.CfnMetricFilter.MetricTransformationProperty(
-                    metric_namespace=namespace, metric_name="DistributionStopped", metric_value="1", unit="Count"
-                )
-            ],
-        )
         self._alarm(
-            "DistributionStoppedAlarm",
-            "distribution-stopped",
-            f'distribute_links logged "{DISTRIBUTION_STOPPED_LINE}": SES refused to send for the whole account '
-            "(sending paused, quota or MAIL FROM problem). Links stop going out until it is fixed.",
-            cw.Metric(namespace=namespace, metric_name="DistributionStopped", statistic="Sum", period=five_minutes),
+            "DistributeLinksErrorsAlarm",
+            "distribute_links-errors",
+            "distribute_links crashed or timed out (the next run, 15 minutes later, retries what was not sent).",
+            self._lambda_metric("distribute_links", "Errors", "Sum", hour),
             1,
         )
         self._alarm(
             "Api5xxAlarm",
             "api-5xx",
-            "The API answered 5XX errors in the last 5 minutes (the site's forms and organizer tools may fail).",
+            "The API answered 5XX errors (3 or more within an hour): the site's forms, member links or the "
+            "organizer console may be failing. The authorizer's failures show here too.",
             cw.Metric(
                 namespace="AWS/ApiGateway",
                 metric_name="5XXError",
                 dimensions_map={"ApiName": s.stack_name, "Stage": s.api_gateway_stage},
                 statistic="Sum",
-                period=five_minutes,
+                period=hour,
             ),
             3,
+        )
+        self._alarm(
+            "FailedEventsAlarm",
+            "failed-events",
+            f"Work failed for good and waits in the SQS queue {s.failed_events_queue_name}: a bounce or complaint "
+            "the bounce handler could not record, or an outbox stream batch the sender gave up on.",
+            cw.Metric(
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions_map={"QueueName": s.failed_events_queue_name},
+                statistic="Maximum",
+                period=five_minutes,
+            ),
+            1,
+        )
+        self._alarm(
+            "OutboxIteratorAgeAlarm",
+            "outbox-stream-behind",
+            "The outbox sender is more than 15 minutes behind the table's stream: confirmation and welcome emails "
+            "are late (a batch keeps failing and is being retried, or the function is throttled).",
+            self._lambda_metric("outbox_sender", "IteratorAge", "Maximum", hour),
+            ITERATOR_AGE_ALARM_MS,
         )
         if s.ses_account_alarms:
             for metric_name, threshold, suffix, what in (
@@ -555,24 +777,74 @@ class StageStack(cdk.Stack):
                     suffix,
                     f"The SES account's {what} rate reached {threshold:.2%}. AWS reviews accounts at 5% bounces "
                     "or 0.1% complaints and may pause sending: find the cause before sending more.",
-                    cw.Metric(namespace="AWS/SES", metric_name=metric_name, statistic="Maximum", period=one_hour),
+                    cw.Metric(namespace="AWS/SES", metric_name=metric_name, statistic="Maximum", period=hour),
                     threshold,
                 )
 
+    def _budget(self) -> None:
+        """An AWS Budgets alert on the whole account's monthly cost, to the alarm topic: abuse that runs up
+        the bill (API, Lambda, DynamoDB, SES) is noticed within a day, not at the end of the month."""
+        s = self.settings
+        subscribers = [
+            budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.alarm_topic.topic_arn)
+        ]
+        notifications = [
+            budgets.CfnBudget.NotificationWithSubscribersProperty(
+                notification=budgets.CfnBudget.NotificationProperty(
+                    notification_type=kind,
+                    comparison_operator="GREATER_THAN",
+                    threshold=threshold,
+                    threshold_type="PERCENTAGE",
+                ),
+                subscribers=subscribers,
+            )
+            for kind, threshold in (("ACTUAL", 50), ("ACTUAL", 100), ("FORECASTED", 100))
+        ]
+        budget = budgets.CfnBudget(
+            self,
+            "MonthlyBudget",
+            budget=budgets.CfnBudget.BudgetDataProperty(
+                budget_name=f"{s.app_name}-monthly",
+                budget_type="COST",
+                time_unit="MONTHLY",
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=s.org.monthly_budget_usd, unit="USD"),
+            ),
+            notifications_with_subscribers=notifications,
+        )
+        # Budgets checks that it may publish when the budget is created: the topic policy first.
+        policy = self.alarm_topic.node.find_child("Policy").node.default_child
+        assert isinstance(policy, cdk.CfnResource)
+        budget.add_resource_dependency(policy)
+
     def _outputs(self) -> None:
         s = self.settings
+        # Chalice's own EndpointURL output names the execute-api host, which is disabled here: ApiUrl replaces it.
+        endpoint = self.chalice.sam_template.get_output("EndpointURL")
+        assert endpoint.node.scope is not None
+        endpoint.node.scope.node.try_remove_child(endpoint.node.id)
         cdk.CfnOutput(
             self,
             "ApiUrl",
-            description="Base URL of the API (the website form posts to <ApiUrl>groups/<group>/signups)",
-            value=cdk.Fn.sub(
-                f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{s.api_gateway_stage}/"
-            ),
+            description="Base URL of the API (PUBLIC_API_URL; the form posts to <ApiUrl>groups/<group>/signups)",
+            value=f"{s.org_stage.public_api_url}/",
+        )
+        cdk.CfnOutput(
+            self,
+            "ApiDomainDnsRecord",
+            description=f"DNS record to create so {s.api_domain} reaches the API",
+            value=cdk.Fn.join("", [s.api_domain, " CNAME ", self.api_domain_name.attr_regional_domain_name]),
         )
         cdk.CfnOutput(self, "TableName", value=s.table_name, description="DynamoDB table (TABLE_NAME)")
         cdk.CfnOutput(self, "ConfigurationSetName", value=s.configuration_set, description="SES configuration set")
         cdk.CfnOutput(
-            self, "SigningKeyParameter", value=s.signing_key_param, description="SSM SecureString to create once"
+            self,
+            "KeyParameters",
+            value=" ".join(s.key_params),
+            description="SSM SecureStrings: signing key, previous signing key (optional), identity key",
         )
         cdk.CfnOutput(self, "SesEventsTopicArn", value=self.ses_events_topic.topic_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        cdk.CfnOutput(self, "FailedEventsQueueUrl", value=self.failed_events.queue_url)
+
+
+BY_NAME_LOGICAL = {spec.python_name: spec.logical_id for spec in FUNCTIONS}

@@ -48,13 +48,24 @@ class Synth:
         return report
 
 
+# What make infra-test synthesizes: the committed example organisation, placeholders allowed, with the
+# feature flags cdk.json gives the CLI.
+OFFLINE = {
+    **json.loads((INFRA_DIR / "cdk.json").read_text())["context"],
+    "org": "example.org",
+    "offline_check": "true",
+}
+# prod after a point-in-time restore (docs/deploy.md step 13): the restored table's stream label.
+RESTORED_STREAM_LABEL = "2027-01-15T09:30:00.000"
+
+
 def synthesize(
     workdir: Path, context: dict[str, Any] | None = None, overrides: dict[str, dict[str, Any]] | None = None
 ) -> Synth:
     previous = os.getcwd()
     os.chdir(workdir)
     try:
-        app = cdk.App(context=context or {}, outdir=str(workdir / "cdk.out"))
+        app = cdk.App(context={**OFFLINE, **(context or {})}, outdir=str(workdir / "cdk.out"))
         stacks = build(app, overrides=overrides)
         assembly = app.synth()
     finally:
@@ -77,9 +88,14 @@ def waf_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def restored_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """prod after a point-in-time restore: stages.json prod.manage_table = false."""
+    """prod after a point-in-time restore: stages.json prod.manage_table = false (+ the stream label),
+    during an emergency stop of sending (deploy/<org>.json prod.sending_enabled = false)."""
     return synthesize(
-        tmp_path_factory.mktemp("restored"), context={"stage": "prod"}, overrides={"prod": {"manage_table": False}}
+        tmp_path_factory.mktemp("restored"),
+        context={"stage": "prod"},
+        overrides={
+            "prod": {"manage_table": False, "table_stream_label": RESTORED_STREAM_LABEL, "sending_enabled": False}
+        },
     )
 
 
@@ -87,6 +103,13 @@ def restored_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def chalice_config() -> dict[str, Any]:
     config: dict[str, Any] = json.loads((REPO_DIR / ".chalice" / "config.json").read_text())
     return config
+
+
+@pytest.fixture(scope="session")
+def org_file() -> dict[str, Any]:
+    """deploy/example.org.json, the organisation the offline synth uses."""
+    values: dict[str, Any] = json.loads((REPO_DIR / "deploy" / "example.org.json").read_text())
+    return values
 
 
 @pytest.fixture(scope="session")

@@ -15,18 +15,28 @@ from aws_cdk import aws_sns as sns
 from cfnlint.api import lint
 from conftest import Synth
 from mbc_infra import nag
-from mbc_infra.settings import ConfigError, load_shared, load_stage
-from template_helpers import only
+from mbc_infra.builder import build
+from mbc_infra.settings import ORG_OWNED_ENV, ConfigError, load_org, load_shared, load_stage
+from template_helpers import as_list, flatten, only, resources
+
+from devtools import deploy_settings
 
 # Every acknowledged cdk-nag finding. A new one must be added here on purpose (with its reason in code).
 APIGW_LOGS_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 SSM_KEY = "Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"
 EXPECTED_ACKNOWLEDGMENTS = {
-    "shared": {("ApiGatewayCloudWatchRole86F22A4D", f"AwsSolutions-IAM4[{APIGW_LOGS_POLICY}]")},
+    "shared": {
+        ("ApiGatewayCloudWatchRole86F22A4D", f"AwsSolutions-IAM4[{APIGW_LOGS_POLICY}]"),
+        ("KeyAdminRoleDefaultPolicy1C80684F", f"AwsSolutions-IAM5[{SSM_KEY}]"),
+    },
     **{
         stage: {
-            (role, f"AwsSolutions-IAM5[{SSM_KEY}]")
-            for role in ("ApiHandlerRole", "DistributeLinksRole", "SesEventsRole")
+            *(
+                (role, f"AwsSolutions-IAM5[{SSM_KEY}]")
+                for role in ("ApiHandlerRole", "DistributeLinksRole", "SesEventsRole", "OutboxSenderRole")
+            ),
+            ("OutboxSenderRole", "AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/stream/*]"),
+            ("FailedEventsA83487DA", "AwsSolutions-SQS3"),
         }
         for stage in ("dev", "prod")
     },
@@ -54,14 +64,72 @@ def test_domain_identity_with_easy_dkim_and_mail_from(default_synth: Synth) -> N
     assert outputs["ExampleOrgDmarc"]["Value"] == '_dmarc.example.org TXT "v=DMARC1; p=none"'
 
 
+def test_identity_is_retained(default_synth: Synth) -> None:
+    """Replacing or deleting the identity would change the DKIM tokens and stop mail until DNS is redone."""
+    _, identity = only(default_synth.templates["shared"], "AWS::SES::EmailIdentity")
+    assert identity["DeletionPolicy"] == identity["UpdateReplacePolicy"] == "Retain"
+
+
 def test_api_gateway_logging_role(default_synth: Synth) -> None:
     template = default_synth.templates["shared"]
-    role_id, role = only(template, "AWS::IAM::Role")
+    role_id, role = next(
+        (k, v) for k, v in resources(template, "AWS::IAM::Role").items() if k.startswith("ApiGatewayCloudWatchRole")
+    )
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "apigateway.amazonaws.com"
     }
     _, account = only(template, "AWS::ApiGateway::Account")
     assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_one_customer_managed_key_for_every_topic(default_synth: Synth) -> None:
+    """The only customer-managed key (SES, CloudWatch and Budgets cannot publish to aws/sns topics)."""
+    keys = [k for t in default_synth.templates.values() for k in resources(t, "AWS::KMS::Key").values()]
+    assert len(keys) == 1
+    key_id, key = only(default_synth.templates["shared"], "AWS::KMS::Key")
+    assert key["DeletionPolicy"] == "Retain"
+    props = key["Properties"]
+    assert props["EnableKeyRotation"] is True
+    assert props["RotationPeriodInDays"] == 2560  # docs/deploy.md, "Costs": why the longest period
+    services = {}
+    for statement in props["KeyPolicy"]["Statement"]:
+        principal = statement["Principal"]
+        if "Service" in principal:
+            services[principal["Service"]] = statement
+            # Service principals act for this account only (confused deputy).
+            assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+            assert sorted(as_list(statement["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert set(services) == {"cloudwatch.amazonaws.com", "ses.amazonaws.com", "budgets.amazonaws.com"}
+    exports = {o.get("Export", {}).get("Name", "") for o in default_synth.templates["shared"]["Outputs"].values()}
+    assert any("TopicKey" in e for e in exports), key_id
+
+
+def test_key_guard_and_key_admin_role(default_synth: Synth) -> None:
+    """Only the key-admin role may write or delete the key parameters of either stage."""
+    template = default_synth.templates["shared"]
+    params = sorted(
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/mbc-connect/" + f"{stage}/{name}"
+        for stage in ("dev", "prod")
+        for name in ("signing-key", "signing-key-previous", "identity-key")
+    )
+    role_id, role = next(
+        (k, v) for k, v in resources(template, "AWS::IAM::Role").items() if k.startswith("KeyAdminRole")
+    )
+    assert role["Properties"]["RoleName"] == "mbc-connect-key-admin"
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert flatten(trust["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+    _, policy = only(template, "AWS::IAM::ManagedPolicy")
+    assert policy["Properties"]["ManagedPolicyName"] == "mbc-connect-protect-keys"
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert {"ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters"} <= set(deny["Action"])
+    assert sorted(flatten(r) for r in deny["Resource"]) == params
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [role_id, "Arn"]}}}
+    [admin_policy] = resources(template, "AWS::IAM::Policy").values()
+    statements = {s["Sid"]: s for s in admin_policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert sorted(flatten(r) for r in statements["KeyParameters"]["Resource"]) == params
+    assert set(statements["KeyParameters"]["Action"]) == {"ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"}
 
 
 def test_stage_stacks_depend_on_shared(default_synth: Synth) -> None:
@@ -144,7 +212,8 @@ def test_no_account_ids_or_real_addresses(default_synth: Synth, waf_synth: Synth
         for name in synth.templates:
             text = synth.text(name)
             assert not ACCOUNT_IN_ARN.search(text), name
-            assert {m.group(1) for m in EMAIL.finditer(text)} <= {"example.org"}, name
+            # The example organisation, and the SES mailbox simulator dev mails instead of people.
+            assert {m.group(1) for m in EMAIL.finditer(text)} <= {"example.org", "simulator.amazonses.com"}, name
 
 
 # ---------------------------------------------------------------- settings
@@ -156,30 +225,81 @@ def chalice_config_with(stage_env: dict[str, str], config: dict[str, Any]) -> di
     return copy
 
 
-def test_sender_domain_must_be_covered_by_the_identity(chalice_config: dict[str, Any]) -> None:
-    assert load_stage("dev", mail_domain="example.org").mail_domain == "example.org"
-    config = chalice_config_with({"MAIL_FROM": "MBC <connect@mail.example.org>"}, chalice_config)
-    assert load_stage("dev", chalice_config=config, mail_domain="example.org").mail_domain == "example.org"
-    with pytest.raises(ConfigError, match="not covered"):
-        load_stage("dev", mail_domain="example.net")
+def example_org() -> Any:
+    return load_org("example.org", offline_check=True)
 
 
 def test_stage_values_are_required(chalice_config: dict[str, Any], stages_file: dict[str, Any]) -> None:
+    org = example_org()
     with pytest.raises(ConfigError, match="local"):
-        load_stage("local")
+        load_stage("local", org)
     with pytest.raises(ConfigError, match="TABLE_NAME"):
-        load_stage("dev", chalice_config=chalice_config_with({"TABLE_NAME": ""}, chalice_config))
+        load_stage("dev", org, chalice_config=chalice_config_with({"TABLE_NAME": ""}, chalice_config))
+    with pytest.raises(ConfigError, match="IDENTITY_KEY_PARAM"):
+        load_stage("dev", org, chalice_config=chalice_config_with({"IDENTITY_KEY_PARAM": ""}, chalice_config))
     bad = json.loads(json.dumps(stages_file))
     bad["stages"]["dev"]["log_retention_days"] = 31
     with pytest.raises(ConfigError, match="retention"):
-        load_stage("dev", stages_file=bad)
+        load_stage("dev", org, stages_file=bad)
     del bad["stages"]["dev"]["api_throttle_rate_limit"]
     bad["stages"]["dev"]["log_retention_days"] = 30
     with pytest.raises(ConfigError, match="api_throttle_rate_limit"):
-        load_stage("dev", stages_file=bad)
+        load_stage("dev", org, stages_file=bad)
+
+
+def test_access_logs_with_ips_are_kept_14_days_at_most(stages_file: dict[str, Any]) -> None:
+    bad = json.loads(json.dumps(stages_file))
+    bad["stages"]["prod"]["access_log_retention_days"] = 30
+    with pytest.raises(ConfigError, match="at most 14 days"):
+        load_stage("prod", example_org(), stages_file=bad)
+
+
+def test_a_restored_table_needs_its_stream_label(stages_file: dict[str, Any]) -> None:
+    bad = json.loads(json.dumps(stages_file))
+    bad["stages"]["prod"]["manage_table"] = False
+    with pytest.raises(ConfigError, match="table_stream_label"):
+        load_stage("prod", example_org(), stages_file=bad)
+
+
+def test_organisation_values_are_not_in_chalice_config(chalice_config: dict[str, Any]) -> None:
+    """One place for the organisation's values: config.json setting one is refused, naming both files."""
+    for stage in ("dev", "prod"):
+        env = chalice_config["stages"][stage]["environment_variables"]
+        assert not set(env) & set(ORG_OWNED_ENV), stage
+    config = chalice_config_with({"MAIL_FROM": "MBC <connect@example.org>"}, chalice_config)
+    with pytest.raises(ConfigError, match=r"MAIL_FROM.*deploy/example\.org\.json"):
+        load_stage("dev", example_org(), chalice_config=config)
 
 
 def test_shared_resources_cover_every_stage() -> None:
-    shared = load_shared()
+    shared = load_shared(example_org())
     assert shared.mail_domains == ("example.org",)
     assert shared.stack_name == "mbc-connect-shared"
+    assert len(shared.key_params) == 6
+
+
+def test_synth_refuses_placeholders_without_the_offline_check(in_tmp_dir: Path) -> None:
+    """A bare `cdk synth`/`cdk deploy` of the example (no offline_check) stops before any stack exists."""
+    app = cdk.App(context={"org": "example.org"}, outdir=str(in_tmp_dir / "cdk.out"))
+    with pytest.raises(ConfigError) as info:
+        build(app)
+    message = str(info.value)
+    assert "deploy/example.org.json" in message
+    for field in ("domain", "alarm_email", "mail_from", "stages.prod.api_domain", "stages.prod.website_origins.0"):
+        assert field in message
+
+
+def test_deploy_refuses_another_region(in_tmp_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    org_path = write_real_org(tmp_path)
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-central-1")
+    app = cdk.App(context={"org": str(org_path)}, outdir=str(in_tmp_dir / "cdk.out"))
+    with pytest.raises(ConfigError, match=r"region us-west-2.*eu-central-1"):
+        build(app)
+
+
+def write_real_org(tmp_path: Path, **changes: Any) -> Path:
+    data = deploy_settings.new_org_data("mbc-test.net", "alarms@mbc-test.net")
+    data.update(changes)
+    path = tmp_path / "mbc-test.net.json"
+    path.write_text(json.dumps(data))
+    return path

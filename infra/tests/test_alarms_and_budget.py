@@ -1,0 +1,285 @@
+"""Every silent failure raises an alarm, once per incident; spend raises a budget alert.
+
+The metric filter patterns are the contract with the app's structured log lines
+(infra/mbc_infra/log_contract.py): pinned here as exact strings, listed in docs/deploy.md, and
+checked against sample lines by CloudWatch itself in `make status` (TestMetricFilter).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import REPO_DIR, Synth
+from mbc_infra import log_contract
+from template_helpers import only, resources
+
+STAGES = ("dev", "prod")
+PROD_ALARMS = {
+    "distribution-stopped",
+    "mail-failed",
+    "distribute_links-no-successful-run",
+    "distribute_links-errors",
+    "api-5xx",
+    "failed-events",
+    "outbox-stream-behind",
+    "ses-bounce-rate",
+    "ses-complaint-rate",
+}
+# dev is for trying things out: only the two alarms that say mail is not going out.
+DEV_ALARMS = {"distribution-stopped", "mail-failed"}
+HOUR, FIVE_MINUTES = 3600, 300
+
+# The exact patterns (a change here is a change of the contract with the app and of docs/deploy.md).
+PATTERNS = {
+    "DistributionRunsSucceeded": (
+        '{ ($.event = "distribution_run") && (($.stopped IS NULL) || ($.stopped = "deadline")) }'
+    ),
+    "DistributionStopped": '{ ($.event = "distribution_run") && (($.stopped = "error") || ($.stopped = "throttled") || '
+    '($.stopped = "account") || ($.stopped = "config")) }',
+    "MailFailed:run": '{ ($.event = "distribution_run") && ($.failed > 0) }',
+    "MailFailed:outbox": '{ $.event = "outbox_failed" }',
+}
+
+
+def alarms(template: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+    prefix = f"mbc-connect-{stage}-"
+    return {
+        a["Properties"]["AlarmName"].removeprefix(prefix): a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+    }
+
+
+def alarm_topic_id(template: dict[str, Any]) -> str:
+    return next(
+        k for k, v in resources(template, "AWS::SNS::Topic").items() if v["Properties"]["TopicName"].endswith("-alarms")
+    )
+
+
+def filters(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f["Properties"] for f in resources(template, "AWS::Logs::MetricFilter").values()]
+
+
+# ---------------------------------------------------------------- which alarms, where they go
+
+
+@pytest.mark.parametrize(("stage", "expected"), [("prod", PROD_ALARMS), ("dev", DEV_ALARMS)])
+def test_alarm_set(default_synth: Synth, stage: str, expected: set[str]) -> None:
+    assert set(alarms(default_synth.templates[stage], stage)) == expected
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_alarm_emails_once_per_incident(default_synth: Synth, org_file: dict[str, Any], stage: str) -> None:
+    """ALARM when it starts, OK when it is over, nothing in between: one evaluation period over a
+    one-hour sliding window, and periods without data keep the state (no OK every quiet period)."""
+    template = default_synth.templates[stage]
+    topic = {"Ref": alarm_topic_id(template)}
+    for name, props in alarms(template, stage).items():
+        assert props["AlarmActions"] == [topic], name
+        assert props["OKActions"] == [topic], name
+        assert props["AlarmDescription"].endswith("See docs/deploy.md, 'What the alarms mean'."), name
+        assert props["EvaluationPeriods"] == 1, name
+        assert "DatapointsToAlarm" not in props, name
+        if name == "distribute_links-no-successful-run":
+            # No run at all is exactly the failure: missing data breaches.
+            assert props["TreatMissingData"] == "breaching"
+        else:
+            assert props["TreatMissingData"] == "ignore", name
+        # The queue depth is a state (stays up while messages wait); everything else counts events per hour.
+        assert props["Period"] == (FIVE_MINUTES if name == "failed-events" else HOUR), name
+    _, subscription = only(template, "AWS::SNS::Subscription")
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "TopicArn": topic,
+        "Endpoint": org_file["alarm_email"],  # from deploy/<org>.json: a second volunteer's deploy keeps it
+    }
+    assert "Parameters" not in template or "AlarmEmail" not in template["Parameters"]
+
+
+def test_distribution_alarms(default_synth: Synth) -> None:
+    found = alarms(default_synth.templates["prod"], "prod")
+    namespace = "mbc-connect/prod"
+    stopped = found["distribution-stopped"]
+    assert (stopped["Namespace"], stopped["MetricName"], stopped["Statistic"]) == (
+        namespace,
+        "DistributionStopped",
+        "Maximum",
+    )
+    assert (stopped["ComparisonOperator"], stopped["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    failed = found["mail-failed"]
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"], failed["Threshold"]) == (
+        namespace,
+        "MailFailed",
+        "Sum",
+        1,
+    )
+    success = found["distribute_links-no-successful-run"]
+    assert (success["Namespace"], success["MetricName"], success["Statistic"]) == (
+        namespace,
+        "DistributionRunsSucceeded",
+        "Sum",
+    )
+    assert (success["ComparisonOperator"], success["Threshold"]) == ("LessThanThreshold", 1)
+    errors = found["distribute_links-errors"]
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": "mbc-connect-prod-distribute_links"}]
+
+
+def test_failure_queue_and_stream_alarms(default_synth: Synth) -> None:
+    found = alarms(default_synth.templates["prod"], "prod")
+    queue = found["failed-events"]
+    assert (queue["Namespace"], queue["MetricName"], queue["Statistic"], queue["Threshold"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        1,
+    )
+    assert queue["Dimensions"] == [{"Name": "QueueName", "Value": "mbc-connect-prod-failed-events"}]
+    behind = found["outbox-stream-behind"]
+    assert (behind["Namespace"], behind["MetricName"], behind["Statistic"]) == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert behind["Dimensions"] == [{"Name": "FunctionName", "Value": "mbc-connect-prod-outbox_sender"}]
+    assert behind["Threshold"] == 15 * 60 * 1000
+
+
+def test_api_5xx_alarm(default_synth: Synth) -> None:
+    props = alarms(default_synth.templates["prod"], "prod")["api-5xx"]
+    assert props["Namespace"] == "AWS/ApiGateway"
+    assert props["Dimensions"] == [
+        {"Name": "ApiName", "Value": "mbc-connect-prod"},
+        {"Name": "Stage", "Value": "api"},
+    ]
+    assert props["Threshold"] == 3
+
+
+def test_ses_reputation_alarms_once_per_account(default_synth: Synth, stages_file: dict[str, Any]) -> None:
+    """Reputation.* are account-wide metrics: alarmed by the stage that stages.json says (prod)."""
+    values = stages_file["stages"]["prod"]
+    prod = alarms(default_synth.templates["prod"], "prod")
+    for suffix, metric, threshold in (
+        ("ses-bounce-rate", "Reputation.BounceRate", values["bounce_rate_alarm_threshold"]),
+        ("ses-complaint-rate", "Reputation.ComplaintRate", values["complaint_rate_alarm_threshold"]),
+    ):
+        props = prod[suffix]
+        assert (props["Namespace"], props["MetricName"], props["Threshold"]) == ("AWS/SES", metric, threshold)
+        assert "Dimensions" not in props
+    assert not stages_file["stages"]["dev"]["ses_account_reputation_alarms"]
+
+
+# ---------------------------------------------------------------- metric filters (the log contract)
+
+
+def test_contract_patterns_are_the_pinned_strings() -> None:
+    assert log_contract.RUN_SUCCEEDED.pattern == PATTERNS["DistributionRunsSucceeded"]
+    assert log_contract.RUN_STOPPED.pattern == PATTERNS["DistributionStopped"]
+    assert log_contract.RUN_FAILED.pattern == PATTERNS["MailFailed:run"]
+    assert log_contract.OUTBOX_FAILED.pattern == PATTERNS["MailFailed:outbox"]
+
+
+def test_sample_lines_are_one_line_of_pure_json() -> None:
+    """What the app writes (contract 4): one line, valid JSON, no PII (ids and counts only)."""
+    for spec in log_contract.ALL_FILTERS:
+        for line in spec.matches:
+            assert "\n" not in line
+            fields = json.loads(line)
+            assert fields["event"] in ("distribution_run", "outbox_failed")
+            assert "@" not in line
+    summary = json.loads(log_contract.run_summary())
+    assert set(summary) == {
+        "event",
+        "run_id",
+        "planned",
+        "sent",
+        "skipped",
+        "failed",
+        "released",
+        "lost_claims",
+        "stopped",
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_metric_filters(default_synth: Synth, stage: str) -> None:
+    template = default_synth.templates[stage]
+    specs = log_contract.ALL_FILTERS if stage == "prod" else log_contract.MINIMAL_FILTERS
+    expected = sorted(
+        (
+            f"/aws/lambda/mbc-connect-{stage}-{group}",
+            spec.pattern,
+            spec.metric_name,
+            spec.metric_value,
+            spec.default_value,
+        )
+        for spec in specs
+        for group in spec.log_groups
+    )
+    found = []
+    log_groups = {k: v["Properties"]["LogGroupName"] for k, v in resources(template, "AWS::Logs::LogGroup").items()}
+    for props in filters(template):
+        [t] = props["MetricTransformations"]
+        assert t["MetricNamespace"] == f"mbc-connect/{stage}"
+        found.append(
+            (
+                log_groups[props["LogGroupName"]["Ref"]],
+                props["FilterPattern"],
+                t["MetricName"],
+                t["MetricValue"],
+                t.get("DefaultValue"),
+            )
+        )
+    assert sorted(found, key=str) == sorted(expected, key=str)
+    # Where they go: the success metric has no default (no run = missing = breaching); the others emit 0
+    # for every other log line, so their alarms see "no failure" and return to OK.
+    assert log_contract.RUN_SUCCEEDED.default_value is None
+    assert all(s.default_value == 0 for s in (log_contract.RUN_STOPPED, log_contract.RUN_FAILED))
+    # The old text line is gone from the contract.
+    assert "ALARM distribution stopped" not in default_synth.text(stage)
+
+
+def test_run_failed_counts_the_failed_deliveries() -> None:
+    assert log_contract.RUN_FAILED.metric_value == "$.failed"
+    assert log_contract.OUTBOX_FAILED.metric_value == "1"
+    # Transactional mail can fail wherever the outbox is sent from: the sender, the sweep, the API.
+    assert set(log_contract.OUTBOX_FAILED.log_groups) == {"outbox_sender", "distribute_links", "api_handler"}
+
+
+def test_docs_list_every_pattern() -> None:
+    docs = (REPO_DIR / "docs" / "deploy.md").read_text()
+    for pattern in PATTERNS.values():
+        assert pattern in docs, pattern
+
+
+# ---------------------------------------------------------------- budget
+
+
+def test_budget_alert_on_the_alarm_topic(default_synth: Synth, org_file: dict[str, Any]) -> None:
+    template = default_synth.templates["prod"]
+    topic = {"Ref": alarm_topic_id(template)}
+    _, budget = only(template, "AWS::Budgets::Budget")
+    data = budget["Properties"]["Budget"]
+    assert (data["BudgetType"], data["TimeUnit"]) == ("COST", "MONTHLY")
+    assert data["BudgetLimit"] == {"Amount": org_file["monthly_budget_usd"], "Unit": "USD"}
+    notifications = budget["Properties"]["NotificationsWithSubscribers"]
+    kinds = sorted((n["Notification"]["NotificationType"], n["Notification"]["Threshold"]) for n in notifications)
+    assert kinds == [("ACTUAL", 50), ("ACTUAL", 100), ("FORECASTED", 100)]
+    for n in notifications:
+        assert n["Subscribers"] == [{"SubscriptionType": "SNS", "Address": topic}]
+    # Budgets may publish to the topic, for this account only.
+    policy_id, policy = only(
+        {
+            "Resources": {
+                k: v
+                for k, v in template["Resources"].items()
+                if v["Type"] == "AWS::SNS::TopicPolicy" and topic in v["Properties"]["Topics"]
+            }
+        },
+        "AWS::SNS::TopicPolicy",
+    )
+    [allow] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowBudgets"]
+    assert allow["Principal"] == {"Service": "budgets.amazonaws.com"}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert policy_id in budget["DependsOn"]
+
+
+def test_one_budget_per_account(default_synth: Synth) -> None:
+    assert resources(default_synth.templates["dev"], "AWS::Budgets::Budget") == {}

@@ -1,0 +1,210 @@
+"""The organisation's settings file (deploy/<org>.json) and the deploy scripts, offline.
+
+What needs an AWS account (the checks themselves) is in docs/deploy.md; here: the file's
+validation, the placeholder refusal, the file first-deploy writes, and that every script fails
+early and clearly without credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO_DIR
+
+from devtools import deploy_settings
+from devtools.deploy_settings import OrgError
+
+EXAMPLE = REPO_DIR / "deploy" / "example.org.json"
+
+
+def example_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    return data
+
+
+def real_data(**changes: Any) -> dict[str, Any]:
+    data = deploy_settings.new_org_data("mbc-idmt.org", "alarms@mbc-idmt.org")
+    data.update(changes)
+    return data
+
+
+def parse(data: dict[str, Any]) -> deploy_settings.OrgSettings:
+    return deploy_settings.parse(data, REPO_DIR / "deploy" / "mbc-idmt.org.json")
+
+
+def test_the_example_is_all_placeholders_and_refused() -> None:
+    org = deploy_settings.load("example.org", allow_placeholders=True)
+    assert org.domain == "example.org"
+    assert "domain" in org.placeholders
+    with pytest.raises(OrgError) as info:
+        deploy_settings.load("example.org")
+    message = str(info.value)
+    assert message.startswith("deploy/example.org.json still holds example placeholders in: domain, alarm_email,")
+    assert "make first-deploy DOMAIN=" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("alarm_email", "alarms@example.com"),
+        ("mail_reply_to", "help@example.net"),
+        ("organizer_notify_emails", ["ok@mbc-idmt.org", "x@sub.example.org"]),
+    ],
+)
+def test_any_example_domain_is_a_placeholder(field: str, value: Any) -> None:
+    org = parse(real_data(**{field: value}))
+    assert org.placeholders
+    with pytest.raises(OrgError, match=field):
+        deploy_settings.refuse_placeholders(org)
+
+
+def test_first_deploy_file_from_domain_and_alarm_mailbox() -> None:
+    data = real_data()
+    org = parse(data)
+    assert org.placeholders == ()
+    assert org.mail_from == "MBC Connect <connect@mbc-idmt.org>"
+    assert org.alarm_email == "alarms@mbc-idmt.org"
+    assert org.stage("prod").public_api_url == "https://api.mbc-idmt.org"
+    assert org.stage("dev").api_domain == "api-dev.mbc-idmt.org"
+    # dev mails the SES mailbox simulator, never real people, unless the file says otherwise.
+    assert org.stage("dev").mail_redirect_to == deploy_settings.MAIL_SIMULATOR
+    assert org.stage("prod").mail_redirect_to is None
+    with pytest.raises(OrgError, match="example domain"):
+        deploy_settings.new_org_data("example.com", "a@example.com")
+
+
+def test_dev_redirect_can_be_turned_off_explicitly_but_never_on_in_prod() -> None:
+    data = real_data()
+    data["stages"]["dev"]["mail_redirect_to"] = ""
+    assert parse(data).stage("dev").mail_redirect_to is None
+    data["stages"]["dev"]["mail_redirect_to"] = "volunteer@mbc-idmt.org"
+    assert parse(data).stage("dev").mail_redirect_to == "volunteer@mbc-idmt.org"
+    data["stages"]["prod"]["mail_redirect_to"] = "volunteer@mbc-idmt.org"
+    with pytest.raises(OrgError, match="dev only"):
+        parse(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"domain": "not a domain"}, "domain must be"),
+        ({"region": "oregon"}, "region must be"),
+        ({"mail_from": "MBC <connect@elsewhere.org>"}, "must be an address at mbc-idmt.org"),
+        ({"alarm_email": "nobody"}, "alarm_email must be an email"),
+        ({"monthly_budget_usd": 0}, "monthly_budget_usd"),
+        ({"organizer_notify_emails": []}, "organizer_notify_emails"),
+    ],
+)
+def test_bad_values_are_refused_with_the_field(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(OrgError, match=message):
+        parse(real_data(**change))
+
+
+@pytest.mark.parametrize(
+    ("stage_change", "message"),
+    [
+        ({"api_domain": "api.elsewhere.org"}, "api_domain must be a host name under mbc-idmt.org"),
+        ({"api_domain": "mbc-idmt.org"}, "api_domain"),
+        ({"website_origins": ["http://www.mbc-idmt.org"]}, "not an https origin"),
+        ({"website_origins": ["https://www.mbc-idmt.org/path"]}, "not an https origin"),
+        ({"signing_key_version": 0}, "signing_key_version"),
+        ({"sending_enabled": "no"}, "sending_enabled"),
+    ],
+)
+def test_bad_stage_values_are_refused(stage_change: dict[str, Any], message: str) -> None:
+    data = real_data()
+    data["stages"]["prod"].update(stage_change)
+    with pytest.raises(OrgError, match=message):
+        parse(data)
+
+
+def test_every_committed_organisation_file_is_deployable() -> None:
+    """The example may hold placeholders (offline check only); a real organisation's file may not."""
+    files = sorted((REPO_DIR / "deploy").glob("*.json"))
+    assert EXAMPLE in files
+    for path in files:
+        org = deploy_settings.load(path.stem, allow_placeholders=path == EXAMPLE)
+        assert org.region
+
+
+def test_which_file_without_org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deploy_settings, "DEPLOY_DIR", tmp_path)
+    monkeypatch.setattr(deploy_settings, "EXAMPLE_FILE", tmp_path / "example.org.json")
+    (tmp_path / "example.org.json").write_text(EXAMPLE.read_text())
+    assert deploy_settings.org_file() == tmp_path / "example.org.json"
+    (tmp_path / "mbc-idmt.org.json").write_text(json.dumps(real_data()))
+    assert deploy_settings.org_file() == tmp_path / "mbc-idmt.org.json"
+    (tmp_path / "other.org.json").write_text("{}")
+    with pytest.raises(OrgError, match=r"several organisations .*ORG="):
+        deploy_settings.org_file()
+    with pytest.raises(OrgError, match=r"ORG=missing\.org: there is no .*missing\.org\.json"):
+        deploy_settings.org_file("missing.org")
+
+
+# ---------------------------------------------------------------- the scripts without an AWS account
+
+
+def run_script(module: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Runs a deploy script the way make does, with no AWS credentials or configuration at all."""
+    org = tmp_path / "mbc-idmt.org.json"
+    org.write_text(json.dumps(real_data()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",  # no instance-role lookup: the answer is immediate
+            "HOME": str(tmp_path),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", module, *args, "--org", str(org)],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("devtools.deploy_preflight", ("--stage", "prod")),
+        ("devtools.deploy_status", ("--stage", "prod")),
+        ("devtools.deploy_keys", ("escrow", "--stage", "prod")),
+        ("devtools.deploy_sending", ("stop", "--stage", "prod")),
+    ],
+)
+def test_scripts_stop_early_without_credentials(module: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    result = run_script(module, *args, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "STOPPED: No AWS credentials found. Log in first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preflight_shows_the_settings_before_asking_aws(tmp_path: Path) -> None:
+    result = run_script("devtools.deploy_preflight", "--stage", "prod", tmp_path=tmp_path)
+    assert "domain mbc-idmt.org, region us-west-2, alarms to alarms@mbc-idmt.org" in result.stdout
+    assert "dev: API https://api-dev.mbc-idmt.org" in result.stdout
+    assert "all mail redirected to success@simulator.amazonses.com" in result.stdout
+
+
+def test_deploy_refuses_the_example(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.deploy_preflight", "--org", "example.org"],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "deploy/example.org.json still holds example placeholders in: domain" in result.stderr
