@@ -38,3 +38,30 @@ def test_reminders_cli_runs_with_an_injected_clock(ddb_stack: Stack) -> None:
     assert len(previews) == 1
     assert cli("reminders", "run", "--now", "2026-12-01T22:30:00").returncode != 0  # no offset
     assert cli("reminders", "preview", "--group", "nope").returncode == 3  # not found
+
+
+def test_a_move_and_its_reversal_through_the_cli_runs(ddb_stack: Stack) -> None:
+    """As an operator would try it: `reminders run --now ...` after each organizer change."""
+    c = container.current()
+    make_group(c)
+    add_members(c, 2)
+
+    def run(now: str) -> dict[str, int]:
+        done = cli("reminders", "run", "--now", now)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert run("2026-11-30T16:00:00-07:00")["sent"] == 2  # the day-before reminder: 4 PM
+    c.meetings.put_override(
+        "mbc-connection-group", "2026-12-01", {"starts_at": "2026-12-01T17:00:00-07:00"}, organizer_id="org_1"
+    )
+    assert run("2026-11-30T16:15:00-07:00")["sent"] == 2
+    c.meetings.delete_override("mbc-connection-group", "2026-12-01", organizer_id="org_1")
+    assert run("2026-11-30T16:30:00-07:00")["sent"] == 2
+    assert run("2026-11-30T16:45:00-07:00")["sent"] == 0
+    subjects = [m["Subject"] for m in outbox_messages(ddb_stack.outbox) if m["To"] == "m0@example.org"]
+    assert subjects == [
+        "Tomorrow 4:00 PM MT · MBC Connection Group",
+        "Moved to 5:00 PM MT · MBC Connection Group, Dec 1",
+        "Moved to 4:00 PM MT · MBC Connection Group, Dec 1",
+    ]
