@@ -71,7 +71,9 @@ def distribute_links(event: Any) -> dict[str, Any]:
     remaining = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
-    return container.current().distributor.run(remaining_seconds=remaining).as_dict()
+    c = container.current()
+    outbox = c.outbox.sweep(pending_intake=c.signups.pending_intakes)  # what the stream did not deliver
+    return {**c.distributor.run(remaining_seconds=remaining).as_dict(), "outbox": outbox}
 
 
 # infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.
@@ -92,5 +94,7 @@ OUTBOX_STREAM_PLACEHOLDER = (
 @app.on_dynamodb_record(
     stream_arn=OUTBOX_STREAM_PLACEHOLDER, name="outbox_sender", batch_size=25, starting_position="TRIM_HORIZON"
 )
-def outbox_sender(event: Any) -> None:
-    """Sends the outbox items of a stream batch (the sender lands with issue 12)."""
+def outbox_sender(event: Any) -> dict[str, int]:
+    """The transactional outbox: send what state changes promised, process signup forms. Raising
+    (RetryLater) makes the stream deliver the batch again; sent items are never sent twice."""
+    return container.current().outbox.handle_stream((record.event_name, record.new_image) for record in event)

@@ -39,3 +39,10 @@ def dynamodb_client(settings: Settings | None = None) -> DynamoDBClient:
 @lru_cache(maxsize=4)
 def generic_client(service: str, settings: Settings | None = None) -> Any:
     return _client(service, settings or get_settings())
+
+
+@lru_cache(maxsize=4)
+def dynamodb_streams_client(settings: Settings | None = None) -> Any:
+    """The table's stream (read by the local poller; in AWS, Lambda's event source mapping reads it)."""
+    s = settings or get_settings()
+    return _client("dynamodbstreams", s, s.dynamodb_endpoint)

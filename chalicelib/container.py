@@ -28,8 +28,12 @@ if TYPE_CHECKING:
     from chalicelib.events.service import EventService
     from chalicelib.groups.service import GroupService
     from chalicelib.mail.backends import Mailer
+    from chalicelib.mail.message import OutgoingEmail
     from chalicelib.meetings.service import MeetingService
     from chalicelib.organizers.keys import OrganizerService
+    from chalicelib.outbox.records import OutboxRecord
+    from chalicelib.outbox.sender import OutboxSender
+    from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.service import SignupService
 
 
@@ -124,14 +128,50 @@ class Container:
 
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
+            outbox=self.outbox_items,
+            groups=self.groups,
+            organizers=self.organizers,
+            settings=self.settings,
+            clock=self.clock,
+            on_erased=lambda group_id, signup_id: self.ledger.erase_member(group_id, signup_id),
+        )
+
+    @cached_property
+    def outbox_items(self) -> OutboxRepository:
+        from chalicelib.outbox.storage import OutboxRepository
+
+        return OutboxRepository(self.dynamodb, self.table)
+
+    @cached_property
+    def outbox(self) -> OutboxSender:
+        """The sender behind the table's stream: signup emails, and a new member's catch-up."""
+        from chalicelib.outbox.sender import OutboxSender
+        from chalicelib.signups.mail import SignupMail
+        from chalicelib.signups.records import INTAKE_PREFIX
+
+        signup_mail = SignupMail(
+            repo=self.signups.repo,
             groups=self.groups,
             meetings=self.meetings,
             organizers=self.organizers,
-            mailer=self.mailer,
             settings=self.settings,
+        )
+
+        def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
+            # A member who just became active gets what is already due (the link, if a reminder
+            # went out), through the distribution's own ledger.
+            self.distributor.deliver_now(item["group_id"], item.get("signup_id", ""))
+            return []
+
+        return OutboxSender(
+            repo=self.outbox_items,
+            mailer=self.mailer,
             clock=self.clock,
-            on_activated=lambda group_id, signup_id: self.distributor.deliver_now(group_id, signup_id),
-            on_erased=lambda group_id, signup_id: self.ledger.erase_member(group_id, signup_id),
+            handlers={**signup_mail.handlers(), "catch_up": catch_up},
+            address_check=self.signups.address_may_be_mailed,
+            processors={INTAKE_PREFIX: self.signups.process_intake},
+            lease_clock=self.lease_clock,
+            sleep=self.sleep,
         )
 
     @cached_property
@@ -201,5 +241,11 @@ def reset() -> None:
     from chalicelib import settings as settings_module
 
     install(None)
-    for cached in (settings_module.get_settings, aws.dynamodb_client, aws.generic_client, signing.signing_key):
+    for cached in (
+        settings_module.get_settings,
+        aws.dynamodb_client,
+        aws.dynamodb_streams_client,
+        aws.generic_client,
+        signing.signing_key,
+    ):
         cached.cache_clear()

@@ -205,3 +205,43 @@ def cancellation_reasons(exc: Exception) -> list[str]:
     """The per-item codes of a cancelled transaction ("None" for items that were fine)."""
     response = getattr(exc, "response", {}) or {}
     return [r.get("Code", "None") for r in response.get("CancellationReasons", [])]
+
+
+class TransactionCancelled(Exception):
+    """A transaction was refused; ``reasons`` has one code per item ("None" where it was fine)."""
+
+    def __init__(self, reasons: list[str], labels: list[str]) -> None:
+        super().__init__(", ".join(f"{label}={reason}" for label, reason in zip(labels, reasons, strict=False)))
+        self.reasons = reasons
+        self.labels = labels
+
+    def failed(self, label: str) -> bool:
+        """Did the item added under ``label`` fail its condition?"""
+        return any(
+            lbl == label and reason == "ConditionalCheckFailed"
+            for lbl, reason in zip(self.labels, self.reasons, strict=False)
+        )
+
+
+@dataclass
+class Transaction:
+    """Items from several repositories written together or not at all (one TransactWriteItems).
+
+    Repositories hand out items (``{"Put": ...}``, ``{"Update": ...}``, ...); services add them
+    under a label and commit. A refused condition raises ``TransactionCancelled`` naming the labels."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def add(self, label: str, item: dict[str, Any]) -> Transaction:
+        self.items.append(item)
+        self.labels.append(label)
+        return self
+
+    def commit(self, client: Any) -> None:
+        if not self.items:
+            return
+        try:
+            client.transact_write_items(TransactItems=self.items)
+        except client.exceptions.TransactionCanceledException as exc:
+            raise TransactionCancelled(cancellation_reasons(exc), self.labels) from exc

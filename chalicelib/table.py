@@ -1,16 +1,9 @@
 """The one DynamoDB table design: keys, index and TTL, used by the app, the
 local bootstrap, the tests and infra/. Change it here and nowhere else.
 
-Single-table layout (pk / sk):
-
-- ``EVENT#<id>`` / ``EVENT``: an event, optimistic-locked by ``version``.
-- ``EVLIST#<PUB|DRAFT>#<ID|MT|ALL>`` / ``<starts_utc>#<id>``: listing copies of an
-  event, one per state it serves plus ``ALL``, written in the same transaction
-  as the event, so every list read is a single Query in start order.
-- ``ORGS`` / ``<org_id>``: an organizer; ``ORGKEY#<sha256>`` / ``ORGKEY``: its key hash.
-
-Later capabilities add their own prefixes; ``gsi1`` is the one secondary index
-(``gsi1pk``/``gsi1sk``) and ``expires_at`` the TTL attribute (epoch seconds).
+Single table (``pk`` / ``sk``, both strings). Each feature defines its own prefixes in its ``records.py`` (chalicelib/<feature>/records.py);
+``gsi1`` is the one secondary index (``gsi1pk``/``gsi1sk``), ``expires_at`` the TTL attribute
+(epoch seconds), and the stream (new and old images) feeds the transactional outbox.
 """
 
 from __future__ import annotations
@@ -52,14 +45,20 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": ATTRIBUTE_DEFINITIONS,
         "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
         "BillingMode": "PAY_PER_REQUEST",
+        # The transactional outbox is sent from the table's stream (chalicelib/outbox).
+        "StreamSpecification": STREAM_SPECIFICATION,
     }
 
 
 def ensure_table(client: Any, table_name: str) -> bool:
-    """Create the table (and enable TTL) if missing. Returns True if it was created."""
+    """Create the table (with TTL and its stream) if missing; turn the stream on for a table made
+    before it existed. Returns True if the table was created."""
     existing = client.list_tables().get("TableNames", [])
     # list_tables pages at 100 names; a local/test engine never has that many.
     if table_name in existing:
+        description = client.describe_table(TableName=table_name)["Table"]
+        if not description.get("StreamSpecification", {}).get("StreamEnabled"):
+            client.update_table(TableName=table_name, StreamSpecification=STREAM_SPECIFICATION)
         return False
     try:
         client.create_table(**create_table_kwargs(table_name))

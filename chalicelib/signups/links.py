@@ -22,8 +22,9 @@ LINK_PROBLEMS = {
     ),
     "invalid": ("This link is not valid", "Please use the most recent link we emailed you, copied in full."),
     "gone": (
-        "This link is no longer active",
-        "The signup it belongs to was replaced, expired or erased. You can sign up again.",
+        "This link is out of date",
+        "We sent a newer email since, or the signup it belongs to was replaced, expired or erased. "
+        "Please use the most recent email from us, or sign up again.",
     ),
 }
 
@@ -38,10 +39,15 @@ class MemberLink:
     group_id: str
     signup_id: str
     gen: str
+    # A confirmation link for details posted again while pending: the proposal it confirms.
+    proposal: str | None = None
 
 
 def member_url(purpose: Purpose, member: MemberLink, settings: Settings) -> str:
-    token = make_token(purpose, {"g": member.group_id, "s": member.signup_id, "n": member.gen}, settings)
+    payload = {"g": member.group_id, "s": member.signup_id, "n": member.gen}
+    if member.proposal:
+        payload["p"] = member.proposal
+    token = make_token(purpose, payload, settings)
     return f"{settings.public_api_url}/signups/{purpose}?{urlencode({'token': token})}"
 
 
@@ -49,7 +55,8 @@ def read_member_link(token: str | None, purpose: Purpose, settings: Settings) ->
     """The link a token stands for; ``LinkProblem`` if it is damaged, foreign or expired."""
     try:
         data = read_token(token, purpose, settings)
-        return MemberLink(str(data["g"]), str(data["s"]), str(data["n"]))
+        proposal = data.get("p")
+        return MemberLink(str(data["g"]), str(data["s"]), str(data["n"]), str(proposal) if proposal else None)
     except TokenError as exc:
         raise link_problem(exc.reason) from None
     except KeyError:

@@ -5,6 +5,10 @@
   ``gsi1`` = ``SIGNUPS#<group>#<status>`` / ``<created_at>#<id>`` lists by status.
 - ``RATE#addr#<hash>`` / ``<day>`` and ``RATE#ip#<hash>`` / ``<hour>``: counters with TTL.
 - ``SUPPRESS#<hash>`` / ``SUPPRESS``: addresses we must never mail (bounce, complaint).
+- ``INTAKE#<address hash>#<group>`` / ``INTAKE``: a signup form as it arrived, processed by the
+  outbox's stream handler, so the signup POST does the same storage work whatever the address's
+  state. A later post of the same address replaces it. ``gsi1`` = ``INTAKE#pending`` /
+  ``<received_at>#<address hash>`` lets the scheduled sweep find what the stream did not deliver.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ ADDRESS_RATE_PREFIX = "RATE#addr#"
 IP_RATE_PREFIX = "RATE#ip#"
 SUPPRESS_PREFIX = "SUPPRESS#"
 SUPPRESS_SK = "SUPPRESS"
+INTAKE_PREFIX = "INTAKE#"
+INTAKE_SK = "INTAKE"
+INTAKE_PENDING = "INTAKE#pending"
 
 SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
 STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
@@ -80,6 +87,24 @@ class SignupPage(TypedDict):
 
 PUBLIC_FIELDS: tuple[str, ...] = tuple(PublicSignup.__annotations__)
 CSV_COLUMNS = PUBLIC_FIELDS[:-2]
+
+
+class IntakeRecord(TypedDict):
+    """A signup form as posted (personal data: deleted once processed, and by TTL after a day)."""
+
+    group_id: str
+    request_id: str
+    received_at: str
+    name: str
+    email: str
+    state: str
+    consent_version: str
+    how_heard: NotRequired[str]
+    expires_at: NotRequired[int]
+
+
+def intake_pk(address_hash: str, group_id: str) -> str:
+    return f"{INTAKE_PREFIX}{address_hash}#{group_id}"
 
 
 def signup_partition(group_id: str) -> str:

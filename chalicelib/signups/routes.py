@@ -34,7 +34,7 @@ def create_signup(group_id: str) -> Response:
     data, is_form = form_or_json_body(request)
     service = container.current().signups
     form = service.parse_form(data)
-    service.signup(group_id, form, source_ip=source_ip(request))
+    service.submit(group_id, form, source_ip=source_ip(request))
     if is_form and form.redirect:
         return redirect(form.redirect)
     return json_response({"status": "check_your_email"}, 202, NO_STORE)

@@ -1,8 +1,10 @@
 """Connection Group signups: double opt-in, approval, leaving and erasure.
 
 Privacy rules this module keeps:
-- the API answers a signup the same way whatever the address's state, so it never
-  reveals who is a member;
+- the signup POST does the same work whatever the address's state (it stores the form; the
+  outbox's handler processes it), so neither its answer nor its timing reveals who applied;
+- every email a state change promises is an outbox item written in the same transaction as the
+  change (``chalicelib/outbox``): a request that fails has sent nothing;
 - logs carry signup ids (keyed hashes) and counts, never names, addresses or tokens;
 - erasure deletes every row about the person except a keyed hash needed for suppression.
 """
@@ -12,29 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock
-from chalicelib.errors import (
-    Conflict,
-    EmailUnavailable,
-    GroupPaused,
-    Invalid,
-    InvalidCursor,
-    NotFound,
-    RateLimited,
-    validate_model,
-)
-from chalicelib.groups.records import GroupRecord
+from chalicelib.db import Transaction, TransactionCancelled
+from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, NotFound, RateLimited, validate_model
 from chalicelib.groups.service import GroupService
-from chalicelib.mail.backends import Mailer
-from chalicelib.mail.message import render_email
-from chalicelib.meetings.schedule import meeting_words
-from chalicelib.meetings.service import MeetingService
 from chalicelib.organizers.keys import OrganizerService
+from chalicelib.outbox.records import AddressLimit, OutboxRecord
+from chalicelib.outbox.sender import new_outbox_id
+from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, read_cursor, sign_cursor
 from chalicelib.signups.addresses import email_hash, signup_id_for
@@ -45,6 +38,7 @@ from chalicelib.signups.records import (
     LIVE_STATUSES,
     PUBLIC_FIELDS,
     STATUSES,
+    IntakeRecord,
     PublicSignup,
     SignupPage,
     SignupRecord,
@@ -55,13 +49,11 @@ from chalicelib.signups.storage import SignupRepository, StateConflict
 log = logging.getLogger("mbc.signups")
 
 PENDING_TTL = timedelta(days=7)
-# What the caller of ``confirm`` is told happened.
-ConfirmOutcome = SignupStatus
-
-# (group_id, signup_id): send whatever is already due to a member who just became active.
-ActivationHook = Callable[[str, str], object]
+INTAKE_TTL = timedelta(days=1)
+DETAIL_FIELDS = ("name", "state", "how_heard")
 # (group_id, signup_id): erase what other features hold about the person (the delivery ledger).
 ErasureHook = Callable[[str, str], object]
+PROCESS_TRIES = 3
 
 
 class SignupService:
@@ -69,34 +61,22 @@ class SignupService:
         self,
         *,
         repo: SignupRepository,
+        outbox: OutboxRepository,
         groups: GroupService,
-        meetings: MeetingService,
         organizers: OrganizerService,
-        mailer: Mailer,
         settings: Settings,
         clock: Clock,
-        on_activated: ActivationHook | None = None,
         on_erased: ErasureHook | None = None,
     ) -> None:
         self.repo = repo
+        self.outbox = outbox
         self.groups = groups
-        self.meetings = meetings
         self.organizers = organizers
-        self.mailer = mailer
         self.settings = settings
         self.clock = clock
-        self.on_activated = on_activated
         self.on_erased = on_erased
 
-    def _activated(self, group_id: str, signup_id: str) -> None:
-        if self.on_activated is None:
-            return
-        try:
-            self.on_activated(group_id, signup_id)
-        except Exception as exc:  # last resort: the scheduled run will catch up; approval must not fail
-            log.error("late-joiner delivery failed signup=%s error=%s", signup_id, type(exc).__name__)
-
-    # ---------------------------------------------------------------- signing up
+    # ---------------------------------------------------------------- the form
 
     def parse_form(self, data: dict[str, Any]) -> Any:
         from chalicelib.signups.models import SignupForm
@@ -126,8 +106,9 @@ class SignupService:
                 retry_after=int((reset - now).total_seconds()),
             )
 
-    def signup(self, group_id: str, form: Any, *, source_ip: str) -> None:
-        """Store or refresh the signup and send at most one email; the caller answers 202 either way."""
+    def submit(self, group_id: str, form: Any, *, source_ip: str) -> None:
+        """Keep the form for the outbox's handler; the caller answers 202 whatever the address.
+        Every address costs the same storage work here: the group, the IP counter, one put."""
         now = self.clock.now()
         if form.website.strip():
             log.info("signup honeypot filled; ignored")
@@ -136,91 +117,131 @@ class SignupService:
         if group["status"] != "active":
             raise GroupPaused()
         self.check_ip(source_ip, now)
-        address_hash = email_hash(form.email)
-        sid = signup_id_for(group_id, form.email)
-        if self.repo.is_suppressed(address_hash):
-            log.info("signup for suppressed address; nothing sent signup=%s", sid)
-            return
-        stamp = now.isoformat()
-        details: dict[str, Any] = {
+        intake: dict[str, Any] = {
+            "group_id": group_id,
+            "request_id": secrets.token_hex(8),
+            "received_at": now.isoformat(),
             "name": form.name,
+            "email": form.email,
             "state": form.state,
-            "how_heard": form.how_heard,
-            "consent_at": stamp,
             "consent_version": CONSENT_VERSION,
-            "updated_at": stamp,
+            "how_heard": form.how_heard,
+            "expires_at": int((now + INTAKE_TTL).timestamp()),
         }
-        details = {k: v for k, v in details.items() if v is not None}
-        record = cast(
-            SignupRecord,
-            {
-                "id": sid,
-                "group_id": group_id,
-                "email": form.email,
-                "status": "pending_confirmation",
-                "created_at": stamp,
-                "gen": str(int(now.timestamp() * 1000)),
-                "expires_at": int((now + PENDING_TTL).timestamp()),
-                "version": 1,
-                **details,
-            },
+        self.repo.put_intake(
+            cast(IntakeRecord, {k: v for k, v in intake.items() if v is not None}), address_hash=email_hash(form.email)
         )
-        if self.repo.put_new(record, now_epoch=int(now.timestamp())):
-            log.info("signup created signup=%s group=%s", sid, group_id)
-            self._send_limited(address_hash, now=now, kind="confirm", record=record, group=group)
-            return
-        existing = self.repo.get(group_id, sid)
-        if existing is None:  # erased between our two calls: the next post starts afresh
-            return
-        status = existing["status"]
-        if status == "pending_confirmation":
-            try:
-                self.repo.update_details(group_id, sid, details)
-            except StateConflict:
-                return
-            refreshed = cast(SignupRecord, {**existing, **details})
-            self._send_limited(address_hash, now=now, kind="confirm", record=refreshed, group=group)
-        elif status in ("active", "pending_approval"):
-            self._send_limited(address_hash, now=now, kind="already_member", record=existing, group=group)
-        else:  # rejected or bounced: say nothing to anyone
-            log.info("signup repeated for closed record signup=%s status=%s", sid, status)
 
-    def _send_limited(
-        self, address_hash: str, *, now: datetime, kind: str, record: SignupRecord, group: GroupRecord
-    ) -> None:
-        s = self.settings
-        day = now.strftime("%Y-%m-%d")
-        if not self.repo.claim_address_send(
-            address_hash,
-            day=day,
-            now_epoch=int(now.timestamp()),
-            min_interval=s.signup_email_min_interval_seconds,
-            per_day=s.signup_emails_per_address_per_day,
-        ):
-            log.info("signup email suppressed by address limit signup=%s", record["id"])
-            return
-        link = MemberLink(group["id"], record["id"], record["gen"])
-        extra: dict[str, Any] = (
-            {"confirm_url": self.link("confirm", link), "hours": 72}
-            if kind == "confirm"
-            else {"pending": record["status"] == "pending_approval"}
-        )
-        mail = render_email(
-            f"signups/email/{kind}",
-            to=record["email"],
-            unsubscribe_url=self.link("unsubscribe", link),
-            name=record["name"],
-            group=group,
-            **extra,
-        )
-        mail.tags = {"kind": kind}
+    def process_intake(self, intake: dict[str, Any]) -> None:
+        """Apply one posted form (the outbox's stream handler calls this): create, restart or
+        refresh the signup and promise at most one email, in one transaction."""
+        for _ in range(PROCESS_TRIES):
+            if self._process_intake_once(intake):
+                return
+        log.warning("signup form left for the sweep after %d tries", PROCESS_TRIES)
+
+    def _process_intake_once(self, intake: dict[str, Any]) -> bool:
+        now = self.clock.now()
+        group_id, email = str(intake["group_id"]), str(intake["email"])
+        address_hash = email_hash(email)
+        sid = signup_id_for(group_id, email)
+        tx = Transaction()
         try:
-            self.mailer.send(mail)
-        except Exception as exc:  # deliberate: any send failure gives the address slot back, then a 503
-            log.error("signup email failed kind=%s signup=%s error=%s", kind, record["id"], type(exc).__name__)
-            self.repo.release_address_send(address_hash, day=day)
-            raise EmailUnavailable(retry_after=120) from None
-        log.info("signup email sent kind=%s signup=%s", kind, record["id"])
+            group = self.groups.get(group_id)
+        except NotFound:
+            group = None
+        existing = self.repo.get(group_id, sid) if group else None
+        details = {
+            "name": intake["name"],
+            "state": intake["state"],
+            "how_heard": intake.get("how_heard"),
+            "consent_at": intake["received_at"],
+            "consent_version": intake["consent_version"],
+        }
+        if group is None or self.repo.is_suppressed(address_hash):
+            pass  # nothing to do and nothing to say: the form is dropped
+        elif existing is None or _replaceable(existing, now):
+            record = cast(
+                SignupRecord,
+                {
+                    **{k: v for k, v in details.items() if v is not None},
+                    "id": sid,
+                    "group_id": group_id,
+                    "email": email,
+                    "status": "pending_confirmation",
+                    "created_at": now.isoformat(),
+                    "updated_at": now.isoformat(),
+                    "gen": str(int(now.timestamp() * 1000)),
+                    "expires_at": int((now + PENDING_TTL).timestamp()),
+                    "version": 1,
+                },
+            )
+            tx.add("signup", self.repo.new_record_item(record, now_epoch=int(now.timestamp())))
+            # A new or restarted signup is held back by the daily cap only (not the spacing), so
+            # someone who left and signs up again at once gets their confirmation.
+            tx.add("mail", self._mail("confirm", now, group_id, record, limit="daily"))
+        elif existing["status"] == "pending_confirmation":
+            proposal_id = None
+            if any(details.get(f) != existing.get(f) for f in DETAIL_FIELDS):
+                # Someone posted this address again with other details. They change only through a
+                # link sent to the address, which shows them before confirming.
+                proposal_id = secrets.token_hex(6)
+                proposal = {"id": proposal_id, **{k: v for k, v in details.items() if v is not None}}
+                tx.add("signup", self.repo.propose_item(group_id, sid, proposal))
+            tx.add("mail", self._mail("confirm", now, group_id, existing, limit="spaced", proposal=proposal_id))
+        elif existing["status"] in ("active", "pending_approval"):
+            tx.add("mail", self._mail("already_member", now, group_id, existing, limit="spaced"))
+        # rejected or bounced: say nothing to anyone
+        tx.add("intake", self.repo.intake_done_item(address_hash, group_id, str(intake["request_id"])))
+        try:
+            tx.commit(self.repo.client)
+        except TransactionCancelled as exc:
+            # A newer post of the address replaced this one (it is processed on its own): done.
+            # Otherwise the record changed meanwhile: read it again.
+            return exc.failed("intake")
+        log.info("signup form processed signup=%s mail=%s", sid, "mail" in tx.labels)
+        return True
+
+    def _mail(
+        self,
+        kind: str,
+        now: datetime,
+        group_id: str,
+        record: SignupRecord | None = None,
+        *,
+        limit: AddressLimit | None = None,
+        proposal: str | None = None,
+        **refs: str,
+    ) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": new_outbox_id(now),
+            "kind": kind,
+            "status": "pending",
+            "created_at": now.isoformat(),
+            "group_id": group_id,
+            **refs,
+        }
+        if record is not None:
+            item.update(signup_id=record["id"], gen=record["gen"])
+        if limit is not None:
+            item["limit"] = limit
+        if proposal is not None:
+            item["proposal"] = proposal
+        return self.outbox.new_item(cast(OutboxRecord, item))
+
+    def pending_intakes(self, received_before: str) -> list[dict[str, Any]]:
+        return self.repo.pending_intakes(received_before=received_before)
+
+    def address_may_be_mailed(self, email: str, limit: AddressLimit) -> bool:
+        """Take one of the address's email slots (the per-address limits), or say it is held back."""
+        s, now = self.settings, self.clock.now()
+        return self.repo.claim_address_send(
+            email_hash(email),
+            day=now.strftime("%Y-%m-%d"),
+            now_epoch=int(now.timestamp()),
+            min_interval=s.signup_email_min_interval_seconds if limit == "spaced" else 0,
+            per_day=s.signup_emails_per_address_per_day,
+        )
 
     # ---------------------------------------------------------------- member links
 
@@ -230,50 +251,52 @@ class SignupService:
     def read_link(self, token: str | None, purpose: Purpose) -> MemberLink:
         return read_member_link(token, purpose, self.settings)
 
-    def record_for(self, member: MemberLink) -> SignupRecord | None:
-        record = self.repo.get(member.group_id, member.signup_id)
-        if record is None or record["gen"] != member.gen:
-            return None
-        return record
-
-    def confirm(self, member: MemberLink) -> ConfirmOutcome:
-        """Confirm the address; returns the resulting status. Harmless to repeat."""
+    def confirm(self, member: MemberLink) -> SignupStatus:
+        """Confirm the address (and the details the link was sent for); returns the resulting
+        status. Harmless to repeat; a link from an earlier signup or email is out of date."""
         now = self.clock.now()
-        record = self.record_for(member)
-        if record is None:
-            raise link_problem("gone")
-        if record["status"] != "pending_confirmation":
-            return record["status"]
-        group = self.groups.get(member.group_id)
-        target: SignupStatus = "pending_approval" if group["requires_approval"] else "active"
-        stamp = now.isoformat()
-        try:
-            updated = self.repo.transition(
-                member.group_id,
-                member.signup_id,
-                from_statuses=("pending_confirmation",),
-                to_status=target,
-                set_values={"confirmed_at": stamp, "updated_at": stamp},
-                gen=member.gen,
-                remove=("expires_at",),
+        for _ in range(PROCESS_TRIES):
+            record = self.repo.get(member.group_id, member.signup_id)
+            if record is None or record["gen"] != member.gen:
+                raise link_problem("gone")
+            if record["status"] != "pending_confirmation":
+                return record["status"]
+            proposal = cast(dict[str, Any] | None, record.get("proposal"))
+            if member.proposal and (proposal is None or proposal.get("id") != member.proposal):
+                raise link_problem("gone")  # a newer email was sent since
+            details = {k: v for k, v in (proposal or {}).items() if k != "id"} if member.proposal else {}
+            group = self.groups.get(member.group_id)
+            target: SignupStatus = "pending_approval" if group["requires_approval"] else "active"
+            tx = Transaction().add(
+                "signup",
+                self.repo.transition_item(
+                    member.group_id,
+                    member.signup_id,
+                    from_statuses=("pending_confirmation",),
+                    to_status=target,
+                    set_values={**details, "confirmed_at": now.isoformat(), "updated_at": now.isoformat()},
+                    gen=member.gen,
+                    remove=("expires_at", "proposal"),
+                ),
             )
-        except StateConflict:
-            again = self.record_for(member)
-            if again is None:
-                raise link_problem("gone") from None
-            return again["status"]
-        log.info("signup confirmed signup=%s status=%s", member.signup_id, target)
-        if target == "pending_approval":
-            self._notify_organizers(group)
-        else:
-            self._welcome(updated, group)
-            self._activated(member.group_id, member.signup_id)
-        return target
+            if target == "active":
+                self._welcome_and_catch_up(tx, now, record)
+            else:
+                self._organizer_notices(tx, now, member.group_id)
+            try:
+                tx.commit(self.repo.client)
+            except TransactionCancelled:
+                continue  # changed meanwhile: look again
+            log.info("signup confirmed signup=%s status=%s", member.signup_id, target)
+            return target
+        raise Conflict("This signup is changing right now; please try the link again.")
 
     def unsubscribe(self, member: MemberLink) -> None:
-        record = self.record_for(member)
-        if record is None or record["status"] == "unsubscribed":
-            return
+        """Stop all emails to this address from this group. The link proves the mailbox, so it acts
+        on the person's current signup even if it came from an earlier one (RFC 8058 one-click)."""
+        record = self.repo.get(member.group_id, member.signup_id)
+        if record is None or record["status"] not in LIVE_STATUSES:
+            return  # nothing is being sent to this address: it is as unsubscribed as it can be
         stamp = self.clock.now().isoformat()
         try:
             self.repo.transition(
@@ -282,16 +305,15 @@ class SignupService:
                 from_statuses=LIVE_STATUSES,
                 to_status="unsubscribed",
                 set_values={"unsubscribed_at": stamp, "updated_at": stamp},
-                gen=member.gen,
-                remove=("expires_at",),
+                remove=("expires_at", "proposal"),
             )
         except StateConflict:
             return
         log.info("signup unsubscribed signup=%s", member.signup_id)
 
     def erase_self(self, member: MemberLink) -> None:
-        if self.record_for(member) is not None:
-            self.erase(member.group_id, member.signup_id)
+        """The link proves the mailbox: erase the person's current signup in this group."""
+        self.erase(member.group_id, member.signup_id)
 
     def erase(self, group_id: str, signup_id: str) -> bool:
         """Every row about the person in this group; False if there was no record."""
@@ -302,7 +324,9 @@ class SignupService:
         deleted = self.repo.delete(group_id, signup_id)
         if self.on_erased is not None:
             self.on_erased(group_id, signup_id)
-        self.repo.delete_address_counters(email_hash(record["email"]))
+        address_hash = email_hash(record["email"])
+        self.repo.delete_address_counters(address_hash)
+        self.repo.delete_intake(address_hash, group_id)
         log.info("signup erased signup=%s found=%s", signup_id, deleted)
         return deleted
 
@@ -314,27 +338,30 @@ class SignupService:
     # ---------------------------------------------------------------- organizers
 
     def approve(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
-        group = self.groups.get(group_id)
+        self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "active":
             return public_record(record)
-        stamp = self.clock.now().isoformat()
+        now = self.clock.now()
+        changes = {"approved_at": now.isoformat(), "approved_by": organizer_id, "updated_at": now.isoformat()}
+        tx = Transaction().add(
+            "signup",
+            self.repo.transition_item(
+                group_id, signup_id, from_statuses=("pending_approval",), to_status="active", set_values=changes
+            ),
+        )
+        self._welcome_and_catch_up(tx, now, record)
         try:
-            updated = self.repo.transition(
-                group_id,
-                signup_id,
-                from_statuses=("pending_approval",),
-                to_status="active",
-                set_values={"approved_at": stamp, "approved_by": organizer_id, "updated_at": stamp},
-            )
-        except StateConflict:
+            tx.commit(self.repo.client)
+        except TransactionCancelled:
+            current = self._existing(group_id, signup_id)
+            if current["status"] == "active":
+                return public_record(current)
             raise Conflict(
-                f"Only a confirmed signup awaiting approval can be approved (it is {record['status']})."
+                f"Only a confirmed signup awaiting approval can be approved (it is {current['status']})."
             ) from None
         log.info("signup approved signup=%s by=%s", signup_id, organizer_id)
-        self._welcome(updated, group)
-        self._activated(group_id, signup_id)
-        return public_record(updated)
+        return public_record(cast(SignupRecord, {**record, **changes, "status": "active"}))
 
     def reject(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
         self.groups.get(group_id)
@@ -349,12 +376,25 @@ class SignupService:
                 from_statuses=("pending_confirmation", "pending_approval", "active"),
                 to_status="rejected",
                 set_values={"rejected_at": stamp, "rejected_by": organizer_id, "updated_at": stamp},
-                remove=("expires_at",),
+                remove=("expires_at", "proposal"),
             )
         except StateConflict:
             raise Conflict(f"This signup cannot be rejected (it is {record['status']}).") from None
         log.info("signup rejected signup=%s by=%s", signup_id, organizer_id)
         return public_record(updated)
+
+    def _welcome_and_catch_up(self, tx: Transaction, now: datetime, record: SignupRecord) -> None:
+        """A new member's welcome, and the link at once if a reminder already went out."""
+        tx.add("welcome", self._mail("welcome", now, record["group_id"], record))
+        tx.add("catch_up", self._mail("catch_up", now, record["group_id"], record))
+
+    def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
+        """One "signups waiting" email per organizer (each sent, or failed, on its own)."""
+        organizers = [o for o in self.organizers.all() if o["status"] == "active"]
+        for organizer in organizers:
+            tx.add("notice", self._mail("organizer_notice", now, group_id, organizer_id=organizer["id"]))
+        for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
+            tx.add("notice", self._mail("organizer_notice", now, group_id, fallback=str(index)))
 
     def _existing(self, group_id: str, signup_id: str) -> SignupRecord:
         record = self.repo.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
@@ -410,45 +450,19 @@ class SignupService:
                     from_statuses=LIVE_STATUSES,
                     to_status="bounced",
                     set_values={"bounced_at": stamp, "updated_at": stamp, "bounce_reason": reason},
-                    remove=("expires_at",),
+                    remove=("expires_at", "proposal"),
                 )
                 closed += 1
             except StateConflict:
                 continue  # no such signup, or already closed
         return closed
 
-    # ---------------------------------------------------------------- emails
 
-    def _welcome(self, record: SignupRecord, group: GroupRecord) -> None:
-        meeting = self.meetings.next_meeting(group)
-        link = MemberLink(group["id"], record["id"], record["gen"])
-        mail = render_email(
-            "signups/email/welcome",
-            to=record["email"],
-            unsubscribe_url=self.link("unsubscribe", link),
-            erase_url=self.link("erase", link),
-            name=record["name"],
-            group=group,
-            meeting=meeting,
-            meeting_text=meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
-            if meeting
-            else None,
-        )
-        mail.tags = {"kind": "welcome"}
-        self.mailer.send(mail)
-        log.info("welcome sent signup=%s", record["id"])
-
-    def _notify_organizers(self, group: GroupRecord) -> None:
-        waiting = self.repo.count(group["id"], "pending_approval")
-        recipients = self.organizers.active_emails() or list(self.settings.organizer_notify_emails)
-        url = f"{self.settings.public_api_url}/groups/{group['id']}/signups?status=pending_approval"
-        for address in recipients:
-            mail = render_email(
-                "signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url
-            )
-            mail.tags = {"kind": "organizer_notice"}
-            self.mailer.send(mail)
-        log.info("organizer notice sent group=%s waiting=%d recipients=%d", group["id"], waiting, len(recipients))
+def _replaceable(record: SignupRecord, now: datetime) -> bool:
+    """A new signup replaces a record only after the person left, or an expired pending one."""
+    if record["status"] == "unsubscribed":
+        return True
+    return record["status"] == "pending_confirmation" and record.get("expires_at", 0) < int(now.timestamp())
 
 
 def public_record(record: SignupRecord) -> PublicSignup:

@@ -9,6 +9,7 @@ from chalicelib.db import (
     ITEM_IS_NEW,
     Cond,
     Update,
+    from_item,
     key,
     merge_expression,
     query_items,
@@ -20,11 +21,15 @@ from chalicelib.db import (
 )
 from chalicelib.signups.records import (
     ADDRESS_RATE_PREFIX,
+    INTAKE_PENDING,
+    INTAKE_SK,
     IP_RATE_PREFIX,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
+    IntakeRecord,
     SignupRecord,
     SignupStatus,
+    intake_pk,
     signup_partition,
     status_index_key,
 )
@@ -81,9 +86,8 @@ class SignupRepository:
         )
         return cast(SignupRecord, without_keys(item)) if item else None
 
-    def put_new(self, record: SignupRecord, *, now_epoch: int) -> bool:
-        """Create (or restart) a signup; False if another live record is there."""
-        item = to_item(
+    def _record_item(self, record: SignupRecord) -> dict[str, Any]:
+        return to_item(
             {
                 **record,
                 "pk": signup_partition(record["group_id"]),
@@ -92,19 +96,60 @@ class SignupRepository:
                 "gsi1sk": f"{record['created_at']}#{record['id']}",
             }
         )
+
+    def put_new(self, record: SignupRecord, *, now_epoch: int) -> bool:
+        """Create (or restart) a signup; False if another live record is there."""
         try:
-            self.client.put_item(TableName=self.table, Item=item, **replaceable_signup(now_epoch).kwargs())
+            self.client.put_item(
+                TableName=self.table, Item=self._record_item(record), **replaceable_signup(now_epoch).kwargs()
+            )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
-    def update_details(self, group_id: str, signup_id: str, values: dict[str, Any]) -> None:
-        """Refresh what a still-pending person typed (name, state, how_heard, consent)."""
-        request = merge_expression(Update(sets=values).request(), status_is("pending_confirmation"))
-        try:
-            self.client.update_item(TableName=self.table, Key=signup_key(group_id, signup_id), **request)
-        except self.client.exceptions.ConditionalCheckFailedException as exc:
-            raise StateConflict from exc
+    def new_record_item(self, record: SignupRecord, *, now_epoch: int) -> dict[str, Any]:
+        """Transaction item: create (or restart) a signup, unless another live record is there."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self._record_item(record),
+                **replaceable_signup(now_epoch).kwargs(),
+            }
+        }
+
+    def propose_item(self, group_id: str, signup_id: str, proposal: dict[str, Any]) -> dict[str, Any]:
+        """Transaction item: keep new details for a still-pending signup beside the current ones;
+        only a confirmation link sent to the address (carrying the proposal's id) applies them."""
+        request = merge_expression(Update(sets={"proposal": proposal}).request(), status_is("pending_confirmation"))
+        return {"Update": {"TableName": self.table, "Key": signup_key(group_id, signup_id), **request}}
+
+    def transition_item(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        from_statuses: tuple[SignupStatus, ...],
+        to_status: SignupStatus,
+        set_values: dict[str, Any],
+        gen: str | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """Transaction item: move a record between statuses (only from ``from_statuses``)."""
+        update = Update(
+            sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
+            removes=remove,
+            adds={"version": 1},
+        )
+        condition = status_in(from_statuses)
+        if gen is not None:
+            condition = condition & generation_is(gen)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": signup_key(group_id, signup_id),
+                **merge_expression(update.request(), condition),
+            }
+        }
 
     def transition(
         self,
@@ -118,24 +163,58 @@ class SignupRepository:
         remove: tuple[str, ...] = (),
     ) -> SignupRecord:
         """Move a record between statuses atomically; returns the new record or raises StateConflict."""
-        update = Update(
-            sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
-            removes=remove,
-            adds={"version": 1},
-        )
-        condition = status_in(from_statuses)
-        if gen is not None:
-            condition = condition & generation_is(gen)
+        request = self.transition_item(
+            group_id,
+            signup_id,
+            from_statuses=from_statuses,
+            to_status=to_status,
+            set_values=set_values,
+            gen=gen,
+            remove=remove,
+        )["Update"]
         try:
-            resp = self.client.update_item(
-                TableName=self.table,
-                Key=signup_key(group_id, signup_id),
-                ReturnValues="ALL_NEW",
-                **merge_expression(update.request(), condition),
-            )
+            resp = self.client.update_item(ReturnValues="ALL_NEW", **request)
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             raise StateConflict from exc
         return cast(SignupRecord, without_keys(resp["Attributes"]))
+
+    # ------------------------------------------------------------------ intake
+
+    def put_intake(self, intake: IntakeRecord, *, address_hash: str) -> None:
+        """Keep a posted form until the handler processes it (a later post of the address replaces it)."""
+        item = to_item(
+            {
+                **intake,
+                "pk": intake_pk(address_hash, intake["group_id"]),
+                "sk": INTAKE_SK,
+                "gsi1pk": INTAKE_PENDING,
+                "gsi1sk": f"{intake['received_at']}#{address_hash}",
+            }
+        )
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def intake_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
+        """Transaction item: drop the processed form, unless a newer post replaced it meanwhile."""
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": key(intake_pk(address_hash, group_id), INTAKE_SK),
+                **Cond("request_id = :rid", values={":rid": request_id}).kwargs(),
+            }
+        }
+
+    def pending_intakes(self, *, received_before: str) -> list[dict[str, Any]]:
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :before",
+            ExpressionAttributeValues={":pk": {"S": INTAKE_PENDING}, ":before": {"S": received_before}},
+        )
+        return [from_item(item) for item in items]
+
+    def delete_intake(self, address_hash: str, group_id: str) -> None:
+        self.client.delete_item(TableName=self.table, Key=key(intake_pk(address_hash, group_id), INTAKE_SK))
 
     def page(
         self, group_id: str, *, status: SignupStatus | None, limit: int, start_key: dict[str, Any] | None

@@ -170,19 +170,22 @@ def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack) -> No
     run_at(ddb_stack, run, T_MINUS_1D)
     service = app.signups
     ddb_stack.clock.set(T_MINUS_1D + timedelta(hours=20))
-    service.signup(
+    service.submit(
         GROUP_ID,
         service.parse_form({"name": "Late", "email": "late@example.org", "state": "ID", "consent": True}),
         source_ip="1.2.3.4",
     )
+    ddb_stack.drain()
     late_id = service.repo.page(GROUP_ID, status="pending_confirmation", limit=5, start_key=None)[0][0]["id"]
     record = service.repo.get(GROUP_ID, late_id)
     assert record is not None
     ddb_stack.clock.set(T_MINUS_1D + timedelta(hours=21))
     service.confirm(MemberLink(GROUP_ID, late_id, record["gen"]))
+    ddb_stack.drain()
     assert ses.per_recipient(kind="reminder").get("late@example.org") is None  # awaiting approval: nothing yet
     ddb_stack.clock.set(T_MINUS_1D + timedelta(hours=22))
     service.approve(GROUP_ID, late_id, organizer_id="org_1")
+    ddb_stack.drain()  # the welcome, and the catch-up that sends the link due now
     assert ses.per_recipient(kind="reminder")["late@example.org"] == 1
     late_mail = [m for m in ses.accepted if m.to == "late@example.org" and m.tags["kind"] == "reminder"][0]
     assert "Pacific Time in north Idaho" in late_mail.text

@@ -23,6 +23,8 @@ def confirmation(name: str = "Ann") -> object:
         name=name,
         group=GROUP,
         confirm_url="https://api.example.org/signups/confirm?token=xyz",
+        erase_url="https://api.example.org/signups/erase?token=zzz",
+        state_name="Montana",
         hours=72,
     )
 

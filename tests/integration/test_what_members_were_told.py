@@ -198,11 +198,13 @@ def test_approval_on_meeting_day_says_today(moto_stack: Stack, organizer: Organi
     one_pm = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # 1 PM MST on meeting day
     moto_stack.clock.set(one_pm - timedelta(hours=1))
     form = app.signups.parse_form({"name": "Dee", "email": "dee@example.org", "state": "MT", "consent": True})
-    app.signups.signup(GROUP_ID, form, source_ip="10.0.0.1")
+    app.signups.submit(GROUP_ID, form, source_ip="10.0.0.1")
+    moto_stack.drain()
     [record] = app.signups.repo.page(GROUP_ID, status=None, limit=5, start_key=None)[0]
     app.signups.confirm(MemberLink(GROUP_ID, record["id"], record["gen"]))
     moto_stack.clock.set(one_pm)
     app.signups.approve(GROUP_ID, record["id"], organizer_id="org_1")
+    moto_stack.drain()
     [reminder] = [m for m in ses.accepted if m.tags["kind"] == "reminder"]
     assert reminder.subject == "Today 4:00 PM MT · MBC Connection Group"
     assert "meets today at 4:00 PM:" in reminder.text
