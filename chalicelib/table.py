@@ -1,9 +1,10 @@
 """The one DynamoDB table design: keys, index and TTL, used by the app, the
 local bootstrap, the tests and infra/. Change it here and nowhere else.
 
-Single table (``pk`` / ``sk``, both strings). Each feature defines its own prefixes in its ``records.py`` (chalicelib/<feature>/records.py);
-``gsi1`` is the one secondary index (``gsi1pk``/``gsi1sk``), ``expires_at`` the TTL attribute
-(epoch seconds), and the stream (new and old images) feeds the transactional outbox.
+Single table (``pk`` / ``sk``, both strings). Each feature defines its own key prefixes in
+its ``chalicelib/<feature>/records.py``; ``gsi1`` is the one secondary index (``gsi1pk`` /
+``gsi1sk``), ``expires_at`` the TTL attribute (epoch seconds), and the stream (new and old
+images) feeds the transactional outbox.
 """
 
 from __future__ import annotations
