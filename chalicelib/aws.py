@@ -14,13 +14,15 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _client(service: str, settings: Settings, endpoint: str | None = None) -> Any:
+def _client(service: str, settings: Settings, endpoint: str | None = None, *, retries: int = 4) -> Any:
     import botocore.session
     from botocore.config import Config
 
     kwargs: dict[str, Any] = {
         "region_name": settings.aws_region,
-        "config": Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10),
+        "config": Config(
+            retries={"total_max_attempts": retries, "mode": "standard"}, connect_timeout=3, read_timeout=10
+        ),
     }
     if endpoint:
         # DynamoDB Local accepts any credentials; never let it pick up real ones.
@@ -39,6 +41,13 @@ def dynamodb_client(settings: Settings | None = None) -> DynamoDBClient:
 @lru_cache(maxsize=4)
 def generic_client(service: str, settings: Settings | None = None) -> Any:
     return _client(service, settings or get_settings())
+
+
+@lru_cache(maxsize=2)
+def ses_client(settings: Settings | None = None) -> Any:
+    """SES v2 with no automatic retries: a retry after a read timeout or a 5xx may send an email SES
+    already accepted. Callers retry throttling only, themselves (chalicelib/mail/backends.py)."""
+    return _client("sesv2", settings or get_settings(), retries=1)
 
 
 @lru_cache(maxsize=4)

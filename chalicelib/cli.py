@@ -109,6 +109,13 @@ def cmd_reminders_run(args: argparse.Namespace) -> int:
     return 1 if report.stopped in ("account", "error") else 0
 
 
+def cmd_reminders_requeue(args: argparse.Namespace) -> int:
+    """Failed deliveries of one meeting go out again with the next run."""
+    requeued = container.current().distributor.requeue_failed(args.group, args.date)
+    print(f"{requeued} failed deliveries of {args.date} will be sent with the next run.")
+    return 0
+
+
 def cmd_reminders_preview(args: argparse.Namespace) -> int:
     """Render the next reminder into the outbox, recording no delivery."""
     from chalicelib.mail.backends import OutboxMailer
@@ -158,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--group", help="only this group")
     run.add_argument("--dry-run", action="store_true", help="plan only: claim and send nothing")
     run.set_defaults(func=cmd_reminders_run)
+    requeue = reminders.add_parser("requeue", help="send a meeting's failed deliveries again with the next run")
+    requeue.add_argument("--group", required=True)
+    requeue.add_argument("--date", required=True, help="the meeting's scheduled date, YYYY-MM-DD")
+    requeue.set_defaults(func=cmd_reminders_requeue)
     preview = reminders.add_parser("preview", help="render the next reminder into the outbox (records nothing)")
     preview.add_argument("--group", required=True)
     preview.add_argument("--now", help="pretend it is this moment")

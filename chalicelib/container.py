@@ -133,7 +133,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             clock=self.clock,
-            on_erased=lambda group_id, signup_id: self.ledger.erase_member(group_id, signup_id),
+            on_erased=lambda group_id, signup_id: self.distributor.forget_member(group_id, signup_id),
         )
 
     @cached_property
@@ -246,6 +246,7 @@ def reset() -> None:
         aws.dynamodb_client,
         aws.dynamodb_streams_client,
         aws.generic_client,
+        aws.ses_client,
         signing.signing_key,
     ):
         cached.cache_clear()

@@ -40,6 +40,8 @@ class Settings:
     outbox_dir: str = ".local/outbox"
     mail_from: str = "MBC Connect <no-reply@example.org>"
     mail_reply_to: str | None = None
+    # Dev stages: deliver every message to this one address instead of its recipient.
+    mail_redirect_to: str | None = None
     ses_configuration_set: str | None = None
     organizer_notify_emails: tuple[str, ...] = ()
     public_api_url: str = "http://127.0.0.1:8000"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     StringConstraints,
@@ -21,23 +23,79 @@ from pydantic import (
     WithJsonSchema,
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# The same rules as JSON Schema patterns, so the published schema says what validation does
-# (the validators below give the friendlier messages).
-SINGLE_LINE = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f]*$"})
-MULTI_LINE = Field(json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"})
+from chalicelib.emails import normalize_email
+
+# Characters no text field may hold: controls (Cc), invisible formatting characters (Cf: direction
+# overrides such as U+202E that disguise text, zero-width joiners, the BOM), and the line and
+# paragraph separators (Zl, Zp). Multi-line text may also hold line breaks and tabs.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+_MULTI_LINE_ALLOWED = {"\n", "\r", "\t"}
+# The same rule as a JSON Schema pattern, so the published schema says what validation does. It
+# lists the Basic Multilingual Plane's refused characters (Unicode 15); the validator also refuses
+# the few beyond it.
+_REFUSED_BMP = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2"
+    "\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+)
+SINGLE_LINE_PATTERN = f"^[^{_REFUSED_BMP}]*$"
+MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t]|[^" + _REFUSED_BMP + "])*$"
 
 
-def _no_control_chars(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("Must not contain control characters.")
+def refused_character(value: str, *, multi_line: bool = False) -> str | None:
+    """Why ``value`` may not be stored as text, or None."""
+    for char in value:
+        if multi_line and char in _MULTI_LINE_ALLOWED:
+            continue
+        category = unicodedata.category(char)
+        if category in _REFUSED_CATEGORIES:
+            if char in "\n\r" or category in ("Zl", "Zp"):
+                return "Must be a single line."
+            if category == "Cf":
+                return (
+                    "Must not contain invisible formatting characters (such as direction marks or zero-width spaces)."
+                )
+            return "Must not contain control characters."
+    return None
+
+
+def _single_line_text(value: str) -> str:
+    problem = refused_character(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
-def _single_line(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise ValueError("Must be a single line.")
+def _multi_line_text(value: str) -> str:
+    problem = refused_character(value, multi_line=True)
+    if problem:
+        raise ValueError(problem)
     return value
+
+
+@dataclass(frozen=True)
+class SingleLine(GroupedMetadata):
+    """A single line of text for every model alike: trimmed, bounded, and without controls,
+    invisible formatting characters or line separators."""
+
+    max_length: int
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(_single_line_text)
+        yield Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN})
+
+
+@dataclass(frozen=True)
+class MultiLine(GroupedMetadata):
+    """Text that may span lines (descriptions, notes): the single-line rule, but line breaks and tabs."""
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(strip_whitespace=True, max_length=self.max_length)
+        yield AfterValidator(_multi_line_text)
+        yield Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN})
 
 
 _URL = TypeAdapter(HttpUrl)
@@ -77,27 +135,9 @@ def _reasonable_year(value: datetime) -> datetime:
     return value
 
 
-Title = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_chars),
-    AfterValidator(_single_line),
-    SINGLE_LINE,
-]
-ShortText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_chars),
-    AfterValidator(_single_line),
-    SINGLE_LINE,
-]
-Tag = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
-    AfterValidator(_no_control_chars),
-    AfterValidator(_single_line),
-    SINGLE_LINE,
-]
+Title = Annotated[str, SingleLine(max_length=200)]
+ShortText = Annotated[str, SingleLine(max_length=200)]
+Tag = Annotated[str, SingleLine(max_length=40)]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}(-\d{4})?$")]
 HttpsUrl = Annotated[
     str,
@@ -106,21 +146,16 @@ HttpsUrl = Annotated[
     WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2000}),
 ]
 TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_iana_zone)]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=320),
+    AfterValidator(normalize_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+]
 
 
-Description = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=5000),
-    AfterValidator(_no_control_chars),
-    MULTI_LINE,
-]
-Notes = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=1000),
-    AfterValidator(_no_control_chars),
-    MULTI_LINE,
-]
+Description = Annotated[str, MultiLine(max_length=5000)]
+Notes = Annotated[str, MultiLine(max_length=1000)]
 
 
 class StrictModel(BaseModel):

@@ -147,6 +147,40 @@ class DeliveryRepository:
             return False
         return True
 
+    def requeue_failed(self, group_id: str, day: str) -> int:
+        """Forget the failed deliveries of one meeting, so the next run tries them again."""
+        failed = Cond("#status = :failed", {"#status": "status"}, {":failed": "failed"})
+        requeued = 0
+        for row in self.rows(group_id, day):
+            if row["status"] != "failed":
+                continue
+            slot = Slot(group_id, day, row["signup_id"], row["kind"])
+            try:
+                self.client.delete_item(TableName=self.table, Key=slot.key, **failed.kwargs())
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+            requeued += 1
+        return requeued
+
+    def erase_member_of(self, group_id: str, day: str, signup_id: str) -> None:
+        """Delete one person's rows of one meeting, read consistently (the index may lag a claim
+        made a moment ago)."""
+        rows = list(
+            query_items(
+                self.client,
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :member)",
+                ExpressionAttributeValues={
+                    ":pk": {"S": ledger_partition(group_id, day)},
+                    ":member": {"S": f"{signup_id}#"},
+                },
+                ProjectionExpression="pk, sk",
+                ConsistentRead=True,
+            )
+        )
+        for row in rows:
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
+
     def erase_member(self, group_id: str, signup_id: str) -> None:
         """Delete every ledger row about one person (found through the member index)."""
         rows = list(

@@ -10,6 +10,7 @@ from chalicelib.web.openapi import DATE, GROUP_ID, err, param, security, unautho
 def paths() -> dict[str, Any]:
     org = security()
     return {
+        **_requeue(),
         "/groups/{group_id}/meetings/{date}/deliveries": {
             "get": {
                 "summary": "Who got the link: counts and a per-member list",
@@ -30,6 +31,34 @@ def paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _requeue() -> dict[str, Any]:
+    return {
+        "/groups/{group_id}/meetings/{date}/deliveries/requeue": {
+            "post": {
+                "summary": "Send the meeting's failed deliveries again with the next run",
+                "security": security(),
+                "parameters": [GROUP_ID, DATE],
+                "responses": {
+                    "200": {
+                        "description": "How many were requeued.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["requeued"],
+                                    "properties": {"requeued": {"type": "integer"}},
+                                }
+                            }
+                        },
+                    },
+                    "401": unauthorized(),
+                    "404": err("Unknown group or meeting."),
+                },
+            }
+        }
     }
 
 

@@ -37,7 +37,7 @@ class ReportFilter:
 
 
 def parse_filter(params: dict[str, str]) -> ReportFilter:
-    from chalicelib.signups.addresses import normalize_email
+    from chalicelib.emails import normalize_email
 
     errors: dict[str, str] = {}
     email: str | None = None

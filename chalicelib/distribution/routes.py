@@ -20,3 +20,10 @@ def meeting_deliveries(group_id: str, date: str) -> Response:
     only = parse_filter(query_params(routes.request))
     report = c.deliveries_report.build(group_id, date, only=only, now=c.clock.now(), lease_now=c.lease_clock())
     return json_response(report, headers=NO_STORE)
+
+
+@routes.route("/groups/{group_id}/meetings/{date}/deliveries/requeue", methods=["POST"], authorizer=ORGANIZER)
+def requeue_failed(group_id: str, date: str) -> Response:
+    """Send the meeting's failed deliveries again with the next run (after fixing the cause)."""
+    requeued = container.current().distributor.requeue_failed(group_id, date)
+    return json_response({"requeued": requeued}, headers=NO_STORE)

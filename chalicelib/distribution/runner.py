@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
-from chalicelib.distribution.planner import Planner, Task
+from chalicelib.distribution.planner import Planner, Task, planning_horizon
+from chalicelib.errors import NotFound
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.meetings.mail import Change, meeting_email
@@ -38,10 +39,13 @@ LEASE_SECONDS = 300
 LEDGER_RETENTION = timedelta(days=90)
 SAFETY_MARGIN_SECONDS = 20.0
 THROTTLE_RETRIES = 4
+# Stop retrying a send this long before the claim's lease would run out.
+LEASE_MARGIN_SECONDS = 30
+MARK_TRIES = 3
 WORKERS = 4
 
 Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims", "stale"]
-StopReason = Literal["deadline", "error", "throttled", "account"]
+StopReason = Literal["deadline", "error", "throttled", "account", "config"]
 
 
 @dataclass
@@ -225,7 +229,14 @@ class Distributor:
                 if remaining_seconds is not None and remaining_seconds() < self.safety_margin:
                     stop.stop("deadline")
                     return
-                outcome = self._deliver(task, run_id=report.run_id, limiter=limiter, stop=stop, current=current)
+                outcome = self._deliver(
+                    task,
+                    run_id=report.run_id,
+                    limiter=limiter,
+                    stop=stop,
+                    current=current,
+                    remaining_seconds=remaining_seconds,
+                )
                 with lock:
                     report.count(outcome)
 
@@ -239,13 +250,39 @@ class Distributor:
         emit("distribution_run", **report.summary())
         return report
 
+    def requeue_failed(self, group_id: str, day: str) -> int:
+        """Failed deliveries of one meeting go out again with the next run (once the cause is fixed)."""
+        self.meetings.meeting_on(self.groups.get(group_id), day)  # NotFound for an unknown group or date
+        requeued = self.ledger.requeue_failed(group_id, day)
+        log.info("deliveries requeued group=%s date=%s count=%d", group_id, day, requeued)
+        return requeued
+
+    def forget_member(self, group_id: str, signup_id: str) -> None:
+        """Erasure: every ledger row about the person, through the member index, and (consistently)
+        in the partitions of the meetings still kept or ahead, where the index may lag a fresh claim."""
+        self.ledger.erase_member(group_id, signup_id)
+        try:
+            group = self.groups.get(group_id)
+        except NotFound:
+            return
+        now = self.clock.now()
+        for meeting in self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=now + planning_horizon(group)):
+            self.ledger.erase_member_of(group_id, meeting.date, signup_id)
+
     def deliver_now(self, group_id: str, signup_id: str) -> RunReport:
         """A member just became active: send whatever is due for them now (e.g. the link when the
         reminder already went out), through the same ledger the scheduled run uses."""
         return self.run(group_id=group_id, only_member=signup_id)
 
     def _deliver(
-        self, task: Task, *, run_id: str, limiter: RateLimiter, stop: StopSignal, current: CurrentRevision
+        self,
+        task: Task,
+        *,
+        run_id: str,
+        limiter: RateLimiter,
+        stop: StopSignal,
+        current: CurrentRevision,
+        remaining_seconds: Callable[[], float] | None,
     ) -> Outcome:
         group, member, message = task.group, task.member, task.message
         slot = Slot(group["id"], task.meeting.date, member["id"], message.key)
@@ -276,10 +313,21 @@ class Distributor:
             change=Change(previous.starts_at, frozenset(message.said.changes_from(previous))) if previous else None,
         )
         mail.tags = {**mail.tags, "meeting": task.meeting.date, "message": message.key}
+        # The member may have left (or been erased) since the claim: look once more, just before sending.
+        current_member = self.signups.get(group["id"], member["id"])
+        if current_member is None or current_member["status"] != "active" or current_member["gen"] != member["gen"]:
+            self.ledger.release(slot, run_id=run_id)
+            return "skipped"
+        claimed_at = self.lease_clock()
         message_id = ""
         for attempt in range(THROTTLE_RETRIES + 1):
-            if stop.is_set():
+            out_of_lease = self.lease_clock() - claimed_at > LEASE_SECONDS - LEASE_MARGIN_SECONDS
+            out_of_time = remaining_seconds is not None and remaining_seconds() < self.safety_margin
+            if stop.is_set() or out_of_lease or out_of_time:
+                # Never send on a claim whose lease may have run out: another run may own it by now.
                 self.ledger.release(slot, run_id=run_id)
+                if out_of_time:
+                    stop.stop("deadline")
                 return "released"
             limiter.acquire()
             try:
@@ -289,21 +337,48 @@ class Distributor:
                 if exc.kind == "throttled" and attempt < THROTTLE_RETRIES:
                     self.sleep(min(8.0, 0.25 * 2**attempt) * (1 + random.random()))  # noqa: S311
                     continue
-                if exc.kind == "rejected":
-                    self.ledger.mark_failed(slot, run_id=run_id, reason=exc.code, when=self.clock.now().isoformat())
-                    log.warning("delivery rejected signup=%s kind=%s code=%s", member["id"], message.key, exc.code)
-                    return "failed"
-                self.ledger.release(slot, run_id=run_id)
-                if exc.kind == "account":
-                    log.error("distribution stopping: SES refuses to send for the account (code=%s)", exc.code)
-                stop.stop("account" if exc.kind == "account" else "throttled")
-                return "released"
+                return self._send_failed(slot, run_id=run_id, exc=exc, stop=stop)
             except Exception as exc:  # last resort: stop the run cleanly, never leave the claim behind
                 self.ledger.release(slot, run_id=run_id)
                 log.error("delivery error signup=%s kind=%s error=%s", member["id"], message.key, type(exc).__name__)
                 stop.stop("error")
                 return "released"
-        if not self.ledger.mark_sent(slot, run_id=run_id, message_id=message_id, when=self.clock.now().isoformat()):
+        if not self._mark_sent(slot, run_id=run_id, message_id=message_id):
             log.warning("delivery claim lost after send signup=%s kind=%s", member["id"], message.key)
             return "lost_claims"
         return "sent"
+
+    def _send_failed(self, slot: Slot, *, run_id: str, exc: SendError, stop: StopSignal) -> Outcome:
+        """Only a recipient-specific refusal marks a delivery failed; anything about the account or
+        our configuration stops the run and keeps every message for a later run (and the alarm)."""
+        if exc.kind == "rejected":
+            self.ledger.mark_failed(slot, run_id=run_id, reason=exc.code, when=self.clock.now().isoformat())
+            log.warning("delivery rejected signup=%s kind=%s code=%s", slot.signup_id, slot.kind, exc.code)
+            return "failed"
+        if exc.kind == "unknown":
+            # SES may have accepted it: no retry now. The claim stays until its lease runs out, then a
+            # later run sends it (the one duplicate window, measured in bench/).
+            log.error("delivery outcome unknown signup=%s kind=%s code=%s", slot.signup_id, slot.kind, exc.code)
+            stop.stop("error")
+            return "released"
+        self.ledger.release(slot, run_id=run_id)
+        reason: StopReason = "account" if exc.kind == "account" else "config" if exc.kind == "config" else "throttled"
+        log.error("distribution stopping: SES refused to send (%s, code=%s)", reason, exc.code)
+        stop.stop(reason)
+        return "released"
+
+    def _mark_sent(self, slot: Slot, *, run_id: str, message_id: str) -> bool:
+        """Record the send, retrying a storage error here: a row left claimed is sent again later."""
+        for attempt in range(MARK_TRIES):
+            try:
+                return self.ledger.mark_sent(
+                    slot, run_id=run_id, message_id=message_id, when=self.clock.now().isoformat()
+                )
+            except Exception as exc:  # deliberate: any storage error; the conditional outcome returns False
+                if attempt == MARK_TRIES - 1:
+                    log.error(
+                        "delivery mark failed signup=%s kind=%s error=%s", slot.signup_id, slot.kind, type(exc).__name__
+                    )
+                    raise
+                self.sleep(0.1 * 2**attempt)
+        return False

@@ -41,15 +41,21 @@ def _parse_bound(raw: str, field: str, *, end_of_day: bool) -> datetime:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), zone)
-            return moment - timedelta(microseconds=1) if end_of_day else moment
-        parsed = datetime.fromisoformat(value.replace(" ", "+") if value.count(" ") == 1 else value)
+            parsed = datetime.combine(day, time(0), zone)
+        else:
+            parsed = datetime.fromisoformat(value.replace(" ", "+") if value.count(" ") == 1 else value)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zone)
     except ValueError:
         raise Invalid(fields={field: "Must be a date (YYYY-MM-DD) or an ISO 8601 date-time."}) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    if not 2000 <= parsed.astimezone(UTC).year <= 2100:
+    try:
+        year = parsed.astimezone(UTC).year
+    except OverflowError:  # beyond what a date can hold in UTC
+        year = 0
+    if not 2000 <= year <= 2100:
         raise Invalid(fields={field: "Must be between the years 2000 and 2100."})
+    if len(value) == 10 and end_of_day:
+        return parsed + timedelta(days=1) - timedelta(microseconds=1)
     return parsed
 
 

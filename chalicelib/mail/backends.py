@@ -6,6 +6,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any, Protocol
 
 from chalicelib.mail.message import OutgoingEmail, to_mime
@@ -15,9 +16,13 @@ from chalicelib.settings import Settings
 class SendError(Exception):
     """A send failed. ``kind`` says what to do about it:
 
-    - ``throttled``: retry later (with backoff);
-    - ``account``: stop everything (quota reached, sending paused, account problem);
-    - ``rejected``: this recipient/message will never go; do not retry.
+    - ``throttled``: retry later, with backoff (nothing was sent);
+    - ``rejected``: this recipient will never take this message: record it, do not retry;
+    - ``account``: the account cannot send (suspended, paused, out of quota): stop everything;
+    - ``config``: our configuration is wrong (configuration set, sender identity, permissions,
+      a request SES refuses): stop everything until someone fixes it;
+    - ``unknown``: the outcome is unknown (a 5xx or a timeout after the request left): SES may have
+      accepted it, so it must not be retried at once.
     """
 
     def __init__(self, kind: str, code: str) -> None:
@@ -51,22 +56,39 @@ class OutboxMailer:
         return message_id
 
 
-_THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException", "LimitExceededException"}
-_ACCOUNT = {"SendingPausedException", "AccountSendingPausedException", "MailFromDomainNotVerifiedException"}
+_THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
+_ACCOUNT = {"AccountSuspendedException", "SendingPausedException", "AccountSendingPausedException"}
+# SES refuses the message for a reason about this recipient only (sandbox recipients, invalid or
+# blocked addresses): record it and go on with the others.
+_RECIPIENT_PROBLEMS = ("address blacklisted", "illegal address", "invalid address", "recipient address")
 
 
 class SesMailer:
-    """SES v2 SendEmail with raw MIME, through the stage's configuration set."""
+    """SES v2 SendEmail with raw MIME, from the configured sender, through the stage's configuration
+    set. ``redirect_to`` (dev): every message goes to that one address instead (never to people)."""
 
-    def __init__(self, client: Any, sender: str, reply_to: str | None, configuration_set: str | None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        sender: str,
+        reply_to: str | None,
+        configuration_set: str | None,
+        *,
+        redirect_to: str | None = None,
+    ) -> None:
         self.client = client
         self.sender = sender
         self.reply_to = reply_to
         self.configuration_set = configuration_set
+        self.redirect_to = redirect_to
 
     def send(self, mail: OutgoingEmail) -> str:
         msg: EmailMessage = to_mime(mail, self.sender, self.reply_to)
-        kwargs: dict[str, Any] = {"Content": {"Raw": {"Data": msg.as_bytes()}}}
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": parseaddr(self.sender)[1],
+            "Destination": {"ToAddresses": [self.redirect_to or mail.to]},
+            "Content": {"Raw": {"Data": msg.as_bytes()}},
+        }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         if mail.tags:
@@ -74,36 +96,57 @@ class SesMailer:
         try:
             resp = self.client.send_email(**kwargs)
         except Exception as exc:  # deliberate: every botocore error is classified (by code) or passed on as is
-            raise classify(exc) from exc
+            raise classify(exc, recipient=mail.to, sender=self.sender) from exc
         return str(resp["MessageId"])
 
 
-def classify(exc: Exception) -> Exception:
-    """Turn a botocore error into a SendError with a kind; other exceptions pass through."""
+def classify(exc: Exception, *, recipient: str = "", sender: str = "") -> Exception:
+    """Turn a botocore error into a SendError with a kind (see SendError)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    if isinstance(exc, ReadTimeoutError):
+        return SendError("unknown", "ReadTimeout")  # the request left: SES may have taken it
+    if isinstance(exc, BotoConnectionError):
+        return SendError("throttled", type(exc).__name__)  # never reached SES: safe to retry later
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
         return exc
     code = str(response.get("Error", {}).get("Code", ""))
     message = str(response.get("Error", {}).get("Message", "")).lower()
-    if code in _THROTTLED and ("daily" in message or "quota" in message):
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in _THROTTLED or code == "LimitExceededException":
+        quota = "daily" in message or "quota" in message or code == "LimitExceededException"
+        return SendError("account" if quota else "throttled", code)
+    if code in _ACCOUNT or "sending paused" in message or "suspended" in message:
         return SendError("account", code)
-    if code in _THROTTLED:
-        return SendError("throttled", code)
-    if code in _ACCOUNT or "sending paused" in message:
-        return SendError("account", code)
-    if code in {"MessageRejected", "BadRequestException", "NotFoundException"}:
+    if code == "MessageRejected" and _about_recipient(message, recipient, sender):
         return SendError("rejected", code)
-    return SendError("throttled", code) if response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500 else exc
+    if status >= 500:
+        return SendError("unknown", code or str(status))
+    # Anything else (NotFound: the configuration set; BadRequest; AccessDenied; an unverified
+    # sender; MessageRejected for the message itself): our setup is wrong, for every recipient.
+    return SendError("config", code or str(status))
+
+
+def _about_recipient(message: str, recipient: str, sender: str) -> bool:
+    if any(problem in message for problem in _RECIPIENT_PROBLEMS):
+        return True
+    # Sandbox: "Email address is not verified. The following identities failed the check: <list>".
+    if "not verified" in message and recipient and recipient.lower() in message:
+        return parseaddr(sender)[1].lower() not in message
+    return False
 
 
 def mailer_for(settings: Settings) -> Mailer:
     if settings.mail_backend == "ses":
-        from chalicelib.aws import generic_client
+        from chalicelib.aws import ses_client
 
         return SesMailer(
-            generic_client("sesv2", settings),
+            ses_client(settings),
             settings.mail_from,
             settings.mail_reply_to,
             settings.ses_configuration_set,
+            redirect_to=settings.mail_redirect_to,
         )
     return OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to)

@@ -45,7 +45,7 @@ AddressCheck = Callable[[str, AddressLimit], bool]
 Processor = Callable[[dict[str, Any]], None]
 
 Finished = Literal["sent", "done", "held", "failed"]
-Outcome = Literal["sent", "done", "held", "failed", "skipped", "retry"]
+Outcome = Literal["sent", "done", "held", "failed", "skipped", "retry", "deferred"]
 
 
 class RetryLater(Exception):
@@ -173,6 +173,10 @@ class OutboxSender:
     def _send_failed(self, item: OutboxRecord, run_id: str, exc: SendError) -> Outcome:
         if exc.kind == "rejected":  # this recipient will never take it: no retry
             return self._fail(item, run_id, exc.code)
+        if exc.kind == "unknown":
+            # SES may have accepted it: no retry now; the sweep takes it once the claim's lease ends.
+            log.error("outbox send outcome unknown outbox=%s kind=%s code=%s", item["id"], item["kind"], exc.code)
+            return "deferred"
         self.repo.release(item["id"], run_id=run_id)
         if exc.kind != "throttled":  # the account or the configuration: someone must act
             emit("outbox_failed", kind=item["kind"], outbox_id=item["id"], reason=exc.code)

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from chalicelib.signups.addresses import normalize_email
+from chalicelib.emails import normalize_email
 from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.bounces")

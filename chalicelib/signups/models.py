@@ -7,10 +7,24 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.constants import StateCode
-from chalicelib.signups.addresses import normalize_email
-from chalicelib.validation import SINGLE_LINE, StrictModel, _no_control_chars, _single_line
+from chalicelib.validation import Email, SingleLine, StrictModel, refused_character
 
 _TRUTHY = {"true", "on", "yes", "1"}
+
+
+def _plain_address(value: str) -> str:
+    """A web address as one plain line (a CR/LF here would split the Location header)."""
+    if refused_character(value):
+        raise ValueError("Must be a web address without line breaks or control characters.")
+    return value
+
+
+Redirect = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_plain_address),
+    WithJsonSchema({"type": "string", "maxLength": 2000, "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}),
+]
 
 
 def _consent(value: Any) -> bool:
@@ -19,26 +33,8 @@ def _consent(value: Any) -> bool:
     raise ValueError("You must agree to the consent statement.")
 
 
-MemberEmail = Annotated[
-    str,
-    StringConstraints(max_length=320),
-    AfterValidator(normalize_email),
-    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
-]
-PersonName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_no_control_chars),
-    AfterValidator(_single_line),
-    SINGLE_LINE,
-]
-HowHeard = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=200),
-    AfterValidator(_no_control_chars),
-    AfterValidator(_single_line),
-    SINGLE_LINE,
-]
+PersonName = Annotated[str, SingleLine(max_length=100)]
+HowHeard = Annotated[str, SingleLine(max_length=200, min_length=0)]
 Consent = Annotated[
     bool,
     BeforeValidator(_consent),
@@ -48,12 +44,12 @@ Consent = Annotated[
 
 class SignupForm(StrictModel):
     name: PersonName
-    email: MemberEmail
+    email: Email
     state: StateCode
     consent: Consent = Field(description="Must be true (or on/yes from a checkbox).")
     how_heard: HowHeard | None = None
     website: str = Field(default="", max_length=2000, description="Honeypot: leave empty.")
-    redirect: str | None = Field(default=None, max_length=2000, description="Form posts: where to send the browser.")
+    redirect: Redirect | None = Field(default=None, description="Form posts: where to send the browser.")
 
 
 class SignupAccepted(BaseModel):
