@@ -248,5 +248,7 @@ def reset() -> None:
         aws.generic_client,
         aws.ses_client,
         signing.signing_key,
+        signing.previous_signing_key,
+        signing.identity_key,
     ):
         cached.cache_clear()

@@ -201,6 +201,32 @@ def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         yield from page.get("Items", [])
 
 
+# DynamoDB (or the network to it) is not answering: worth a retry in a little while.
+_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+}
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Is this a storage (or AWS) outage rather than a bug? botocore is imported only to tell."""
+    if not type(exc).__module__.startswith("botocore"):
+        return False
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, (ConnectionError, HTTPClientError)):
+        return True
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return error.get("Code") in _UNAVAILABLE_CODES or status >= 500
+    return False
+
+
 def cancellation_reasons(exc: Exception) -> list[str]:
     """The per-item codes of a cancelled transaction ("None" for items that were fine)."""
     response = getattr(exc, "response", {}) or {}

@@ -35,6 +35,10 @@ class Settings:
     dynamodb_endpoint: str | None = None
     # Where the signing key lives: an SSM SecureString in AWS, a generated file locally.
     signing_key_param: str | None = None
+    # Optional: the key before the last rotation (tokens it signed are still accepted).
+    signing_key_previous_param: str | None = None
+    # The stable secret behind the hashes of email addresses (never rotated).
+    identity_key_param: str | None = None
     local_state_dir: str = ".local"
     mail_backend: str = "outbox"
     outbox_dir: str = ".local/outbox"

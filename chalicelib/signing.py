@@ -1,12 +1,20 @@
-"""The signing key and what is signed with it: pagination cursors now, and
-single-purpose expiring tokens for member links.
+"""Keys, and what is signed or hashed with them.
 
-In AWS the key is an SSM SecureString read once per container; locally it is a
-random file under .local/ created on first use.
+- The **signing key** signs pagination cursors and single-purpose expiring tokens (member links).
+  It can be rotated: tokens signed with the **previous signing key** are still accepted during a
+  grace period (a keyring), so rotation is routine (docs/operations.md "Keys").
+- The **identity key** keys the hashes that stand for an email address in keys (signup ids, the
+  suppression list, counters). It is never rotated: a new one would make every existing member a
+  stranger (a second record on their next signup, bounces no longer matching).
+
+In AWS each key is an SSM SecureString read once per container; locally a file under .local/
+created on first use (the identity key starts as a copy of an existing signing key, so the hashes
+of data made before it existed stay the same).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -39,26 +47,77 @@ def _read_or_create_local_key(path: str) -> bytes:
     return key
 
 
+def _parameter(settings: Settings, name: str, *, required: bool = True) -> bytes | None:
+    from chalicelib.aws import generic_client
+
+    ssm = generic_client("ssm", settings)
+    try:
+        resp = ssm.get_parameter(Name=name, WithDecryption=True)
+    except ssm.exceptions.ParameterNotFound:
+        if required:
+            raise
+        return None
+    return str(resp["Parameter"]["Value"]).encode()
+
+
 @lru_cache(maxsize=4)
 def signing_key(settings: Settings | None = None) -> bytes:
+    """The current signing key: it signs everything new."""
     s = settings or get_settings()
     if s.signing_key_param:
-        from chalicelib.aws import generic_client
-
-        resp = generic_client("ssm", s).get_parameter(Name=s.signing_key_param, WithDecryption=True)
-        return str(resp["Parameter"]["Value"]).encode()
+        key = _parameter(s, s.signing_key_param)
+        assert key is not None
+        return key
     return _read_or_create_local_key(s.signing_key_file)
 
 
+@lru_cache(maxsize=4)
+def previous_signing_key(settings: Settings | None = None) -> bytes | None:
+    """The key before the last rotation, if there is one: still accepted when verifying."""
+    s = settings or get_settings()
+    if s.signing_key_previous_param:
+        return _parameter(s, s.signing_key_previous_param, required=False)
+    try:
+        with open(s.signing_key_file + "-previous", "rb") as fh:
+            key = fh.read().strip()
+    except FileNotFoundError:
+        return None
+    return key if len(key) >= 32 else None
+
+
+def keyring(settings: Settings | None = None) -> list[bytes]:
+    """Keys that verify, oldest first: itsdangerous signs with the last and accepts them all."""
+    previous = previous_signing_key(settings)
+    return [previous, signing_key(settings)] if previous else [signing_key(settings)]
+
+
+@lru_cache(maxsize=4)
+def identity_key(settings: Settings | None = None) -> bytes:
+    s = settings or get_settings()
+    if s.identity_key_param:
+        key = _parameter(s, s.identity_key_param)
+        assert key is not None
+        return key
+    path = os.path.join(s.local_state_dir, "identity-key")
+    if not os.path.exists(path) and os.path.exists(s.signing_key_file):
+        # Data made before the identity key existed was hashed with the signing key: keep its hashes.
+        existing = _read_or_create_local_key(s.signing_key_file)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(existing)
+    return _read_or_create_local_key(path)
+
+
 def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> str:
-    """A keyed, non-reversible digest (e.g. of an email address kept for suppression)."""
-    return hmac.new(signing_key(settings), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+    """A keyed, non-reversible digest standing for a person's data (an email address in keys)."""
+    return hmac.new(identity_key(settings), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def sign_cursor(payload: dict[str, Any], scope: str, settings: Settings | None = None) -> str:
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(signing_key(settings), salt=f"cursor:{scope}").dumps(payload)
+    return URLSafeSerializer(keyring(settings), salt=f"cursor:{scope}").dumps(payload)
 
 
 def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -68,7 +127,7 @@ def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dic
     if len(token) > 2048:
         raise InvalidCursor()
     try:
-        data = URLSafeSerializer(signing_key(settings), salt=f"cursor:{scope}").loads(token)
+        data = URLSafeSerializer(keyring(settings), salt=f"cursor:{scope}").loads(token)
     except (BadData, ValueError, TypeError):
         raise InvalidCursor() from None
     if not isinstance(data, dict):
@@ -98,7 +157,7 @@ def make_token(purpose: str, payload: dict[str, Any], settings: Settings | None 
 
     if purpose not in TOKEN_MAX_AGE:
         raise ValueError(purpose)
-    return URLSafeTimedSerializer(signing_key(settings), salt=f"member:{purpose}").dumps(payload)
+    return URLSafeTimedSerializer(keyring(settings), salt=f"member:{purpose}").dumps(payload)
 
 
 def read_token(token: str | None, purpose: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -106,7 +165,7 @@ def read_token(token: str | None, purpose: str, settings: Settings | None = None
 
     if not token or len(token) > 1024:
         raise TokenError("invalid")
-    serializer = URLSafeTimedSerializer(signing_key(settings), salt=f"member:{purpose}")
+    serializer = URLSafeTimedSerializer(keyring(settings), salt=f"member:{purpose}")
     try:
         data = serializer.loads(token, max_age=TOKEN_MAX_AGE[purpose])
     except SignatureExpired:

@@ -20,6 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local").resolve()
 DYNAMODB_PORT = int(os.environ.get("DYNAMODB_PORT", "8100"))
 WEB_PORT = int(os.environ.get("WEB_PORT", "8001"))
+# Written by `make run` while it runs: where its API answers.
+RUN_FILE = LOCAL / "run.json"
+
+
+def running_api() -> str | None:
+    """The API base URL of the `make run` that is running now, if any."""
+    try:
+        info = json.loads(RUN_FILE.read_text())
+        os.kill(int(info["pid"]), 0)  # still running?
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(info["api"])
 
 
 def stage_environment(stage: str = "local") -> dict[str, str]:
@@ -30,7 +42,7 @@ def stage_environment(stage: str = "local") -> dict[str, str]:
 
 
 def local_environment(
-    api_port: int = 8000, dynamodb_port: int = DYNAMODB_PORT, web_port: int = WEB_PORT
+    api_port: int | None = None, dynamodb_port: int = DYNAMODB_PORT, web_port: int = WEB_PORT
 ) -> dict[str, str]:
     """Variables for running the app against the local stack (on top of os.environ)."""
     env = stage_environment()
@@ -40,7 +52,10 @@ def local_environment(
             "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{dynamodb_port}",
             "LOCAL_STATE_DIR": str(LOCAL),
             "OUTBOX_DIR": str(LOCAL / "outbox"),
-            "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}",
+            # Links in emails point at the API that runs: `make cli` while `make run` runs on another PORT.
+            "PUBLIC_API_URL": f"http://127.0.0.1:{api_port}"
+            if api_port
+            else (running_api() or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"),
             "WEBSITE_ORIGINS": os.environ.get(
                 "WEBSITE_ORIGINS", f"http://127.0.0.1:{web_port},http://localhost:{web_port}"
             ),

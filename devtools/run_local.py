@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.server
+import json
 import os
 import re
 import signal
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 from devtools import dynamodb_local, web_server
-from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, WEB_PORT, local_environment
+from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, RUN_FILE, WEB_PORT, local_environment
 
 # chalice local's access log prints whole request lines: member links carry tokens, and
 # organizers may filter by email. Neither belongs in a log.
@@ -49,6 +50,33 @@ def bootstrap(env: dict[str, str]) -> bool:
     return seed(c)
 
 
+def start_outbox_poller(env: dict[str, str], stop: threading.Event) -> threading.Thread:
+    """The outbox's stream handler, fed from DynamoDB Local's stream (as Lambda's event source
+    mapping feeds it in AWS): emails a request promised land in the outbox within a second."""
+    os.environ.update(env)
+    from app import outbox_sender
+    from chalicelib import container
+    from chalicelib.aws import dynamodb_streams_client
+    from devtools.stream_poller import StreamPoller
+
+    c = container.current()
+    poller = StreamPoller(
+        dynamodb=c.dynamodb,
+        streams=dynamodb_streams_client(c.settings),
+        table=c.table,
+        handler=outbox_sender,
+        region=c.settings.aws_region,
+    )
+    thread = threading.Thread(target=poller.run, args=(stop,), name="outbox-stream", daemon=True)
+    thread.start()
+    return thread
+
+
+def write_run_file(api: str, web: str) -> None:
+    """Where the running stack answers, for `make cli` (member links in emails must point here)."""
+    RUN_FILE.write_text(json.dumps({"api": api, "web": web, "pid": os.getpid()}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -65,7 +93,9 @@ def main() -> int:
         return 1
     env = local_environment(api_port=args.port, web_port=args.web_port)
     engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+    restarts: list[float] = []
     children: list[subprocess.Popen[bytes]] = []
+    poller_stop = threading.Event()
     site: http.server.ThreadingHTTPServer | None = None
 
     def stop(*_: object) -> None:
@@ -81,10 +111,13 @@ def main() -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
+        poller_stop.set()
         engine.stop()
+        RUN_FILE.unlink(missing_ok=True)
 
     try:
         seeded = bootstrap(env)
+        start_outbox_poller(env, poller_stop)
         api = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "chalice"),
@@ -107,6 +140,7 @@ def main() -> int:
         threading.Thread(target=relay_redacted, args=(api,), daemon=True).start()
         base = f"http://127.0.0.1:{args.port}"
         site = web_server.serve(args.web_port, base)
+        write_run_file(base, f"http://127.0.0.1:{args.web_port}")
         print(
             f"""
 mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
@@ -142,8 +176,19 @@ Stop with Ctrl-C.
                 print(f"chalice local exited ({api.returncode})", file=sys.stderr)
                 return 1
             if engine.process.poll() is not None:
-                print("DynamoDB Local exited; see .local/dynamodb.log", file=sys.stderr)
-                return 1
+                # Data is on disk (-dbPath): start it again, unless it keeps dying.
+                now = time.monotonic()
+                restarts[:] = [t for t in restarts if now - t < 600] + [now]
+                if len(restarts) > 3:
+                    print("DynamoDB Local keeps stopping; see .local/dynamodb.log. Stopping.", file=sys.stderr)
+                    return 1
+                print(
+                    f"DynamoDB Local stopped (exit {engine.process.returncode}); restarting it "
+                    "(requests meanwhile answered 503). See .local/dynamodb.log.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)

@@ -142,5 +142,7 @@ class StreamPoller:
                 pause = interval
             except Exception as exc:  # deliberate: the poller outlives any one failure, as Lambda does
                 log.warning("outbox stream batch failed (retrying): %s", type(exc).__name__)
+                self.stream_arn = None  # the engine may have restarted: describe the stream again
+                self.closed.clear()
                 pause = min(30.0, pause * 2)
             stop.wait(pause)

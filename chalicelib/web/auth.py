@@ -17,9 +17,18 @@ class KeyRefused(Exception):
 
 
 def authorize_organizer(token: str | None) -> AuthResponse:
+    """Allow a valid key. If storage is down the key cannot be checked: the request goes on marked
+    ``unavailable``, and every organizer route answers 503 with Retry-After (never a dropped
+    connection or a 500, and never anything a key would unlock)."""
     from chalicelib import container
+    from chalicelib.db import is_unavailable
 
-    org_id = container.current().organizers.organizer_for_header(token)
+    try:
+        org_id = container.current().organizers.organizer_for_header(token)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        return AuthResponse(routes=["*"], principal_id="unavailable", context={"unavailable": "true"})
     if org_id is None:
         raise refusal()
     return AuthResponse(routes=["*"], principal_id=org_id)

@@ -18,7 +18,8 @@ from typing import Any
 
 from chalice.app import AuthRequest, Blueprint, ChaliceAuthorizer, ChaliceUnhandledError, Request
 
-from chalicelib.errors import DomainError
+from chalicelib.db import is_unavailable
+from chalicelib.errors import DomainError, Unavailable
 from chalicelib.web.errors import HttpError
 
 
@@ -30,13 +31,23 @@ class EdgeError(ChaliceUnhandledError):
         self.error = error
 
 
-def _edge(view: Callable[..., Any]) -> Callable[..., Any]:
+UNAVAILABLE_RETRY_SECONDS = 30
+
+
+def _edge(view: Callable[..., Any], blueprint: Routes) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if (blueprint.current_request.context.get("authorizer") or {}).get("unavailable"):
+                # The authorizer could not check the key (storage outage): refuse, but honestly.
+                raise Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)
             return view(*args, **kwargs)
         except (DomainError, HttpError) as exc:
             raise EdgeError(exc) from exc
+        except Exception as exc:
+            if is_unavailable(exc):  # storage outage: 503 with Retry-After, never a 500
+                raise EdgeError(Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)) from exc
+            raise
 
     return wrapper
 
@@ -48,7 +59,7 @@ class Routes(Blueprint):
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            register(_edge(view))
+            register(_edge(view, self))
             return view
 
         return decorator

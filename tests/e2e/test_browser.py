@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.builders import link_in, outbox_messages
+from tests.support.builders import link_in, wait_for_messages
 from tests.support.live import ROOT, LiveStack
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,8 +48,8 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def messages_to(stack: LiveStack, address: str) -> list[Any]:
-    return [m for m in outbox_messages(stack.outbox) if m["To"] == address]
+def messages_to(stack: LiveStack, address: str, count: int = 1) -> list[Any]:
+    return wait_for_messages(stack.outbox, address, count=count)
 
 
 def fill_form(page: Any, name: str, email: str, state: str = "MT") -> None:

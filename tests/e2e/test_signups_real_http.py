@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import requests
 
 from chalicelib import container
@@ -17,6 +19,9 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
     _, key = container.current().organizers.create(name="Org", email="org@example.org")
     auth = {"Authorization": f"Bearer {key}"}
     with chalice_local() as base:
+        # The outbox's handler runs here (as make run's poller would): its links point at that server.
+        ddb_stack.settings = replace(ddb_stack.settings, public_api_url=base)
+        ddb_stack.rebuild()
         signups = f"{base}/groups/{GROUP_ID}/signups"
         preflight = requests.options(
             signups,
@@ -48,6 +53,7 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
         )
         assert posted.status_code == 303
         assert posted.headers["Location"] == f"{SITE}/thanks"
+        ddb_stack.drain()  # the outbox's stream handler (make run's poller does this on its own)
         [confirmation] = outbox_messages(ddb_stack.outbox)
         confirm = base + link_in(confirmation, "/signups/confirm")
         page = requests.get(confirm, headers={"Accept": "text/html"}, timeout=10)
@@ -59,6 +65,7 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
         [person] = waiting["signups"]
         approved = requests.post(f"{signups}/{person['id']}/approve", headers=auth, timeout=10)
         assert approved.json()["status"] == "active"
+        ddb_stack.drain()
         welcome = outbox_messages(ddb_stack.outbox)[-1]
         unsubscribe = welcome["List-Unsubscribe"].strip("<>")
         assert unsubscribe.startswith(base)

@@ -62,19 +62,87 @@ def test_ses_v2_raw_send_through_moto() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "message", "kind"),
+    ("code", "message", "status", "kind"),
     [
-        ("TooManyRequestsException", "Maximum sending rate exceeded.", "throttled"),
-        ("LimitExceededException", "Daily message quota exceeded.", "account"),
-        ("SendingPausedException", "Sending is paused for this account.", "account"),
-        ("AccountSuspendedException", "Sending paused.", "account"),
-        ("MessageRejected", "Email address is not verified.", "rejected"),
+        ("TooManyRequestsException", "Maximum sending rate exceeded.", 400, "throttled"),
+        ("LimitExceededException", "Daily message quota exceeded.", 400, "account"),
+        ("SendingPausedException", "Sending is paused for this account.", 400, "account"),
+        ("AccountSuspendedException", "Account suspended.", 400, "account"),
+        # Only a refusal about this recipient is "rejected" (recorded, not retried)...
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in "
+            "region US-WEST-2: ann@example.org",
+            400,
+            "rejected",
+        ),
+        ("MessageRejected", "Address blacklisted.", 400, "rejected"),
+        # ...the configuration or the sender is everyone's problem: stop, keep the mail, alarm.
+        (
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check in "
+            "region US-WEST-2: no-reply@example.org, ann@example.org",
+            400,
+            "config",
+        ),
+        ("MessageRejected", "Message contains a virus.", 400, "config"),
+        ("NotFoundException", "Configuration set <cfg> does not exist.", 404, "config"),
+        ("BadRequestException", "Invalid request.", 400, "config"),
+        ("AccessDeniedException", "Not authorized to perform ses:SendEmail.", 403, "config"),
+        # A 5xx may or may not have been accepted: never retried at once.
+        ("InternalFailure", "Internal error.", 500, "unknown"),
     ],
 )
-def test_ses_errors_are_classified(code: str, message: str, kind: str) -> None:
+def test_ses_errors_are_classified(code: str, message: str, status: int, kind: str) -> None:
     client = boto3.client("sesv2", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
-        stub.add_client_error("send_email", service_error_code=code, service_message=message, http_status_code=400)
+        stub.add_client_error("send_email", service_error_code=code, service_message=message, http_status_code=status)
         with pytest.raises(SendError) as info:
-            SesMailer(client, "no-reply@example.org", None, "cfg").send(confirmation())  # type: ignore[arg-type]
-    assert info.value.kind == kind
+            SesMailer(client, "MBC <no-reply@example.org>", None, "cfg").send(confirmation())  # type: ignore[arg-type]
+    assert (info.value.kind, info.value.code) == (kind, code)
+
+
+def test_a_read_timeout_is_an_unknown_outcome_and_a_refused_connection_is_retryable() -> None:
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    from chalicelib.mail.backends import classify
+
+    timeout = classify(ReadTimeoutError(endpoint_url="https://email.us-west-2.amazonaws.com"))
+    refused = classify(EndpointConnectionError(endpoint_url="https://email.us-west-2.amazonaws.com"))
+    assert (timeout.kind, refused.kind) == ("unknown", "throttled")  # type: ignore[attr-defined]
+
+
+def test_ses_sends_from_the_sender_and_dev_redirects_every_message() -> None:
+    client = boto3.client("sesv2", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        for to in ("ann@example.org", "success@simulator.amazonses.com"):
+            stub.add_response(
+                "send_email",
+                {"MessageId": "m"},
+                {
+                    "FromEmailAddress": "no-reply@example.org",
+                    "Destination": {"ToAddresses": [to]},
+                    "Content": {"Raw": {"Data": stubbed_any()}},
+                    "ConfigurationSetName": "cfg",
+                },
+            )
+        SesMailer(client, "MBC <no-reply@example.org>", None, "cfg").send(confirmation())  # type: ignore[arg-type]
+        dev = SesMailer(
+            client, "MBC <no-reply@example.org>", None, "cfg", redirect_to="success@simulator.amazonses.com"
+        )
+        dev.send(confirmation())  # type: ignore[arg-type]
+        stub.assert_no_pending_responses()
+
+
+def test_the_ses_client_makes_no_retries_of_its_own() -> None:
+    from chalicelib.aws import ses_client
+    from chalicelib.settings import Settings
+
+    client = ses_client(Settings())
+    assert client.meta.config.retries["total_max_attempts"] == 1
+
+
+def stubbed_any() -> object:
+    from botocore.stub import ANY
+
+    return ANY

@@ -78,6 +78,19 @@ def outbox_messages(outbox: Any) -> list[Any]:
     return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))]
 
 
+def wait_for_messages(outbox: Any, to: str, *, count: int = 1, timeout: float = 15.0) -> list[Any]:
+    """The messages to ``to`` once there are at least ``count`` (the outbox's handler sends them a
+    moment after the request that promised them, as in AWS)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in outbox_messages(outbox) if m["To"] == to]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def plain_text(message: Any) -> str:
     return str(message.get_body(preferencelist=("plain",)).get_content())
 

@@ -103,7 +103,7 @@ class Stack:
 
 
 def open_stack(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Stack:
-    for name in ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM"):
+    for name in ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM", "SIGNING_KEY_PREVIOUS_PARAM", "IDENTITY_KEY_PARAM"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
