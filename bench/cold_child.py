@@ -17,6 +17,19 @@ from typing import Any
 
 T0 = time.perf_counter()
 
+# Reported for every run: which of these the run imported (the SDK, and what a read must not load).
+WATCHED = (
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "pydantic",
+    "pydantic_core",
+    "email_validator",
+    "jinja2",
+    "icalendar",
+    "dateutil",
+)
+
 
 class Context:
     function_name = "mbc-connect-prod"
@@ -100,11 +113,7 @@ def main() -> None:
                 "status": response.get("statusCode"),
                 "events": len(body.get("events", [])),
                 "modules": len(set(sys.modules) - before),
-                "boto3_imported": "boto3" in sys.modules,
-                "s3transfer_imported": "s3transfer" in sys.modules,
-                "pydantic_imported": "pydantic" in sys.modules,
-                "botocore_imported": "botocore" in sys.modules,
-                "icalendar_imported": "icalendar" in sys.modules,
+                "imported": {name: name in sys.modules for name in WATCHED},
                 "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             }
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import compileall
 import json
-import py_compile
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,10 @@ from bench.common import ROOT, median
 CHILD = ROOT / "bench" / "cold_child.py"
 # What the Lambda Python runtime ships besides the standard library (boto3 and its dependencies).
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "urllib3", "dateutil", "six.py")
+# What a cold GET /events must not import (a public read route imports nothing heavy, see app.py):
+# the app makes its clients with botocore alone, validates no model and renders nothing. (dateutil is
+# not listed: botocore itself imports it.)
+HEAVY = ("boto3", "pydantic", "pydantic_core", "email_validator", "jinja2", "icalendar")
 
 
 @dataclass
@@ -74,82 +77,6 @@ def runtime_dir(work: Path) -> Path:
             shutil.rmtree(stale, ignore_errors=True)
         else:
             shutil.rmtree(build, ignore_errors=True)
-    return dest
-
-
-# The recommended change, applied to a copy of the unpacked package (chalicelib/ itself is not edited):
-# build clients with botocore's session and take the DynamoDB type (de)serializer out of boto3, so a
-# cold start never imports the boto3 package (whose boto3.compat imports s3transfer, multiprocessing...).
-BOTOCORE_ONLY = {
-    "chalicelib/aws.py": [
-        ("    import boto3\n", "    import botocore.session\n"),
-        ("boto3.session.Session()", "botocore.session.Session()"),
-        ("session.client(service, **kwargs)", "session.create_client(service, **kwargs)"),
-    ],
-    "chalicelib/storage/dynamo.py": [
-        ("from boto3.dynamodb.types import", "from chalicelib.storage._ddb_types import"),
-    ],
-}
-
-
-def _compile(source: Path) -> None:
-    pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
-    py_compile.compile(
-        str(source), cfile=str(pyc), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
-    )
-
-
-def botocore_only_variant(task_dir: Path, runtime: Path, dest: Path) -> Path | None:
-    """A copy of the bytecode package with the change above; None if the sources no longer match."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(task_dir, dest)
-    for rel, edits in BOTOCORE_ONLY.items():
-        path = dest / rel
-        text = path.read_text()
-        for old, new in edits:
-            if old not in text:
-                return None
-            text = text.replace(old, new)
-        path.write_text(text)
-        _compile(path)
-    types = (runtime / "boto3/dynamodb/types.py").read_text()
-    vendored = dest / "chalicelib/storage/_ddb_types.py"
-    vendored.write_text(
-        types.replace("from boto3.compat import collections_abc", "import collections.abc as collections_abc")
-    )
-    _compile(vendored)
-    return dest
-
-
-# Another recommended change, measured the same way: chalicelib/events.py imports pydantic's
-# ValidationError at module level although only the write path (which validates models) needs it,
-# so a cold read still imports pydantic.
-LAZY_VALIDATION_ERROR = {
-    "chalicelib/events.py": [
-        ("from pydantic import ValidationError\n", ""),
-        (
-            "    from chalicelib.models.events import EventInput\n",
-            "    from pydantic import ValidationError\n\n    from chalicelib.models.events import EventInput\n",
-        ),
-    ],
-}
-
-
-def patched_variant(task_dir: Path, edits: dict[str, list[tuple[str, str]]], dest: Path) -> Path | None:
-    """A copy of the package with ``edits`` applied (each old text replaced once); None if one is missing."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(task_dir, dest)
-    for rel, changes in edits.items():
-        path = dest / rel
-        text = path.read_text()
-        for old, new in changes:
-            if old not in text:
-                return None
-            text = text.replace(old, new, 1)
-        path.write_text(text)
-        _compile(path)
     return dest
 
 

@@ -8,8 +8,8 @@ from bench.common import median
 from bench.packaging import UNZIP_DIR
 
 MB = 1024 * 1024
-# A change is recommended for a cold-start gain only if its paired median ratio is below this.
-GAIN = 0.97
+# Modules of a cold start's "also imported" column (what the child reports, less botocore's own dateutil).
+SHOWN_IMPORTS = ("botocore", "boto3", "s3transfer", "pydantic", "email_validator", "jinja2", "icalendar")
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -41,7 +41,8 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"- Measured: {r['started']:%Y-%m-%d %H:%M} UTC, {r.get('seconds', 0):.0f} s in all, "
         f"on `{m.get('host', '?')}`: "
-        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {m.get('load', '?')} at the end "
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, load average {r.get('load_start', '?')} at the start "
+        f"and {m.get('load', '?')} at the end "
         "(the machine was shared with other work, so absolute times drift: read the ratios, which compare "
         "runs made side by side in the same run).",
         f"- Python {m.get('python', '?')} (the Lambda runtime's minor version, 3.12), {m.get('java', '?')}; "
@@ -51,16 +52,10 @@ def render(r: dict[str, Any]) -> str:
         "A ratio is computed per repetition (both sides measured back to back) and the median of those is shown.",
         "",
     ]
-    if r.get("prototype"):
-        out += [
-            "**BENCH_PROTOTYPE=1: `EventRepository.query` was replaced by `bench/prototype.py` in the benchmark "
-            "process for this run; these figures are not the code as it is.**",
-            "",
-        ]
     if r.get("problems"):
         out += ["## Invariants broken", ""]
         out += [f"- **{p}**" for p in r["problems"]]
-        out += ["", "See the findings at the end for the cause and the recommended change.", ""]
+        out += ["", "See the findings at the end.", ""]
     if "cold" in r:
         out += cold(r)
     if "package" in r:
@@ -77,14 +72,18 @@ def render(r: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ 1. cold start
 
 
-def _cold_path(variant: Any) -> str:
+def _imports(variant: Any) -> list[str]:
     """What the variant's cold GET /events imported, from the child's own report."""
     sample = variant.samples[0] if variant.samples else {}
-    sdk = "boto3 (and s3transfer)" if sample.get("boto3_imported") else "botocore (not boto3)"
-    parts = [sdk]
-    parts.append("pydantic" if sample.get("pydantic_imported") else "no pydantic")
-    parts.append("icalendar" if sample.get("icalendar_imported") else "no icalendar")
-    return ", ".join(parts)
+    imported = sample.get("imported", {})
+    return [name for name in SHOWN_IMPORTS if imported.get(name)]
+
+
+def _cold_path(variant: Any) -> str:
+    imported = set(_imports(variant))
+    sdk = "boto3 (and s3transfer)" if "boto3" in imported else "botocore alone"
+    heavy = [name for name in ("pydantic", "email_validator", "jinja2", "icalendar") if name in imported]
+    return sdk + (", " + ", ".join(heavy) if heavy else " (no pydantic, email-validator, jinja2 or icalendar)")
 
 
 def _paired(a: Any, b: Any, key: str) -> float:
@@ -109,7 +108,7 @@ def cold(r: dict[str, Any]) -> list[str]:
                 fx(_paired(x, v["floor-botocore"], "total_s")) if "floor-botocore" in v else "n/a",
                 fx(_paired(x, after, "total_s")) if x.mode == "app" else "-",
                 f"{x.median_of('max_rss_kb') / 1024:.0f} MB",
-                "yes" if x.samples and x.samples[0].get("boto3_imported") else "no",
+                ", ".join(_imports(x)) or "-",
             ]
         )
     out = [
@@ -139,9 +138,9 @@ def cold(r: dict[str, Any]) -> list[str]:
                 "whole process",
                 "vs boto3 floor",
                 "vs botocore floor",
-                "vs bytecode (after)",
+                "vs bytecode",
                 "max RSS",
-                "boto3 imported",
+                "imported",
             ],
             rows,
         ),
@@ -150,16 +149,17 @@ def cold(r: dict[str, Any]) -> list[str]:
         f"{fx(_paired(after, before, 'total_s'))} of the sources-only time "
         f"({fms(before.median_of('total_s'))} -> {fms(after.median_of('total_s'))}); the import alone "
         f"{fx(_paired(after, before, 'import_s'))} ({fms(before.median_of('import_s'))} -> "
-        f"{fms(after.median_of('import_s'))}). Without bytecode every cold start compiles pydantic, icalendar, "
-        "jinja2 and the app again, because Lambda cannot cache `__pycache__` in the read-only `/var/task`.",
+        f"{fms(after.median_of('import_s'))}). Without bytecode every cold start compiles the app and what it "
+        "imports again, because Lambda cannot cache `__pycache__` in the read-only `/var/task`.",
         f"- **Against the floor**: the app's cold `GET /events` costs {fx(_paired(after, floor, 'total_s'))} the "
         f"boto3 floor's with bytecode ({fx(_paired(before, floor, 'total_s'))} without) and "
-        f"{fx(_paired(after, v['floor-botocore'], 'total_s')) if 'floor-botocore' in v else 'n/a'} the "
-        "botocore-only floor's. The floors are mostly the SDK's import "
-        f"({fms(floor.median_of('import_s'))} for `import boto3`"
-        + (f", {fms(v['floor-botocore'].median_of('import_s'))} for botocore alone" if "floor-botocore" in v else "")
-        + "); the app imports little at import time (its heavy modules are imported on first use), so its first "
-        "request carries "
+        f"{fx(_paired(after, v['floor-botocore'], 'total_s'))} the botocore-only floor's (the app makes its "
+        "clients with botocore alone, so that is its own kind of floor). The floors are mostly the SDK's import "
+        f"({fms(floor.median_of('import_s'))} for `import boto3`, "
+        f"{fms(v['floor-botocore'].median_of('import_s'))} for botocore alone). `import app` loads Chalice, the "
+        "composition root (`chalicelib/container.py`) and every feature's routes module, none of them heavy; "
+        "each service, and what it needs, is imported on first use by the container, so the first request "
+        "carries "
         + _cold_path(after)
         + ", the client and "
         + (
@@ -171,43 +171,6 @@ def cold(r: dict[str, Any]) -> list[str]:
         f"{fms(before.median_of('import_s'))} from sources, {fms(after.median_of('import_s'))} with bytecode, "
         f"against {fms(floor.median_of('import_s'))} for the floor's `import boto3`.",
     ]
-    if "no-plugins" in v:
-        x = v["no-plugins"]
-        out.append(
-            "- **`PYDANTIC_DISABLE_PLUGINS=__all__`** in the function's environment (see findings): pydantic "
-            "then skips its plugin discovery (`importlib.metadata.entry_points()`, which reads every `*.dist-info` on "
-            f"`sys.path`): {fms(after.median_of('total_s'))} -> {fms(x.median_of('total_s'))} "
-            f"({fx(_paired(x, after, 'total_s'))})."
-        )
-    if "botocore-only" in v:
-        botofloor, proto = v["floor-botocore"], v["botocore-only"]
-        out.append(
-            "- **botocore-only clients** (see findings): building clients with `botocore.session` and taking the "
-            "DynamoDB type serializer out of `boto3` means a cold start never imports the boto3 package (whose "
-            "`boto3.compat` imports s3transfer and with it multiprocessing): "
-            f"{fms(after.median_of('total_s'))} -> {fms(proto.median_of('total_s'))} "
-            f"({fx(_paired(proto, after, 'total_s'))}); a botocore-only floor is "
-            f"{fms(botofloor.median_of('total_s'))} ({fx(_paired(botofloor, floor, 'total_s'))} of the boto3 "
-            "floor), so the app then costs "
-            f"{fx(_paired(proto, botofloor, 'total_s'))} of its own kind of floor. Measured on a copy of the "
-            "unpacked package with the two files patched (`bench/coldstart.py`); chalicelib/ is not edited."
-        )
-    if "lazy-pydantic" in v:
-        x = v["lazy-pydantic"]
-        out.append(
-            "- **`ValidationError` imported where it is used** (see findings): "
-            f"{fms(after.median_of('total_s'))} -> {fms(x.median_of('total_s'))} "
-            f"({fx(_paired(x, after, 'total_s'))}); the cold `GET /events` then imports "
-            + ("no pydantic at all." if x.samples and not x.samples[0].get("pydantic_imported") else "pydantic still.")
-            + " Measured on a copy of the unpacked package with `chalicelib/events.py` patched."
-        )
-    if "both" in v:
-        x = v["both"]
-        out.append(
-            f"- **Both changes together**: {fms(x.median_of('total_s'))}, {fx(_paired(x, after, 'total_s'))} of "
-            f"the bytecode package as it is and {fx(_paired(x, before, 'total_s'))} of the package before this "
-            f"work; {fx(_paired(x, floor, 'total_s'))} of the boto3 floor."
-        )
     out += [
         "- Not measured here: in AWS the first response that signs a cursor (this one, with more than 20 events) "
         "also makes one SSM `GetParameter` for the signing key (client creation plus a round trip); locally the "
@@ -264,9 +227,9 @@ def package(r: dict[str, Any]) -> list[str]:
         "## 2. Package size",
         "",
         "Command: `python -m bench --only package` (`chalice package --stage prod` once; the bytecode variant is "
-        "the same zip run through `devtools/package.py`, which is what `make package` now does).",
+        "the same zip run through `devtools/package.py`, which is what `make package` and the CDK deploy do).",
         "",
-        table(["", "sources only (before)", "with bytecode (after)", "after / before"], rows),
+        table(["", "sources only (`chalice package`)", "with bytecode (`make package`)", "ratio"], rows),
         "",
         f"`devtools/package.py` compiled {stats['compiled']} modules (`compileall --invalidation-mode "
         f"unchecked-hash` semantics, python3.12, {stats['failed']} failures) and dropped {stats['stripped']} files "
@@ -279,12 +242,18 @@ def package(r: dict[str, Any]) -> list[str]:
         "`_pydantic_core` extension). boto3/botocore are not in the package: the runtime provides them "
         '(README, "Why boto3 is not packaged").',
         "",
-        table(["entry", "unzipped before", "zipped before", "unzipped after", "zipped after"], top_rows),
+        table(["entry", "unzipped, sources", "zipped, sources", "unzipped, bytecode", "zipped, bytecode"], top_rows),
         "",
     ]
 
 
 # ------------------------------------------------------------------ 3. warm requests
+
+
+def seed_upcoming() -> int:
+    from bench.seed import UPCOMING
+
+    return UPCOMING
 
 
 def warm(r: dict[str, Any]) -> list[str]:
@@ -346,13 +315,25 @@ def warm(r: dict[str, Any]) -> list[str]:
         ]
     out += [
         "How to read the ratios: a ratio near 1 means the request is all DynamoDB time; `/openapi.json` makes no "
-        "DynamoDB call, so it has no floor (its whole time is shown as app time). The calendar feed's ratio is "
-        "the `icalendar` rendering of every event in the window (see findings); the signup's is the email "
-        "(Jinja2 template, MIME) and the keyed hashes.",
+        "DynamoDB call, so it has no floor (its whole time is shown as app time). The calendar feed is rendered "
+        "once per change of its events (a one-entry memo in `chalicelib/events/feed.py`), so these repeated polls "
+        "measure reading the docs and the memo's key, not `icalendar`"
+        + (
+            " (checked: the memo held through every timed poll)"
+            if all(
+                res.feed_memo_held
+                for size in by_size
+                for res in by_size[size].values()
+                if res.feed_memo_held is not None
+            )
+            else " (**it did not hold**: see findings)"
+        )
+        + "; the signup's ratio is the form's validation, the email (Jinja2 template, MIME) and the keyed hashes.",
         "",
         "### DynamoDB calls and consumed capacity per request",
         "",
-        "Counted with botocore event hooks on the client the app uses (`chalicelib.aws.dynamodb_client`): "
+        "Counted with botocore event hooks on the client the app uses (the container's `dynamodb`, made by "
+        "`chalicelib.aws.dynamodb_client`): "
         "`before-call.dynamodb.*` counts, a benchmark-only `before-parameter-build.dynamodb.*` hook adds "
         "`ReturnConsumedCapacity=TOTAL`, and `after-call.dynamodb.*` reads `ConsumedCapacity` (capacity units "
         "as DynamoDB Local reports them: read units for reads, write units for writes). "
@@ -399,39 +380,40 @@ def warm(r: dict[str, Any]) -> list[str]:
         "",
     ]
     if r.get("density"):
-        rows = []
-        for row in r["density"]:
-            c, p = row["current"], row["proposed"]
-            rows.append(
-                [
-                    row["ended"],
-                    c["calls"],
-                    f"{c['capacity']:g}",
-                    fms(c["p50"]),
-                    p["calls"],
-                    f"{p['capacity']:g}",
-                    fms(p["p50"]),
-                    "same page" if (c["returned"], c["cursor"]) == (p["returned"], p["cursor"]) else "DIFFERENT",
-                ]
-            )
+        allowance = r["density"]["allowance"]
+        rows = [
+            [
+                row["ended"],
+                row["calls"],
+                ", ".join(str(x) for x in row["limits"]),
+                f"{row['capacity']:g}",
+                fms(row["p50"]),
+                row["returned"],
+                "yes" if row["cursor"] else "no",
+            ]
+            for row in r["density"]["rows"]
+        ]
         out += [
             "### GET /events and the events that ended in the last 14 days",
             "",
             "The listing Query starts 14 days before `from` (an event may last 14 days) and drops ended events with "
-            "a filter; DynamoDB applies `Limit` before the filter. Separate tables with 60 upcoming events and N "
-            "events that ended within the lookback; current code against the prototype of the recommended change "
-            f"(`bench/prototype.py`, patched in the benchmark process only; {cfg.per_round * 2} requests each, p50):",
+            "a filter; DynamoDB applies `Limit` before the filter, so the first Query asks for "
+            f"`FILTER_ALLOWANCE` = {allowance} rows more than the page needs (`chalicelib/events/storage.py`). "
+            f"Separate tables with {seed_upcoming()} upcoming events and N events that ended within the lookback, "
+            f"default page of 20 ({cfg.per_round * 2} requests each, p50). With more than {allowance} ended events "
+            "in the lookback the first Query's rows hold fewer than a page of matches and a second Query follows "
+            f"(the rows for {allowance} and {allowance + 1} show the edge); at the density of this calendar (an "
+            "event every two days: 7 in the lookback) that is far off.",
             "",
             table(
                 [
                     "ended events in the lookback",
-                    "calls now",
-                    "read units now",
-                    "p50 now",
-                    "calls proposed",
-                    "read units proposed",
-                    "p50 proposed",
-                    "response",
+                    "Queries",
+                    "Limit of each",
+                    "read units",
+                    "p50",
+                    "events returned",
+                    "next cursor",
                 ],
                 rows,
             ),
@@ -460,6 +442,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 fx(res.steady_rate / 14.0) if sc.ses_rate is None else "-",
                 res.throttled,
                 len(res.runs),
+                res.released,
                 f"{res.write_calls_per_email:.2f}",
                 f"{res.wcu_per_email:.2f}",
                 f"{res.reads_per_email:.3f}",
@@ -476,10 +459,12 @@ def dist(r: dict[str, Any]) -> list[str]:
         "",
         "Command: `python -m bench --only dist` (`BENCH_FULL=1` for 10,000 members in real time, about 13 minutes).",
         "",
-        "`chalicelib.distribution.Distributor` (4 workers, its own token-bucket limiter at `max_send_rate`) on "
-        "DynamoDB Local, run through `run()` as the 15-minute schedule calls it, 30 minutes before the "
-        "2026-12-01 meeting (the 60-minute reminder is due for everyone), again every scheduled 15 minutes "
-        "while anything is left. The SES stand-in (`bench/ses_standin.py`) builds the MIME message like "
+        "The container's `Distributor` (`chalicelib/distribution/runner.py`, built by `chalicelib.container.build` "
+        "with the SES stand-in as its mailer and a `FixedClock` as its clock; 4 workers, its own token-bucket "
+        "limiter at `max_send_rate`) on DynamoDB Local, run through `run()` as the 15-minute schedule calls it, "
+        "with the clock at 30 minutes before the 2026-12-01 meeting (the 60-minute reminder is due for everyone), "
+        "again every scheduled 15 minutes (the clock moved on) while anything is left. The SES stand-in "
+        "(`bench/ses_standin.py`) builds the MIME message like "
         "`SesMailer`, waits 60-120 ms (uniform) per SendEmail, and refuses with a throttling `SendError` any send "
         "that would make more than 14 accepted in any 1-second window (strict, no burst allowance). Members are "
         "seeded with the items `SignupRepository.put_new` builds; each run's DynamoDB calls are counted on the "
@@ -495,6 +480,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 "of 14/s",
                 "throttled",
                 "runs",
+                "released",
                 "write calls / email",
                 "write units / email",
                 "read calls / email",
@@ -511,7 +497,9 @@ def dist(r: dict[str, Any]) -> list[str]:
         "- Achieved rate: accepted sends per second between the first and last accepted (5% trimmed at each end); "
         "in a time-scaled run it is divided by the scale, so it reads in SES seconds. Write calls per email: "
         "`TransactWriteItems` (the claim: ledger row plus a condition check that the member is still active) and "
-        "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it) and no more. "
+        "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it) and no more; a "
+        "run that stops (deadline, throttling) gives back the claims in flight with one `DeleteItem` each, so a "
+        "run with releases shows a little over 2. "
         "Reads per email: the plan (the group, meeting overrides, the active members page by page from the "
         "status index, the ledger) spread over the emails. Write units per email: " + _write_units(r) + ".",
         f"- Why time-scaled for 10,000: in real time that is {10_000 / 14 / 60:.0f} minutes at 14/s. The scaled "
@@ -565,155 +553,36 @@ def _write_units(r: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ findings
 
 
-def _cold(r: dict[str, Any], key: str) -> Any:
-    return {x.key: x for x in r["cold"]["variants"]}.get(key) if "cold" in r else None
-
-
-def _profile_ms(r: dict[str, Any], module: str) -> float:
-    for name, us, _ in (r.get("cold") or {}).get("profile") or []:
-        if name == module:
-            return float(us) / 1000
-    return float("nan")
-
-
 def findings(r: dict[str, Any]) -> list[str]:
-    out = [
-        "## Findings and recommended changes",
-        "",
-        "Changed because of the first run of this suite (2026-11-25 04:42 UTC, same machine), figures before -> "
-        "after as this file now shows them:",
-        "",
-        "- `GET /events` made 2 Queries (3 and more past 21 recently ended events): DynamoDB applies `Limit` "
-        "before the `ends > from` filter. `EventRepository.query` now asks for 40 rows of allowance (not when "
-        "resuming from a cursor): 1 Query per listing, at 100 and at 10,000 events (section 3; a regression test "
-        "in `tests/test_events_dynamodb_local.py`).",
-        "- Cold start: settings are a plain dataclass, the event and group models are imported only by the "
-        "writes, AWS clients come from botocore directly and items are marshalled by our own few lines "
-        "(`chalicelib/storage/dynamo.py`), so a cold `GET /events` imports no boto3 and no pydantic model "
-        "(pydantic itself: still, see below): with bytecode it went from 319.3 ms (1.60x the floor) to the "
-        "figure in section 1.",
-        "- The calendar feed is rendered once per change of its events (a one-entry memo keyed by ids and "
-        "versions in `chalicelib/calendar_feed.py`): the 33.4 ms of `icalendar` rendering per poll is gone "
-        "from repeated polls (section 3 polls the same feed).",
-        "- Deploys ship the bytecode too: infra's `ChaliceWithBytecode` runs `devtools.package.add_bytecode` on "
-        "the zip Chalice builds during synth (an infra test checks the `.pyc` files are in it).",
-        "",
-        "Still open:",
-        "",
-    ]
+    """Open findings, from this run's figures; then what earlier runs of this suite changed."""
     items: list[str] = []
-    if "warm" in r:
-        small = r["config"].sizes[0]
-        ev = r["warm"][small].get("GET /events")
-        if ev is not None and ev.calls.count > ev.route.design_min:
-            density = r.get("density") or []
-            sweep = "; ".join(
-                f"{row['ended']} ended: {row['current']['calls']} -> {row['proposed']['calls']} Queries, "
-                f"{row['current']['capacity']:g} -> {row['proposed']['capacity']:g} read units, p50 "
-                f"{fms(row['current']['p50'])} -> {fms(row['proposed']['p50'])}"
-                for row in density
-            )
+    after = {x.key: x for x in r["cold"]["variants"]}.get("after") if "cold" in r else None
+    if after is not None:
+        heavy = [
+            name for name in ("boto3", "pydantic", "email_validator", "jinja2", "icalendar") if name in _imports(after)
+        ]
+        if heavy:
             items.append(
-                f"**GET /events makes {ev.calls.count} Queries where the design needs 1** "
-                "(`chalicelib/storage/events.py`, `EventRepository.query`). The Query starts 14 days before "
-                "`from` and filters `ends > from`, with `Limit = limit + 1`; DynamoDB counts `Limit` before the "
-                "filter, so each event that ended in the last 14 days takes a row of the page, the page comes back "
-                "short and the loop makes a second Query (a third past 21 such events...). Any calendar with an "
-                "event in the past two weeks pays it; calls grow with the events of the last 14 days, not with the "
-                "table. Change, in the loop: `Limit = limit + 1 - len(docs) + ALLOWANCE` with `ALLOWANCE = 40`, "
-                "except on the first Query of a page resumed from a cursor (`start_after` set), which keeps "
-                "`limit + 1 - len(docs)` (its rows are past the lookback). `bench/prototype.py` is the whole "
-                "function, drop-in. Expected gain: one DynamoDB round trip less per listing request while the "
-                "lookback holds 1 to 40 ended events (about 20 events a week), for at most 40 more rows read "
-                "(about 5 read units) when it holds none. Measured (same page returned in every case): "
-                + (sweep or "see the GET /events table")
-                + ". Locally a round trip to DynamoDB Local costs less than parsing 40 more rows does, hence the "
-                "0-ended case; in AWS a Query round trip is a few milliseconds. Once changed, `make bench-smoke` "
-                "passes this invariant."
+                f"**A cold `GET /events` imports {', '.join(heavy)}**, which the route does not use (it validates "
+                "no model and renders nothing). Find the importer in the importtime table of section 1 and move "
+                "the import into the function that needs it."
             )
-    proto, after = _cold(r, "botocore-only"), _cold(r, "after")
-    if proto is not None and after is not None and _paired(proto, after, "total_s") >= GAIN:
-        items.append(
-            "**botocore-only clients: no measurable gain in this run** "
-            f"({fx(_paired(proto, after, 'total_s'))} of the bytecode package's cold start), so no change is "
-            "recommended on this evidence (see section 1 for the variant)."
-        )
-    elif proto is not None and after is not None:
-        items.append(
-            "**Cold starts import the whole boto3 package** (`chalicelib/aws.py` `_client` uses "
-            "`boto3.session.Session()`; `chalicelib/storage/dynamo.py` imports `boto3.dynamodb.types`): "
-            "`import boto3` runs `boto3.compat`, which imports s3transfer (and with it multiprocessing, "
-            "concurrent.futures), none of which the app uses. Change: in `_client`, `import botocore.session` and "
-            "`return botocore.session.Session().create_client(service, **kwargs)` (same kwargs); in `dynamo.py`, "
-            "import `TypeSerializer`/`TypeDeserializer` from a copy of `boto3/dynamodb/types.py` in chalicelib "
-            "(Apache-2.0; the only edit is `from boto3.compat import collections_abc` -> `import collections.abc "
-            "as collections_abc`). Expected gain, measured on a patched copy of the package: cold `GET /events` "
-            f"{fms(after.median_of('total_s'))} -> {fms(proto.median_of('total_s'))} "
-            f"({fx(_paired(proto, after, 'total_s'))}); warm requests unchanged (boto3's client is this same "
-            "botocore client). boto3 stays in requirements-dev.txt for tests and tools."
-        )
-    nop = _cold(r, "no-plugins")
-    if nop is not None and after is not None and _paired(nop, after, "total_s") >= GAIN:
-        items.append(
-            "**`PYDANTIC_DISABLE_PLUGINS=__all__`: no measurable gain in this run** "
-            f"({fx(_paired(nop, after, 'total_s'))} of the bytecode package's cold start), so no change is "
-            "recommended: the time under `pydantic.plugin._loader` in the importtime table is mostly the import of "
-            "`importlib.metadata`, which happens whatever the variable says; the entry-point scan it skips is short "
-            "with the package's twenty-odd `*.dist-info`."
-        )
-    elif nop is not None and after is not None:
-        items.append(
-            "**pydantic looks for plugins on every cold start**: the first model class makes pydantic call "
-            "`importlib.metadata.entry_points(group='pydantic')`, which reads the metadata of every distribution on "
-            "`sys.path` (the package's own `*.dist-info` and the runtime's). Change (configuration: "
-            '`.chalice/config.json`, top-level `environment_variables`): `"PYDANTIC_DISABLE_PLUGINS": '
-            '"__all__"` (the app uses no pydantic plugin). Expected gain, measured: '
-            f"{fms(after.median_of('total_s'))} -> {fms(nop.median_of('total_s'))} "
-            f"({fx(_paired(nop, after, 'total_s'))})."
-        )
-    lazy = _cold(r, "lazy-pydantic")
-    if lazy is not None and after is not None and _paired(lazy, after, "total_s") < GAIN:
-        items.append(
-            "**A cold read still imports pydantic** although the read routes validate no model: "
-            "`chalicelib/events.py` (line `from pydantic import ValidationError`, module level) and likewise "
-            "`chalicelib/groups.py` import it at the top, so `GET /events`, `GET /events/{id}` and "
-            "`GET /groups/{id}` load pydantic and pydantic-core on a cold start. Change: delete the module-level "
-            "import and put `from pydantic import ValidationError` inside the functions that catch it "
-            "(`_validate_input` in events.py; in groups.py `_validate` and `MeetingOverrides.put`). Expected "
-            f"gain, measured for events.py on a patched copy of the package: cold `GET /events` "
-            f"{fms(after.median_of('total_s'))} -> {fms(lazy.median_of('total_s'))} "
-            f"({fx(_paired(lazy, after, 'total_s'))}), with no pydantic imported; the same for `GET /groups/{{id}}` "
-            "once groups.py is changed too (not measured here)."
-        )
-    models = _profile_ms(r, "chalicelib.models.events")
-    if models == models:
-        items.append(
-            "**The read routes import the event models** (`chalicelib/events.py` imports `EventInput`, "
-            "`event_document`, `INPUT_FIELDS` and `MAX_DURATION` from `chalicelib.models.events` at module level, "
-            "and `chalicelib.models.common` for constants): building those pydantic models pulls in "
-            f"email-validator and compiles their schemas, {models:.0f} ms cumulative in the importtime table "
-            f"(email_validator alone {_profile_ms(r, 'email_validator'):.0f} ms), although `GET /events` and "
-            "`GET /events/{id}` validate no model. Change (larger, lower priority): move `MAX_DURATION`, "
-            "`STATES`, `HOME_TIMEZONE`, `iso_utc`, `utc_now` to a pydantic-free module and import "
-            "`chalicelib.models.events` inside `create`/`update`. Expected gain: up to that import time on cold "
-            "read requests (estimated from importtime, not measured end to end)."
-        )
     if "warm" in r:
         small = r["config"].sizes[0]
+        for name, res in r["warm"][small].items():
+            if res.calls.count > res.route.design_min:
+                items.append(
+                    f"**{name} makes {res.calls.count} DynamoDB calls where the design needs "
+                    f"{res.route.design_min}** ({', '.join(res.calls.operations())}); see section 3."
+                )
         ics = r["warm"][small].get("GET /events/calendar.ics")
-        if ics is not None and ics.summary()["app_p50"] - ics.summary()["floor_p50"] > 0.005:
+        if ics is not None and ics.feed_memo_held is False:
             x = ics.summary()
             items.append(
-                f"**The calendar feed spends {fms(x['app_p50'] - x['floor_p50'])} of {fms(x['app_p50'])} "
-                "rendering** (`chalicelib/calendar_feed.py`, `events_calendar`), "
-                f"{fx(x['ratio_p50'])} its DynamoDB floor, for the {r['calendar']['around_now']} events of this "
-                "calendar: icalendar builds every property object, folds every content line character by "
-                "character (`_foldline`) and `add_missing_timezones()` rebuilds the VTIMEZONE components on each "
-                "call. Not a correctness issue, and the response says `max-age=300`, but API Gateway does not "
-                "cache unless configured. Change (optional): memoise the rendered bytes per container, keyed by "
-                "`(name, tuple((d['id'], d['version']) for d in docs))` in a one-entry dict in "
-                "`calendar_feed.py`. Expected gain: the whole `app - floor` above on repeated polls while no event "
-                "changes (calendar apps poll every hour)."
+                "**The calendar feed is rendered again on polls of an unchanged calendar**: the one-entry memo of "
+                "`chalicelib/events/feed.py` (keyed by every event's id and version) did not hold during the "
+                f"timed polls of section 3 (app p50 {fms(x['app_p50'])}, {fx(x['ratio_p50'])} its DynamoDB floor); "
+                "each poll pays `icalendar`'s rendering again."
             )
     if "dist" in r:
         rt = next((x for x in r["dist"] if x.scenario.scale == 1.0 and x.scenario.limiter_rate is None), None)
@@ -722,9 +591,8 @@ def findings(r: dict[str, Any]) -> list[str]:
             text = (
                 f"**The limiter runs at exactly the SES limit, so latency jitter gets it throttled**: {rt.throttled} "
                 f"throttled attempts for {rt.sent:,} sends ({rt.throttled / max(rt.sent, 1):.1%}) in the real-time "
-                "run, "
-                f"achieved {rt.steady_rate:.2f}/s of 14/s. The limiter spaces acquisitions 1/14 s apart, but SES "
-                "counts arrivals, which 60-120 ms of latency spreads unevenly; each throttle wastes a slot and "
+                f"run, achieved {rt.steady_rate:.2f}/s of 14/s. The limiter spaces acquisitions 1/14 s apart, but "
+                "SES counts arrivals, which 60-120 ms of latency spreads unevenly; each throttle wastes a slot and "
                 "sleeps its worker 0.25-0.5 s. No duplicate, no loss: the ledger holds."
             )
             if alt is not None:
@@ -744,25 +612,56 @@ def findings(r: dict[str, Any]) -> list[str]:
                 "change recommended, the figure is here to size the 880 s budget."
             )
             items.append(text)
-    items.append(
-        "**`make package` needed a region**: plain `chalice package` failed on this machine without "
-        '`AWS_DEFAULT_REGION` ("No region configured"); `devtools/package.py` sets `us-west-2` when none is '
-        "set, as `infra/mbc_infra/builder.py` already does for the CDK."
-    )
-    out += [f"{n}. {text}" for n, text in enumerate(items, 1)]
-    out.append("")
+    out = ["## Findings", ""]
+    if items:
+        out += [f"{n}. {text}" for n, text in enumerate(items, 1)]
+    else:
+        out.append("Nothing open: every figure above is where the design puts it.")
+    out += ["", *history(), ""]
     return out
 
 
+def history() -> list[str]:
+    """What earlier runs of this suite found and changed (kept short: the figures above are today's)."""
+    return [
+        "### History",
+        "",
+        "What this suite's earlier runs changed (first run 2026-11-25 04:42 UTC, same machine); all of it is in "
+        "the code measured above:",
+        "",
+        "- `GET /events` made 2 Queries (3 past 21 recently ended events): DynamoDB applies `Limit` before the "
+        "`ends > from` filter. The first Query now asks for `FILTER_ALLOWANCE` more rows (section 3's sweep; "
+        "regression test in `tests/integration/test_events_dynamodb_local.py`).",
+        "- Cold `GET /events` with bytecode went from 319.3 ms (1.60x the boto3 floor) to 198.6 ms (1.00x; the "
+        "last step measured on a patched copy of the package just before it landed): "
+        "settings as a plain dataclass, clients from botocore alone and items marshalled by our own few lines "
+        "(now `chalicelib/db.py`), the pydantic models and `ValidationError` imported only by the writes.",
+        "- The calendar feed is rendered once per change of its events (now `chalicelib/events/feed.py`): 33.4 ms "
+        "of `icalendar` per poll gone from repeated polls.",
+        "- Deploys ship bytecode (`devtools/package.py`, infra's `ChaliceWithBytecode`), and `devtools/package.py` "
+        "sets a default region (plain `chalice package` failed without one).",
+        "- Measured and left alone: `PYDANTIC_DISABLE_PLUGINS=__all__` (0.98x, no gain; reads no longer import "
+        "pydantic at all) and `MAX_SEND_RATE=13` (fewer throttles, but slower than 14).",
+        "- Issue 10 moved the code into feature packages (2026-11-25). Side by side with the package from just "
+        "before the move (paired cold starts, 20 and 40 per variant; the warm section run alternately, twice "
+        "each): cold `GET /events` took 1.03x the old package's time. `import app` went from 17 ms to 35 ms, "
+        "because `app.py` now imports every feature's routes module (25 more small `chalicelib` modules, none "
+        "heavy) and, through `chalicelib.container` and `chalicelib/signups/routes.py`, the settings, clock and "
+        "signing modules the old code loaded during the first request, which is correspondingly about 13 ms "
+        "shorter. Warm p50 ratios to the floor and DynamoDB calls per request were unchanged.",
+    ]
+
+
 def reproduce(r: dict[str, Any]) -> list[str]:
+    took = f"{r.get('seconds', 0) / 60:.0f} minutes for this run" if r["config"].name == "full" else "about 12 minutes"
     return [
         "## Reproduce",
         "",
         "```sh",
-        "make bench            # this file: every section, full sizes (about 10 minutes here)",
+        f"make bench            # this file: every section, full sizes ({took})",
         "BENCH_FULL=1 make bench   # also 10,000 members in real time at 14/s (about 13 more minutes)",
-        "make bench-smoke      # tiny sizes, 1 repetition, < 1 minute; exit 1 if an invariant breaks",
-        ".venv/bin/python -m bench --only cold,package   # some sections; writes a temp file, not this one",
+        "make bench-smoke      # tiny sizes, about 20 s; exit 1 if an invariant breaks (make test runs it)",
+        ".venv/bin/python -m bench --only cold,warm   # some sections; writes a temp file, not this one",
         "make package          # out/deployment.zip with bytecode (devtools/package.py)",
         "```",
         "",

@@ -7,11 +7,11 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, distribution, packaging, prototype, seed, warm
+from bench import coldstart, distribution, packaging, seed, warm
 from bench.common import (
     CallCounter,
     app_environment,
@@ -36,14 +36,11 @@ def problem(results: dict[str, Any], text: str) -> None:
 
 def run(cfg: Config, sections: tuple[str, ...], results: dict[str, Any], log: Log) -> None:
     results["machine"] = machine()
-    if os.environ.get("BENCH_PROTOTYPE") == "1":
-        # Check the recommended EventRepository.query change against the invariants (in process only).
-        results["prototype"] = True
-        log("BENCH_PROTOTYPE=1: EventRepository.query replaced by bench/prototype.py in this process")
-        with prototype.patched():
-            _run(cfg, sections, results, log)
-    else:
+    results["load_start"] = results["machine"]["load"]
+    try:
         _run(cfg, sections, results, log)
+    finally:
+        results["machine"]["load"] = machine()["load"]
 
 
 def _run(cfg: Config, sections: tuple[str, ...], results: dict[str, Any], log: Log) -> None:
@@ -87,23 +84,21 @@ def package_section(cfg: Config, work: Path, results: dict[str, Any], log: Log) 
 
 def prepare_app(cfg: Config, endpoint: str, state: Path, results: dict[str, Any], log: Log) -> dict[str, Any]:
     from chalicelib import container
-    from chalicelib.aws import dynamodb_client
-    from chalicelib.clock import utc_now
 
     env = app_environment(EVENTS_TABLE, endpoint, state)
     apply_environment(env)
     ensure_signing_key(state)
-    client = dynamodb_client(container.settings())
+    warm.install_app_container()
+    client = container.current().dynamodb  # the client the app's routes use (counted below)
     create_table(client, EVENTS_TABLE)
     create_table(client, TWIN_TABLE)
-    now = utc_now()
+    now = datetime.now(UTC)
     calendar = seed.calendar_bodies(now)
     small = cfg.sizes[0]
     seed.seed_events(client, EVENTS_TABLE, calendar + seed.history_bodies(small - len(calendar), now))
     seed.check_identical_layout(client, EVENTS_TABLE, now)
     seed.create_group(client, EVENTS_TABLE)
     seed.create_group(client, TWIN_TABLE)
-    warm.install_stub_mailer()
     import app as app_module
 
     handler = app_module.app
@@ -148,59 +143,23 @@ def cold_section(
     }
     query = ctx["list_calls"][0].params  # the app's own Query (the first one, if it makes more)
     spec = {"event": warm.rest_event("GET", "/events", "/events"), "query": query, "endpoint": endpoint}
-    no_plugins = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
-    after = coldstart.Variant("after", "app, with bytecode (after)", "app", [str(after_dir), str(runtime)])
-    probe = coldstart.run_child(after, spec, env)  # what the cold path imports decides which variants matter
+    after = coldstart.Variant("after", "app, with bytecode (as deployed)", "app", [str(after_dir), str(runtime)])
     variants = [
         coldstart.Variant("floor", "floor: import boto3, client, one Query", "floor", [str(runtime)]),
         coldstart.Variant(
             "floor-botocore", "floor: botocore only, client, one Query", "floor-botocore", [str(runtime)]
         ),
-        coldstart.Variant("before", "app, sources only (before)", "app", [str(before_dir), str(runtime)]),
+        coldstart.Variant("before", "app, sources only (no bytecode)", "app", [str(before_dir), str(runtime)]),
         after,
     ]
-    if probe.get("pydantic_imported"):
-        variants.append(
-            coldstart.Variant(
-                "no-plugins",
-                "app, bytecode + PYDANTIC_DISABLE_PLUGINS=__all__",
-                "app",
-                [str(after_dir), str(runtime)],
-                no_plugins,
-            )
-        )
-    proto = coldstart.botocore_only_variant(after_dir, runtime, work / "task-botocore-only")
-    if probe.get("boto3_imported") and proto is not None:
-        variants.append(
-            coldstart.Variant(
-                "botocore-only", "app, bytecode + botocore-only clients", "app", [str(proto), str(runtime)]
-            )
-        )
-        if probe.get("pydantic_imported"):
-            variants.append(
-                coldstart.Variant(
-                    "both",
-                    "app, bytecode + botocore-only + PYDANTIC_DISABLE_PLUGINS",
-                    "app",
-                    [str(proto), str(runtime)],
-                    no_plugins,
-                )
-            )
-    if probe.get("pydantic_imported"):
-        lazy = coldstart.patched_variant(after_dir, coldstart.LAZY_VALIDATION_ERROR, work / "task-lazy-pydantic")
-        if lazy is not None:
-            variants.append(
-                coldstart.Variant(
-                    "lazy-pydantic",
-                    "app, bytecode + ValidationError imported where used (events.py)",
-                    "app",
-                    [str(lazy), str(runtime)],
-                )
-            )
+    probe = coldstart.run_child(after, spec, env)
+    heavy = sorted(name for name in coldstart.HEAVY if probe.get("imported", {}).get(name))
+    if heavy:
+        problem(results, f"a cold GET /events imports {', '.join(heavy)} (a public read route must not)")
     results["cold_probe"] = probe
     log(f"cold starts: {len(variants)} variants x {cfg.cold_reps} fresh processes")
     coldstart.measure(variants, spec, env, cfg.cold_reps)
-    profile = coldstart.import_profile(coldstart.by_key(variants)["after"], spec, env)
+    profile = coldstart.import_profile(after, spec, env)
     results["cold"] = {
         "variants": variants,
         "runtime": str(runtime),
@@ -224,8 +183,6 @@ def _boto_version() -> str:
 def warm_section(
     cfg: Config, endpoint: str, state: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log
 ) -> None:
-    from chalicelib.clock import utc_now
-
     client, handler = ctx["client"], ctx["handler"]
     floor_client = raw_client(endpoint)
     by_size: dict[int, dict[str, warm.RouteResult]] = {}
@@ -241,6 +198,7 @@ def warm_section(
         for route in warm.routes(ctx["event_id"], seed.GROUP_ID):
             res = warm.RouteResult(route)
             res.calls = warm.count_calls(handler, client, route, 0)
+            feed_before = warm.rendered_feed() if route.name == "GET /events/calendar.ics" else None
             warm.latency(
                 handler,
                 client,
@@ -252,6 +210,9 @@ def warm_section(
                 cfg.warmup,
                 {EVENTS_TABLE: TWIN_TABLE},
             )
+            if feed_before is not None:
+                # The same object after every timed poll: each one was served from the memo, none rendered.
+                res.feed_memo_held = warm.rendered_feed() is feed_before
             by_size[size][route.name] = res
             s = res.summary()
             log(
@@ -276,8 +237,9 @@ def warm_section(
                 f"({res.calls.capacity:.1f} -> {big.calls.capacity:.1f})",
             )
     if cfg.density:
-        density_section(cfg, endpoint, state, ctx, results, log, utc_now())
-    apply_environment(ctx["env"])  # leave the app pointed at the main table
+        density_section(cfg, endpoint, state, ctx, results, log, datetime.now(UTC))
+        apply_environment(ctx["env"])  # leave the app pointed at the main table again
+        warm.install_app_container()
 
 
 def density_section(
@@ -289,18 +251,18 @@ def density_section(
     log: Log,
     now: datetime,
 ) -> None:
-    """GET /events as the number of events that ended within the 14-day lookback grows (current vs prototype)."""
-    from chalicelib.aws import dynamodb_client
+    """GET /events as the number of events that ended within the 14-day lookback grows."""
+    from chalicelib import container
+    from chalicelib.events.storage import FILTER_ALLOWANCE
 
     rows = []
-    for ended in cfg.density:
+    # The configured densities, and the two either side of the allowance's edge.
+    for ended in sorted({*cfg.density, FILTER_ALLOWANCE, FILTER_ALLOWANCE + 1}):
         table = f"bench-density-{ended}"
         env = app_environment(table, endpoint, state)
         apply_environment(env)
-        warm.install_stub_mailer()
-        from chalicelib import container
-
-        client = dynamodb_client(container.settings())
+        warm.install_app_container()
+        client = container.current().dynamodb
         create_table(client, table)
         base = now.replace(minute=0, second=0, microsecond=0)
         bodies = [seed.event_body(i, base + seed.SPACING * (i + 1), 2) for i in range(seed.UPCOMING)]
@@ -309,38 +271,27 @@ def density_section(
         bodies = [{**b, "status": "published"} for b in bodies]
         seed.seed_events(client, table, bodies)
         route = warm.routes("x", seed.GROUP_ID)[0]
-        row: dict[str, Any] = {"ended": ended}
-        variants = (("current", _nullcontext), ("proposed", prototype.patched))
-        times: dict[str, list[float]] = {label: [] for label, _ in variants}
-        for i in range(cfg.per_round * 2):  # interleaved, alternating which goes first
-            for label, ctxmgr in variants if i % 2 else variants[::-1]:
-                with ctxmgr():
-                    t0 = time.perf_counter()
-                    warm.invoke(ctx["handler"], route.event(i), 200)
-                    times[label].append(time.perf_counter() - t0)
-        for label, ctxmgr in variants:
-            with ctxmgr():
-                calls = warm.count_calls(ctx["handler"], client, route, 0)
-                body = json.loads(warm.invoke(ctx["handler"], route.event(0), 200)["body"])
-            row[label] = {
+        times = []
+        for i in range(cfg.per_round * 2):
+            t0 = time.perf_counter()
+            warm.invoke(ctx["handler"], route.event(i), 200)
+            times.append(time.perf_counter() - t0)
+        calls = warm.count_calls(ctx["handler"], client, route, 0)
+        body = json.loads(warm.invoke(ctx["handler"], route.event(0), 200)["body"])
+        rows.append(
+            {
+                "ended": ended,
                 "calls": calls.count,
                 "capacity": calls.capacity,
-                "p50": percentile(times[label], 50),
-                "returned": [e["id"] for e in body["events"]],
+                "limits": [c.params.get("Limit") for c in calls.calls],
+                "p50": percentile(times, 50),
+                "returned": len(body["events"]),
                 "cursor": bool(body["next_cursor"]),
             }
-        rows.append(row)
-        log(f"  density {ended} ended: current {row['current']['calls']} calls, proposed {row['proposed']['calls']}")
+        )
+        log(f"  density {ended} ended: {calls.count} Queries, {calls.capacity:g} read units")
         client.delete_table(TableName=table)
-    results["density"] = rows
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    results["density"] = {"rows": rows, "allowance": FILTER_ALLOWANCE}
 
 
 # ------------------------------------------------------------------ 4. distribution

@@ -1,18 +1,23 @@
 """Fast seeding with the app's own item layout.
 
-The app's services and repositories build every item (EventService.create, SignupRepository.put_new)
-against a capturing client; the captured items are then written with BatchWriteItem from a few
-threads. So the items are byte-for-byte what the app writes, without one round trip (or one
-transaction) per item. ``check_identical_layout`` proves it against the real create path.
+The app's services and repositories, wired by the composition root (``chalicelib.container.build``)
+on a capturing client, build every item (``EventService.create``, ``SignupRepository.put_new``);
+the captured items are then written with BatchWriteItem from a few threads. So the items are
+byte-for-byte what the app writes, without one round trip (or one transaction) per item.
+``check_identical_layout`` proves it against the real create path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.container import Container
 
 GROUP_ID = "mbc-connection-group"
 ZOOM_URL = "https://example.zoom.us/j/98765432100?pwd=SeCrEtLiNk"
@@ -50,6 +55,14 @@ class CaptureClient:
     def put_item(self, Item: dict[str, Any], **_: Any) -> dict[str, Any]:
         self.items.append(Item)
         return {}
+
+
+def services(client: Any, table: str) -> Container:
+    """A container of the app's services on ``client`` and ``table`` (the other settings: the environment's)."""
+    from chalicelib import container
+    from chalicelib.settings import get_settings
+
+    return container.build(settings=dataclasses.replace(get_settings(), table_name=table), dynamodb=client)
 
 
 def batch_write(client: Any, table: str, items: list[dict[str, Any]], threads: int = 4) -> None:
@@ -112,13 +125,10 @@ def history_bodies(count: int, now: datetime, offset: int = 0) -> list[dict[str,
 
 
 def event_items(bodies: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
-    from chalicelib.events import EventService
-    from chalicelib.storage.events import EventRepository
-
     capture = CaptureClient()
-    service = EventService(EventRepository(capture, table))
+    events = services(capture, table).events
     for body in bodies:
-        service.create(body)
+        events.create(body)
     return capture.items
 
 
@@ -130,11 +140,9 @@ def seed_events(client: Any, table: str, bodies: list[dict[str, Any]]) -> int:
 
 def check_identical_layout(client: Any, table: str, now: datetime) -> None:
     """The fast path writes exactly what EventService.create writes (same keys, same attributes)."""
-    from chalicelib.events import EventService
-    from chalicelib.storage.events import EventRepository
-
+    events = services(client, table).events
     body = event_body(3, now + timedelta(days=400), 2)
-    real = EventService(EventRepository(client, table)).create(body)
+    real = events.create(body)
     fast = event_items([body], table)
     doc = json.loads(next(i for i in fast if i["sk"]["S"] == "EVENT")["doc"]["S"])
     swap = {doc["id"]: real["id"], doc["created_at"]: real["created_at"]}
@@ -152,25 +160,22 @@ def check_identical_layout(client: Any, table: str, now: datetime) -> None:
     if sorted(stored) != sorted(normal(i) for i in fast):
         raise AssertionError("the fast seeding path does not write what EventService.create writes")
     # Remove the probe again, through the app's own delete path.
-    EventService(EventRepository(client, table)).delete(real["id"], None)
+    events.delete(real["id"], if_match=None)
 
 
 # ------------------------------------------------------------------ groups and members
 
 
 def create_group(client: Any, table: str) -> dict[str, Any]:
-    from chalicelib.groups import GroupService
-    from chalicelib.storage.groups import GroupRepository
-
-    return GroupService(GroupRepository(client, table)).create(dict(GROUP_BODY))
+    return dict(services(client, table).groups.create(dict(GROUP_BODY)))
 
 
 _member_numbers = itertools.count()
 
 
 def member_records(count: int, prefix: str = "m") -> list[dict[str, Any]]:
-    from chalicelib.consent import CONSENT_VERSION
-    from chalicelib.signups import signup_id_for
+    from chalicelib.signups.addresses import signup_id_for
+    from chalicelib.signups.consent import CONSENT_VERSION
 
     records = []
     for _ in range(count):
@@ -185,6 +190,7 @@ def member_records(count: int, prefix: str = "m") -> list[dict[str, Any]]:
                 "state": "MT" if n % 3 else "ID",
                 "status": "active",
                 "created_at": "2026-11-01T00:00:00+00:00",
+                "updated_at": "2026-11-01T00:05:00+00:00",
                 "gen": "1",
                 "version": 1,
                 "consent_at": "2026-11-01T00:00:00+00:00",
@@ -197,13 +203,13 @@ def member_records(count: int, prefix: str = "m") -> list[dict[str, Any]]:
 
 def seed_members(client: Any, table: str, count: int, prefix: str = "m") -> list[dict[str, Any]]:
     """``count`` active members, each item built by SignupRepository.put_new."""
-    from chalicelib.storage.signups import SignupRepository
+    from chalicelib.signups.storage import SignupRepository
 
     capture = CaptureClient()
     repo = SignupRepository(capture, table)
     records = member_records(count, prefix)
     for record in records:
-        repo.put_new(record, 0)
+        repo.put_new(record, now_epoch=0)
     batch_write(client, table, capture.items)
     return records
 

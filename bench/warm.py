@@ -87,22 +87,19 @@ class StubSes:
         return {"MessageId": f"stub-{self.sent}"}
 
 
-def install_stub_mailer() -> StubSes:
-    """The prod stage mails through SES: keep the real SesMailer (MIME building included), stub the client."""
+def install_app_container() -> StubSes:
+    """Build the app's container from the environment, as a Lambda container would, except that the
+    mailer is the real SesMailer (MIME building included) on a stubbed SES client; install it as the
+    process's container (what the routes use through ``container.current()``)."""
     from chalicelib import container
     from chalicelib.mail.backends import SesMailer
+    from chalicelib.settings import get_settings
 
     stub = StubSes()
-    s = container.settings()
-    mailer = SesMailer(stub, s.mail_from, s.mail_reply_to, s.ses_configuration_set)
-
-    def stub_mailer() -> Any:
-        return mailer
-
-    stub_mailer.cache_clear = lambda: None  # type: ignore[attr-defined]  # container.reset() calls it
-    container.mailer = stub_mailer  # type: ignore[assignment]
-    container.signups.cache_clear()
-    container.distributor.cache_clear()
+    s = get_settings()
+    container.install(
+        container.build(settings=s, mailer=SesMailer(stub, s.mail_from, s.mail_reply_to, s.ses_configuration_set))
+    )
     return stub
 
 
@@ -135,6 +132,8 @@ class RouteResult:
     floor_p50: list[float] = field(default_factory=list)
     floor_p95: list[float] = field(default_factory=list)
     noop_p50: list[float] = field(default_factory=list)
+    # GET /events/calendar.ics: did every timed poll reuse the rendered feed? (None: not that route)
+    feed_memo_held: bool | None = None
 
     def summary(self) -> dict[str, float]:
         def ratios(a: list[float], b: list[float]) -> float:
@@ -161,6 +160,14 @@ def count_calls(app: Any, client: Any, route: Route, n: int) -> CallLog:
     finally:
         counter.close()
     return log
+
+
+def rendered_feed() -> object | None:
+    """The feed bytes that chalicelib/events/feed.py's one-entry memo holds (read only; None: no memo)."""
+    from chalicelib.events import feed
+
+    memo = getattr(feed, "_last_feed", None)
+    return next(iter(memo.values()), None) if isinstance(memo, dict) else None
 
 
 def latency(
