@@ -61,11 +61,12 @@ def stage_environment(stage: str) -> dict[str, str]:
 def app_environment(table: str, endpoint: str, state_dir: Path, stage: str = "prod") -> dict[str, str]:
     """The prod stage's variables, pointed at DynamoDB Local.
 
-    No SSM here: SIGNING_KEY_PARAM is dropped, so the signing key is a file under LOCAL_STATE_DIR
+    No SSM here: the key parameters are dropped, so the keys are files under LOCAL_STATE_DIR
     (in AWS the first cursor or token of a container costs one SSM GetParameter instead).
     """
     env = stage_environment(stage)
-    env.pop("SIGNING_KEY_PARAM", None)
+    for name in ("SIGNING_KEY_PARAM", "SIGNING_KEY_PREVIOUS_PARAM", "IDENTITY_KEY_PARAM"):
+        env.pop(name, None)
     env.update(
         {
             "TABLE_NAME": table,
@@ -85,7 +86,13 @@ def apply_environment(env: dict[str, str]) -> None:
     """Point this process (the in-process app) at ``env`` and forget every cached service."""
     from chalicelib import container
 
-    for key in ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM", "TABLE_NAME"):
+    for key in (
+        "DYNAMODB_ENDPOINT",
+        "SIGNING_KEY_PARAM",
+        "SIGNING_KEY_PREVIOUS_PARAM",
+        "IDENTITY_KEY_PARAM",
+        "TABLE_NAME",
+    ):
         os.environ.pop(key, None)
     os.environ.update(env)
     container.reset()

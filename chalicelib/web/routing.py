@@ -13,6 +13,7 @@ never import app.py.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,9 @@ from chalice.app import AuthRequest, Blueprint, ChaliceAuthorizer, ChaliceUnhand
 from chalicelib.db import is_unavailable
 from chalicelib.errors import DomainError, Unavailable
 from chalicelib.web.errors import HttpError
+
+
+log = logging.getLogger("mbc.web")
 
 
 class EdgeError(ChaliceUnhandledError):
@@ -46,6 +50,7 @@ def _edge(view: Callable[..., Any], blueprint: Routes) -> Callable[..., Any]:
             raise EdgeError(exc) from exc
         except Exception as exc:
             if is_unavailable(exc):  # storage outage: 503 with Retry-After, never a 500
+                log.warning("dependency unavailable: %s %s", type(exc).__name__, str(exc)[:200])
                 raise EdgeError(Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)) from exc
             raise
 
