@@ -23,7 +23,6 @@ from chalicelib.db import is_unavailable
 from chalicelib.errors import DomainError, Unavailable
 from chalicelib.web.errors import HttpError
 
-
 log = logging.getLogger("mbc.web")
 
 
