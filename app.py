@@ -15,6 +15,7 @@ from chalicelib import container
 from chalicelib.distribution.routes import routes as distribution_routes
 from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
+from chalicelib.joinlinks.routes import routes as join_routes
 from chalicelib.meetings.routes import routes as meeting_routes
 from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
@@ -60,20 +61,29 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
 
 
 ORGANIZER.bind(organizer_key)
-for blueprint in (event_routes, group_routes, signup_routes, meeting_routes, distribution_routes, openapi_routes):
+for blueprint in (
+    event_routes,
+    group_routes,
+    signup_routes,
+    meeting_routes,
+    distribution_routes,
+    join_routes,
+    openapi_routes,
+):
     app.register_blueprint(blueprint)
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="distribute_links")
 def distribute_links(event: Any) -> dict[str, Any]:
-    """Every 15 minutes: reminders, notices and catch-up sends, stopping well before the deadline."""
+    """Every 15 minutes: the outbox's sweep, personal-link windows, reminders and notices (stopping
+    well before the deadline), and warming the link's path before a meeting opens."""
+    from chalicelib.distribution.scheduled import every_quarter_hour
+
     context = getattr(event, "context", None)
     remaining = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
-    c = container.current()
-    outbox = c.outbox.sweep(pending_intake=c.signups.pending_intakes)  # what the stream did not deliver
-    return {**c.distributor.run(remaining_seconds=remaining).as_dict(), "outbox": outbox}
+    return every_quarter_hour(container.current(), remaining_seconds=remaining)
 
 
 # infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from chalicelib.distribution.runner import Distributor
     from chalicelib.events.service import EventService
     from chalicelib.groups.service import GroupService
+    from chalicelib.joinlinks.click import JoinClicks
+    from chalicelib.joinlinks.service import JoinLinks
+    from chalicelib.joinlinks.storage import JoinLinkRepository
     from chalicelib.mail.backends import Mailer
     from chalicelib.mail.message import OutgoingEmail
     from chalicelib.meetings.service import MeetingService
@@ -107,6 +110,7 @@ class Container:
             GroupRepository(self.dynamodb, self.table),
             self.clock,
             told_upcoming=lambda group: self.planner.told_about_upcoming(group, now=self.clock.now()),
+            on_saved=lambda group: self.join_links.refresh(group),
         )
 
     @cached_property
@@ -119,6 +123,7 @@ class Container:
             OverrideRepository(self.dynamodb, self.table),
             self.clock,
             told_count=lambda group_id, day: self.planner.told_count(group_id, day),
+            on_changed=lambda group: self.join_links.refresh(group),
         )
 
     @cached_property
@@ -134,6 +139,8 @@ class Container:
             settings=self.settings,
             clock=self.clock,
             on_erased=lambda group_id, signup_id: self.distributor.forget_member(group_id, signup_id),
+            join_link_item=lambda record: self.join_links.activation_item(record),
+            forget_join_link=lambda record: self.join_links.forget(record),
         )
 
     @cached_property
@@ -145,6 +152,7 @@ class Container:
     @cached_property
     def outbox(self) -> OutboxSender:
         """The sender behind the table's stream: signup emails, and a new member's catch-up."""
+        from chalicelib.joinlinks.mail import JoinLinkMail
         from chalicelib.outbox.sender import OutboxSender
         from chalicelib.signups.mail import SignupMail
         from chalicelib.signups.records import INTAKE_PREFIX
@@ -155,6 +163,11 @@ class Container:
             meetings=self.meetings,
             organizers=self.organizers,
             settings=self.settings,
+            join_url_for=lambda record: self.join_links.link_url(record),
+        )
+
+        join_mail = JoinLinkMail(
+            signups=self.signups.repo, groups=self.groups, join_links=self.join_links, settings=self.settings
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -167,7 +180,7 @@ class Container:
             repo=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
-            handlers={**signup_mail.handlers(), "catch_up": catch_up},
+            handlers={**signup_mail.handlers(), "catch_up": catch_up, "new_join_link": join_mail.new_link},
             address_check=self.signups.address_may_be_mailed,
             processors={INTAKE_PREFIX: self.signups.process_intake},
             lease_clock=self.lease_clock,
@@ -194,6 +207,7 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             planner=self.planner,
+            join_links=self.join_link_items,
             signups=self.signups,
             ledger=self.ledger,
             mailer=self.mailer,
@@ -204,6 +218,32 @@ class Container:
             workers=self.workers or WORKERS,
             safety_margin=SAFETY_MARGIN_SECONDS if self.safety_margin is None else self.safety_margin,
         )
+
+    @cached_property
+    def join_link_items(self) -> JoinLinkRepository:
+        from chalicelib.joinlinks.storage import JoinLinkRepository
+
+        return JoinLinkRepository(self.dynamodb, self.table)
+
+    @cached_property
+    def join_links(self) -> JoinLinks:
+        from chalicelib.joinlinks.service import JoinLinks
+
+        return JoinLinks(
+            repo=self.join_link_items,
+            meetings=self.meetings,
+            signups=self.signups.repo,
+            outbox=self.outbox_items,
+            settings=self.settings,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def join_clicks(self) -> JoinClicks:
+        """The personal link's hot path: light on purpose (no meetings, no schedule, no Jinja)."""
+        from chalicelib.joinlinks.click import JoinClicks
+
+        return JoinClicks(repo=self.join_link_items, clock=self.clock)
 
     @cached_property
     def deliveries_report(self) -> DeliveriesReport:

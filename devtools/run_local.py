@@ -22,10 +22,12 @@ from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, RUN_FILE, WEB_PORT, l
 # chalice local's access log prints whole request lines: member links carry tokens, and
 # organizers may filter by email. Neither belongs in a log.
 _SECRET_QUERY = re.compile(r"((?:token|email|cursor)=)[^&\s\"]+")
+# Personal join links carry their token in the path.
+_SECRET_PATH = re.compile(r"(/j/)(?!_warm\b)[A-Za-z0-9_-]+")
 
 
 def redact(line: str) -> str:
-    return _SECRET_QUERY.sub(r"\1[redacted]", line)
+    return _SECRET_PATH.sub(r"\1[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", line))
 
 
 def relay_redacted(process: subprocess.Popen[bytes]) -> None:
@@ -163,7 +165,7 @@ Stop with Ctrl-C.
                 # chalice local never runs scheduled functions: run the same code every minute.
                 next_distribution = time.monotonic() + 60
                 distribution = subprocess.Popen(
-                    [sys.executable, "-m", "chalicelib.cli", "reminders", "run"],
+                    [sys.executable, "-m", "chalicelib.cli", "scheduled", "run"],
                     cwd=ROOT,
                     env={**os.environ, **env},
                     start_new_session=True,

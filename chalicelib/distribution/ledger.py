@@ -62,6 +62,7 @@ class DeliveryRepository:
         self,
         slot: Slot,
         *,
+        link_row: dict[str, Any] | None = None,
         gen: str,
         message: MessageType,
         said: Said,
@@ -113,6 +114,7 @@ class DeliveryRepository:
                             **member_active(gen).kwargs(),
                         }
                     },
+                    *([link_row] if link_row else []),
                 ]
             )
         except self.client.exceptions.TransactionCanceledException:

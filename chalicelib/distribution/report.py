@@ -5,6 +5,9 @@
 (bounced address). A reminder that can no longer go out (superseded by a later one, or the
 meeting is over) is not listed as pending.
 
+``opened`` counts the members who opened their personal link for this meeting (the first time
+only; no address or device is kept), and each member's ``opened_at`` says when.
+
 ``members`` says, per member, what they were last told about the meeting (time, on or cancelled,
 whether the join details are still the current ones), whether that is still the truth, and
 whether a notice is on its way.
@@ -22,6 +25,7 @@ from chalicelib.distribution.records import DeliveryRow
 from chalicelib.distribution.truth import last_told, truth_of
 from chalicelib.errors import Invalid
 from chalicelib.groups.service import GroupService
+from chalicelib.joinlinks.records import OPENED_KIND
 from chalicelib.meetings.service import MeetingService
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
@@ -68,7 +72,11 @@ class DeliveriesReport:
         meeting = self.meetings.meeting_on(group, day)
         truth = truth_of(group, meeting)
         rows: dict[str, list[DeliveryRow]] = {}
+        opened: dict[str, str] = {}
         for row in self.ledger.rows(group_id, day):
+            if row["kind"] == OPENED_KIND:  # the member opened their personal link for this meeting
+                opened[row["signup_id"]] = str(row.get("opened_at"))
+                continue
             rows.setdefault(row["signup_id"], []).append(row)
         lead_minutes = [int(x) for x in group["reminder_leads_minutes"]]
         due = current_lead(lead_minutes, meeting, now)
@@ -123,24 +131,22 @@ class DeliveriesReport:
                                 "reason": None,
                             }
                         )
-            members.append(
-                self._member_view(
-                    base,
-                    member,
-                    meeting_rows=mine,
-                    group=group,
-                    meeting=meeting,
-                    truth=truth,
-                    now=now,
-                    lease_now=lease_now,
-                )
+            view = self._member_view(
+                base, member, meeting_rows=mine, group=group, meeting=meeting, truth=truth, now=now, lease_now=lease_now
             )
+            members.append({**view, "opened_at": opened.get(member["id"])})
         if only.status:
             entries = [e for e in entries if e["status"] == only.status]
         counts: dict[str, int] = dict.fromkeys(REPORT_STATUSES, 0)
         for entry in entries:
             counts[entry["status"]] += 1
-        return {"meeting": meeting.public(), "counts": counts, "deliveries": entries, "members": members}
+        return {
+            "meeting": meeting.public(),
+            "counts": counts,
+            "opened": len(opened),
+            "deliveries": entries,
+            "members": members,
+        }
 
     @staticmethod
     def _member_view(

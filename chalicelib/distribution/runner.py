@@ -24,11 +24,15 @@ from chalicelib.distribution.ledger import DeliveryRepository, Slot
 from chalicelib.distribution.planner import Planner, Task, planning_horizon
 from chalicelib.errors import NotFound
 from chalicelib.groups.service import GroupService
+from chalicelib.joinlinks.service import link_of
+from chalicelib.joinlinks.storage import JoinLinkRepository
+from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
 from chalicelib.signups.links import MemberLink
+from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.distribution")
@@ -162,6 +166,7 @@ class Distributor:
         groups: GroupService,
         meetings: MeetingService,
         planner: Planner,
+        join_links: JoinLinkRepository,
         signups: SignupService,
         ledger: DeliveryRepository,
         mailer: Mailer,
@@ -175,6 +180,7 @@ class Distributor:
         self.groups = groups
         self.meetings = meetings
         self.planner = planner
+        self.join_links = join_links
         self.signups = signups
         self.ledger = ledger
         self.mailer = mailer
@@ -290,6 +296,7 @@ class Distributor:
             return "stale"  # changed since planning: the next run tells the new truth
         if not self.ledger.claim(
             slot,
+            link_row=self.link_row(member),
             gen=member["gen"],
             message=message.type,
             said=message.said,
@@ -309,6 +316,13 @@ class Distributor:
             name=member["name"],
             state=member.get("state"),
             unsubscribe_url=self.signups.link("unsubscribe", MemberLink(group["id"], member["id"], member["gen"])),
+            join_url=personal_link(
+                group_id=group["id"],
+                signup_id=member["id"],
+                gen=member["gen"],
+                link_rev=int(member.get("link_rev", 0)),
+                settings=self.signups.settings,
+            ),
             now=self.clock.now(),
             change=Change(previous.starts_at, frozenset(message.said.changes_from(previous))) if previous else None,
         )
@@ -347,6 +361,18 @@ class Distributor:
             log.warning("delivery claim lost after send signup=%s kind=%s", member["id"], message.key)
             return "lost_claims"
         return "sent"
+
+    def link_row(self, member: SignupRecord) -> dict[str, Any]:
+        """The member's personal-link row, written with the claim (idempotent): the link the email
+        carries works even for members who became active before links existed."""
+        token = join_token(
+            group_id=member["group_id"],
+            signup_id=member["id"],
+            gen=member["gen"],
+            link_rev=int(member.get("link_rev", 0)),
+            settings=self.signups.settings,
+        )
+        return self.join_links.new_link_item(token_hash(token), link_of(member))
 
     def _send_failed(self, slot: Slot, *, run_id: str, exc: SendError, stop: StopSignal) -> Outcome:
         """Only a recipient-specific refusal marks a delivery failed; anything about the account or

@@ -13,6 +13,7 @@ from typing import Literal
 
 from chalicelib.distribution.records import DeliveryRow
 from chalicelib.groups.records import GroupRecord
+from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.signing import keyed_hash
 
@@ -30,8 +31,11 @@ class Said:
     join: str  # a keyed fingerprint of the join details (never the details themselves)
 
     def changes_from(self, earlier: Said) -> set[Aspect]:
-        """What is no longer true of ``earlier``."""
+        """What is no longer true of ``earlier`` (nothing, between two cancellations: a cancelled
+        meeting's time or room is news to nobody)."""
         changed: set[Aspect] = set()
+        if self.status == earlier.status == "cancelled":
+            return changed
         if (self.start, self.end) != (earlier.start, earlier.end):
             changed.add("time")
         if self.status != earlier.status:
@@ -46,9 +50,12 @@ class Said:
 
 
 def join_fingerprint(group: GroupRecord) -> str:
-    """The join details emails carry (link, passcode), as a keyed hash: equal iff the details are."""
-    details = "\n".join((group["zoom_url"], group.get("zoom_passcode") or ""))
-    return keyed_hash(details, "join")[:24]
+    """The joining details emails carry, as a keyed hash: equal iff the details are. The Zoom link is
+    not among them: emails carry the member's personal link, which always leads to the current room,
+    so replacing the room alone tells nobody anything new."""
+    details = shown_in_emails(group)
+    text = "\n".join(["personal-link", details["meeting_id"] or "", details["passcode"] or "", *details["dial_in"]])
+    return keyed_hash(text, "join")[:24]
 
 
 def _utc(moment: datetime) -> str:

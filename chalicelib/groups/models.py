@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, field_validator
 
-from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, SLUG_PATTERN, GroupStatus
+from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, DEFAULT_JOIN_WINDOW_MINUTES, SLUG_PATTERN, GroupStatus
 from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
 from chalicelib.validation import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
 
@@ -21,6 +21,18 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$
 Passcode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
 ]
+
+
+MeetingId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9 ]{7,18}[0-9]$")]
+DialIn = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,24}[0-9]$")]
+
+
+class JoinDetails(StrictModel):
+    """The join-details policy: what emails show for people who join by phone or type it in."""
+
+    meeting_id: StrictBool = True
+    dial_in: StrictBool = True
+    passcode: StrictBool = Field(default=False, description="Default: only behind the personal link.")
 
 
 class ScheduleInput(StrictModel):
@@ -41,6 +53,23 @@ class GroupInput(StrictModel):
     schedule: ScheduleInput = Field(default_factory=ScheduleInput)
     zoom_url: HttpsUrl = Field(description="Secret: sent only to active members.")
     zoom_passcode: Passcode | None = Field(default=None, description="Secret.")
+    zoom_meeting_id: MeetingId | None = Field(
+        default=None, description="The Zoom meeting ID, for people who join by phone or type it in."
+    )
+    zoom_dial_in: Annotated[list[DialIn], Field(max_length=6)] = Field(
+        default_factory=list, description="Phone numbers to join by phone, e.g. +1 669 900 6833."
+    )
+    join_window_minutes: StrictInt = Field(
+        default=DEFAULT_JOIN_WINDOW_MINUTES,
+        ge=5,
+        le=120,
+        description="How long before a meeting its members' personal links open the room.",
+    )
+    join_details: JoinDetails = Field(
+        default_factory=lambda: JoinDetails(),
+        description="Which joining details emails show besides the personal link (the personal link's "
+        "page shows them all).",
+    )
     requires_approval: StrictBool = True
     reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
@@ -71,6 +100,10 @@ class GroupSettingsPatch(StrictModel):
     schedule: ScheduleInput | None = None
     zoom_url: HttpsUrl | None = None
     zoom_passcode: Passcode | None = None
+    zoom_meeting_id: MeetingId | None = None
+    zoom_dial_in: list[DialIn] | None = None
+    join_window_minutes: StrictInt | None = None
+    join_details: JoinDetails | None = None
     requires_approval: StrictBool | None = None
     reminder_leads_minutes: list[StrictInt] | None = None
     announce_days: StrictInt | None = None

@@ -14,9 +14,12 @@ SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 GroupStatus = Literal["active", "paused"]
 DEFAULT_ANNOUNCE_DAYS = 35
-# What members are told about a meeting depends on these settings: a change to any of them grows
-# the group's schedule revision (and so every meeting's calendar SEQUENCE).
-TRUTH_FIELDS = ("schedule", "zoom_url", "zoom_passcode")
+DEFAULT_JOIN_WINDOW_MINUTES = 30
+# What members are told about a meeting (and what its invite says) depends on these settings: a
+# change to any of them grows the group's schedule revision (and so every meeting's SEQUENCE).
+# The Zoom link itself is not among them: emails carry each member's personal link, which leads to
+# the room as it stands, so replacing the room needs no email.
+TRUTH_FIELDS = ("schedule", "zoom_passcode", "zoom_meeting_id", "zoom_dial_in", "join_details")
 # What the public view may show; everything else (the Zoom link, passcode) is for members only.
 PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
 
@@ -33,6 +36,15 @@ class ScheduleRecord(TypedDict):
     starts_on: str
 
 
+class JoinDetailsRecord(TypedDict):
+    meeting_id: bool
+    dial_in: bool
+    passcode: bool
+
+
+DEFAULT_JOIN_DETAILS: JoinDetailsRecord = {"meeting_id": True, "dial_in": True, "passcode": False}
+
+
 class GroupRecord(TypedDict):
     id: str
     name: str
@@ -41,6 +53,10 @@ class GroupRecord(TypedDict):
     schedule: ScheduleRecord
     zoom_url: str
     zoom_passcode: str | None
+    zoom_meeting_id: NotRequired[str | None]
+    zoom_dial_in: NotRequired[list[str]]
+    join_window_minutes: NotRequired[int]
+    join_details: NotRequired[JoinDetailsRecord]
     requires_approval: bool
     reminder_leads_minutes: list[int]
     announce_days: NotRequired[int]

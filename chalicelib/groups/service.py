@@ -29,13 +29,23 @@ def _input_fields() -> frozenset[str]:
 
 # How many members were already told something about an upcoming meeting of this group.
 ToldUpcoming = Callable[[GroupRecord], int]
+# After a group is created or changed (personal links must lead to the room as it stands).
+Saved = Callable[[GroupRecord], object]
 
 
 class GroupService:
-    def __init__(self, repo: GroupRepository, clock: Clock, *, told_upcoming: ToldUpcoming | None = None) -> None:
+    def __init__(
+        self,
+        repo: GroupRepository,
+        clock: Clock,
+        *,
+        told_upcoming: ToldUpcoming | None = None,
+        on_saved: Saved | None = None,
+    ) -> None:
         self.repo = repo
         self.clock = clock
         self.told_upcoming = told_upcoming
+        self.on_saved = on_saved
 
     def create(self, body: Any) -> GroupRecord:
         from chalicelib.groups.models import GroupInput
@@ -50,7 +60,12 @@ class GroupService:
             self.repo.create(doc)
         except GroupConflict:
             raise AlreadyExists("A group with this id exists.", fields={"id": "Already taken."}) from None
+        self._saved(doc)
         return doc
+
+    def _saved(self, doc: GroupRecord) -> None:
+        if self.on_saved is not None:
+            self.on_saved(doc)
 
     def get(self, group_id: str) -> GroupRecord:
         doc = self.repo.get(group_id) if 1 <= len(group_id) <= 64 else None
@@ -103,4 +118,5 @@ class GroupService:
             self.repo.replace(doc, expected_version=version)
         except GroupConflict:
             raise StaleVersion("The group was changed by someone else; read it again and retry.") from None
+        self._saved(doc)
         return doc

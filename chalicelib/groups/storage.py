@@ -6,7 +6,13 @@ import json
 from typing import Any
 
 from chalicelib.db import ITEM_IS_NEW, key, query_items, version_is
-from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, GROUPS_PK, GroupRecord
+from chalicelib.groups.records import (
+    DEFAULT_ANNOUNCE_DAYS,
+    DEFAULT_JOIN_DETAILS,
+    DEFAULT_JOIN_WINDOW_MINUTES,
+    GROUPS_PK,
+    GroupRecord,
+)
 
 
 def _doc(item: dict[str, Any]) -> GroupRecord:
@@ -14,6 +20,10 @@ def _doc(item: dict[str, Any]) -> GroupRecord:
     # Groups written before these settings existed read as if they had their defaults.
     doc.setdefault("schedule_rev", 0)
     doc.setdefault("announce_days", DEFAULT_ANNOUNCE_DAYS)
+    doc.setdefault("zoom_meeting_id", None)
+    doc.setdefault("zoom_dial_in", [])
+    doc.setdefault("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES)
+    doc.setdefault("join_details", dict(DEFAULT_JOIN_DETAILS))  # type: ignore[typeddict-item]
     return doc
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.groups.records import GroupRecord
+from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.meetings.meeting import Meeting
 
 UID_DOMAIN = "mbc-connect"
@@ -17,8 +18,9 @@ def meeting_uid(group_id: str, day: str) -> str:
     return f"meeting-{group_id}-{day}@{UID_DOMAIN}"
 
 
-def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, with_link: bool) -> Any:
-    """One VEVENT; the link goes in only for emails to members, never in the public feed."""
+def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, join_url: str | None) -> Any:
+    """One VEVENT. A member's invite carries their personal link (``join_url``, which opens the
+    room as it stands) and the joining details the group's policy shows; the public feed neither."""
     from icalendar import Event
 
     ev = Event()
@@ -31,15 +33,17 @@ def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, with_link:
     description = group.get("description") or ""
     if meeting.note:
         description = f"{meeting.note}\n\n{description}".strip()
-    if with_link:
-        passcode = group.get("zoom_passcode")
-        description = (
-            f"Join Zoom: {group['zoom_url']}"
-            + (f"\nPasscode: {passcode}" if passcode else "")
-            + (f"\n\n{description}" if description else "")
-        )
-        ev.add("location", group["zoom_url"])
-        ev.add("url", group["zoom_url"])
+    if join_url:
+        details = shown_in_emails(group)
+        lines = [f"Join on Zoom with your personal link: {join_url}"]
+        if details["meeting_id"]:
+            lines.append(f"Meeting ID: {details['meeting_id']}")
+        if details["passcode"]:
+            lines.append(f"Passcode: {details['passcode']}")
+        lines += [f"By phone: {number}" for number in details["dial_in"]]
+        description = "\n".join(lines) + (f"\n\n{description}" if description else "")
+        ev.add("location", join_url)
+        ev.add("url", join_url)
     else:
         ev.add("location", "Zoom (members receive the link by email)")
     if description:
@@ -49,7 +53,12 @@ def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, with_link:
 
 
 def meeting_calendar(
-    group: GroupRecord, meetings: list[Meeting], *, with_link: bool, stamp: datetime, method: str = "PUBLISH"
+    group: GroupRecord,
+    meetings: list[Meeting],
+    *,
+    stamp: datetime,
+    join_url: str | None = None,
+    method: str = "PUBLISH",
 ) -> bytes:
     """A calendar of meetings. ``method`` CANCEL (with the same UID and SEQUENCE) removes a
     cancelled meeting from the member's calendar."""
@@ -62,6 +71,6 @@ def meeting_calendar(
     cal.add("method", method)
     cal.add("x-wr-calname", group["name"])
     for meeting in meetings:
-        cal.add_component(_vevent(group, meeting, stamp=stamp, with_link=with_link))
+        cal.add_component(_vevent(group, meeting, stamp=stamp, join_url=join_url))
     cal.add_missing_timezones()
     return bytes(cal.to_ical())

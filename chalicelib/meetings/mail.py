@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from chalicelib.groups.records import GroupRecord
+from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
+from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.calendar import meeting_calendar
 from chalicelib.meetings.meeting import Meeting
-from chalicelib.meetings.schedule import meeting_words
 from chalicelib.meetings.wording import (
     clock,
     fit_subject,
+    meeting_words,
     month_day,
     short_date,
     subject_when,
@@ -54,7 +55,7 @@ def subject_for(
         if before.date() == local.date():
             return fit_subject(f"Moved to {at}", group["name"], f", {month_day(local)}")
         return fit_subject(f"Moved to {dated}", group["name"])
-    return fit_subject("New Zoom link", group["name"], f", {month_day(local)}")
+    return fit_subject("New joining details", group["name"], f", {month_day(local)}")
 
 
 def meeting_email(
@@ -66,6 +67,7 @@ def meeting_email(
     name: str,
     state: str | None,
     unsubscribe_url: str,
+    join_url: str,
     now: datetime,
     change: Change | None = None,
 ) -> OutgoingEmail:
@@ -85,9 +87,14 @@ def meeting_email(
         previous_when=meeting_words(change.previous_start, zone, state) if change else None,
         changed=sorted(change.aspects) if change else [],
         note=meeting.note,
+        join_url=join_url,
+        details=shown_in_emails(group),
+        window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
     )
     method = "CANCEL" if kind == "cancelled" else "PUBLISH"
-    ics = meeting_calendar(group, [meeting], with_link=kind != "cancelled", stamp=now, method=method)
+    ics = meeting_calendar(
+        group, [meeting], stamp=now, join_url=None if kind == "cancelled" else join_url, method=method
+    )
     mail.attachments.append(Attachment("meeting.ics", ics, "text", "calendar", {"method": method, "charset": "utf-8"}))
     mail.tags = {"kind": kind}
     return mail

@@ -30,7 +30,7 @@ def meetings_calendar(group_id: str) -> Response:
     group = c.groups.get(group_id)
     meetings = c.meetings.upcoming(group, count=12)
     return text_response(
-        meeting_calendar(group, meetings, with_link=False, stamp=c.clock.now()).decode("utf-8"),
+        meeting_calendar(group, meetings, stamp=c.clock.now()).decode("utf-8"),
         content_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="{group_id}.ics"', **PUBLIC_300},
     )

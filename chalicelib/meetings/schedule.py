@@ -15,17 +15,12 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
 from dateutil.rrule import rrule as RRule
 
+from chalicelib.meetings.wording import ZONE_WORDS
+
 DEFAULT_RRULE = "FREQ=MONTHLY;BYDAY=1TU"
 ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
-ZONE_WORDS = {
-    "America/Denver": "Mountain Time",
-    "America/Boise": "Mountain Time",
-    "America/Los_Angeles": "Pacific Time",
-    "America/Chicago": "Central Time",
-    "America/New_York": "Eastern Time",
-}
 
 
 @dataclass(frozen=True)
@@ -171,26 +166,3 @@ def describe(schedule: Schedule) -> str:
     elif rule._freq == WEEKLY and len(weekly) == 1:
         when = f"Every {_WEEKDAYS[weekly[0]]}" if interval == 1 else f"Every {interval} weeks on {_WEEKDAYS[weekly[0]]}"
     return f"{when}, {clock} {zone}"
-
-
-def _clock(moment: datetime) -> str:
-    return f"{moment:%I}".lstrip("0") + f":{moment:%M %p}"
-
-
-def meeting_words(starts_at: datetime, group_timezone: str, member_state: str | None) -> str:
-    """'Tuesday, December 1, 2026 at 4:00 PM Mountain Time', plus the member's own zone where
-    it differs (Idaho members also see Pacific Time, for north Idaho)."""
-    local = starts_at.astimezone(ZoneInfo(group_timezone))
-    text = (
-        f"{local:%A, %B} {local.day}, {local.year} at {_clock(local)} {ZONE_WORDS.get(group_timezone, group_timezone)}"
-    )
-    extra: list[str] = []
-    member_zones = {"MT": ["America/Denver"], "ID": ["America/Boise", "America/Los_Angeles"]}.get(
-        member_state or "", []
-    )
-    for zone in member_zones:
-        other = starts_at.astimezone(ZoneInfo(zone))
-        if other.utcoffset() != local.utcoffset():
-            where = " in north Idaho" if zone == "America/Los_Angeles" else ""
-            extra.append(f"{_clock(other)} {ZONE_WORDS.get(zone, zone)}{where}")
-    return text + (f" ({'; '.join(extra)})" if extra else "")

@@ -29,12 +29,20 @@ ToldCount = Callable[[str, str], int]
 
 class MeetingService:
     def __init__(
-        self, groups: GroupService, overrides: OverrideRepository, clock: Clock, *, told_count: ToldCount | None = None
+        self,
+        groups: GroupService,
+        overrides: OverrideRepository,
+        clock: Clock,
+        *,
+        told_count: ToldCount | None = None,
+        on_changed: Callable[[GroupRecord], object] | None = None,
     ) -> None:
         self.groups = groups
         self.overrides = overrides
         self.clock = clock
         self.told_count = told_count
+        # After an occurrence changes (personal links open at the meeting's time as it stands).
+        self.on_changed = on_changed
 
     def upcoming(self, group: GroupRecord, *, count: int = 1, now: datetime | None = None) -> list[Meeting]:
         """The next ``count`` meetings that have not ended (cancelled ones included)."""
@@ -116,6 +124,8 @@ class MeetingService:
             announce=data.notify,
         )
         log.info("meeting override group=%s date=%s status=%s notify=%s", group_id, day_text, status, data.notify)
+        if self.on_changed is not None:
+            self.on_changed(group)
         return apply_override(schedule_of(group), scheduled, override, base_sequence=group.get("schedule_rev", 0))
 
     def delete_override(self, group_id: str, day_text: str, *, organizer_id: str, notify: bool = True) -> None:
@@ -129,3 +139,5 @@ class MeetingService:
         if not cleared:
             raise NotFound("override", "No override for that date.")
         log.info("meeting override removed group=%s date=%s notify=%s", group_id, day_text, notify)
+        if self.on_changed is not None:
+            self.on_changed(group)

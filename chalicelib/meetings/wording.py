@@ -11,6 +11,13 @@ from zoneinfo import ZoneInfo
 
 SUBJECT_MAX = 78
 SEPARATOR = " · "
+ZONE_WORDS = {
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Los_Angeles": "Pacific Time",
+    "America/Chicago": "Central Time",
+    "America/New_York": "Eastern Time",
+}
 ZONE_ABBREVIATIONS = {
     "America/Denver": "MT",
     "America/Boise": "MT",
@@ -86,3 +93,22 @@ def fit_subject(head: str, group_name: str, tail: str = "") -> str:
     room = SUBJECT_MAX - len(head) - len(SEPARATOR) - len(tail)
     name = group_name if len(group_name) <= room else group_name[: max(0, room - 1)].rstrip() + "…"
     return f"{head}{SEPARATOR}{name}{tail}"[:SUBJECT_MAX]
+
+
+def meeting_words(starts_at: datetime, group_timezone: str, member_state: str | None) -> str:
+    """'Tuesday, December 1, 2026 at 4:00 PM Mountain Time', plus the member's own zone where
+    it differs (Idaho members also see Pacific Time, for north Idaho)."""
+    local = starts_at.astimezone(ZoneInfo(group_timezone))
+    text = (
+        f"{local:%A, %B} {local.day}, {local.year} at {clock(local)} {ZONE_WORDS.get(group_timezone, group_timezone)}"
+    )
+    extra: list[str] = []
+    member_zones = {"MT": ["America/Denver"], "ID": ["America/Boise", "America/Los_Angeles"]}.get(
+        member_state or "", []
+    )
+    for zone in member_zones:
+        other = starts_at.astimezone(ZoneInfo(zone))
+        if other.utcoffset() != local.utcoffset():
+            where = " in north Idaho" if zone == "America/Los_Angeles" else ""
+            extra.append(f"{clock(other)} {ZONE_WORDS.get(zone, zone)}{where}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")

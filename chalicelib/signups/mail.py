@@ -4,14 +4,14 @@ welcome, and the organizers' "signups waiting" notice."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.message import OutgoingEmail, render_email
-from chalicelib.meetings.schedule import meeting_words
 from chalicelib.meetings.service import MeetingService
+from chalicelib.meetings.wording import meeting_words
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
@@ -33,7 +33,9 @@ class SignupMail:
         meetings: MeetingService,
         organizers: OrganizerService,
         settings: Settings,
+        join_url_for: Callable[[SignupRecord], str],
     ) -> None:
+        self.join_url_for = join_url_for
         self.repo = repo
         self.groups = groups
         self.meetings = meetings
@@ -123,6 +125,7 @@ class SignupMail:
                 erase_url=links["erase_url"],
                 name=record["name"],
                 group=group,
+                join_url=self.join_url_for(record),
                 meeting=meeting,
                 meeting_text=meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
                 if meeting

@@ -45,6 +45,8 @@ class SignupRecord(TypedDict):
     # signup carry the old value.
     gen: str
     version: int
+    # Grows when an organizer replaces the member's personal join link (the old one stops).
+    link_rev: NotRequired[int]
     how_heard: NotRequired[str]
     expires_at: NotRequired[int]
     confirmed_at: NotRequired[str]

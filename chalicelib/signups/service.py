@@ -53,6 +53,8 @@ INTAKE_TTL = timedelta(days=1)
 DETAIL_FIELDS = ("name", "state", "how_heard")
 # (group_id, signup_id): erase what other features hold about the person (the delivery ledger).
 ErasureHook = Callable[[str, str], object]
+# A member's personal-link row (a transaction item), written when they become active.
+LinkItem = Callable[[SignupRecord], dict[str, Any]]
 PROCESS_TRIES = 3
 
 
@@ -67,6 +69,8 @@ class SignupService:
         settings: Settings,
         clock: Clock,
         on_erased: ErasureHook | None = None,
+        join_link_item: LinkItem | None = None,
+        forget_join_link: Callable[[SignupRecord], object] | None = None,
     ) -> None:
         self.repo = repo
         self.outbox = outbox
@@ -75,6 +79,8 @@ class SignupService:
         self.settings = settings
         self.clock = clock
         self.on_erased = on_erased
+        self.join_link_item = join_link_item
+        self.forget_join_link = forget_join_link
 
     # ---------------------------------------------------------------- the form
 
@@ -322,6 +328,8 @@ class SignupService:
             log.info("signup erased signup=%s found=False", signup_id)
             return False
         deleted = self.repo.delete(group_id, signup_id)
+        if self.forget_join_link is not None:
+            self.forget_join_link(record)
         if self.on_erased is not None:
             self.on_erased(group_id, signup_id)
         address_hash = email_hash(record["email"])
@@ -384,7 +392,10 @@ class SignupService:
         return public_record(updated)
 
     def _welcome_and_catch_up(self, tx: Transaction, now: datetime, record: SignupRecord) -> None:
-        """A new member's welcome, and the link at once if a reminder already went out."""
+        """A new member's welcome, and the link at once if a reminder already went out; their
+        personal link starts to work in the same transaction."""
+        if self.join_link_item is not None:
+            tx.add("join_link", self.join_link_item(record))
         tx.add("welcome", self._mail("welcome", now, record["group_id"], record))
         tx.add("catch_up", self._mail("catch_up", now, record["group_id"], record))
 

@@ -23,6 +23,7 @@ from tests.support.builders import (
     distributor,
     ledger,
     make_group,
+    personal_link,
     run_at,
 )
 from tests.support.fakes import Crash, FakeSes
@@ -157,8 +158,10 @@ def test_two_reminders_per_meeting_and_nothing_for_people_who_left(ddb_stack: St
     assert run_at(ddb_stack, run, T_MINUS_30M + timedelta(hours=3)).planned == 0  # the meeting is over
     assert ses.per_recipient() == Counter({f"m{n}@example.org": 2 for n in range(3)})
     reminder = ses.accepted[0]
-    assert ZOOM_URL in reminder.text and ZOOM_URL in reminder.html
-    assert "424242" in reminder.text
+    link = personal_link(ddb_stack, reminder.to)
+    assert link in reminder.text and link in reminder.html  # the member's own link...
+    assert ZOOM_URL not in reminder.text + reminder.html  # ...never the room itself
+    assert "424242" not in reminder.text  # the passcode is behind the personal link by default
 
 
 def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack) -> None:
@@ -230,7 +233,7 @@ def test_moved_meeting_sends_the_new_time_then_reminds_for_it(ddb_stack: Stack) 
     notice = [m for m in ses.accepted if m.tags["kind"] == "changed"][0]
     assert notice.subject == "Moved to Wed Dec 2, 4:00 PM MT · MBC Connection Group"
     assert "Wednesday, December 2, 2026 at 4:00 PM Mountain Time" in notice.text
-    assert ZOOM_URL in notice.text
+    assert personal_link(ddb_stack, notice.to) in notice.text
     assert "SEQUENCE:1" in notice.attachments[0].content.decode()
     assert run_at(ddb_stack, run, T_MINUS_30M).sent == 0  # the old 1-hour mark means nothing now
     assert run_at(ddb_stack, run, T_MINUS_30M + timedelta(days=1)).sent == 2  # 1 hour before the new time

@@ -20,6 +20,7 @@ from tests.support.builders import (
     as_json,
     distributor,
     make_group,
+    personal_link,
     run_at,
     send,
 )
@@ -122,22 +123,29 @@ def test_start_time_change_after_the_day_before_reminder(moto_stack: Stack, orga
     assert "Please note" not in reminder.text  # nothing new since the notice
 
 
-def test_new_zoom_link_after_the_hour_before_reminder(moto_stack: Stack, organizer: Organizer) -> None:
+def test_a_new_zoom_room_needs_no_email_but_new_phone_details_do(moto_stack: Stack, organizer: Organizer) -> None:
     add_members(moto_stack.container, 3)
     ses = FakeSes()
     run = distributor(moto_stack, ses)
     run_at(moto_stack, run, T_MINUS_30M)
-    assert all(ZOOM_URL in m.text for m in ses.accepted)
+    links = {m.to: personal_link(moto_stack, m.to) for m in ses.accepted}
+    assert all(links[m.to] in m.text and ZOOM_URL not in m.text for m in ses.accepted)
+    # The room is replaced after the hour-before reminder: the personal links lead to the new one at once.
     assert organizer.patch({"zoom_url": NEW_ZOOM}).status_code == 200
-    assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=5)).sent == 3
+    assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=5)).sent == 0
+    opened = organizer.api.http.get(links["m0@example.org"].replace("http://api.test", ""))
+    assert (opened.status_code, opened.headers["Location"]) == (303, NEW_ZOOM)
+    # A new meeting ID (shown to people who join by phone) is news: one notice each.
+    assert organizer.patch({"zoom_meeting_id": "987 6543 2100"}).status_code == 200
+    assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=10)).sent == 3
     notices = since(ses, 3)
-    assert {m.subject for m in notices} == {"New Zoom link · MBC Connection Group, Dec 1"}
-    assert all(NEW_ZOOM in m.text and ZOOM_URL not in m.text for m in notices)
-    assert all(invite(m)["url"] == NEW_ZOOM for m in notices)
+    assert {m.subject for m in notices} == {"New joining details · MBC Connection Group, Dec 1"}
+    assert all("Meeting ID: 987 6543 2100" in m.text and links[m.to] in m.text for m in notices)
+    assert all(invite(m)["url"] == links[m.to] for m in notices)
     assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=20)).sent == 0
-    # The passcode is a join detail too.
+    # The passcode is not in emails by default (only behind the personal link): changing it sends nothing.
     assert organizer.patch({"zoom_passcode": "777777"}).status_code == 200
-    assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=25)).sent == 3
+    assert run_at(moto_stack, run, T_MINUS_30M + timedelta(minutes=25)).sent == 0
 
 
 def test_deleting_an_override_never_lowers_the_sequence(moto_stack: Stack, organizer: Organizer) -> None:
@@ -177,7 +185,7 @@ def test_cancelled_weeks_ahead_reaches_every_member_then_back_on(moto_stack: Sta
     assert run_at(moto_stack, run, three_weeks_ahead + timedelta(days=3)).sent == 4
     back = since(ses, 4)
     assert {m.subject for m in back} == {"Back on: Tue Dec 1, 4:00 PM MT · MBC Connection Group"}
-    assert all(ZOOM_URL in m.text and invite(m)["sequence"] > meta["sequence"] for m in back)
+    assert all(personal_link(moto_stack, m.to) in m.text and invite(m)["sequence"] > meta["sequence"] for m in back)
     assert run_at(moto_stack, run, T_MINUS_1D).sent == 4  # and the reminders as usual
 
 
@@ -263,7 +271,8 @@ def test_notify_false_only_before_anyone_was_told(moto_stack: Stack, organizer: 
     assert refused.status_code == 409
     assert as_json(refused)["error"]["fields"] == {"notify": "Only for a change before anyone was told."}
     assert "2 members were already told" in as_json(refused)["error"]["message"]
-    assert organizer.patch({"zoom_url": NEW_ZOOM, "notify": False}).status_code == 409
+    assert organizer.patch({"zoom_meeting_id": "987 6543 2100", "notify": False}).status_code == 409
+    assert organizer.patch({"zoom_url": NEW_ZOOM, "notify": False}).status_code == 200  # nobody is told of rooms
     assert organizer.delete("?notify=false").status_code == 409
     assert organizer.delete("?notify=maybe").status_code == 400
     assert run_at(moto_stack, run, day_before + timedelta(minutes=15)).sent == 0  # nothing changed

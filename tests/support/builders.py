@@ -163,3 +163,11 @@ def run_at(stack: Stack, run: Distributor, moment: datetime, **kwargs: Any) -> R
 
 def ledger(stack: Stack, day: str = MEETING_DAY) -> list[DeliveryRow]:
     return stack.container.ledger.rows(GROUP_ID, day)
+
+
+def personal_link(stack: Stack, email: str) -> str:
+    """The personal join link a member's emails carry."""
+    c = stack.container
+    record = c.signups.get(GROUP_ID, signup_id_for(GROUP_ID, email))
+    assert record is not None
+    return c.join_links.link_url(record)

@@ -1,0 +1,31 @@
+"""What the scheduled function does every 15 minutes, in order:
+
+1. send what the outbox's stream did not deliver (the sweep);
+2. rewrite every group's personal-link window (meetings roll forward; a change missed is caught);
+3. the distribution run (reminders and notices, through the ledger);
+4. warm the personal link's path for any meeting whose room opens within the next 20 minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.container import Container
+
+WARM_AHEAD = timedelta(minutes=20)
+
+
+def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] | None = None) -> dict[str, Any]:
+    from chalicelib.joinlinks.warmup import containers_for, warm
+
+    outbox = c.outbox.sweep(pending_intake=c.signups.pending_intakes)
+    groups = c.groups.all()
+    opening = [group for group in groups if c.join_links.opening_soon(c.join_links.refresh(group), within=WARM_AHEAD)]
+    report = c.distributor.run(remaining_seconds=remaining_seconds).as_dict()
+    warmed = 0
+    if opening:
+        members = sum(c.signups.repo.count(group["id"], "active") for group in opening)
+        warmed = warm(c.settings.public_api_url, containers=containers_for(members))
+    return {**report, "outbox": outbox, "warmed": warmed}

@@ -1,0 +1,175 @@
+"""Personal links: the group's window (kept current with every change), a member's link as emails
+show it, and an organizer replacing one member's link."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from chalicelib.clock import Clock
+from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
+from chalicelib.joinlinks.records import JoinLinkRecord, JoinWindowRecord, WindowMeeting
+from chalicelib.joinlinks.storage import JoinLinkRepository
+from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
+from chalicelib.meetings.meeting import Meeting
+from chalicelib.meetings.service import MeetingService
+from chalicelib.outbox.records import OutboxRecord
+from chalicelib.outbox.sender import new_outbox_id
+from chalicelib.outbox.storage import OutboxRepository
+from chalicelib.settings import Settings
+from chalicelib.signups.records import SignupRecord
+from chalicelib.signups.storage import SignupRepository, generation_is, signup_key
+
+log = logging.getLogger("mbc.joinlinks")
+
+# How many meetings ahead the window item lists (a meeting running now included).
+WINDOW_MEETINGS = 6
+
+
+def window_of(group: GroupRecord, meetings: list[Meeting], *, computed_at: str) -> JoinWindowRecord:
+    minutes = group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES)
+    listed: list[WindowMeeting] = [
+        {
+            "date": m.date,
+            "start": m.starts_at.isoformat(),
+            "end": m.ends_at.isoformat(),
+            "opens": (m.starts_at - timedelta(minutes=minutes)).isoformat(),
+            "status": m.status,
+            "sequence": m.sequence,
+        }
+        for m in meetings
+    ]
+    return {
+        "group_id": group["id"],
+        "name": group["name"],
+        "timezone": group["schedule"]["timezone"],
+        "zoom_url": group["zoom_url"],
+        "zoom_passcode": group.get("zoom_passcode"),
+        "zoom_meeting_id": group.get("zoom_meeting_id"),
+        "zoom_dial_in": list(group.get("zoom_dial_in") or []),
+        "window_minutes": minutes,
+        "meetings": listed,
+        "computed_at": computed_at,
+    }
+
+
+def link_of(record: SignupRecord) -> JoinLinkRecord:
+    return {
+        "group_id": record["group_id"],
+        "signup_id": record["id"],
+        "gen": record["gen"],
+        "link_rev": int(record.get("link_rev", 0)),
+    }
+
+
+class JoinLinks:
+    def __init__(
+        self,
+        *,
+        repo: JoinLinkRepository,
+        meetings: MeetingService,
+        signups: SignupRepository,
+        outbox: OutboxRepository,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        self.repo = repo
+        self.meetings = meetings
+        self.signups = signups
+        self.outbox = outbox
+        self.settings = settings
+        self.clock = clock
+
+    # ---------------------------------------------------------------- the group's window
+
+    def window_for(self, group: GroupRecord) -> JoinWindowRecord:
+        now = self.clock.now()
+        return window_of(
+            group, self.meetings.upcoming(group, count=WINDOW_MEETINGS, now=now), computed_at=now.isoformat()
+        )
+
+    def refresh(self, group: GroupRecord) -> JoinWindowRecord:
+        """Rewrite the group's window (after any change, and on every scheduled run)."""
+        window = self.window_for(group)
+        self.repo.put_window(window)
+        return window
+
+    def opening_soon(self, window: JoinWindowRecord, *, within: timedelta) -> bool:
+        """Does a meeting's room open within ``within`` from now (time to warm the link's path)?"""
+        now = self.clock.now()
+        return any(
+            m["status"] != "cancelled" and now <= datetime.fromisoformat(m["opens"]) <= now + within
+            for m in window["meetings"]
+        )
+
+    # ---------------------------------------------------------------- a member's link
+
+    def token(self, record: SignupRecord) -> str:
+        return join_token(
+            group_id=record["group_id"],
+            signup_id=record["id"],
+            gen=record["gen"],
+            link_rev=int(record.get("link_rev", 0)),
+            settings=self.settings,
+        )
+
+    def link_url(self, record: SignupRecord) -> str:
+        return personal_link(
+            group_id=record["group_id"],
+            signup_id=record["id"],
+            gen=record["gen"],
+            link_rev=int(record.get("link_rev", 0)),
+            settings=self.settings,
+        )
+
+    def activation_item(self, record: SignupRecord) -> dict[str, Any]:
+        """Transaction item for a member becoming active: their link starts to work."""
+        return self.repo.new_link_item(token_hash(self.token(record)), link_of(record))
+
+    def forget(self, record: SignupRecord) -> None:
+        """Erasure: the link's lookup row goes too (it would show the kind page anyway)."""
+        self.repo.delete_link(token_hash(self.token(record)))
+
+    def replace_link(self, group_id: str, signup_id: str, *, organizer_id: str) -> None:
+        """Revoke one member's link at once and send them a new one (one transaction)."""
+        record = self.signups.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
+        if record is None:
+            raise NotFound("signup")
+        if record["status"] != "active":
+            raise Conflict(f"Only an active member has a link to replace (this signup is {record['status']}).")
+        now = self.clock.now()
+        rev = int(record.get("link_rev", 0))
+        renewed = cast(SignupRecord, {**record, "link_rev": rev + 1})
+        update = Update(sets={"link_rev": rev + 1, "updated_at": now.isoformat()}, adds={"version": 1})
+        current = generation_is(record["gen"])
+        tx = Transaction()
+        tx.add(
+            "signup",
+            {
+                "Update": {
+                    "TableName": self.signups.table,
+                    "Key": signup_key(group_id, signup_id),
+                    **merge_expression(update.request(), current),
+                }
+            },
+        )
+        tx.add("old", self.repo.delete_link_item(token_hash(self.token(record))))
+        tx.add("new", self.activation_item(renewed))
+        item: dict[str, Any] = {
+            "id": new_outbox_id(now),
+            "kind": "new_join_link",
+            "status": "pending",
+            "created_at": now.isoformat(),
+            "group_id": group_id,
+            "signup_id": signup_id,
+            "gen": record["gen"],
+        }
+        tx.add("mail", self.outbox.new_item(cast(OutboxRecord, item)))
+        try:
+            tx.commit(self.signups.client)
+        except TransactionCancelled:
+            raise Conflict("This member changed meanwhile; look again and retry.") from None
+        log.info("join link replaced signup=%s by=%s", signup_id, organizer_id)

@@ -1,0 +1,111 @@
+"""Join-link items (layout in ``records.py``): the click path reads one item, then the member and
+the group's window in one BatchGetItem (consistent), and records the first opening with one
+conditional put."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from chalicelib.db import ITEM_IS_NEW, key, to_item, without_keys
+from chalicelib.distribution.records import ledger_partition
+from chalicelib.joinlinks.records import (
+    JOIN_PREFIX,
+    JOIN_SK,
+    OPENED_KIND,
+    WINDOW_PREFIX,
+    WINDOW_SK,
+    JoinLinkRecord,
+    JoinWindowRecord,
+)
+from chalicelib.signups.records import SignupRecord
+from chalicelib.signups.storage import signup_key
+
+
+def link_key(token_hash: str) -> dict[str, Any]:
+    return key(JOIN_PREFIX + token_hash, JOIN_SK)
+
+
+def window_key(group_id: str) -> dict[str, Any]:
+    return key(WINDOW_PREFIX + group_id, WINDOW_SK)
+
+
+class JoinLinkRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def new_link_item(self, token_hash: str, link: JoinLinkRecord) -> dict[str, Any]:
+        """Transaction item: the lookup row of a member's personal link."""
+        return {"Put": {"TableName": self.table, "Item": {**link_key(token_hash), **to_item(link)}}}
+
+    def delete_link_item(self, token_hash: str) -> dict[str, Any]:
+        return {"Delete": {"TableName": self.table, "Key": link_key(token_hash)}}
+
+    def delete_link(self, token_hash: str) -> None:
+        self.client.delete_item(TableName=self.table, Key=link_key(token_hash))
+
+    def link(self, token_hash: str) -> JoinLinkRecord | None:
+        item = self.client.get_item(TableName=self.table, Key=link_key(token_hash)).get("Item")
+        return cast(JoinLinkRecord, without_keys(item)) if item else None
+
+    def member_and_window(self, group_id: str, signup_id: str) -> tuple[SignupRecord | None, JoinWindowRecord | None]:
+        """The member's record and the group's window, in one round trip (consistent reads)."""
+        keys = [signup_key(group_id, signup_id), window_key(group_id)]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(3):  # unprocessed keys (throttling) are retried
+            resp = self.client.batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(self.table, []):
+                found[item["pk"]["S"]] = item
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        member = found.get(signup_key(group_id, signup_id)["pk"]["S"])
+        window = found.get(WINDOW_PREFIX + group_id)
+        return (
+            cast(SignupRecord, without_keys(member)) if member else None,
+            cast(JoinWindowRecord, json.loads(window["doc"]["S"])) if window else None,
+        )
+
+    def window(self, group_id: str) -> JoinWindowRecord | None:
+        item = self.client.get_item(TableName=self.table, Key=window_key(group_id), ConsistentRead=True).get("Item")
+        return cast(JoinWindowRecord, json.loads(item["doc"]["S"])) if item else None
+
+    def window_item(self, window: JoinWindowRecord) -> dict[str, Any]:
+        """Transaction item: the group's window as it stands."""
+        doc = json.dumps(window, separators=(",", ":"))
+        return {"Put": {"TableName": self.table, "Item": {**window_key(window["group_id"]), "doc": {"S": doc}}}}
+
+    def put_window(self, window: JoinWindowRecord) -> None:
+        self.client.put_item(**self.window_item(window)["Put"])
+
+    def record_opened(self, *, group_id: str, day: str, signup_id: str, when: str, expires_at: int) -> bool:
+        """The first time this member opened the link for this meeting (False if recorded before)."""
+        item = to_item(
+            {
+                "pk": ledger_partition(group_id, day),
+                "sk": f"{signup_id}#{OPENED_KIND}",
+                "signup_id": signup_id,
+                "kind": OPENED_KIND,
+                "status": OPENED_KIND,
+                "opened_at": when,
+                "expires_at": expires_at,
+            }
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **ITEM_IS_NEW.kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def count_hit(self, counter_pk: str, *, bucket: str, ttl: int) -> int:
+        """One more use of a counter (``TOKEN_RATE_PREFIX`` or ``IP_RATE_PREFIX`` + hash) in ``bucket``."""
+        resp = self.client.update_item(
+            TableName=self.table,
+            Key=key(counter_pk, bucket),
+            UpdateExpression="SET expires_at = :ttl ADD n :one",
+            ExpressionAttributeValues={":ttl": {"N": str(ttl)}, ":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(resp["Attributes"]["n"]["N"])

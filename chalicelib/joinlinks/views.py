@@ -1,0 +1,81 @@
+"""The pages a personal link shows outside a meeting's opening window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.joinlinks.click import Opened
+from chalicelib.meetings.wording import clock, meeting_words, zone_abbreviation
+from chalicelib.settings import Settings
+from chalicelib.web.pages import page
+
+STATUS = {"wait": 200, "unknown": 404, "limited": 429}
+
+
+def contact(settings: Settings) -> str:
+    """Where a member can write to the organizers (replies to our emails go there too)."""
+    from email.utils import parseaddr
+
+    return parseaddr(settings.mail_reply_to or settings.mail_from)[1]
+
+
+def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, headers: dict[str, str]) -> Response:
+    context: dict[str, Any] = {"contact": contact(settings), "title": "Your link to the meeting"}
+    if opened.result == "wait" and opened.window is not None and opened.member is not None:
+        window, member = opened.window, opened.member
+        zone = window["timezone"]
+        meetings = []
+        for meeting in ([opened.meeting] if opened.meeting else []) + opened.later:
+            start, opens = datetime.fromisoformat(meeting["start"]), datetime.fromisoformat(meeting["opens"])
+            meetings.append(
+                {
+                    "when": meeting_words(start, zone, member.get("state")),
+                    "opens": f"{clock(opens.astimezone(start.tzinfo))} {zone_abbreviation(zone, opens)}",
+                    "cancelled": meeting["status"] == "cancelled",
+                }
+            )
+        context.update(
+            title=window["name"],
+            group_name=window["name"],
+            meetings=meetings,
+            window_minutes=window["window_minutes"],
+            calendar_url=f"{settings.public_api_url}/j/{token}/meeting.ics",
+            meeting_id=window.get("zoom_meeting_id"),
+            passcode=window.get("zoom_passcode"),
+            dial_in=window.get("zoom_dial_in") or [],
+        )
+        response = page("joinlinks/pages/waiting.html", status=200, **context)
+    elif opened.result == "limited":
+        response = page("joinlinks/pages/limited.html", status=429, **context)
+        response.headers["Retry-After"] = str(opened.retry_after)
+    else:
+        response = page("joinlinks/pages/unknown.html", status=404, **context)
+    response.headers.update(headers)
+    return response
+
+
+def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[str, str]) -> Response:
+    from chalicelib.meetings.calendar import meeting_calendar
+
+    opened = container.join_clicks.open(token, source_ip=source_ip)
+    if opened.result not in ("open", "wait") or opened.window is None or opened.meeting is None:
+        return link_page(opened, token=token, settings=container.settings, now=container.clock.now(), headers=headers)
+    group = container.groups.get(opened.window["group_id"])
+    meeting = container.meetings.meeting_on(group, opened.meeting["date"])
+    body = meeting_calendar(
+        group,
+        [meeting],
+        stamp=container.clock.now(),
+        join_url=f"{container.settings.public_api_url}/j/{token}",
+    ).decode("utf-8")
+    return Response(
+        body=body,
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{group["id"]}-{meeting.date}.ics"',
+            **headers,
+        },
+    )
