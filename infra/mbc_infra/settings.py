@@ -98,6 +98,8 @@ class StageSettings:
     # From infra/stages.json.
     throttle_rate_limit: float
     throttle_burst_limit: int
+    join_link_throttle_rate_limit: float
+    join_link_throttle_burst_limit: int
     waf: bool
     waf_rate_limit: int
     log_retention_days: int
@@ -292,6 +294,8 @@ def load_stage(
             org=org,
             throttle_rate_limit=float(values["api_throttle_rate_limit"]),
             throttle_burst_limit=int(values["api_throttle_burst_limit"]),
+            join_link_throttle_rate_limit=float(values["join_link_throttle_rate_limit"]),
+            join_link_throttle_burst_limit=int(values["join_link_throttle_burst_limit"]),
             waf=_as_bool(values.get("waf", False)),
             waf_rate_limit=int(values["waf_rate_limit_per_5_minutes"]),
             log_retention_days=_retention(values["log_retention_days"], "log_retention_days", stage),

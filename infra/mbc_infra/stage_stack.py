@@ -465,7 +465,17 @@ class StageStack(cdk.Stack):
                     "ThrottlingBurstLimit": s.throttle_burst_limit,
                     "MetricsEnabled": False,
                     "DataTraceEnabled": False,
-                }
+                },
+                # Personal join links are clicked by most members in the minute a meeting starts;
+                # the stage-wide cap would answer some of them 429 (docs/deploy.md, 'Costs').
+                {
+                    "ResourcePath": "/~1j~1{token}",
+                    "HttpMethod": "GET",
+                    "ThrottlingRateLimit": s.join_link_throttle_rate_limit,
+                    "ThrottlingBurstLimit": s.join_link_throttle_burst_limit,
+                    "MetricsEnabled": False,
+                    "DataTraceEnabled": False,
+                },
             ],
         )
         api.add_property_override(

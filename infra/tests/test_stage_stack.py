@@ -434,7 +434,15 @@ def test_api_throttling_from_stage_values(default_synth: Synth, stages_file: dic
             "ThrottlingBurstLimit": values["api_throttle_burst_limit"],
             "MetricsEnabled": False,
             "DataTraceEnabled": False,
-        }
+        },
+        {
+            "ResourcePath": "/~1j~1{token}",
+            "HttpMethod": "GET",
+            "ThrottlingRateLimit": values["join_link_throttle_rate_limit"],
+            "ThrottlingBurstLimit": values["join_link_throttle_burst_limit"],
+            "MetricsEnabled": False,
+            "DataTraceEnabled": False,
+        },
     ]
     assert api["Name"] == f"mbc-connect-{stage}"
     assert api["StageName"] == "api"
@@ -447,6 +455,19 @@ def test_throttles_are_what_a_chapter_needs(stages_file: dict[str, Any]) -> None
     assert prod["api_throttle_rate_limit"] <= 5
     assert prod["api_throttle_burst_limit"] <= 10
     assert dev["api_throttle_rate_limit"] <= prod["api_throttle_rate_limit"]
+
+
+def test_join_links_survive_the_minute_a_meeting_starts(stages_file: dict[str, Any]) -> None:
+    """200 members clicking within a minute of 4pm must not meet a gateway 429: the join route's
+    burst holds a crowd arriving together and its rate outpaces the rest, yet stays bounded."""
+    for stage in STAGES:
+        values = stages_file["stages"][stage]
+        assert values["join_link_throttle_burst_limit"] > values["api_throttle_burst_limit"]
+        assert values["join_link_throttle_rate_limit"] >= values["api_throttle_rate_limit"]
+    prod = stages_file["stages"]["prod"]
+    assert prod["join_link_throttle_burst_limit"] >= 100
+    assert prod["join_link_throttle_rate_limit"] * 60 >= 200
+    assert prod["join_link_throttle_rate_limit"] <= 50
 
 
 @pytest.mark.parametrize("stage", STAGES)
