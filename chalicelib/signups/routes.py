@@ -14,6 +14,7 @@ from chalicelib.errors import LinkProblem, NotFound
 from chalicelib.groups.records import is_slug
 from chalicelib.signups.links import LINK_PROBLEMS, Purpose
 from chalicelib.web.cors import cors_headers
+from chalicelib.web.errors import HttpError
 from chalicelib.web.pages import page, wants_html
 from chalicelib.web.request import form_or_json_body, principal, query_params, source_ip
 from chalicelib.web.responses import NO_STORE, empty, json_response, redirect, text_response
@@ -72,8 +73,22 @@ def member_link_route(path: str, **kwargs: Any) -> Callable[[Callable[..., Respo
     return decorator
 
 
+def _token() -> str | None:
+    """The link's token: from the query string (the link as emailed), else from a JSON or form body
+    field ``token`` (a client that posts it); an unreadable body just means no token."""
+    token = query_params(routes.request).get("token")
+    if token or routes.request.method != "POST":
+        return token
+    try:
+        fields, _ = form_or_json_body(routes.request)
+    except HttpError:
+        return None
+    value = fields.get("token")
+    return value if isinstance(value, str) else None
+
+
 def _link(purpose: Purpose) -> Any:
-    return container.current().signups.read_link(query_params(routes.request).get("token"), purpose)
+    return container.current().signups.read_link(_token(), purpose)
 
 
 def _action_page(purpose: Purpose) -> Response:

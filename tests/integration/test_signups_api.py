@@ -366,3 +366,22 @@ def test_pending_signups_expire_after_seven_days(moto_stack: Stack, group: dict[
     moto_stack.drain()
     [record] = service.repo.page(GROUP_ID, status=None, limit=10, start_key=None)[0]
     assert record["expires_at"] == int(now.timestamp()) + 7 * 86400
+
+
+def test_member_link_token_may_come_in_the_body(api: Any, moto_stack: Stack, group: dict[str, Any]) -> None:
+    """A client that posts the token as a JSON or form field (not in the query) is served the same;
+    a token that is not there at all is still refused, and nothing changes."""
+    send(api, "POST", SIGNUPS, signup_body())
+    confirm = link_in(outbox_messages(moto_stack.outbox)[-1], "/signups/confirm")
+    token = confirm.split("token=", 1)[1]
+    missing = api.http.post("/signups/confirm", headers={"Content-Type": "application/json"}, body=b"{}")
+    assert missing.status_code == 400
+    assert records()[0]["status"] == "pending_confirmation"
+    garbled = api.http.post("/signups/confirm", headers={"Content-Type": "application/json"}, body=b"{not json")
+    assert garbled.status_code == 400
+    done = api.http.post(
+        "/signups/confirm", headers={"Content-Type": "application/json"}, body=json.dumps({"token": token}).encode()
+    )
+    assert done.status_code == 200
+    assert as_json(done) == {"status": "pending_approval"}
+    assert records()[0]["status"] == "pending_approval"
