@@ -201,7 +201,8 @@ class Container:
 
     @cached_property
     def distributor(self) -> Distributor:
-        from chalicelib.distribution.runner import SAFETY_MARGIN_SECONDS, WORKERS, Distributor
+        from chalicelib.distribution.runner import WORKERS, Distributor
+        from chalicelib.distribution.sending import SAFETY_MARGIN_SECONDS
 
         return Distributor(
             groups=self.groups,

@@ -9,7 +9,6 @@ duplicate possible is a crash after SES accepted a message and before the ledger
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 import threading
 import time
@@ -17,17 +16,27 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
 from chalicelib.distribution.planner import Planner, Task, planning_horizon
+from chalicelib.distribution.sending import (
+    LEASE_SECONDS,
+    SAFETY_MARGIN_SECONDS,
+    Outcome,
+    RateLimiter,
+    SendRun,
+    StopReason,
+    StopSignal,
+    send_on_claim,
+)
 from chalicelib.errors import NotFound
 from chalicelib.groups.service import GroupService
 from chalicelib.joinlinks.service import link_of
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
-from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.mail.backends import Mailer
 from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
@@ -37,19 +46,10 @@ from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.distribution")
 
-LEASE_SECONDS = 300
 # Ledger rows expire this long after their meeting ends (DynamoDB TTL): long enough for the
 # deliveries report to answer "did I get the link?", no longer than that purpose needs.
 LEDGER_RETENTION = timedelta(days=90)
-SAFETY_MARGIN_SECONDS = 20.0
-THROTTLE_RETRIES = 4
-# Stop retrying a send this long before the claim's lease would run out.
-LEASE_MARGIN_SECONDS = 30
-MARK_TRIES = 3
 WORKERS = 4
-
-Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims", "stale"]
-StopReason = Literal["deadline", "error", "throttled", "account", "config"]
 
 
 @dataclass
@@ -114,49 +114,6 @@ class CurrentRevision:
         with self._lock:
             self._seen[(group_id, day)] = (time.monotonic(), value)
         return value
-
-
-class StopSignal:
-    """Shared by a run's workers: the first reason to stop wins."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self.reason: StopReason | None = None
-
-    def stop(self, reason: StopReason) -> None:
-        with self._lock:
-            if self.reason is None:
-                self.reason = reason
-            self._event.set()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-
-class RateLimiter:
-    """Token bucket shared by the run's workers: at most ``rate`` sends a second (monotonic time)."""
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self.next_at = monotonic()
-        self.lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self.lock:
-            now = self.monotonic()
-            at = max(self.next_at, now)
-            self.next_at = at + self.interval
-        if at > now:
-            self.sleep(at - now)
 
 
 class Distributor:
@@ -332,35 +289,18 @@ class Distributor:
         if current_member is None or current_member["status"] != "active" or current_member["gen"] != member["gen"]:
             self.ledger.release(slot, run_id=run_id)
             return "skipped"
-        claimed_at = self.lease_clock()
-        message_id = ""
-        for attempt in range(THROTTLE_RETRIES + 1):
-            out_of_lease = self.lease_clock() - claimed_at > LEASE_SECONDS - LEASE_MARGIN_SECONDS
-            out_of_time = remaining_seconds is not None and remaining_seconds() < self.safety_margin
-            if stop.is_set() or out_of_lease or out_of_time:
-                # Never send on a claim whose lease may have run out: another run may own it by now.
-                self.ledger.release(slot, run_id=run_id)
-                if out_of_time:
-                    stop.stop("deadline")
-                return "released"
-            limiter.acquire()
-            try:
-                message_id = self.mailer.send(mail)
-                break
-            except SendError as exc:
-                if exc.kind == "throttled" and attempt < THROTTLE_RETRIES:
-                    self.sleep(min(8.0, 0.25 * 2**attempt) * (1 + random.random()))  # noqa: S311
-                    continue
-                return self._send_failed(slot, run_id=run_id, exc=exc, stop=stop)
-            except Exception as exc:  # last resort: stop the run cleanly, never leave the claim behind
-                self.ledger.release(slot, run_id=run_id)
-                log.error("delivery error signup=%s kind=%s error=%s", member["id"], message.key, type(exc).__name__)
-                stop.stop("error")
-                return "released"
-        if not self._mark_sent(slot, run_id=run_id, message_id=message_id):
-            log.warning("delivery claim lost after send signup=%s kind=%s", member["id"], message.key)
-            return "lost_claims"
-        return "sent"
+        run = SendRun(
+            mailer=self.mailer,
+            limiter=limiter,
+            stop=stop,
+            lease_clock=self.lease_clock,
+            sleep=self.sleep,
+            remaining_seconds=remaining_seconds,
+            safety_margin=self.safety_margin,
+        )
+        return send_on_claim(
+            mail, LedgerClaim(self, slot, run_id), run, ref=f"signup={member['id']} kind={message.key}"
+        )
 
     def link_row(self, member: SignupRecord) -> dict[str, Any]:
         """The member's personal-link row, written with the claim (idempotent): the link the email
@@ -374,37 +314,22 @@ class Distributor:
         )
         return self.join_links.new_link_item(token_hash(token), link_of(member))
 
-    def _send_failed(self, slot: Slot, *, run_id: str, exc: SendError, stop: StopSignal) -> Outcome:
-        """Only a recipient-specific refusal marks a delivery failed; anything about the account or
-        our configuration stops the run and keeps every message for a later run (and the alarm)."""
-        if exc.kind == "rejected":
-            self.ledger.mark_failed(slot, run_id=run_id, reason=exc.code, when=self.clock.now().isoformat())
-            log.warning("delivery rejected signup=%s kind=%s code=%s", slot.signup_id, slot.kind, exc.code)
-            return "failed"
-        if exc.kind == "unknown":
-            # SES may have accepted it: no retry now. The claim stays until its lease runs out, then a
-            # later run sends it (the one duplicate window, measured in bench/).
-            log.error("delivery outcome unknown signup=%s kind=%s code=%s", slot.signup_id, slot.kind, exc.code)
-            stop.stop("error")
-            return "released"
-        self.ledger.release(slot, run_id=run_id)
-        reason: StopReason = "account" if exc.kind == "account" else "config" if exc.kind == "config" else "throttled"
-        log.error("distribution stopping: SES refused to send (%s, code=%s)", reason, exc.code)
-        stop.stop(reason)
-        return "released"
 
-    def _mark_sent(self, slot: Slot, *, run_id: str, message_id: str) -> bool:
-        """Record the send, retrying a storage error here: a row left claimed is sent again later."""
-        for attempt in range(MARK_TRIES):
-            try:
-                return self.ledger.mark_sent(
-                    slot, run_id=run_id, message_id=message_id, when=self.clock.now().isoformat()
-                )
-            except Exception as exc:  # deliberate: any storage error; the conditional outcome returns False
-                if attempt == MARK_TRIES - 1:
-                    log.error(
-                        "delivery mark failed signup=%s kind=%s error=%s", slot.signup_id, slot.kind, type(exc).__name__
-                    )
-                    raise
-                self.sleep(0.1 * 2**attempt)
-        return False
+@dataclass
+class LedgerClaim:
+    """A claimed row of the meeting ledger (``sending.Claim``)."""
+
+    distributor: Distributor
+    slot: Slot
+    run_id: str
+
+    def release(self) -> None:
+        self.distributor.ledger.release(self.slot, run_id=self.run_id)
+
+    def mark_sent(self, message_id: str) -> bool:
+        when = self.distributor.clock.now().isoformat()
+        return self.distributor.ledger.mark_sent(self.slot, run_id=self.run_id, message_id=message_id, when=when)
+
+    def mark_failed(self, reason: str) -> bool:
+        when = self.distributor.clock.now().isoformat()
+        return self.distributor.ledger.mark_failed(self.slot, run_id=self.run_id, reason=reason, when=when)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.distribution.runner import RateLimiter
+from chalicelib.distribution.sending import RateLimiter
 
 
 def test_rate_limiter_holds_the_configured_rate() -> None:
