@@ -12,6 +12,7 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Chalice, Rate, Response
 
 from chalicelib import container
+from chalicelib.announcements.routes import routes as announcement_routes
 from chalicelib.distribution.routes import routes as distribution_routes
 from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
@@ -68,6 +69,7 @@ for blueprint in (
     meeting_routes,
     distribution_routes,
     join_routes,
+    announcement_routes,
     openapi_routes,
 ):
     app.register_blueprint(blueprint)

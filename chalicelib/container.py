@@ -21,6 +21,7 @@ from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.announcements.service import AnnouncementService
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
@@ -138,7 +139,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             clock=self.clock,
-            on_erased=lambda group_id, signup_id: self.distributor.forget_member(group_id, signup_id),
+            on_erased=self._forget_member,
             join_link_item=lambda record: self.join_links.activation_item(record),
             forget_join_link=lambda record: self.join_links.forget(record),
         )
@@ -180,11 +181,43 @@ class Container:
             repo=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
-            handlers={**signup_mail.handlers(), "catch_up": catch_up, "new_join_link": join_mail.new_link},
+            handlers={
+                **signup_mail.handlers(),
+                "catch_up": catch_up,
+                "new_join_link": join_mail.new_link,
+                "announcement_preview": self.announcements.preview,
+                "announcement": self.announcements.sender_pass,
+            },
             address_check=self.signups.address_may_be_mailed,
             processors={INTAKE_PREFIX: self.signups.process_intake},
             lease_clock=self.lease_clock,
             sleep=self.sleep,
+        )
+
+    def _forget_member(self, group_id: str, signup_id: str) -> None:
+        """Erasure: every delivery row about the person (meetings and announcements)."""
+        self.distributor.forget_member(group_id, signup_id)
+        self.announcements.forget_member(group_id, signup_id)
+
+    @cached_property
+    def announcements(self) -> AnnouncementService:
+        from chalicelib.announcements.service import WORKERS, AnnouncementService
+        from chalicelib.announcements.storage import AnnouncementRepository
+
+        return AnnouncementService(
+            repo=AnnouncementRepository(self.dynamodb, self.table),
+            groups=self.groups,
+            meetings=self.meetings,
+            signups=self.signups,
+            outbox=self.outbox_items,
+            mailer=self.mailer,
+            clock=self.clock,
+            settings=self.settings,
+            organizer_of=lambda org_id: next((dict(o) for o in self.organizers.all() if o["id"] == org_id), None),
+            join_url_for=lambda record: self.join_links.link_url(record),
+            lease_clock=self.lease_clock,
+            sleep=self.sleep,
+            workers=self.workers or WORKERS,
         )
 
     @cached_property

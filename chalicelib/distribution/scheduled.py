@@ -3,7 +3,8 @@
 1. send what the outbox's stream did not deliver (the sweep);
 2. rewrite every group's personal-link window (meetings roll forward; a change missed is caught);
 3. the distribution run (reminders and notices, through the ledger);
-4. warm the personal link's path for any meeting whose room opens within the next 20 minutes.
+4. finish any announcement still sending;
+5. warm the personal link's path for any meeting whose room opens within the next 20 minutes.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] |
     groups = c.groups.all()
     opening = [group for group in groups if c.join_links.opening_soon(c.join_links.refresh(group), within=WARM_AHEAD)]
     report = c.distributor.run(remaining_seconds=remaining_seconds).as_dict()
+    announcements = c.announcements.continue_sending(remaining_seconds=remaining_seconds)
     warmed = 0
     if opening:
         members = sum(c.signups.repo.count(group["id"], "active") for group in opening)
         warmed = warm(c.settings.public_api_url, containers=containers_for(members))
-    return {**report, "outbox": outbox, "warmed": warmed}
+    return {**report, "outbox": outbox, "announcements": announcements, "warmed": warmed}

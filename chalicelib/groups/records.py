@@ -66,3 +66,6 @@ class GroupRecord(TypedDict):
     schedule_rev: NotRequired[int]
     created_at: str
     updated_at: str
+    # The person members can write to (named in every member email; replies go to the address).
+    contact_name: NotRequired[str | None]
+    contact_email: NotRequired[str | None]

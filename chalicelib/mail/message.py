@@ -29,6 +29,8 @@ class OutgoingEmail:
     unsubscribe_url: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # Where replies go (the group's contact); None: the stage's MAIL_REPLY_TO, if any.
+    reply_to: str | None = None
 
 
 def render_email(template: str, /, *, to: str, unsubscribe_url: str | None = None, **context: Any) -> OutgoingEmail:
@@ -57,8 +59,8 @@ def to_mime(mail: OutgoingEmail, sender: str, reply_to: str | None) -> EmailMess
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     domain = sender.rsplit("@", 1)[-1].strip(">").strip() or "mbc-connect.local"
     msg["Message-ID"] = make_msgid(domain=domain)
-    if reply_to:
-        msg["Reply-To"] = reply_to
+    if mail.reply_to or reply_to:
+        msg["Reply-To"] = mail.reply_to or reply_to
     if mail.unsubscribe_url:
         # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" to this URL.
         msg["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"

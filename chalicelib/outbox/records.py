@@ -41,6 +41,9 @@ class OutboxRecord(TypedDict):
     # An organizer notice: to this organizer, or to this entry of ORGANIZER_NOTIFY_EMAILS.
     organizer_id: NotRequired[str]
     fallback: NotRequired[str]
+    # An announcement's preview (to ``organizer_id``) or a sender pass; the draft's version.
+    announcement_id: NotRequired[str]
+    version: NotRequired[int]
     attempts: NotRequired[int]
     lease_until: NotRequired[int]
     run_id: NotRequired[str]

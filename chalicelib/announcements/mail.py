@@ -1,0 +1,132 @@
+"""The announcement email: the organizer's plain text as a plain-text part and as simple HTML
+(paragraphs, line breaks, web addresses as links), the member footer, and optionally the next
+meeting's invitation with the member's personal link."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from chalicelib.announcements.records import AnnouncementRecord
+from chalicelib.groups.records import GroupRecord
+from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
+from chalicelib.meetings.meeting import Meeting
+from chalicelib.settings import Settings
+from chalicelib.signups.member_mail import member_email, schedule_line
+from chalicelib.signups.records import SignupRecord
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_TRAILING = ".,;:!?)]}'\""
+
+
+def body_html(text: str) -> Any:
+    """Escaped paragraphs (split on blank lines) with line breaks, and http(s) addresses as links."""
+    from markupsafe import Markup, escape
+
+    def linked(line: str) -> str:
+        out, last = [], 0
+        for match in _URL.finditer(line):
+            url = match.group(0)
+            while url and url[-1] in _TRAILING:
+                url = url[:-1]
+            end = match.start() + len(url)
+            out.append(str(escape(line[last : match.start()])))
+            out.append(f'<a href="{escape(url)}" style="color:#5b2a86;word-break:break-all">{escape(url)}</a>')
+            last = end
+        out.append(str(escape(line[last:])))
+        return "".join(out)
+
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")) if p.strip()]
+    # Safe: every piece of the organizer's text went through escape() above.
+    return Markup(  # noqa: S704
+        "\n".join(
+            "<p>" + "<br>\n".join(linked(line) for line in p.strip("\n").split("\n")) + "</p>" for p in paragraphs
+        )
+    )
+
+
+def _invite(
+    group: GroupRecord, meeting: Meeting, *, join_url: str | None, now: datetime, state: str | None
+) -> tuple[Attachment, dict[str, Any]]:
+    from chalicelib.meetings.calendar import meeting_calendar
+    from chalicelib.meetings.wording import meeting_words
+
+    ics = meeting_calendar(group, [meeting], stamp=now, join_url=join_url)
+    attachment = Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
+    return attachment, {
+        "invite": True,
+        "invite_when": meeting_words(meeting.starts_at, group["schedule"]["timezone"], state),
+    }
+
+
+def announcement_email(
+    announcement: AnnouncementRecord,
+    *,
+    group: GroupRecord,
+    member: SignupRecord,
+    settings: Settings,
+    join_url: str,
+    meeting: Meeting | None,
+    now: datetime,
+) -> OutgoingEmail:
+    attachment: Attachment | None = None
+    invite: dict[str, Any] = {"invite": False}
+    if announcement["attach_invite"] and meeting is not None:
+        attachment, invite = _invite(group, meeting, join_url=join_url, now=now, state=member.get("state"))
+    mail = member_email(
+        "announcements/email/announcement",
+        record=member,
+        group=group,
+        settings=settings,
+        preview=False,
+        subject=announcement["subject"],
+        body=announcement["body"],
+        body_html=body_html(announcement["body"]),
+        join_url=join_url,
+        **invite,
+    )
+    if attachment is not None:
+        mail.attachments.append(attachment)
+    mail.tags = {"kind": "announcement", "announcement": announcement["id"]}
+    return mail
+
+
+def preview_email(
+    announcement: AnnouncementRecord,
+    *,
+    group: GroupRecord,
+    to: str,
+    organizer_name: str,
+    audience: int,
+    settings: Settings,
+    meeting: Meeting | None,
+    now: datetime,
+) -> OutgoingEmail:
+    """What members will get, to the organizer who wrote it, marked as a preview (no member links)."""
+    from chalicelib.groups.contact import contact_of
+
+    join_url = f"{settings.public_api_url}/j/(each-member's-own-link)"
+    attachment: Attachment | None = None
+    invite: dict[str, Any] = {"invite": False}
+    if announcement["attach_invite"] and meeting is not None:
+        attachment, invite = _invite(group, meeting, join_url=None, now=now, state=None)
+    mail = render_email(
+        "announcements/email/announcement",
+        to=to,
+        preview=True,
+        audience=f"{audience} member{'s' if audience != 1 else ''}",
+        name=organizer_name,
+        group=group,
+        contact=contact_of(group, settings),
+        schedule_line=schedule_line(group),
+        subject=announcement["subject"],
+        body=announcement["body"],
+        body_html=body_html(announcement["body"]),
+        join_url=join_url,
+        **invite,
+    )
+    if attachment is not None:
+        mail.attachments.append(attachment)
+    mail.tags = {"kind": "announcement_preview"}
+    return mail
