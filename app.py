@@ -12,6 +12,7 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Chalice, Rate, Response
 
 from chalicelib import container
+from chalicelib.console.routes import routes as console_routes
 from chalicelib.distribution.routes import routes as distribution_routes
 from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
@@ -62,6 +63,7 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
 ORGANIZER.bind(organizer_key)
 for blueprint in (event_routes, group_routes, signup_routes, meeting_routes, distribution_routes, openapi_routes):
     app.register_blueprint(blueprint)
+app.register_blueprint(console_routes)
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="distribute_links")

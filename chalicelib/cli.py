@@ -59,11 +59,29 @@ def cmd_organizers_create(args: argparse.Namespace) -> int:
         email = str(TypeAdapter(Email).validate_python(args.email))
     except ValidationError:
         raise errors.Invalid(fields={"--email": "Not a valid email address."}) from None
-    org, key = container.current().organizers.create(name=name, email=email)
-    print(f"Organizer {org['id']} created for {org['name']}.")
+    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
+    role = args.role or ("organizer" if groups else "admin")
+    c = container.current()
+    unknown = [g for g in groups if not _group_exists(g)]
+    if unknown:
+        raise errors.Invalid(fields={"--groups": f"No such group: {', '.join(unknown)}."})
+    org, key = c.organizers.create(
+        name=name, email=email, role="organizer" if role == "organizer" else "admin", groups=groups
+    )
+    scope = "every group" if role == "admin" else ", ".join(org.get("groups") or [])
+    print(f"Organizer {org['id']} created for {org['name']} ({role}: {scope}).")
+    print(f"They sign in to the console at {c.settings.public_api_url}/console with {email}.")
     print("API key (shown once; store it in a password manager):")
     print(key)
     return 0
+
+
+def _group_exists(group_id: str) -> bool:
+    try:
+        container.current().groups.get(group_id)
+    except errors.NotFound:
+        return False
+    return True
 
 
 def cmd_organizers_list(args: argparse.Namespace) -> int:
@@ -151,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = orgs.add_parser("create", help="create an organizer and print its key once")
     create.add_argument("--name", required=True)
     create.add_argument("--email", required=True)
+    create.add_argument(
+        "--role",
+        choices=["admin", "organizer"],
+        help="admin: every group (default without --groups); organizer: --groups",
+    )
+    create.add_argument("--groups", help="comma-separated group ids an organizer may manage")
     create.set_defaults(func=cmd_organizers_create)
     orgs.add_parser("list", help="list organizers (never their keys)").set_defaults(func=cmd_organizers_list)
     revoke = orgs.add_parser("revoke", help="revoke an organizer's key")

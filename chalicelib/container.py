@@ -21,6 +21,8 @@ from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.activity.log import ActivityLog
+    from chalicelib.console.service import ConsoleAccess
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.records import OutboxRecord
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
+    from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.service import SignupService
 
 
@@ -163,16 +166,55 @@ class Container:
             self.distributor.deliver_now(item["group_id"], item.get("signup_id", ""))
             return []
 
+        from chalicelib.console.mail import ConsoleMail
+        from chalicelib.console.records import SIGNIN_REQUEST_PREFIX
+
+        console_mail = ConsoleMail(
+            access=self.console,
+            organizers=self.organizers,
+            groups=self.groups,
+            meetings=self.meetings,
+            signups=self.signups,
+        )
         return OutboxSender(
             repo=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
-            handlers={**signup_mail.handlers(), "catch_up": catch_up},
+            handlers={**signup_mail.handlers(), **console_mail.handlers(), "catch_up": catch_up},
             address_check=self.signups.address_may_be_mailed,
-            processors={INTAKE_PREFIX: self.signups.process_intake},
+            processors={
+                INTAKE_PREFIX: self.signups.process_intake,
+                SIGNIN_REQUEST_PREFIX: self.console.process_request,
+            },
             lease_clock=self.lease_clock,
             sleep=self.sleep,
         )
+
+    @cached_property
+    def console(self) -> ConsoleAccess:
+        """The organizer console's sign-in and sessions."""
+        from chalicelib.console.service import ConsoleAccess
+        from chalicelib.console.storage import ConsoleRepository
+
+        return ConsoleAccess(
+            repo=ConsoleRepository(self.dynamodb, self.table),
+            organizers=self.organizers,
+            outbox=self.outbox_items,
+            settings=self.settings,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def activity(self) -> ActivityLog:
+        from chalicelib.activity.log import ActivityLog
+
+        return ActivityLog(self.dynamodb, self.table, self.clock, self.settings)
+
+    @cached_property
+    def signup_admin(self) -> SignupAdmin:
+        from chalicelib.signups.admin import SignupAdmin
+
+        return SignupAdmin(self.signups)
 
     @cached_property
     def ledger(self) -> DeliveryRepository:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, St
 
 from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, SLUG_PATTERN, GroupStatus
 from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
-from chalicelib.validation import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
+from chalicelib.validation import Description, HttpsUrl, IsoText, MultiLine, Notes, ShortText, StrictModel, TimeZoneName
 
 Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=SLUG_PATTERN)]
 
@@ -20,6 +20,12 @@ Rrule = Annotated[
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Passcode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+MeetingId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}[ -]?\d{3,4}[ -]?\d{3,5}$")]
+DialIn = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=7, max_length=40, pattern=r"^\+?[0-9][0-9 ().,#*-]*$")
 ]
 
 
@@ -41,6 +47,17 @@ class GroupInput(StrictModel):
     schedule: ScheduleInput = Field(default_factory=ScheduleInput)
     zoom_url: HttpsUrl = Field(description="Secret: sent only to active members.")
     zoom_passcode: Passcode | None = Field(default=None, description="Secret.")
+    zoom_meeting_id: MeetingId | None = Field(
+        default=None, description="Secret: the Zoom meeting ID, e.g. 987 6543 2100."
+    )
+    zoom_dial_in: Annotated[list[DialIn], Field(max_length=6)] = Field(
+        default_factory=list, description="Secret: dial-in phone numbers for joining by phone."
+    )
+    decline_message: Annotated[str, MultiLine(max_length=3000)] | None = Field(
+        default=None,
+        description="The kind message a declined signup receives ({name} and {group} are filled in); "
+        "unset: the default with resources.",
+    )
     requires_approval: StrictBool = True
     reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
@@ -71,6 +88,9 @@ class GroupSettingsPatch(StrictModel):
     schedule: ScheduleInput | None = None
     zoom_url: HttpsUrl | None = None
     zoom_passcode: Passcode | None = None
+    zoom_meeting_id: MeetingId | None = None
+    zoom_dial_in: list[DialIn] | None = None
+    decline_message: str | None = None
     requires_approval: StrictBool | None = None
     reminder_leads_minutes: list[StrictInt] | None = None
     announce_days: StrictInt | None = None

@@ -41,6 +41,8 @@ class OutboxRecord(TypedDict):
     # An organizer notice: to this organizer, or to this entry of ORGANIZER_NOTIFY_EMAILS.
     organizer_id: NotRequired[str]
     fallback: NotRequired[str]
+    # What else the handler needs, by reference: a console sign-in link's id, a meeting's date.
+    ref: NotRequired[str]
     attempts: NotRequired[int]
     lease_until: NotRequired[int]
     run_id: NotRequired[str]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from chalicelib.groups.records import GroupRecord
+from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.message import OutgoingEmail, render_email
 from chalicelib.meetings.schedule import meeting_words
@@ -46,6 +46,7 @@ class SignupMail:
             "already_member": self.already_member,
             "welcome": self.welcome,
             "organizer_notice": self.organizer_notice,
+            "declined": self.declined,
         }
 
     def _record(self, item: OutboxRecord, *statuses: str) -> tuple[SignupRecord, GroupRecord] | None:
@@ -87,6 +88,7 @@ class SignupMail:
                 name=details["name"],
                 state_name=STATE_NAMES.get(str(details.get("state")), details.get("state")),
                 group=group,
+                added_by_organizer=record.get("consent_source") == "organizer",
             )
         ]
 
@@ -138,9 +140,29 @@ class SignupMail:
         waiting = self.repo.count(group["id"], "pending_approval")
         if waiting == 0:
             return None  # all handled already
-        url = f"{self.settings.public_api_url}/groups/{group['id']}/signups?status=pending_approval"
+        url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
             render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)
+        ]
+
+    def declined(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """The group's kind decline message (with resources) and the organizer's optional note."""
+        found = self._record(item, "rejected")
+        if found is None:
+            return None  # erased (or signed up again) since: nothing to say
+        record, group = found
+        text = group.get("decline_message") or DEFAULT_DECLINE_MESSAGE
+        message = text.replace("{name}", record["name"]).replace("{group}", group["name"])
+        return [
+            render_email(
+                "signups/email/declined",
+                to=record["email"],
+                erase_url=self._links(record)["erase_url"],
+                name=record["name"],
+                group=group,
+                paragraphs=[p.strip() for p in message.split("\n\n") if p.strip()],
+                note=record.get("decline_note"),
+            )
         ]
 
     def _organizer_address(self, item: OutboxRecord) -> str | None:

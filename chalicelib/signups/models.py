@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.constants import StateCode
-from chalicelib.validation import Email, SingleLine, StrictModel, refused_character
+from chalicelib.validation import Email, Notes, SingleLine, StrictModel, refused_character
 
 _TRUTHY = {"true", "on", "yes", "1"}
 
@@ -54,3 +54,11 @@ class SignupForm(StrictModel):
 
 class SignupAccepted(BaseModel):
     status: str = "check_your_email"
+
+
+class DeclineInput(StrictModel):
+    """POST /groups/{id}/signups/{signup_id}/reject (optional body): a personal note for the decline email."""
+
+    message: Notes | None = Field(
+        default=None, description="A personal note added to the group's decline message (plain text)."
+    )

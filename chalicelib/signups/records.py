@@ -55,6 +55,12 @@ class SignupRecord(TypedDict):
     unsubscribed_at: NotRequired[str]
     bounced_at: NotRequired[str]
     bounce_reason: NotRequired[str]
+    # Added by an organizer (console): consent recorded as "organizer", by whom; the person still
+    # confirms their address before anything else is sent.
+    consent_source: NotRequired[str]
+    added_by: NotRequired[str]
+    # The organizer's personal note in the decline email (deleted with the record).
+    decline_note: NotRequired[str]
 
 
 class PublicSignup(TypedDict):

@@ -13,9 +13,10 @@ from chalicelib import container
 from chalicelib.errors import LinkProblem, NotFound
 from chalicelib.groups.records import is_slug
 from chalicelib.signups.links import LINK_PROBLEMS, Purpose
+from chalicelib.web.auth import require_group
 from chalicelib.web.cors import cors_headers
 from chalicelib.web.pages import page, wants_html
-from chalicelib.web.request import form_or_json_body, principal, query_params, source_ip
+from chalicelib.web.request import form_or_json_body, json_object, principal, query_params, source_ip
 from chalicelib.web.responses import NO_STORE, empty, json_response, redirect, text_response
 from chalicelib.web.routing import ORGANIZER, Routes
 
@@ -131,12 +132,14 @@ def erase_self() -> Response:
 
 @routes.route("/groups/{group_id}/signups", methods=["GET"], authorizer=ORGANIZER)
 def list_signups(group_id: str) -> Response:
+    require_group(routes.request, group_id)
     result = container.current().signups.list_page(group_id, query_params(routes.request))
     return json_response(result, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups.csv", methods=["GET"], authorizer=ORGANIZER)
 def export_signups(group_id: str) -> Response:
+    require_group(routes.request, group_id)
     body = container.current().signups.csv_export(group_id, query_params(routes.request))
     return text_response(
         body,
@@ -147,17 +150,28 @@ def export_signups(group_id: str) -> Response:
 
 @routes.route("/groups/{group_id}/signups/{signup_id}/approve", methods=["POST"], authorizer=ORGANIZER)
 def approve_signup(group_id: str, signup_id: str) -> Response:
+    require_group(routes.request, group_id)
     record = container.current().signups.approve(group_id, signup_id, organizer_id=principal(routes.request))
     return json_response(record, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups/{signup_id}/reject", methods=["POST"], authorizer=ORGANIZER)
 def reject_signup(group_id: str, signup_id: str) -> Response:
-    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(routes.request))
+    """Decline: the person gets the group's kind decline message (and the optional ``message``)."""
+    request = routes.request
+    require_group(request, group_id)
+    message = None
+    if (request.raw_body or b"").strip():
+        from chalicelib.errors import validate_model
+        from chalicelib.signups.models import DeclineInput
+
+        message = validate_model(DeclineInput, json_object(request)).message or None
+    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(request), message=message)
     return json_response(record, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups/{signup_id}", methods=["DELETE"], authorizer=ORGANIZER)
 def erase_signup(group_id: str, signup_id: str) -> Response:
+    require_group(routes.request, group_id)
     container.current().signups.erase_for_organizer(group_id, signup_id)
     return empty()

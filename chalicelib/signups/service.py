@@ -15,7 +15,7 @@ import csv
 import io
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -266,7 +266,11 @@ class SignupService:
                 raise link_problem("gone")  # a newer email was sent since
             details = {k: v for k, v in (proposal or {}).items() if k != "id"} if member.proposal else {}
             group = self.groups.get(member.group_id)
-            target: SignupStatus = "pending_approval" if group["requires_approval"] else "active"
+            # Added by an organizer: the adder's choice counts as the approval (docs/console.md).
+            added = record.get("consent_source") == "organizer"
+            target: SignupStatus = "pending_approval" if group["requires_approval"] and not added else "active"
+            if added and group["requires_approval"]:
+                details = {**details, "approved_at": now.isoformat(), "approved_by": record.get("added_by", "")}
             tx = Transaction().add(
                 "signup",
                 self.repo.transition_item(
@@ -337,7 +341,10 @@ class SignupService:
 
     # ---------------------------------------------------------------- organizers
 
-    def approve(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
+    def approve(
+        self, group_id: str, signup_id: str, *, organizer_id: str, also: Sequence[tuple[str, dict[str, Any]]] = ()
+    ) -> PublicSignup:
+        """``also``: more transaction items written with the change (e.g. the console's activity entry)."""
         self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "active":
@@ -351,6 +358,8 @@ class SignupService:
             ),
         )
         self._welcome_and_catch_up(tx, now, record)
+        for label, item in also:
+            tx.add(label, item)
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled:
@@ -363,25 +372,54 @@ class SignupService:
         log.info("signup approved signup=%s by=%s", signup_id, organizer_id)
         return public_record(cast(SignupRecord, {**record, **changes, "status": "active"}))
 
-    def reject(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
+    def reject(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        organizer_id: str,
+        message: str | None = None,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> PublicSignup:
+        """Decline a signup, never in silence: a confirmed address gets the group's kind decline message
+        (with resources) and the organizer's optional note, through the outbox in the same transaction.
+        An unconfirmed address (pending_confirmation) is not written to: nobody proved it is theirs."""
         self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "rejected":
             return public_record(record)
-        stamp = self.clock.now().isoformat()
-        try:
-            updated = self.repo.transition(
+        if record["status"] not in LIVE_STATUSES:
+            raise Conflict(f"This signup cannot be declined (it is {record['status']}).")
+        now = self.clock.now()
+        stamp = now.isoformat()
+        changes: dict[str, Any] = {"rejected_at": stamp, "rejected_by": organizer_id, "updated_at": stamp}
+        if message:
+            changes["decline_note"] = message
+        tx = Transaction().add(
+            "signup",
+            self.repo.transition_item(
                 group_id,
                 signup_id,
-                from_statuses=("pending_confirmation", "pending_approval", "active"),
+                from_statuses=(record["status"],),
                 to_status="rejected",
-                set_values={"rejected_at": stamp, "rejected_by": organizer_id, "updated_at": stamp},
+                set_values=changes,
+                gen=record["gen"],
                 remove=("expires_at", "proposal"),
-            )
-        except StateConflict:
-            raise Conflict(f"This signup cannot be rejected (it is {record['status']}).") from None
-        log.info("signup rejected signup=%s by=%s", signup_id, organizer_id)
-        return public_record(updated)
+            ),
+        )
+        if record["status"] in ("pending_approval", "active"):
+            tx.add("mail", self._mail("declined", now, group_id, record))
+        for label, item in also:
+            tx.add(label, item)
+        try:
+            tx.commit(self.repo.client)
+        except TransactionCancelled:
+            current = self._existing(group_id, signup_id)
+            if current["status"] == "rejected":
+                return public_record(current)
+            raise Conflict("This signup changed meanwhile; please look again.") from None
+        log.info("signup declined signup=%s by=%s note=%s", signup_id, organizer_id, bool(message))
+        return public_record(cast(SignupRecord, {**record, **changes, "status": "rejected"}))
 
     def _welcome_and_catch_up(self, tx: Transaction, now: datetime, record: SignupRecord) -> None:
         """A new member's welcome, and the link at once if a reminder already went out."""
@@ -389,8 +427,9 @@ class SignupService:
         tx.add("catch_up", self._mail("catch_up", now, record["group_id"], record))
 
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
-        """One "signups waiting" email per organizer (each sent, or failed, on its own)."""
-        organizers = [o for o in self.organizers.all() if o["status"] == "active"]
+        """One "signups waiting" email per organizer of this group (the admins if it has none), each
+        sent (or failed) on its own."""
+        organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
             tx.add("notice", self._mail("organizer_notice", now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
