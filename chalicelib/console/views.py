@@ -1285,7 +1285,8 @@ def organizer_new(ctx: Ctx) -> Response:
         "labels": {"name": "Their name", "email": "Their email address", "groups": "What may they do"},
     }
     if ctx.request.method != "POST":
-        return ctx.page("organizer_new.html", title="Add an organizer", v={"groups": []}, **page)
+        blank = {"name": "", "email": "", "admin": False, "groups": []}
+        return ctx.page("organizer_new.html", title="Add an organizer", v=blank, **page)
     known = {g["id"] for g in all_groups}
     v: dict[str, Any] = {
         "name": ctx.form("name"),

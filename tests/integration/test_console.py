@@ -147,7 +147,7 @@ def test_session_fixation_is_impossible(world: tuple[Stack, Any]) -> None:
 
 
 def test_sessions_end_when_idle_signed_out_or_the_organizer_is_removed(world: tuple[Stack, Any]) -> None:
-    stack, client = world
+    stack, _ = world
     now = datetime.now(UTC)
     stack.clock.set(now)
     console = signed_in(world)
@@ -235,8 +235,12 @@ def test_api_keys_carry_the_same_scopes(world: tuple[Stack, Any]) -> None:
 
 def test_organizer_notices_go_to_the_groups_organizers_and_link_to_the_console(world: tuple[Stack, Any]) -> None:
     stack, client = world
-    send(client, "POST", f"/groups/{GROUP_ID}/signups", {"name": "Nell", "email": "nell@example.org", "state": "MT",
-                                                          "consent": True})  # fmt: skip
+    send(
+        client,
+        "POST",
+        f"/groups/{GROUP_ID}/signups",
+        {"name": "Nell", "email": "nell@example.org", "state": "MT", "consent": True},
+    )
     [confirm] = mails_to(stack, "nell@example.org")
     link = re.search(r"(/signups/confirm\?token=[^\s]+)", plain_text(confirm))
     assert link
@@ -371,8 +375,16 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
         match = re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', page)
         assert match, name
         fields.append((name, match.group(1).replace("&amp;", "&").replace("&#39;", "'")))
-    fields += [("repeat", "monthly"), ("weeks", "1"), ("weekday", "TU"), ("timezone", "America/Denver"),
-               ("leads", "1440"), ("leads", "60"), ("requires_approval", "yes"), ("version", "1")]  # fmt: skip
+    fields += [
+        ("repeat", "monthly"),
+        ("weeks", "1"),
+        ("weekday", "TU"),
+        ("timezone", "America/Denver"),
+        ("leads", "1440"),
+        ("leads", "60"),
+        ("requires_approval", "yes"),
+        ("version", "1"),
+    ]
     new_link = "https://example.zoom.us/j/11122233344?pwd=NewOne"
     fields = [
         (k, new_link if k == "zoom_url" else ("111 2223 3344" if k == "zoom_meeting_id" else v)) for k, v in fields
@@ -435,7 +447,7 @@ def test_deliveries_page_and_resend_only_to_an_active_member(world: tuple[Stack,
     assert "res@example.org" in page and "Sent" in page and "Re-send to Member 0" in page
     path = f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/resend"
     assert console.post(path, {"person": member["id"]}).status_code == 303
-    [again] = [m for m in mails_to(stack, "res@example.org")]
+    [again] = mails_to(stack, "res@example.org")
     assert "zoom.us" in plain_text(again)
     stack.container.signups.repo.transition(
         GROUP_ID, gone["id"], from_statuses=("active",), to_status="unsubscribed", set_values={}
@@ -450,10 +462,20 @@ def test_deliveries_page_and_resend_only_to_an_active_member(world: tuple[Stack,
 def test_an_event_in_pacific_time_gets_the_offset_from_the_server(world: tuple[Stack, Any]) -> None:
     stack, _ = world
     console = signed_in(world)
-    fields = {"title": "Sandpoint picnic", "date": "2030-07-13", "start_time": "11:00", "end_time": "13:00",
-              "timezone": "America/Los_Angeles", "states": "ID", "format": "in_person", "venue_name": "City Beach",
-              "venue_street": "1 Bridge St", "venue_city": "Sandpoint", "venue_postal_code": "83864",
-              "status": "published"}  # fmt: skip
+    fields = {
+        "title": "Sandpoint picnic",
+        "date": "2030-07-13",
+        "start_time": "11:00",
+        "end_time": "13:00",
+        "timezone": "America/Los_Angeles",
+        "states": "ID",
+        "format": "in_person",
+        "venue_name": "City Beach",
+        "venue_street": "1 Bridge St",
+        "venue_city": "Sandpoint",
+        "venue_postal_code": "83864",
+        "status": "published",
+    }
     assert console.post("/console/events/new", fields).status_code == 303
     [event] = stack.container.events.upcoming_for_feed("ID")
     assert event["starts_at"] == "2030-07-13T11:00:00-07:00" and event["timezone"] == "America/Los_Angeles"
@@ -475,8 +497,9 @@ def test_an_event_in_pacific_time_gets_the_offset_from_the_server(world: tuple[S
 def test_an_admin_invites_an_organizer_for_one_group_and_removes_them(world: tuple[Stack, Any]) -> None:
     stack, client = world
     admin = signed_in(world, "ada@example.org")
-    done = admin.post("/console/organizers/new", [("name", "Olga New"), ("email", "olga@example.org"),
-                                                  ("groups", GROUP_ID)])  # fmt: skip
+    done = admin.post(
+        "/console/organizers/new", [("name", "Olga New"), ("email", "olga@example.org"), ("groups", GROUP_ID)]
+    )
     assert done.status_code == 303
     [invite] = mails_to(stack, "olga@example.org")
     assert "MBC Connection Group" in plain_text(invite) and "http://api.test/console" in plain_text(invite)
@@ -499,3 +522,55 @@ def test_static_assets_are_versioned_and_cached_long(world: tuple[Stack, Any]) -
     css = client.http.get(href.group(1))
     assert css.status_code == 200 and "immutable" in css.headers["Cache-Control"]
     assert client.http.get("/console/static/000000000000/console.css").status_code == 404
+
+
+@pytest.mark.ddblocal
+def test_sign_in_through_the_real_stream_on_dynamodb_local(ddb_stack: Stack) -> None:
+    ddb_stack.container.organizers.create(name="Cora", email="cora@example.org", role="admin")
+    with make_client(ddb_stack) as client:
+        console = Console(client)
+        console.sign_in(ddb_stack, "cora@example.org")
+        assert console.get("/console").status_code == 200
+
+
+def test_every_page_renders_for_an_admin(world: tuple[Stack, Any]) -> None:
+    from tests.support.builders import MEETING_DAY
+
+    stack, _ = world
+    [member] = add_members(stack.container, emails=["page@example.org"])
+    stack.container.events.create(
+        {
+            "title": "Walk",
+            "starts_at": "2030-07-13T11:00:00-07:00",
+            "ends_at": "2030-07-13T12:00:00-07:00",
+            "format": "virtual",
+            "states": ["ID"],
+            "timezone": "America/Los_Angeles",
+        }
+    )
+    [event] = stack.container.events.upcoming_for_feed("ID")
+    admin = signed_in(world, "ada@example.org")
+    group = f"/console/groups/{GROUP_ID}"
+    for path in (
+        "/console",
+        "/console/events",
+        "/console/events/new",
+        f"/console/events/{event['id']}",
+        "/console/organizers",
+        "/console/organizers/new",
+        "/console/activity",
+        f"{group}/waiting",
+        f"{group}/members",
+        f"{group}/members/add",
+        f"{group}/members/import",
+        f"{group}/members/{member['id']}/remove",
+        f"{group}/settings",
+        f"{group}/meetings",
+        f"{group}/meetings/{MEETING_DAY}",
+        f"{group}/meetings/{MEETING_DAY}/deliveries",
+        f"{group}/activity",
+    ):
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'"), path
+        assert "<h1>" in response.body.decode(), path
