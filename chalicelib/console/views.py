@@ -173,7 +173,7 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
         if ctx.signed is None:
             return web.see_other(f"{ctx.base}/sign-in", cookie=web.expired_cookie(path=ctx.base))
         if request.method == "POST":
-            if not web.same_origin(request.headers):
+            if not web.same_origin(request.headers, c.settings.public_api_url):
                 raise Forbidden("This form came from another site.")
             ctx.fields = web.form_fields(request)
             if not c.console.csrf_ok(ctx.signed, web.first(ctx.fields, "csrf")):
@@ -213,7 +213,7 @@ def sign_in_form(ctx: Ctx) -> Response:
 
 
 def sign_in_request(ctx: Ctx) -> Response:
-    if not web.same_origin(ctx.request.headers):
+    if not web.same_origin(ctx.request.headers, ctx.c.settings.public_api_url):
         raise Forbidden("This form came from another site.")
     ctx.fields = web.form_fields(ctx.request)
     email = ctx.form("email")
@@ -246,7 +246,7 @@ def sign_in_link(ctx: Ctx) -> Response:
 
 
 def sign_in_complete(ctx: Ctx) -> Response:
-    if not web.same_origin(ctx.request.headers):
+    if not web.same_origin(ctx.request.headers, ctx.c.settings.public_api_url):
         raise Forbidden("This form came from another site.")
     started = ctx.c.console.start_session(_token(ctx), replacing=web.cookie_value(ctx.request.headers))
     if started is None:
@@ -1052,8 +1052,8 @@ def events(ctx: Ctx) -> Response:
 
     c = ctx.c
     found: dict[str, Any] = {}
-    for status in ("published", "draft"):
-        listing = parse_listing({"status": status, "limit": "100"}, is_organizer=True, now=c.clock.now())
+    for params in ({"limit": "100"}, {"status": "draft", "limit": "100"}):  # listed (published, cancelled); drafts
+        listing = parse_listing(params, is_organizer=True, now=c.clock.now())
         for doc in c.events.list_events(listing, cursor=None)["events"]:
             found[doc["id"]] = doc
     shown = []

@@ -97,12 +97,14 @@ def first(fields: dict[str, list[str]], name: str) -> str:
     return values[0]
 
 
-def same_origin(headers: Any) -> bool:
-    """A form post from our own pages: the browser's Origin (when it sends one) names this host."""
+def same_origin(headers: Any, public_api_url: str = "") -> bool:
+    """A form post from our own pages: the browser's Origin (when it sends one) names this host, or
+    the API's public address (behind a proxy that rewrites Host)."""
     origin = headers.get("origin")
     if origin is None or origin == "null":
         return headers.get("sec-fetch-site") in (None, "same-origin", "none")
-    return urlsplit(str(origin)).netloc.lower() == str(headers.get("host") or "").lower()
+    netloc = urlsplit(str(origin)).netloc.lower()
+    return netloc in (str(headers.get("host") or "").lower(), urlsplit(public_api_url).netloc.lower())
 
 
 def html(body: str, *, status: int = 200, cookie: str | None = None) -> Response:

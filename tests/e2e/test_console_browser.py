@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, FLAGS, SCREENSHOTS, run_axe
+from tests.e2e.test_browser import SCREENSHOTS, run_axe
 from tests.support.builders import outbox_messages, plain_text, wait_for_messages
 from tests.support.live import LiveStack, run_stack
 
@@ -38,17 +38,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     state = tmp_path_factory.mktemp("console-stack") / "local"
     with run_stack(state, {"SIGNUP_LIMIT_PER_IP_PER_HOUR": "100000"}) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Debian chromium is missing: run `make browser`"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def api(stack: LiveStack, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:

@@ -489,6 +489,14 @@ def test_an_event_in_pacific_time_gets_the_offset_from_the_server(world: tuple[S
     cancelled = console.post(f"/console/events/{event['id']}/cancel", {"version": version.group(1)})
     assert cancelled.status_code == 303
     assert stack.container.events.get(event["id"])["status"] == "cancelled"
+    assert "Cancelled" in text_of(console.get("/console/events"))  # still listed, marked cancelled
+    moved = console.post(
+        f"/console/events/{event['id']}",
+        {**fields, "start_time": "12:00", "end_time": "14:00", "version": str(int(version.group(1)) + 1)},
+    )
+    assert moved.status_code == 303
+    stored = stack.container.events.get(event["id"])
+    assert stored["starts_at"] == "2030-07-13T12:00:00-07:00" and stored["status"] == "cancelled"
 
 
 # ---------------------------------------------------------------- organizers
