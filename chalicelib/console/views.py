@@ -749,6 +749,8 @@ def settings(ctx: Ctx) -> Response:
             version=version,
             previews=_previews(ctx, proposed),
             previewing=True,
+            notice="Not saved yet. The next reminder with your changes is shown below the form; "
+            "press Save the settings to keep them.",
             **page,
         )
     changed = [SETTING_LABELS.get(k, k).lower() for k in patch if (proposed.get(k) or None) != (group.get(k) or None)]
@@ -796,7 +798,8 @@ def meetings(ctx: Ctx) -> Response:
             "status_text": MEETING_STATUS[m.status],
             "note": m.note,
         }
-        for m in ctx.c.meetings.upcoming(group, count=8)
+        for m in ctx.c.meetings.upcoming(group, count=27)
+        if m.scheduled_starts_at <= ctx.c.clock.now() + timedelta(days=183)  # the next six months
     ]
     return ctx.page("meetings.html", title="Meetings", group=group, section="meetings", meetings=listed)
 

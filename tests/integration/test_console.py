@@ -582,3 +582,40 @@ def test_every_page_renders_for_an_admin(world: tuple[Stack, Any]) -> None:
         assert response.status_code == 200, path
         assert response.headers["Content-Security-Policy"].startswith("default-src 'none'"), path
         assert "<h1>" in response.body.decode(), path
+
+
+def test_sign_in_requests_are_limited_per_address_and_per_network(world: tuple[Stack, Any]) -> None:
+    stack, client = world
+    for _ in range(7):
+        answer = client.http.post("/console/sign-in", headers=FORM, body=b"email=cora%40example.org")
+        assert answer.status_code == 200  # the same answer, over the limit too
+    assert len(mails_to(stack, "cora@example.org")) == 5  # five links an hour per address at most
+    limited = stack.build()
+    limited.console.requests_per_ip = 2
+    for n in range(2):
+        limited.console.request_sign_in(f"x{n}@example.org", source_ip="192.0.2.7")
+    from chalicelib.errors import RateLimited
+
+    with pytest.raises(RateLimited):
+        limited.console.request_sign_in("x9@example.org", source_ip="192.0.2.7")
+
+
+def test_the_activity_log_is_newest_first_a_page_at_a_time(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    from chalicelib.organizers.scope import Principal
+
+    who = Principal("org_x", "admin", frozenset(), "Pat Paging")
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    for n in range(30):
+        stack.clock.set(start + timedelta(minutes=n))
+        stack.container.activity.record(GROUP_ID, who, "note", f"Change number {n}")
+    stack.clock.set(start + timedelta(hours=1))
+    console = signed_in(world)
+    first = console.get(f"/console/groups/{GROUP_ID}/activity").body.decode()
+    assert "Change number 29" in first and "Change number 5" in first and "Change number 4" not in first
+    assert first.index("Change number 29") < first.index("Change number 28")
+    older = re.search(r'href="([^"]+cursor=[^"]+)">Older changes', first)
+    assert older
+    rest = console.get(older.group(1).replace("&amp;", "&")).body.decode()
+    assert "Change number 4" in rest and "Change number 0" in rest and "Change number 5" not in rest
+    assert console.get(f"/console/groups/{GROUP_ID}/activity?cursor=forged").status_code == 400
