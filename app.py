@@ -13,6 +13,7 @@ from chalice.app import AuthRequest, AuthResponse, Chalice, Rate, Response
 
 from chalicelib import container
 from chalicelib.announcements.routes import routes as announcement_routes
+from chalicelib.console.routes import routes as console_routes
 from chalicelib.distribution.routes import routes as distribution_routes
 from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
@@ -70,6 +71,7 @@ for blueprint in (
     distribution_routes,
     join_routes,
     announcement_routes,
+    console_routes,
     openapi_routes,
 ):
     app.register_blueprint(blueprint)

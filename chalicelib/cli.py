@@ -59,11 +59,29 @@ def cmd_organizers_create(args: argparse.Namespace) -> int:
         email = str(TypeAdapter(Email).validate_python(args.email))
     except ValidationError:
         raise errors.Invalid(fields={"--email": "Not a valid email address."}) from None
-    org, key = container.current().organizers.create(name=name, email=email)
-    print(f"Organizer {org['id']} created for {org['name']}.")
+    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
+    role = args.role or ("organizer" if groups else "admin")
+    c = container.current()
+    unknown = [g for g in groups if not _group_exists(g)]
+    if unknown:
+        raise errors.Invalid(fields={"--groups": f"No such group: {', '.join(unknown)}."})
+    org, key = c.organizers.create(
+        name=name, email=email, role="organizer" if role == "organizer" else "admin", groups=groups
+    )
+    scope = "every group" if role == "admin" else ", ".join(org.get("groups") or [])
+    print(f"Organizer {org['id']} created for {org['name']} ({role}: {scope}).")
+    print(f"They sign in to the console at {c.settings.public_api_url}/console with {email}.")
     print("API key (shown once; store it in a password manager):")
     print(key)
     return 0
+
+
+def _group_exists(group_id: str) -> bool:
+    try:
+        container.current().groups.get(group_id)
+    except errors.NotFound:
+        return False
+    return True
 
 
 def cmd_organizers_list(args: argparse.Namespace) -> int:
@@ -130,6 +148,7 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
     """Render the next reminder into the outbox, recording no delivery."""
     from chalicelib.mail.backends import OutboxMailer
     from chalicelib.meetings.mail import meeting_email
+    from chalicelib.signups.member_mail import sample_links
 
     _use_clock(parse_now(args.now))
     c = container.current()
@@ -145,9 +164,9 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
         recipient="preview@example.org",
         name="Preview Member",
         state=args.state,
-        unsubscribe_url=f"{settings.public_api_url}/signups/unsubscribe?token=PREVIEW",
-        join_url=f"{settings.public_api_url}/j/PREVIEW",
+        links=sample_links(group, settings),
         now=c.clock.now(),
+        series=c.meetings.upcoming(group, count=12),
     )
     message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
     print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")
@@ -284,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = orgs.add_parser("create", help="create an organizer and print its key once")
     create.add_argument("--name", required=True)
     create.add_argument("--email", required=True)
+    create.add_argument(
+        "--role",
+        choices=["admin", "organizer"],
+        help="admin: every group (default without --groups); organizer: --groups",
+    )
+    create.add_argument("--groups", help="comma-separated group ids an organizer may manage")
     create.set_defaults(func=cmd_organizers_create)
     orgs.add_parser("list", help="list organizers (never their keys)").set_defaults(func=cmd_organizers_list)
     revoke = orgs.add_parser("revoke", help="revoke an organizer's key")
@@ -333,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         details = "".join(f"\n  {field}: {why}" for field, why in exc.fields.items())
         print(f"error: {exc.message}{details}", file=sys.stderr)
         return exit_code(exc)
+    finally:
+        metrics.use_stream(None)  # called in-process (tests), leave the default stream as it was
     return result
 
 

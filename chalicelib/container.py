@@ -15,13 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.activity.log import ActivityLog
     from chalicelib.announcements.service import AnnouncementService
+    from chalicelib.console.service import ConsoleAccess
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.records import OutboxRecord
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
+    from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.service import SignupService
 
 
@@ -177,19 +180,34 @@ class Container:
             self.distributor.deliver_now(item["group_id"], item.get("signup_id", ""))
             return []
 
+        from chalicelib.console.mail import ConsoleMail
+        from chalicelib.console.records import SIGNIN_REQUEST_PREFIX
+
+        console_mail = ConsoleMail(
+            access=self.console,
+            organizers=self.organizers,
+            groups=self.groups,
+            meetings=self.meetings,
+            signups=self.signups,
+            join_url_for=lambda record: self.join_links.link_url(record),
+        )
         return OutboxSender(
             repo=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
             handlers={
                 **signup_mail.handlers(),
+                **console_mail.handlers(),
                 "catch_up": catch_up,
                 "new_join_link": join_mail.new_link,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
             },
             address_check=self.signups.address_may_be_mailed,
-            processors={INTAKE_PREFIX: self.signups.process_intake},
+            processors={
+                INTAKE_PREFIX: self.signups.process_intake,
+                SIGNIN_REQUEST_PREFIX: self.console.process_request,
+            },
             lease_clock=self.lease_clock,
             sleep=self.sleep,
         )
@@ -213,12 +231,38 @@ class Container:
             mailer=self.mailer,
             clock=self.clock,
             settings=self.settings,
-            organizer_of=lambda org_id: next((dict(o) for o in self.organizers.all() if o["id"] == org_id), None),
+            organizer_of=lambda org_id: cast("dict[str, Any] | None", self.organizers.get(org_id)),
             join_url_for=lambda record: self.join_links.link_url(record),
             lease_clock=self.lease_clock,
             sleep=self.sleep,
             workers=self.workers or WORKERS,
         )
+
+    @cached_property
+    def console(self) -> ConsoleAccess:
+        """The organizer console's sign-in and sessions."""
+        from chalicelib.console.service import ConsoleAccess
+        from chalicelib.console.storage import ConsoleRepository
+
+        return ConsoleAccess(
+            repo=ConsoleRepository(self.dynamodb, self.table),
+            organizers=self.organizers,
+            outbox=self.outbox_items,
+            settings=self.settings,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def activity(self) -> ActivityLog:
+        from chalicelib.activity.log import ActivityLog
+
+        return ActivityLog(self.dynamodb, self.table, self.clock, self.settings)
+
+    @cached_property
+    def signup_admin(self) -> SignupAdmin:
+        from chalicelib.signups.admin import SignupAdmin
+
+        return SignupAdmin(self.signups)
 
     @cached_property
     def ledger(self) -> DeliveryRepository:

@@ -1,6 +1,6 @@
 """Feeds the app's stream handler (``app.outbox_sender``) from DynamoDB Local's own stream, as the
 Lambda event source mapping does in AWS: the same handler, Lambda-shaped events, the same record
-filter (OUTBOX# and INTAKE# items, INSERT and MODIFY), and retries of a batch that failed.
+filter (OUTBOX#, INTAKE# and SIGNINREQ# items, INSERT and MODIFY), and retries of a batch that failed.
 
 Used by `make run` (a background thread) and by the tests on DynamoDB Local (``drain``).
 """
@@ -17,7 +17,7 @@ from typing import Any
 log = logging.getLogger("mbc.stream")
 
 # The same filter infra gives the event source mapping (infra/mbc_infra/stage_stack.py).
-PREFIXES = ("OUTBOX#", "INTAKE#")
+PREFIXES = ("OUTBOX#", "INTAKE#", "SIGNINREQ#")
 EVENTS = ("INSERT", "MODIFY")
 BATCH_SIZE = 25
 

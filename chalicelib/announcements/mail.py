@@ -47,12 +47,16 @@ def body_html(text: str) -> Any:
 
 
 def _invite(
-    group: GroupRecord, meeting: Meeting, *, join_url: str | None, now: datetime, state: str | None
-) -> tuple[Attachment, dict[str, Any]]:
-    from chalicelib.meetings.calendar import meeting_calendar
+    group: GroupRecord, series: list[Meeting], *, join_url: str | None, now: datetime, state: str | None
+) -> tuple[Attachment, dict[str, Any]] | tuple[None, dict[str, Any]]:
+    """The next meeting, as an instance of the group's series (the same event reminders update)."""
+    from chalicelib.meetings.calendar import series_calendar
     from chalicelib.meetings.wording import meeting_words
 
-    ics = meeting_calendar(group, [meeting], stamp=now, join_url=join_url)
+    meeting = next((m for m in series if m.status != "cancelled"), None)
+    if meeting is None:
+        return None, {"invite": False}
+    ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting)
     attachment = Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
     return attachment, {
         "invite": True,
@@ -67,13 +71,14 @@ def announcement_email(
     member: SignupRecord,
     settings: Settings,
     join_url: str,
-    meeting: Meeting | None,
+    series: list[Meeting],
     now: datetime,
 ) -> OutgoingEmail:
+    """``series``: the upcoming meetings when the announcement attaches the next one's invitation."""
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
-    if announcement["attach_invite"] and meeting is not None:
-        attachment, invite = _invite(group, meeting, join_url=join_url, now=now, state=member.get("state"))
+    if announcement["attach_invite"] and series:
+        attachment, invite = _invite(group, series, join_url=join_url, now=now, state=member.get("state"))
     mail = member_email(
         "announcements/email/announcement",
         record=member,
@@ -100,7 +105,7 @@ def preview_email(
     organizer_name: str,
     audience: int,
     settings: Settings,
-    meeting: Meeting | None,
+    series: list[Meeting],
     now: datetime,
 ) -> OutgoingEmail:
     """What members will get, to the organizer who wrote it, marked as a preview (no member links)."""
@@ -109,8 +114,8 @@ def preview_email(
     join_url = f"{settings.public_api_url}/j/(each-member's-own-link)"
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
-    if announcement["attach_invite"] and meeting is not None:
-        attachment, invite = _invite(group, meeting, join_url=None, now=now, state=None)
+    if announcement["attach_invite"] and series:
+        attachment, invite = _invite(group, series, join_url=None, now=now, state=None)
     mail = render_email(
         "announcements/email/announcement",
         to=to,

@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -121,8 +121,11 @@ class AnnouncementService:
 
     # ---------------------------------------------------------------- organizers
 
-    def draft(self, group_id: str, data: Any, *, organizer_id: str) -> dict[str, Any]:
-        """A new draft; its preview goes to the organizer who wrote it."""
+    def draft(
+        self, group_id: str, data: Any, *, organizer_id: str, also: Sequence[tuple[str, dict[str, Any]]] = ()
+    ) -> dict[str, Any]:
+        """A new draft; its preview goes to the organizer who wrote it. ``also``: more transaction
+        items written with it (the console's activity entry)."""
         from chalicelib.announcements.models import AnnouncementInput
         from chalicelib.errors import validate_model
 
@@ -143,11 +146,21 @@ class AnnouncementService:
         }
         tx = Transaction().add("announcement", self.repo.new_item(record))
         tx.add("preview", self._outbox_item("announcement_preview", record, organizer_id=organizer_id))
+        for label, item in also:
+            tx.add(label, item)
         tx.commit(self.repo.client)
         log.info("announcement drafted group=%s announcement=%s organizer=%s", group_id, record["id"], organizer_id)
         return self.view(record)
 
-    def edit(self, group_id: str, announcement_id: str, data: Any, *, organizer_id: str) -> dict[str, Any]:
+    def edit(
+        self,
+        group_id: str,
+        announcement_id: str,
+        data: Any,
+        *,
+        organizer_id: str,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> dict[str, Any]:
         """Change a draft (from the version the organizer saw); another preview goes out."""
         from chalicelib.announcements.models import AnnouncementEdit
         from chalicelib.errors import validate_model
@@ -169,11 +182,21 @@ class AnnouncementService:
             self.repo.edit_item(group_id, announcement_id, version=form.version, sets={**changes, "updated_at": now}),
         )
         tx.add("preview", self._outbox_item("announcement_preview", updated, organizer_id=organizer_id))
+        for label, item in also:
+            tx.add(label, item)
         self._commit(tx, record)
         log.info("announcement edited group=%s announcement=%s organizer=%s", group_id, announcement_id, organizer_id)
         return self.view(updated)
 
-    def send(self, group_id: str, announcement_id: str, data: Any, *, organizer_id: str) -> dict[str, Any]:
+    def send(
+        self,
+        group_id: str,
+        announcement_id: str,
+        data: Any,
+        *,
+        organizer_id: str,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> dict[str, Any]:
         """Send the previewed draft to every active member (once each)."""
         from chalicelib.announcements.models import AnnouncementSend
         from chalicelib.errors import validate_model
@@ -192,6 +215,8 @@ class AnnouncementService:
             ),
         )
         tx.add("sender", self._outbox_item("announcement", record))
+        for label, item in also:
+            tx.add(label, item)
         self._commit(tx, record)
         log.info(
             "announcement sending group=%s announcement=%s organizer=%s audience=%d",
@@ -272,7 +297,7 @@ class AnnouncementService:
             organizer_name=str(organizer.get("name") or "organizer"),
             audience=self.signups.repo.count(record["group_id"], "active"),
             settings=self.settings,
-            meeting=self.meetings.next_meeting(group, now=now) if record["attach_invite"] else None,
+            series=self.meetings.upcoming(group, count=12, now=now) if record["attach_invite"] else [],
             now=now,
         )
         return [mail]
@@ -322,7 +347,7 @@ class AnnouncementService:
             return run
         group = self.groups.get(group_id)
         now = self.clock.now()
-        meeting = self.meetings.next_meeting(group, now=now) if record["attach_invite"] else None
+        series = self.meetings.upcoming(group, count=12, now=now) if record["attach_invite"] else []
         lease_now = int(self.lease_clock())
         rows = {r["signup_id"]: r for r in self.repo.rows(group_id, announcement_id)}
         todo = [m for m in self.signups.members(group_id, status="active") if _due(rows.get(m["id"]), lease_now)]
@@ -366,7 +391,7 @@ class AnnouncementService:
                         member=member,
                         settings=self.settings,
                         join_url=self.join_url_for(member),
-                        meeting=meeting,
+                        series=series,
                         now=now,
                     )
                     ref = f"announcement={announcement_id} signup={member['id']}"

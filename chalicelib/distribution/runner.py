@@ -32,15 +32,17 @@ from chalicelib.distribution.sending import (
     send_on_claim,
 )
 from chalicelib.errors import NotFound
+from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.joinlinks.service import link_of
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.mail.backends import Mailer
 from chalicelib.meetings.mail import Change, meeting_email
+from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
-from chalicelib.signups.links import MemberLink
+from chalicelib.signups.member_mail import member_links
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
 
@@ -50,6 +52,8 @@ log = logging.getLogger("mbc.distribution")
 # deliveries report to answer "did I get the link?", no longer than that purpose needs.
 LEDGER_RETENTION = timedelta(days=90)
 WORKERS = 4
+# How many upcoming meetings the calendar series in an invitation describes (cancellations, moves).
+SERIES_MEETINGS = 12
 
 
 @dataclass
@@ -103,7 +107,19 @@ class CurrentRevision:
         self.meetings = meetings
         self.max_age = max_age
         self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._series: dict[tuple[str, int], list[Meeting]] = {}
         self._lock = threading.Lock()
+
+    def series(self, group: GroupRecord) -> list[Meeting]:
+        """The group's next meetings, for the calendar series each invitation carries (once a run)."""
+        key = (group["id"], int(group.get("schedule_rev", 0)))
+        with self._lock:
+            found = self._series.get(key)
+        if found is None:
+            found = self.meetings.upcoming(group, count=SERIES_MEETINGS)
+            with self._lock:
+                self._series[key] = found
+        return found
 
     def sequence(self, group_id: str, day: str) -> int:
         with self._lock:
@@ -272,15 +288,20 @@ class Distributor:
             recipient=member["email"],
             name=member["name"],
             state=member.get("state"),
-            unsubscribe_url=self.signups.link("unsubscribe", MemberLink(group["id"], member["id"], member["gen"])),
-            join_url=personal_link(
-                group_id=group["id"],
-                signup_id=member["id"],
-                gen=member["gen"],
-                link_rev=int(member.get("link_rev", 0)),
-                settings=self.signups.settings,
+            links=member_links(
+                member,
+                group,
+                self.signups.settings,
+                join_url=personal_link(
+                    group_id=group["id"],
+                    signup_id=member["id"],
+                    gen=member["gen"],
+                    link_rev=int(member.get("link_rev", 0)),
+                    settings=self.signups.settings,
+                ),
             ),
             now=self.clock.now(),
+            series=current.series(group),
             change=Change(previous.starts_at, frozenset(message.said.changes_from(previous))) if previous else None,
         )
         mail.tags = {**mail.tags, "meeting": task.meeting.date, "message": message.key}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, cast
 from zoneinfo import ZoneInfo
 
@@ -75,10 +76,42 @@ class EventInput(StrictModel):
         self.tags = list(dict.fromkeys(self.tags))
         if self.timezone is None:
             self.timezone = DEFAULT_TIMEZONE["MT" if "MT" in self.states else "ID"]
+        offsets = [
+            f"{name}: {problem}"
+            for name in ("starts_at", "ends_at")
+            if (problem := offset_problem(getattr(self, name), self.zone())) is not None
+        ]
+        if offsets:
+            raise ValueError(" | ".join(offsets))
         return self
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone or DEFAULT_TIMEZONE["MT"])
+
+
+_ZONE_WORDS = {
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Los_Angeles": "Pacific Time",
+}
+
+
+def _offset_text(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
+    sign = "+" if seconds >= 0 else "-"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def offset_problem(moment: datetime, zone: ZoneInfo) -> str | None:
+    """Why the instant's UTC offset is neither UTC nor the one the event's zone has then (a wrong
+    summer or winter offset would shift the event by an hour), or None."""
+    local = moment.astimezone(zone)
+    if moment.utcoffset() in (local.utcoffset(), timedelta(0)):
+        return None  # the zone's own offset, or UTC ("Z"): either names the instant unambiguously
+    words = _ZONE_WORDS.get(zone.key, zone.key)
+    return f"{_offset_text(moment)} is not {words} on {local.date().isoformat()}; use {_offset_text(local)}."
 
 
 class EventPatch(StrictModel):

@@ -9,7 +9,17 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, St
 
 from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, DEFAULT_JOIN_WINDOW_MINUTES, SLUG_PATTERN, GroupStatus
 from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
-from chalicelib.validation import Description, HttpsUrl, IsoText, Notes, ShortText, StrictModel, TimeZoneName
+from chalicelib.validation import (
+    Description,
+    Email,
+    HttpsUrl,
+    IsoText,
+    MultiLine,
+    Notes,
+    ShortText,
+    StrictModel,
+    TimeZoneName,
+)
 
 Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=SLUG_PATTERN)]
 
@@ -23,8 +33,10 @@ Passcode = Annotated[
 ]
 
 
-MeetingId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9][0-9 ]{7,18}[0-9]$")]
-DialIn = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{6,24}[0-9]$")]
+MeetingId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}[ -]?\d{3,4}[ -]?\d{3,5}$")]
+DialIn = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=7, max_length=40, pattern=r"^\+?[0-9][0-9 ().,#*-]*$")
+]
 
 
 class JoinDetails(StrictModel):
@@ -70,6 +82,18 @@ class GroupInput(StrictModel):
         description="Which joining details emails show besides the personal link (the personal link's "
         "page shows them all).",
     )
+    decline_message: Annotated[str, MultiLine(max_length=3000)] | None = Field(
+        default=None,
+        description="The kind message a declined signup receives ({name} and {group} are filled in); "
+        "unset: the default with resources.",
+    )
+    contact_name: ShortText | None = Field(
+        default=None, description="The person members can write to, named in every member email (e.g. Maria Lopez)."
+    )
+    contact_email: Email | None = Field(
+        default=None,
+        description="Their address: replies to member emails go here (unset: the stage's reply-to or sender address).",
+    )
     requires_approval: StrictBool = True
     reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
@@ -104,6 +128,9 @@ class GroupSettingsPatch(StrictModel):
     zoom_dial_in: list[DialIn] | None = None
     join_window_minutes: StrictInt | None = None
     join_details: JoinDetails | None = None
+    decline_message: str | None = None
+    contact_name: ShortText | None = None
+    contact_email: Email | None = None
     requires_approval: StrictBool | None = None
     reminder_leads_minutes: list[StrictInt] | None = None
     announce_days: StrictInt | None = None

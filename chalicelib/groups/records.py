@@ -28,6 +28,20 @@ def is_slug(value: str) -> bool:
     return 3 <= len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
 
 
+# The kind words a declined signup receives, unless the group set its own (console: Group settings).
+# Plain text; {name} and {group} are replaced with the person's name and the group's name.
+DEFAULT_DECLINE_MESSAGE = """Thank you for reaching out to the {group}. This group is not the right fit for your request
+right now, and we are sorry we cannot offer you a place in it.
+
+You are not alone. These organizations support people living with metastatic breast cancer and
+the people who care for them:
+
+- Living Beyond Breast Cancer: lbbc.org, Breast Cancer Helpline 888-753-5222
+- Metastatic Breast Cancer Network: mbcn.org
+
+If you have questions, reply to this email and one of our volunteers will write back."""
+
+
 class ScheduleRecord(TypedDict):
     rrule: str
     start_time: str
@@ -64,6 +78,8 @@ class GroupRecord(TypedDict):
     version: int
     # +1 with every change to TRUTH_FIELDS.
     schedule_rev: NotRequired[int]
+    # The group's decline message (DEFAULT_DECLINE_MESSAGE when unset).
+    decline_message: NotRequired[str | None]
     created_at: str
     updated_at: str
     # The person members can write to (named in every member email; replies go to the address).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalicelib.groups.service import GroupService
 from chalicelib.joinlinks.service import JoinLinks
-from chalicelib.mail.message import OutgoingEmail, render_email
+from chalicelib.mail.message import OutgoingEmail
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.settings import Settings
-from chalicelib.signups.links import MemberLink, member_url
+from chalicelib.signups.member_mail import member_email
 from chalicelib.signups.storage import SignupRepository
 
 
@@ -25,15 +25,12 @@ class JoinLinkMail:
         if record is None or record["gen"] != item.get("gen") or record["status"] != "active":
             return None  # left meanwhile: no link to send
         group = self.groups.get(item["group_id"])
-        member = MemberLink(record["group_id"], record["id"], record["gen"])
         return [
-            render_email(
+            member_email(
                 "joinlinks/email/new_link",
-                to=record["email"],
-                unsubscribe_url=member_url("unsubscribe", member, self.settings),
-                erase_url=member_url("erase", member, self.settings),
-                name=record["name"],
+                record=record,
                 group=group,
+                settings=self.settings,
                 join_url=self.join_links.link_url(record),
             )
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib import container
+from chalicelib.web.auth import require_group
 from chalicelib.web.request import principal, source_ip
 from chalicelib.web.responses import NO_STORE, json_response
 from chalicelib.web.routing import ORGANIZER, Routes
@@ -45,5 +46,6 @@ def link_calendar(token: str) -> Response:
 @routes.route("/groups/{group_id}/signups/{signup_id}/join-link", methods=["POST"], authorizer=ORGANIZER)
 def replace_join_link(group_id: str, signup_id: str) -> Response:
     """Revoke one member's personal link at once and email them a new one."""
+    require_group(routes.request, group_id)
     container.current().join_links.replace_link(group_id, signup_id, organizer_id=principal(routes.request))
     return json_response({"status": "replaced"}, headers=NO_STORE)

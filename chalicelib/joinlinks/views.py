@@ -58,16 +58,18 @@ def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, 
 
 
 def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[str, str]) -> Response:
-    from chalicelib.meetings.calendar import meeting_calendar
+    """The group's meetings as one series with this personal link (the one the welcome email
+    attaches), for a calendar that does not have them yet."""
+    from chalicelib.meetings.calendar import series_calendar
 
     opened = container.join_clicks.open(token, source_ip=source_ip)
     if opened.result not in ("open", "wait") or opened.window is None or opened.meeting is None:
         return link_page(opened, token=token, settings=container.settings, now=container.clock.now(), headers=headers)
     group = container.groups.get(opened.window["group_id"])
-    meeting = container.meetings.meeting_on(group, opened.meeting["date"])
-    body = meeting_calendar(
+    meetings = container.meetings.upcoming(group, count=12)
+    body = series_calendar(
         group,
-        [meeting],
+        meetings,
         stamp=container.clock.now(),
         join_url=f"{container.settings.public_api_url}/j/{token}",
     ).decode("utf-8")
@@ -75,7 +77,7 @@ def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[
         body=body,
         headers={
             "Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{group["id"]}-{meeting.date}.ics"',
+            "Content-Disposition": f'attachment; filename="{group["id"]}.ics"',
             **headers,
         },
     )

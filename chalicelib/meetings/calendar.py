@@ -1,9 +1,18 @@
-"""The meetings calendar (RFC 5545, ``icalendar``): the group's public feed never carries the
-link; the invite attached to a member's email does."""
+"""The meetings calendar (RFC 5545, ``icalendar``).
+
+- The group's public feed: the next meetings as separate events, never the link.
+- A member's calendar: the group's meetings as **one recurring series** (``series-<group>``: the
+  schedule's RRULE from the next meeting on, cancelled meetings as EXDATEs, moved ones as
+  instances with a RECURRENCE-ID), with their personal link. The welcome email attaches it, so
+  every meeting lands in the calendar once. Each email about one meeting attaches that meeting
+  as an instance of the same series (RECURRENCE-ID = its scheduled start), with the series
+  itself (PUBLISH), or the instance alone with METHOD:CANCEL for a cancellation: the calendar
+  updates the one meeting instead of adding another.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.groups.records import GroupRecord
@@ -18,6 +27,34 @@ def meeting_uid(group_id: str, day: str) -> str:
     return f"meeting-{group_id}-{day}@{UID_DOMAIN}"
 
 
+def series_uid(group_id: str) -> str:
+    return f"series-{group_id}@{UID_DOMAIN}"
+
+
+def _describe(group: GroupRecord, note: str | None, join_url: str | None) -> str:
+    description = group.get("description") or ""
+    if note:
+        description = f"{note}\n\n{description}".strip()
+    if join_url:
+        details = shown_in_emails(group)
+        lines = [f"Join on Zoom with your personal link: {join_url}"]
+        if details["meeting_id"]:
+            lines.append(f"Meeting ID: {details['meeting_id']}")
+        if details["passcode"]:
+            lines.append(f"Passcode: {details['passcode']}")
+        lines += [f"By phone: {number}" for number in details["dial_in"]]
+        description = "\n".join(lines) + (f"\n\n{description}" if description else "")
+    return description
+
+
+def _place(ev: Any, group: GroupRecord, join_url: str | None) -> None:
+    if join_url:
+        ev.add("location", join_url)
+        ev.add("url", join_url)
+    else:
+        ev.add("location", "Zoom (members receive the link by email)")
+
+
 def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, join_url: str | None) -> Any:
     """One VEVENT. A member's invite carries their personal link (``join_url``, which opens the
     room as it stands) and the joining details the group's policy shows; the public feed neither."""
@@ -30,22 +67,8 @@ def _vevent(group: GroupRecord, meeting: Meeting, *, stamp: datetime, join_url: 
     ev.add("dtstart", meeting.starts_at)
     ev.add("dtend", meeting.ends_at)
     ev.add("summary", group["name"])
-    description = group.get("description") or ""
-    if meeting.note:
-        description = f"{meeting.note}\n\n{description}".strip()
-    if join_url:
-        details = shown_in_emails(group)
-        lines = [f"Join on Zoom with your personal link: {join_url}"]
-        if details["meeting_id"]:
-            lines.append(f"Meeting ID: {details['meeting_id']}")
-        if details["passcode"]:
-            lines.append(f"Passcode: {details['passcode']}")
-        lines += [f"By phone: {number}" for number in details["dial_in"]]
-        description = "\n".join(lines) + (f"\n\n{description}" if description else "")
-        ev.add("location", join_url)
-        ev.add("url", join_url)
-    else:
-        ev.add("location", "Zoom (members receive the link by email)")
+    description = _describe(group, meeting.note, join_url)
+    _place(ev, group, join_url)
     if description:
         ev.add("description", description)
     ev.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
@@ -72,5 +95,110 @@ def meeting_calendar(
     cal.add("x-wr-calname", group["name"])
     for meeting in meetings:
         cal.add_component(_vevent(group, meeting, stamp=stamp, join_url=join_url))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+# A finite rule (COUNT or UNTIL) is followed this far to find its last meeting.
+_FINITE_SCAN = 5000
+
+
+def _series_rule(group: GroupRecord, first: datetime) -> dict[str, Any]:
+    """The group's RRULE as icalendar parts, from ``first`` (a scheduled start) on. COUNT and
+    UNTIL become the UTC instant of the last meeting: from a later DTSTART a COUNT would count
+    differently, and with a zoned DTSTART, UNTIL must be UTC (RFC 5545 3.3.10)."""
+    from datetime import UTC
+
+    from chalicelib.meetings.service import schedule_of
+
+    parts = dict(p.split("=", 1) for p in group["schedule"]["rrule"].split(";") if "=" in p)
+    rule: dict[str, Any] = {k.lower(): v.split(",") for k, v in parts.items() if k not in ("COUNT", "UNTIL")}
+    if "COUNT" in parts or "UNTIL" in parts:
+        schedule = schedule_of(group)
+        local_first = first.astimezone(schedule.zone).replace(tzinfo=None)
+        last = None
+        for n, naive in enumerate(schedule.rule().xafter(local_first, count=_FINITE_SCAN, inc=True)):
+            last = naive
+            if n == _FINITE_SCAN - 1:
+                last = None  # more than that ahead: open-ended is close enough
+        if last is not None:
+            rule["until"] = last.replace(tzinfo=schedule.zone).astimezone(UTC)
+    return rule
+
+
+def series_components(
+    group: GroupRecord, meetings: list[Meeting], *, stamp: datetime, join_url: str | None
+) -> list[Any]:
+    """The series' master event (and the moved meetings as instances), from the first of
+    ``meetings`` (upcoming, overrides applied) on. Empty when there is no meeting ahead."""
+    from icalendar import Event
+
+    if not meetings:
+        return []
+    sequence = int(group.get("schedule_rev", 0))
+    first = min(m.scheduled_starts_at for m in meetings)
+    duration = timedelta(minutes=int(group["schedule"]["duration_minutes"]))
+    master = Event()
+    master.add("uid", series_uid(group["id"]))
+    master.add("dtstamp", stamp)
+    master.add("sequence", sequence)
+    master.add("dtstart", first)
+    master.add("dtend", first + duration)
+    master.add("rrule", _series_rule(group, first))
+    master.add("summary", group["name"])
+    cancelled = [m.scheduled_starts_at for m in meetings if m.status == "cancelled"]
+    if cancelled:
+        master.add("exdate", cancelled)
+    _place(master, group, join_url)
+    description = _describe(group, None, join_url)
+    if description:
+        master.add("description", description)
+    master.add("status", "CONFIRMED")
+    out = [master]
+    out += [
+        instance_event(group, m, stamp=stamp, join_url=join_url)
+        for m in meetings
+        if m.status != "cancelled" and (m.starts_at != m.scheduled_starts_at or m.note)
+    ]
+    return out
+
+
+def instance_event(group: GroupRecord, meeting: Meeting, *, stamp: datetime, join_url: str | None) -> Any:
+    """One meeting as an instance of the series (RECURRENCE-ID = its scheduled start)."""
+    ev = _vevent(group, meeting, stamp=stamp, join_url=join_url)
+    ev["uid"] = series_uid(group["id"])
+    ev.add("recurrence-id", meeting.scheduled_starts_at)
+    return ev
+
+
+def series_calendar(
+    group: GroupRecord,
+    meetings: list[Meeting],
+    *,
+    stamp: datetime,
+    join_url: str | None,
+    instance: Meeting | None = None,
+    method: str = "PUBLISH",
+) -> bytes:
+    """A member's calendar: the series (PUBLISH), plus ``instance`` as its own event when the email
+    is about one meeting; with ``method`` CANCEL, only the cancelled instance."""
+    from icalendar import Calendar
+
+    cal = Calendar()
+    cal.add("prodid", "-//MBC Connect//Meetings//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    cal.add("x-wr-calname", group["name"])
+    components = [] if method == "CANCEL" else series_components(group, meetings, stamp=stamp, join_url=join_url)
+    if instance is not None:
+        components = [
+            c
+            for c in components
+            if c.get("recurrence-id") is None or c.decoded("recurrence-id") != instance.scheduled_starts_at
+        ]
+        components.append(instance_event(group, instance, stamp=stamp, join_url=join_url))
+    for component in components:
+        cal.add_component(component)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())

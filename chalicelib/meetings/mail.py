@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from chalicelib.groups.contact import Contact
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
-from chalicelib.meetings.calendar import meeting_calendar
+from chalicelib.meetings.calendar import series_calendar
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.wording import (
     clock,
@@ -25,6 +26,17 @@ from chalicelib.meetings.wording import (
 )
 
 MeetingEmailKind = Literal["reminder", "changed", "cancelled", "back_on"]
+
+
+@dataclass(frozen=True)
+class MemberLinks:
+    """What every email to one member carries besides its message (signups/member_mail.py)."""
+
+    join_url: str
+    unsubscribe_url: str
+    erase_url: str
+    contact: Contact
+    schedule_line: str
 
 
 @dataclass(frozen=True)
@@ -66,18 +78,22 @@ def meeting_email(
     recipient: str,
     name: str,
     state: str | None,
-    unsubscribe_url: str,
-    join_url: str,
+    links: MemberLinks,
     now: datetime,
+    series: list[Meeting],
     change: Change | None = None,
 ) -> OutgoingEmail:
-    """Only active members ever get one (the caller's ledger claim checks that)."""
+    """Only active members ever get one (the caller's ledger claim checks that). ``series``: the
+    upcoming meetings, for the calendar series the invitation carries."""
     zone = group["schedule"]["timezone"]
     template = "meetings/email/reminder" if kind == "reminder" else "meetings/email/notice"
     mail = render_email(
         template,
         to=recipient,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=links.unsubscribe_url,
+        erase_url=links.erase_url,
+        contact=links.contact,
+        schedule_line=links.schedule_line,
         subject=subject_for(kind, group=group, meeting=meeting, now=now, change=change),
         name=name,
         group=group,
@@ -87,13 +103,19 @@ def meeting_email(
         previous_when=meeting_words(change.previous_start, zone, state) if change else None,
         changed=sorted(change.aspects) if change else [],
         note=meeting.note,
-        join_url=join_url,
+        join_url=links.join_url,
         details=shown_in_emails(group),
         window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
     )
+    mail.reply_to = links.contact.email
     method = "CANCEL" if kind == "cancelled" else "PUBLISH"
-    ics = meeting_calendar(
-        group, [meeting], stamp=now, join_url=None if kind == "cancelled" else join_url, method=method
+    ics = series_calendar(
+        group,
+        series,
+        stamp=now,
+        join_url=None if kind == "cancelled" else links.join_url,
+        instance=meeting,
+        method=method,
     )
     mail.attachments.append(Attachment("meeting.ics", ics, "text", "calendar", {"method": method, "charset": "utf-8"}))
     mail.tags = {"kind": kind}

@@ -6,6 +6,7 @@ from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.errors import Invalid
+from chalicelib.web.auth import require_group
 from chalicelib.web.request import json_body, principal, query_params
 from chalicelib.web.responses import NO_STORE, PUBLIC_60, PUBLIC_300, empty, json_response, text_response
 from chalicelib.web.routing import ORGANIZER, Routes
@@ -39,6 +40,7 @@ def meetings_calendar(group_id: str) -> Response:
 @routes.route("/groups/{group_id}/meetings/{date}", methods=["PUT"], authorizer=ORGANIZER)
 def put_meeting_override(group_id: str, date: str) -> Response:
     request = routes.request
+    require_group(request, group_id)
     meeting = container.current().meetings.put_override(
         group_id, date, json_body(request), organizer_id=principal(request)
     )
@@ -48,6 +50,7 @@ def put_meeting_override(group_id: str, date: str) -> Response:
 @routes.route("/groups/{group_id}/meetings/{date}", methods=["DELETE"], authorizer=ORGANIZER)
 def delete_meeting_override(group_id: str, date: str) -> Response:
     request = routes.request
+    require_group(request, group_id)
     notify = query_params(request).get("notify", "true").strip().lower()
     if notify not in ("true", "false"):
         raise Invalid(fields={"notify": "Must be true or false."})

@@ -44,6 +44,8 @@ class OutboxRecord(TypedDict):
     # An announcement's preview (to ``organizer_id``) or a sender pass; the draft's version.
     announcement_id: NotRequired[str]
     version: NotRequired[int]
+    # What else the handler needs, by reference: a console sign-in link's id, a meeting's date.
+    ref: NotRequired[str]
     attempts: NotRequired[int]
     lease_until: NotRequired[int]
     run_id: NotRequired[str]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from chalicelib.groups.records import GroupRecord
+from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.groups.service import GroupService
-from chalicelib.mail.message import OutgoingEmail, render_email
+from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.service import MeetingService
 from chalicelib.meetings.wording import meeting_words
 from chalicelib.organizers.keys import OrganizerService
@@ -17,10 +17,12 @@ from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
 from chalicelib.settings import Settings
 from chalicelib.signups.links import MemberLink, member_url
+from chalicelib.signups.member_mail import member_email
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.storage import SignupRepository
 
 STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
+
 CONFIRM_HOURS = 72
 
 
@@ -47,7 +49,9 @@ class SignupMail:
             "confirm": self.confirm,
             "already_member": self.already_member,
             "welcome": self.welcome,
+            "your_link": self.your_link,
             "organizer_notice": self.organizer_notice,
+            "declined": self.declined,
         }
 
     def _record(self, item: OutboxRecord, *statuses: str) -> tuple[SignupRecord, GroupRecord] | None:
@@ -56,13 +60,6 @@ class SignupMail:
         if record is None or record["gen"] != item.get("gen") or record["status"] not in statuses:
             return None
         return record, self.groups.get(item["group_id"])
-
-    def _links(self, record: SignupRecord, proposal: str | None = None) -> dict[str, str]:
-        member = MemberLink(record["group_id"], record["id"], record["gen"], proposal)
-        return {
-            "unsubscribe_url": member_url("unsubscribe", member, self.settings),
-            "erase_url": member_url("erase", member, self.settings),
-        }
 
     def confirm(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         found = self._record(item, "pending_confirmation")
@@ -77,61 +74,72 @@ class SignupMail:
                 return None  # a newer post replaced these details: its own email carries them
             details.update({k: v for k, v in proposal.items() if k != "id"})
         member = MemberLink(record["group_id"], record["id"], record["gen"], proposal_id)
-        links = self._links(record, proposal_id)
-        return [
-            render_email(
-                "signups/email/confirm",
-                to=record["email"],
-                unsubscribe_url=links["unsubscribe_url"],
-                erase_url=links["erase_url"],
-                confirm_url=member_url("confirm", member, self.settings),
-                hours=CONFIRM_HOURS,
-                name=details["name"],
-                state_name=STATE_NAMES.get(str(details.get("state")), details.get("state")),
-                group=group,
-            )
-        ]
+        mail = member_email(
+            "signups/email/confirm",
+            record=record,
+            group=group,
+            settings=self.settings,
+            proposal=proposal_id,
+            name=details["name"],
+            confirm_url=member_url("confirm", member, self.settings),
+            hours=CONFIRM_HOURS,
+            added_by_organizer=bool(record.get("added_by")),
+            state_name=STATE_NAMES.get(str(details.get("state")), details.get("state")),
+        )
+        return [mail]
 
     def already_member(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         found = self._record(item, "active", "pending_approval")
         if found is None:
             return None
         record, group = found
-        links = self._links(record)
         return [
-            render_email(
+            member_email(
                 "signups/email/already_member",
-                to=record["email"],
-                unsubscribe_url=links["unsubscribe_url"],
-                erase_url=links["erase_url"],
-                name=record["name"],
+                record=record,
                 group=group,
+                settings=self.settings,
                 pending=record["status"] == "pending_approval",
             )
         ]
 
     def welcome(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """The welcome, with the group's meetings as one recurring series for her calendar (with
+        her personal link), so every meeting lands in the calendar once."""
+        return self._with_link("signups/email/welcome", item)
+
+    def your_link(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """ "Send me the link again": her personal link, the next meeting and the series."""
+        return self._with_link("signups/email/your_link", item)
+
+    def _with_link(self, template: str, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        from chalicelib.meetings.calendar import series_calendar
+
         found = self._record(item, "active")
         if found is None:
-            return None  # left before the welcome went: nothing to welcome
+            return None  # left before it went: nothing to send
         record, group = found
-        meeting = self.meetings.next_meeting(group)
-        links = self._links(record)
-        return [
-            render_email(
-                "signups/email/welcome",
-                to=record["email"],
-                unsubscribe_url=links["unsubscribe_url"],
-                erase_url=links["erase_url"],
-                name=record["name"],
-                group=group,
-                join_url=self.join_url_for(record),
-                meeting=meeting,
-                meeting_text=meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
-                if meeting
-                else None,
+        meetings = self.meetings.upcoming(group, count=12)
+        meeting = next((m for m in meetings if m.status != "cancelled"), None)
+        join_url = self.join_url_for(record)
+        mail = member_email(
+            template,
+            record=record,
+            group=group,
+            settings=self.settings,
+            join_url=join_url,
+            meeting=meeting,
+            meeting_text=meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
+            if meeting
+            else None,
+            window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
+        )
+        if meetings:
+            ics = series_calendar(group, meetings, stamp=self.meetings.clock.now(), join_url=join_url)
+            mail.attachments.append(
+                Attachment("meetings.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
             )
-        ]
+        return [mail]
 
     def organizer_notice(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         group = self.groups.get(item["group_id"])
@@ -141,9 +149,29 @@ class SignupMail:
         waiting = self.repo.count(group["id"], "pending_approval")
         if waiting == 0:
             return None  # all handled already
-        url = f"{self.settings.public_api_url}/groups/{group['id']}/signups?status=pending_approval"
+        url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
             render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)
+        ]
+
+    def declined(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """The group's kind decline message (with resources) and the organizer's optional note."""
+        found = self._record(item, "rejected")
+        if found is None:
+            return None  # erased (or signed up again) since: nothing to say
+        record, group = found
+        text = group.get("decline_message") or DEFAULT_DECLINE_MESSAGE
+        message = text.replace("{name}", record["name"]).replace("{group}", group["name"])
+        return [
+            member_email(
+                "signups/email/declined",
+                record=record,
+                group=group,
+                settings=self.settings,
+                unsubscribe=False,  # nothing to stop: this is the last email, unless they sign up again
+                paragraphs=[p.strip() for p in message.split("\n\n") if p.strip()],
+                note=record.get("decline_note"),
+            )
         ]
 
     def _organizer_address(self, item: OutboxRecord) -> str | None:

@@ -4,7 +4,7 @@ them), and the group's schedule in one line. Built here once, for every feature'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.groups.contact import contact_of
 from chalicelib.groups.records import GroupRecord
@@ -13,12 +13,43 @@ from chalicelib.settings import Settings
 from chalicelib.signups.links import MemberLink, member_url
 from chalicelib.signups.records import SignupRecord
 
+if TYPE_CHECKING:
+    from chalicelib.meetings.mail import MemberLinks
+
 
 def schedule_line(group: GroupRecord) -> str:
     from chalicelib.meetings.schedule import describe
     from chalicelib.meetings.service import schedule_of
 
     return describe(schedule_of(group))
+
+
+def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *, join_url: str) -> MemberLinks:
+    """The links and footer of an email about a meeting to the person of ``record``."""
+    from chalicelib.meetings.mail import MemberLinks
+
+    link = MemberLink(record["group_id"], record["id"], record["gen"])
+    return MemberLinks(
+        join_url=join_url,
+        unsubscribe_url=member_url("unsubscribe", link, settings),
+        erase_url=member_url("erase", link, settings),
+        contact=contact_of(group, settings),
+        schedule_line=schedule_line(group),
+    )
+
+
+def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
+    """Placeholders for previews (nobody's real links)."""
+    from chalicelib.meetings.mail import MemberLinks
+
+    base = settings.public_api_url
+    return MemberLinks(
+        join_url=f"{base}/j/PREVIEW",
+        unsubscribe_url=f"{base}/signups/unsubscribe?token=PREVIEW",
+        erase_url=f"{base}/signups/erase?token=PREVIEW",
+        contact=contact_of(group, settings),
+        schedule_line=schedule_line(group),
+    )
 
 
 def member_email(
@@ -29,21 +60,22 @@ def member_email(
     group: GroupRecord,
     settings: Settings,
     proposal: str | None = None,
+    unsubscribe: bool = True,
+    name: str | None = None,
     **context: Any,
 ) -> OutgoingEmail:
     """Render ``template`` for the person of ``record`` with the footer every member email has."""
     link = MemberLink(record["group_id"], record["id"], record["gen"], proposal)
     contact = contact_of(group, settings)
-    unsubscribe_url = member_url("unsubscribe", link, settings)
     mail = render_email(
         template,
         to=record["email"],
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
         erase_url=member_url("erase", link, settings),
         contact=contact,
         schedule_line=schedule_line(group),
         group=group,
-        name=record["name"],
+        name=name or record["name"],
         **context,
     )
     mail.reply_to = contact.email

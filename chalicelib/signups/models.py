@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.constants import StateCode
-from chalicelib.validation import Email, SingleLine, StrictModel, refused_character
+from chalicelib.validation import Email, Notes, SingleLine, StrictModel, refused_character
 
 _TRUTHY = {"true", "on", "yes", "1"}
 
@@ -52,5 +52,21 @@ class SignupForm(StrictModel):
     redirect: Redirect | None = Field(default=None, description="Form posts: where to send the browser.")
 
 
+class ResendForm(StrictModel):
+    """POST /groups/{id}/resend: "send me the link again"."""
+
+    email: Email
+    website: str = Field(default="", max_length=2000, description="Honeypot: leave empty.")
+    redirect: Redirect | None = Field(default=None, description="Form posts: where to send the browser.")
+
+
 class SignupAccepted(BaseModel):
     status: str = "check_your_email"
+
+
+class DeclineInput(StrictModel):
+    """POST /groups/{id}/signups/{signup_id}/reject (optional body): a personal note for the decline email."""
+
+    message: Notes | None = Field(
+        default=None, description="A personal note added to the group's decline message (plain text)."
+    )

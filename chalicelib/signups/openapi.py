@@ -118,12 +118,21 @@ def paths() -> dict[str, Any]:
         **{
             f"/groups/{{group_id}}/signups/{{signup_id}}/{action}": {
                 "post": {
-                    "summary": f"{action.capitalize()} a signup",
+                    "summary": "Approve a signup"
+                    if action == "approve"
+                    else "Decline a signup (sends the decline message)",
                     "security": org,
                     "parameters": [GROUP_ID, SIGNUP_ID],
+                    **(
+                        {"requestBody": {"required": False, "content": json_ref("DeclineInput")}}
+                        if action == "reject"
+                        else {}
+                    ),
                     "responses": {
                         "200": {"description": "The signup.", "content": json_ref("PublicSignup")},
+                        "400": err("Invalid fields."),
                         "401": unauthorized(),
+                        "403": err("The key does not cover this group."),
                         "404": err("Unknown."),
                         "409": err("Not in a state that allows this."),
                     },
@@ -148,7 +157,7 @@ def paths() -> dict[str, Any]:
 
 
 def models() -> list[Any]:
-    from chalicelib.signups.models import SignupAccepted, SignupForm
+    from chalicelib.signups.models import DeclineInput, SignupAccepted, SignupForm
     from chalicelib.signups.records import PublicSignup, SignupPage
 
-    return [SignupForm, SignupAccepted, PublicSignup, SignupPage]
+    return [SignupForm, SignupAccepted, PublicSignup, SignupPage, DeclineInput]

@@ -9,6 +9,8 @@
   outbox's stream handler, so the signup POST does the same storage work whatever the address's
   state. A later post of the same address replaces it. ``gsi1`` = ``INTAKE#pending`` /
   ``<received_at>#<address hash>`` lets the scheduled sweep find what the stream did not deliver.
+- ``INTAKE#<address hash>#<group>`` / ``RESEND``: a "send me the link again" request, the same way
+  (the request does the same storage work for every address; the handler decides).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ SUPPRESS_SK = "SUPPRESS"
 INTAKE_PREFIX = "INTAKE#"
 INTAKE_SK = "INTAKE"
 INTAKE_PENDING = "INTAKE#pending"
+RESEND_SK = "RESEND"
 
 SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
 STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
@@ -57,6 +60,12 @@ class SignupRecord(TypedDict):
     unsubscribed_at: NotRequired[str]
     bounced_at: NotRequired[str]
     bounce_reason: NotRequired[str]
+    # Added by an organizer (console): consent recorded as "organizer", by whom; the person still
+    # confirms their address before anything else is sent.
+    consent_source: NotRequired[str]
+    added_by: NotRequired[str]
+    # The organizer's personal note in the decline email (deleted with the record).
+    decline_note: NotRequired[str]
 
 
 class PublicSignup(TypedDict):
@@ -103,6 +112,16 @@ class IntakeRecord(TypedDict):
     consent_version: str
     how_heard: NotRequired[str]
     expires_at: NotRequired[int]
+
+
+class ResendRequest(TypedDict):
+    """A "send me the link again" request as posted (deleted once processed, and by TTL)."""
+
+    group_id: str
+    request_id: str
+    received_at: str
+    email: str
+    expires_at: int
 
 
 def intake_pk(address_hash: str, group_id: str) -> str:

@@ -13,10 +13,11 @@ from chalicelib import container
 from chalicelib.errors import LinkProblem, NotFound
 from chalicelib.groups.records import is_slug
 from chalicelib.signups.links import LINK_PROBLEMS, Purpose
+from chalicelib.web.auth import require_group
 from chalicelib.web.cors import cors_headers
 from chalicelib.web.errors import HttpError
 from chalicelib.web.pages import page, wants_html
-from chalicelib.web.request import form_or_json_body, principal, query_params, source_ip
+from chalicelib.web.request import form_or_json_body, json_object, principal, query_params, source_ip
 from chalicelib.web.responses import NO_STORE, empty, json_response, redirect, text_response
 from chalicelib.web.routing import ORGANIZER, Routes
 
@@ -41,8 +42,48 @@ def create_signup(group_id: str) -> Response:
     return json_response({"status": "check_your_email"}, 202, NO_STORE)
 
 
+@routes.route("/groups/{group_id}/resend", methods=["GET"])
+def resend_page(group_id: str) -> Response:
+    """A small page with the "send me the link again" form (works without JavaScript)."""
+    c = container.current()
+    group = c.groups.get(group_id)
+    return page(
+        "signups/pages/resend.html",
+        group=group,
+        action_url=f"{c.settings.public_api_url}/groups/{group_id}/resend",
+    )
+
+
+@routes.route("/groups/{group_id}/resend", methods=["POST"], content_types=SIGNUP_CONTENT_TYPES)
+def resend_link(group_id: str) -> Response:
+    """ "Send me the link again": the same answer, and the same work, for every address."""
+    request = routes.request
+    data, is_form = form_or_json_body(request)
+    c = container.current()
+    form = c.signups.parse_resend(data)
+    c.signups.submit_resend(group_id, form, source_ip=source_ip(request))
+    if is_form and form.redirect:
+        return redirect(form.redirect)
+    if is_form:
+        from chalicelib.groups.contact import contact_of
+
+        group = c.groups.get(group_id)
+        back = f"{c.settings.public_api_url}/groups/{group_id}/resend"
+        return page("signups/pages/resend_sent.html", group=group, contact=contact_of(group, c.settings), back_url=back)
+    return json_response({"status": "check_your_email"}, 202, NO_STORE)
+
+
+@routes.route("/groups/{group_id}/resend", methods=["OPTIONS"])
+def resend_preflight(group_id: str) -> Response:
+    return _preflight(group_id)
+
+
 @routes.route("/groups/{group_id}/signups", methods=["OPTIONS"])
 def signup_preflight(group_id: str) -> Response:
+    return _preflight(group_id)
+
+
+def _preflight(group_id: str) -> Response:
     if not is_slug(group_id):
         raise NotFound("group")
     origin = routes.request.headers.get("origin")
@@ -146,12 +187,14 @@ def erase_self() -> Response:
 
 @routes.route("/groups/{group_id}/signups", methods=["GET"], authorizer=ORGANIZER)
 def list_signups(group_id: str) -> Response:
+    require_group(routes.request, group_id)
     result = container.current().signups.list_page(group_id, query_params(routes.request))
     return json_response(result, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups.csv", methods=["GET"], authorizer=ORGANIZER)
 def export_signups(group_id: str) -> Response:
+    require_group(routes.request, group_id)
     body = container.current().signups.csv_export(group_id, query_params(routes.request))
     return text_response(
         body,
@@ -162,17 +205,28 @@ def export_signups(group_id: str) -> Response:
 
 @routes.route("/groups/{group_id}/signups/{signup_id}/approve", methods=["POST"], authorizer=ORGANIZER)
 def approve_signup(group_id: str, signup_id: str) -> Response:
+    require_group(routes.request, group_id)
     record = container.current().signups.approve(group_id, signup_id, organizer_id=principal(routes.request))
     return json_response(record, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups/{signup_id}/reject", methods=["POST"], authorizer=ORGANIZER)
 def reject_signup(group_id: str, signup_id: str) -> Response:
-    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(routes.request))
+    """Decline: the person gets the group's kind decline message (and the optional ``message``)."""
+    request = routes.request
+    require_group(request, group_id)
+    message = None
+    if (request.raw_body or b"").strip():
+        from chalicelib.errors import validate_model
+        from chalicelib.signups.models import DeclineInput
+
+        message = validate_model(DeclineInput, json_object(request)).message or None
+    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(request), message=message)
     return json_response(record, headers=NO_STORE)
 
 
 @routes.route("/groups/{group_id}/signups/{signup_id}", methods=["DELETE"], authorizer=ORGANIZER)
 def erase_signup(group_id: str, signup_id: str) -> Response:
+    require_group(routes.request, group_id)
     container.current().signups.erase_for_organizer(group_id, signup_id)
     return empty()

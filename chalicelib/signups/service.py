@@ -15,7 +15,7 @@ import csv
 import io
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -37,9 +37,11 @@ from chalicelib.signups.records import (
     CSV_COLUMNS,
     LIVE_STATUSES,
     PUBLIC_FIELDS,
+    RESEND_SK,
     STATUSES,
     IntakeRecord,
     PublicSignup,
+    ResendRequest,
     SignupPage,
     SignupRecord,
     SignupStatus,
@@ -138,9 +140,72 @@ class SignupService:
             cast(IntakeRecord, {k: v for k, v in intake.items() if v is not None}), address_hash=email_hash(form.email)
         )
 
+    # ---------------------------------------------------------------- "send me the link again"
+
+    def parse_resend(self, data: dict[str, Any]) -> Any:
+        from chalicelib.signups.models import ResendForm
+
+        form = validate_model(ResendForm, data)
+        if form.redirect is not None and not self.redirect_allowed(form.redirect):
+            raise Invalid(fields={"redirect": "Must be a page on the website's own origin."})
+        return form
+
+    def submit_resend(self, group_id: str, form: Any, *, source_ip: str) -> None:
+        """Keep the request for the outbox's handler; the caller answers 202 whatever the address.
+        Every address costs the same storage work here: the group, the IP counter, one put."""
+        now = self.clock.now()
+        if form.website.strip():
+            log.info("resend honeypot filled; ignored")
+            return
+        self.groups.get(group_id)
+        hour_start = now.replace(minute=0, second=0, microsecond=0)
+        reset = hour_start + timedelta(hours=1)
+        count = self.repo.count_ip(
+            keyed_hash(source_ip, "resend-ip"),
+            hour=hour_start.strftime("%Y-%m-%dT%H"),
+            ttl=int(reset.timestamp()) + 3600,
+        )
+        if count > self.settings.signup_limit_per_ip_per_hour:
+            log.warning("resend rate limited by source ip count=%d", count)
+            raise RateLimited(
+                "Too many requests from your network. Please try again later.",
+                retry_after=int((reset - now).total_seconds()),
+            )
+        request: ResendRequest = {
+            "group_id": group_id,
+            "request_id": secrets.token_hex(8),
+            "received_at": now.isoformat(),
+            "email": form.email,
+            "expires_at": int((now + INTAKE_TTL).timestamp()),
+        }
+        self.repo.put_resend(request, address_hash=email_hash(form.email))
+
+    def _process_resend(self, request: dict[str, Any]) -> None:
+        """An active member gets her link and the next meeting; someone still to confirm gets the
+        confirmation again; someone waiting for approval hears that it is on its way. Nobody else
+        gets anything, and the requester's answer was the same in every case."""
+        now = self.clock.now()
+        group_id, email = str(request["group_id"]), str(request["email"])
+        address_hash = email_hash(email)
+        existing = self.repo.get(group_id, signup_id_for(group_id, email))
+        tx = Transaction()
+        if existing is not None and not self.repo.is_suppressed(address_hash):
+            kind = {"active": "your_link", "pending_approval": "already_member", "pending_confirmation": "confirm"}
+            if existing["status"] in kind:
+                tx.add("mail", self._mail(kind[existing["status"]], now, group_id, existing, limit="spaced"))
+        tx.add("request", self.repo.resend_done_item(address_hash, group_id, str(request["request_id"])))
+        try:
+            tx.commit(self.repo.client)
+        except TransactionCancelled:
+            return  # a newer request replaced this one (it is processed on its own)
+        log.info("resend request processed mail=%s", "mail" in tx.labels)
+
     def process_intake(self, intake: dict[str, Any]) -> None:
         """Apply one posted form (the outbox's stream handler calls this): create, restart or
         refresh the signup and promise at most one email, in one transaction."""
+        if intake.get("sk") == RESEND_SK:
+            self._process_resend(intake)
+            return
         for _ in range(PROCESS_TRIES):
             if self._process_intake_once(intake):
                 return
@@ -272,7 +337,11 @@ class SignupService:
                 raise link_problem("gone")  # a newer email was sent since
             details = {k: v for k, v in (proposal or {}).items() if k != "id"} if member.proposal else {}
             group = self.groups.get(member.group_id)
-            target: SignupStatus = "pending_approval" if group["requires_approval"] else "active"
+            # Added by an organizer: the adder's choice counts as the approval (docs/console.md).
+            added = record.get("consent_source") == "organizer"
+            target: SignupStatus = "pending_approval" if group["requires_approval"] and not added else "active"
+            if added and group["requires_approval"]:
+                details = {**details, "approved_at": now.isoformat(), "approved_by": record.get("added_by", "")}
             tx = Transaction().add(
                 "signup",
                 self.repo.transition_item(
@@ -345,7 +414,10 @@ class SignupService:
 
     # ---------------------------------------------------------------- organizers
 
-    def approve(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
+    def approve(
+        self, group_id: str, signup_id: str, *, organizer_id: str, also: Sequence[tuple[str, dict[str, Any]]] = ()
+    ) -> PublicSignup:
+        """``also``: more transaction items written with the change (e.g. the console's activity entry)."""
         self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "active":
@@ -359,6 +431,8 @@ class SignupService:
             ),
         )
         self._welcome_and_catch_up(tx, now, record)
+        for label, item in also:
+            tx.add(label, item)
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled:
@@ -371,25 +445,54 @@ class SignupService:
         log.info("signup approved signup=%s by=%s", signup_id, organizer_id)
         return public_record(cast(SignupRecord, {**record, **changes, "status": "active"}))
 
-    def reject(self, group_id: str, signup_id: str, *, organizer_id: str) -> PublicSignup:
+    def reject(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        organizer_id: str,
+        message: str | None = None,
+        also: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> PublicSignup:
+        """Decline a signup, never in silence: a confirmed address gets the group's kind decline message
+        (with resources) and the organizer's optional note, through the outbox in the same transaction.
+        An unconfirmed address (pending_confirmation) is not written to: nobody proved it is theirs."""
         self.groups.get(group_id)
         record = self._existing(group_id, signup_id)
         if record["status"] == "rejected":
             return public_record(record)
-        stamp = self.clock.now().isoformat()
-        try:
-            updated = self.repo.transition(
+        if record["status"] not in LIVE_STATUSES:
+            raise Conflict(f"This signup cannot be declined (it is {record['status']}).")
+        now = self.clock.now()
+        stamp = now.isoformat()
+        changes: dict[str, Any] = {"rejected_at": stamp, "rejected_by": organizer_id, "updated_at": stamp}
+        if message:
+            changes["decline_note"] = message
+        tx = Transaction().add(
+            "signup",
+            self.repo.transition_item(
                 group_id,
                 signup_id,
-                from_statuses=("pending_confirmation", "pending_approval", "active"),
+                from_statuses=(record["status"],),
                 to_status="rejected",
-                set_values={"rejected_at": stamp, "rejected_by": organizer_id, "updated_at": stamp},
+                set_values=changes,
+                gen=record["gen"],
                 remove=("expires_at", "proposal"),
-            )
-        except StateConflict:
-            raise Conflict(f"This signup cannot be rejected (it is {record['status']}).") from None
-        log.info("signup rejected signup=%s by=%s", signup_id, organizer_id)
-        return public_record(updated)
+            ),
+        )
+        if record["status"] in ("pending_approval", "active"):
+            tx.add("mail", self._mail("declined", now, group_id, record))
+        for label, item in also:
+            tx.add(label, item)
+        try:
+            tx.commit(self.repo.client)
+        except TransactionCancelled:
+            current = self._existing(group_id, signup_id)
+            if current["status"] == "rejected":
+                return public_record(current)
+            raise Conflict("This signup changed meanwhile; please look again.") from None
+        log.info("signup declined signup=%s by=%s note=%s", signup_id, organizer_id, bool(message))
+        return public_record(cast(SignupRecord, {**record, **changes, "status": "rejected"}))
 
     def _welcome_and_catch_up(self, tx: Transaction, now: datetime, record: SignupRecord) -> None:
         """A new member's welcome, and the link at once if a reminder already went out; their
@@ -400,8 +503,9 @@ class SignupService:
         tx.add("catch_up", self._mail("catch_up", now, record["group_id"], record))
 
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
-        """One "signups waiting" email per organizer (each sent, or failed, on its own)."""
-        organizers = [o for o in self.organizers.all() if o["status"] == "active"]
+        """One "signups waiting" email per organizer of this group (the admins if it has none), each
+        sent (or failed) on its own."""
+        organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
             tx.add("notice", self._mail("organizer_notice", now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):

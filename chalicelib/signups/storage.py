@@ -24,9 +24,11 @@ from chalicelib.signups.records import (
     INTAKE_PENDING,
     INTAKE_SK,
     IP_RATE_PREFIX,
+    RESEND_SK,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
     IntakeRecord,
+    ResendRequest,
     SignupRecord,
     SignupStatus,
     intake_pk,
@@ -192,6 +194,28 @@ class SignupRepository:
             }
         )
         self.client.put_item(TableName=self.table, Item=item)
+
+    def put_resend(self, request: ResendRequest, *, address_hash: str) -> None:
+        """Keep a "send me the link again" request for the handler (a newer one replaces it)."""
+        item = to_item(
+            {
+                **request,
+                "pk": intake_pk(address_hash, request["group_id"]),
+                "sk": RESEND_SK,
+                "gsi1pk": INTAKE_PENDING,
+                "gsi1sk": f"{request['received_at']}#{address_hash}#resend",
+            }
+        )
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def resend_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": key(intake_pk(address_hash, group_id), RESEND_SK),
+                **Cond("request_id = :rid", values={":rid": request_id}).kwargs(),
+            }
+        }
 
     def intake_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
         """Transaction item: drop the processed form, unless a newer post replaced it meanwhile."""

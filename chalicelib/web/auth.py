@@ -7,9 +7,14 @@ whichever applies, so all three agree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import AuthResponse
+
+from chalicelib.errors import Forbidden
+
+if TYPE_CHECKING:
+    from chalicelib.organizers.scope import Principal
 
 
 class KeyRefused(Exception):
@@ -24,14 +29,38 @@ def authorize_organizer(token: str | None) -> AuthResponse:
     from chalicelib.db import is_unavailable
 
     try:
-        org_id = container.current().organizers.organizer_for_header(token)
+        who = container.current().organizers.principal_for_header(token)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         return AuthResponse(routes=["*"], principal_id="unavailable", context={"unavailable": "true"})
-    if org_id is None:
+    if who is None:
         raise refusal()
-    return AuthResponse(routes=["*"], principal_id=org_id)
+    return AuthResponse(routes=["*"], principal_id=who.org_id, context=who.context())
+
+
+def caller(request: Any) -> Principal:
+    """The organizer the authorizer let through, with the role and groups its key carries."""
+    from chalicelib.organizers.scope import Principal
+
+    context = dict(request.context.get("authorizer") or {})
+    return Principal.from_context(str(context.get("principalId") or ""), context)
+
+
+def require_group(request: Any, group_id: str) -> Principal:
+    """Refuse (403) an organizer whose key does not cover this group, before anything is read: the
+    answer is the same whether or not the group exists."""
+    who = caller(request)
+    if not who.may_manage(group_id):
+        raise Forbidden("Your organizer key does not cover this group.")
+    return who
+
+
+def require_admin(request: Any) -> Principal:
+    who = caller(request)
+    if not who.is_admin:
+        raise Forbidden("Only an admin may do this.")
+    return who
 
 
 def organizer_from_header(headers: Any) -> str | None:

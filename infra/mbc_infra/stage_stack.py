@@ -42,10 +42,10 @@ from mbc_infra.settings import REPO_DIR, ConfigError, StageSettings
 
 # app.py declares the outbox sender on this stream; infra points the mapping at the stage table's stream.
 OUTBOX_STREAM_PLACEHOLDER_TABLE = "mbc-connect-placeholder"
-# Only new or changed outbox and intake items invoke the sender (Lambda event filtering: free).
+# Only new or changed outbox, intake and console sign-in request items invoke the sender (event filtering: free).
 OUTBOX_FILTER_PATTERN = {
     "eventName": ["INSERT", "MODIFY"],
-    "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}]}}},
+    "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
 }
 # A failing batch: split in halves to isolate the bad record, retried at most this often, never older than
 # an hour (the distribution's sweep sends what is still pending), then recorded in the failed-events queue.

@@ -405,7 +405,7 @@ def test_outbox_sender_reads_the_stage_table_stream(default_synth: Synth, stage:
     [pattern] = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert pattern == {
         "eventName": ["INSERT", "MODIFY"],
-        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}]}}},
+        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
     }
 
 

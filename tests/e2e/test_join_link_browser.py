@@ -8,11 +8,9 @@ from typing import Any
 
 import requests
 
-from tests.e2e.test_browser import browser, run_axe
+from tests.e2e.test_browser import run_axe
 from tests.support.builders import link_in, wait_for_messages
 from tests.support.live import LiveStack
-
-__all__ = ["browser"]
 
 
 def test_the_welcome_email_link_shows_the_waiting_page(browser: Any, live_stack: LiveStack) -> None:
@@ -45,7 +43,8 @@ def test_the_welcome_email_link_shows_the_waiting_page(browser: Any, live_stack:
     assert "opens the meeting room at" in text
     assert "example.zoom.us" not in page.content()  # never the room before it opens
     assert (
-        page.get_by_role("link", name="Add it to my calendar").get_attribute("href") == link.group(0) + "/meeting.ics"
+        page.get_by_role("link", name="Add all the meetings to my calendar").get_attribute("href")
+        == link.group(0) + "/meeting.ics"
     )
     assert run_axe(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling

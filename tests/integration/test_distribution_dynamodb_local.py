@@ -216,7 +216,8 @@ def test_cancelled_meeting_sends_one_notice_to_every_active_member_and_no_remind
     assert "Snow storm" in notices[0].text
     assert ZOOM_URL not in notices[0].text
     ics = notices[0].attachments[0].content.decode()
-    assert "STATUS:CANCELLED" in ics and "UID:meeting-mbc-connection-group-2026-12-01@mbc-connect" in ics
+    assert "STATUS:CANCELLED" in ics and "UID:series-mbc-connection-group@mbc-connect" in ics
+    assert "RECURRENCE-ID;TZID=America/Denver:20261201T160000" in ics and "RRULE" not in ics  # the one meeting
 
 
 def test_moved_meeting_sends_the_new_time_then_reminds_for_it(ddb_stack: Stack) -> None:

@@ -92,13 +92,9 @@ def test_recently_ended_events_do_not_cost_another_query(ddb_stack: Stack) -> No
     those days are filtered out after DynamoDB's Limit: the page still needs one Query."""
     service = ddb_stack.container.events
     for day in range(1, 13):  # ended before 2030-03-20
-        service.create(
-            event_body(starts_at=f"2030-03-{day:02d}T10:00:00-06:00", ends_at=f"2030-03-{day:02d}T11:00:00-06:00")
-        )
+        service.create(event_body(starts_at=f"2030-03-{day:02d}T17:00:00Z", ends_at=f"2030-03-{day:02d}T18:00:00Z"))
     for day in range(21, 24):
-        service.create(
-            event_body(starts_at=f"2030-03-{day:02d}T10:00:00-06:00", ends_at=f"2030-03-{day:02d}T11:00:00-06:00")
-        )
+        service.create(event_body(starts_at=f"2030-03-{day:02d}T17:00:00Z", ends_at=f"2030-03-{day:02d}T18:00:00Z"))
     calls: list[str] = []
     ddb_stack.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
     page = listed(ddb_stack, {"from": "2030-03-20", "limit": "2"})

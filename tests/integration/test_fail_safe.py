@@ -147,7 +147,7 @@ def test_a_stranger_cannot_change_a_pending_persons_details(moto_stack: Stack, g
         record = moto_stack.container.signups.members(GROUP_ID).__next__()
         assert (record["name"], record["state"]) == ("Ann Real", "MT")  # unchanged until a link says so
         second = [m for m in outbox_messages(moto_stack.outbox) if "Mallory" in plain_text(m)]
-        assert second and "You are confirming: Mallory, living in Idaho" in plain_text(second[0])
+        assert second and "You are signing up as Mallory, living in Idaho" in plain_text(second[0])
         # Ann's own link confirms what she typed.
         api.http.post(first, headers={"Content-Type": "application/json"})
     record = moto_stack.container.signups.members(GROUP_ID).__next__()

@@ -144,10 +144,13 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
     [message] = outbox_messages(moto_stack.outbox)
     assert message["Subject"] == "In 30 minutes · 4:00 PM MT · MBC Connection Group"
     text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
-    assert (
-        "meets in 30 minutes:\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)"
-        in text
+    assert text.startswith(  # the time first
+        "Hello Member 0,\n\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)\n"
+        "The MBC Connection Group meets in 30 minutes.\n"
     )
+    assert "/signups/erase?token=" in text and "Questions? Write to" in text
+    assert "MBC Connection Group: First Tuesday of every month, 4:00 PM Mountain Time." in text
+    assert message["Reply-To"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -159,9 +162,13 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
     assert invite.get_param("method") == "PUBLISH"
     cal = Calendar.from_ical(invite.get_content())
     assert str(cal["METHOD"]) == "PUBLISH"
-    [event] = cal.walk("VEVENT")
-    assert str(event["UID"]) == f"meeting-{GROUP_ID}-{MEETING_DAY}@mbc-connect"
-    assert str(event["LOCATION"]) == str(event["URL"]) == link  # the personal link, never the room
+    # The group's series (so the meetings are in the calendar once) and this meeting as its instance.
+    master, event = cal.walk("VEVENT")
+    assert str(master["UID"]) == str(event["UID"]) == f"series-{GROUP_ID}@mbc-connect"
+    assert master["RRULE"].to_ical() == b"FREQ=MONTHLY;BYDAY=1TU"
+    assert master.decoded("DTSTART").isoformat() == "2026-12-01T16:00:00-07:00"
+    assert event.decoded("RECURRENCE-ID").isoformat() == "2026-12-01T16:00:00-07:00"
+    assert str(event["LOCATION"]) == str(event["URL"]) == str(master["URL"]) == link  # never the room
     assert event.decoded("DTSTART").isoformat() == "2026-12-01T16:00:00-07:00"
 
 

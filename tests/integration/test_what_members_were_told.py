@@ -35,10 +35,14 @@ NEW_ZOOM = "https://example.zoom.us/j/11122233344?pwd=NewRoom"
 def invite(mail: OutgoingEmail) -> dict[str, Any]:
     [attachment] = mail.attachments
     cal = Calendar.from_ical(attachment.content)
-    [event] = cal.walk("VEVENT")
+    # The meeting itself: the instance of the group's series (the series' master rides along
+    # with every invitation but a cancellation).
+    [event] = [e for e in cal.walk("VEVENT") if "RECURRENCE-ID" in e]
     return {
         "method": str(cal["METHOD"]),
         "uid": str(event["UID"]),
+        "recurrence_id": event.decoded("RECURRENCE-ID").astimezone(UTC),
+        "events": len(cal.walk("VEVENT")),
         "sequence": int(event["SEQUENCE"]),
         "start": event.decoded("DTSTART").astimezone(UTC),
         "status": str(event["STATUS"]),
@@ -177,7 +181,8 @@ def test_cancelled_weeks_ahead_reaches_every_member_then_back_on(moto_stack: Sta
     assert ZOOM_URL not in cancel.text and "Holiday week" in cancel.text
     meta = invite(cancel)
     assert (meta["method"], meta["content_method"], meta["status"]) == ("CANCEL", "CANCEL", "CANCELLED")
-    assert meta["uid"] == f"meeting-{GROUP_ID}-{MEETING_DAY}@mbc-connect"
+    assert meta["uid"] == f"series-{GROUP_ID}@mbc-connect" and meta["events"] == 1  # only the instance
+    assert meta["recurrence_id"].isoformat() == "2026-12-01T23:00:00+00:00"
     assert run_at(moto_stack, run, three_weeks_ahead + timedelta(days=1)).sent == 0
     add_members(moto_stack.container, 1, prefix="later")  # joins after the cancellation: told it too
     assert run_at(moto_stack, run, three_weeks_ahead + timedelta(days=2)).sent == 1
@@ -215,7 +220,7 @@ def test_approval_on_meeting_day_says_today(moto_stack: Stack, organizer: Organi
     moto_stack.drain()
     [reminder] = [m for m in ses.accepted if m.tags["kind"] == "reminder"]
     assert reminder.subject == "Today 4:00 PM MT · MBC Connection Group"
-    assert "meets today at 4:00 PM:" in reminder.text
+    assert "meets today at 4:00 PM." in reminder.text
     assert "tomorrow" not in reminder.text.lower()
 
 

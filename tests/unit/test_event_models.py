@@ -20,7 +20,14 @@ def test_valid_event_gets_default_timezone_by_state() -> None:
     assert EventInput.model_validate(event_body()).timezone == "America/Denver"
     assert EventInput.model_validate(event_body(states=["ID"])).timezone == "America/Boise"
     assert EventInput.model_validate(event_body(states=["ID", "MT"])).timezone == "America/Denver"
-    north = EventInput.model_validate(event_body(states=["ID"], timezone="America/Los_Angeles"))
+    north = EventInput.model_validate(
+        event_body(
+            states=["ID"],
+            timezone="America/Los_Angeles",
+            starts_at="2030-03-10T10:00:00-07:00",
+            ends_at="2030-03-10T12:00:00-07:00",
+        )
+    )
     assert north.timezone == "America/Los_Angeles"
 
 
@@ -74,3 +81,21 @@ def test_virtual_event_without_venue_and_hybrid_with_one() -> None:
 def test_fourteen_days_is_the_longest_event() -> None:
     ok = EventInput.model_validate(event_body(ends_at="2030-03-24T10:00:00-06:00"))
     assert ok.ends_at > ok.starts_at
+
+
+def test_an_offset_that_is_not_the_zones_at_that_instant_is_refused_naming_the_field() -> None:
+    winter = event_body(starts_at="2027-01-12T10:00:00-06:00", ends_at="2027-01-12T12:00:00-07:00")
+    assert fields_of(winter) == {"starts_at": "-06:00 is not Mountain Time on 2027-01-12; use -07:00."}
+    north = event_body(
+        states=["ID"],
+        timezone="America/Los_Angeles",
+        starts_at="2027-07-01T10:00:00-06:00",
+        ends_at="2027-07-01T12:00:00-06:00",
+    )
+    assert set(fields_of(north)) == {"starts_at", "ends_at"}
+    assert "use -07:00" in fields_of(north)["ends_at"]
+    # UTC names the instant unambiguously; the zone's own offset in summer and winter is accepted.
+    assert EventInput.model_validate(event_body(starts_at="2027-01-12T17:00:00Z", ends_at="2027-01-12T19:00:00Z"))
+    assert EventInput.model_validate(
+        event_body(starts_at="2027-07-12T10:00:00-06:00", ends_at="2027-07-12T12:00:00-06:00")
+    )

@@ -1,0 +1,121 @@
+"""The console's HTTP plumbing: the base path, cookies, forms (urlencoded and multipart), headers
+and page rendering. Imported only when a console route runs (never by the public read routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from chalice.app import Response
+
+from chalicelib.console.records import COOKIE_NAME
+from chalicelib.console.service import LIFETIME
+from chalicelib.web.errors import HttpError
+from chalicelib.web.request import content_type, raw_body
+
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": CSP,
+}
+MAX_FIELDS = 1200
+
+
+def base_path(public_api_url: str) -> str:
+    """Where the console lives: /console, behind the API's own path (an API Gateway stage)."""
+    return urlsplit(public_api_url).path.rstrip("/") + "/console"
+
+
+def cookie_value(headers: Any) -> str | None:
+    raw = str(headers.get("cookie") or "")
+    for part in raw.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE_NAME and value:
+            return value
+    return None
+
+
+def session_cookie(value: str, *, path: str) -> str:
+    """HttpOnly (no script reads it), Secure (https only; browsers treat http://127.0.0.1 and
+    localhost as secure, so `make run` works), SameSite=Strict (never sent by another site's
+    link or form), scoped to the console's path."""
+    return (
+        f"{COOKIE_NAME}={value}; Path={path}; Max-Age={int(LIFETIME.total_seconds())}; "
+        "HttpOnly; Secure; SameSite=Strict"
+    )
+
+
+def expired_cookie(*, path: str) -> str:
+    return f"{COOKIE_NAME}=; Path={path}; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+
+
+def form_fields(request: Any) -> dict[str, list[str]]:
+    """A form post's fields (every value of each name); multipart for file uploads."""
+    ctype = content_type(request.headers)
+    body = raw_body(request)
+    if ctype == "multipart/form-data":
+        return _multipart(str(request.headers.get("content-type")), body)
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."}) from None
+
+
+def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body)
+    fields: dict[str, list[str]] = {}
+    if not message.is_multipart():
+        raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."})
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HttpError(400, "invalid_form", "Send the file as UTF-8 text.", {name: "Not UTF-8 text."}) from None
+        fields.setdefault(name, []).append(text)
+        if sum(len(v) for v in fields.values()) > MAX_FIELDS:
+            raise HttpError(400, "invalid_form", "Too many form fields.", {"body": "Too many fields."})
+    return fields
+
+
+def first(fields: dict[str, list[str]], name: str) -> str:
+    values = fields.get(name) or [""]
+    return values[0]
+
+
+def same_origin(headers: Any, public_api_url: str = "") -> bool:
+    """A form post from our own pages: the browser's Origin (when it sends one) names this host, or
+    the API's public address (behind a proxy that rewrites Host)."""
+    origin = headers.get("origin")
+    if origin is None or origin == "null":
+        return headers.get("sec-fetch-site") in (None, "same-origin", "none")
+    netloc = urlsplit(str(origin)).netloc.lower()
+    return netloc in (str(headers.get("host") or "").lower(), urlsplit(public_api_url).netloc.lower())
+
+
+def html(body: str, *, status: int = 200, cookie: str | None = None) -> Response:
+    headers: dict[str, str | list[str]] = dict(HEADERS)
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return Response(body=body, status_code=status, headers=headers)
+
+
+def see_other(location: str, *, cookie: str | None = None) -> Response:
+    headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303, headers=headers)

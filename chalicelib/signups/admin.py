@@ -1,0 +1,175 @@
+"""Organizers adding members by hand, one at a time or from a CSV of an existing list.
+
+Each person added becomes a signup in ``pending_confirmation`` with consent recorded as given to the
+organizer (``consent_source: "organizer"``, ``added_by``, ``consent_at``), and gets the confirmation
+email through the outbox in the same transaction. Nobody is sent the link before they confirm; when
+they do, the adder's choice counts as the approval (docs/console.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+from chalicelib.db import Transaction, TransactionCancelled
+from chalicelib.errors import Conflict, Invalid
+from chalicelib.signups.addresses import email_hash, signup_id_for
+from chalicelib.signups.consent import CONSENT_VERSION
+from chalicelib.signups.records import SignupRecord
+from chalicelib.signups.service import PENDING_TTL, SignupService
+from chalicelib.validation import refused_character
+
+log = logging.getLogger("mbc.signups")
+
+MAX_IMPORT_ROWS = 300
+MAX_IMPORT_BYTES = 60 * 1024
+STATES = {"ID": "ID", "IDAHO": "ID", "MT": "MT", "MONTANA": "MT"}
+_NAME_HEADERS = ("name", "full name", "full_name")
+_EMAIL_HEADERS = ("email", "email address", "e-mail", "email_address")
+_STATE_HEADERS = ("state",)
+
+
+@dataclass
+class Person:
+    name: str
+    email: str
+    state: str
+
+
+@dataclass
+class ImportRow:
+    line: int
+    person: Person | None
+    errors: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+def check_person(name: str, email: str, state: str) -> tuple[Person | None, dict[str, str]]:
+    """One person's details, checked as the signup form checks them."""
+    from chalicelib.emails import normalize_email
+
+    errors: dict[str, str] = {}
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 100:
+        errors["name"] = "Give a name of 1 to 100 characters."
+    elif refused_character(name):
+        errors["name"] = "Use letters, spaces and punctuation only."
+    elif name[0] in "=+-@|%":
+        errors["name"] = "A name cannot start with = + - @ | or %."
+    try:
+        normalized = normalize_email(email)
+    except ValueError as exc:
+        errors["email"] = str(exc)
+        normalized = ""
+    code = STATES.get(state.strip().upper())
+    if code is None:
+        errors["state"] = "Choose Idaho or Montana."
+    if errors:
+        return None, errors
+    return Person(name, normalized, cast(str, code)), {}
+
+
+def parse_csv(text: str) -> list[ImportRow]:
+    """Rows of a CSV with a header row naming name, email and state (in any order)."""
+    if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
+        raise Invalid(fields={"csv": f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB."})
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error):
+        raise Invalid(fields={"csv": "The file is empty."}) from None
+
+    def column(names: tuple[str, ...]) -> int | None:
+        return next((i for i, h in enumerate(header) if h in names), None)
+
+    cols = {"name": column(_NAME_HEADERS), "email": column(_EMAIL_HEADERS), "state": column(_STATE_HEADERS)}
+    missing = [k for k, v in cols.items() if v is None]
+    if missing:
+        raise Invalid(
+            fields={
+                "csv": f"The first row must name the columns name, email and state (missing: {', '.join(missing)})."
+            }
+        )
+    rows: list[ImportRow] = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_IMPORT_ROWS:
+                raise Invalid(fields={"csv": f"At most {MAX_IMPORT_ROWS} people at a time; split the file."})
+            raw = {k: (cells[i].strip() if i is not None and i < len(cells) else "") for k, i in cols.items()}
+            person, errors = check_person(raw["name"], raw["email"], raw["state"])
+            rows.append(ImportRow(number, person, errors, raw))
+    except csv.Error:
+        raise Invalid(fields={"csv": "The file is not a valid CSV."}) from None
+    seen: set[str] = set()
+    for row in rows:
+        if row.person is not None:
+            if row.person.email in seen:
+                row.errors["email"] = "This address is in the file twice."
+                row.person = None
+            else:
+                seen.add(row.person.email)
+    return rows
+
+
+class SignupAdmin:
+    def __init__(self, signups: SignupService) -> None:
+        self.signups = signups
+
+    def add(
+        self, group_id: str, person: Person, *, added_by: str, also: Sequence[tuple[str, dict[str, Any]]] = ()
+    ) -> SignupRecord:
+        """Add one person (pending their confirmation); Conflict if the address is already in the group."""
+        service = self.signups
+        group = service.groups.get(group_id)
+        now = service.clock.now()
+        if service.repo.is_suppressed(email_hash(person.email)):
+            raise Conflict(
+                "Emails to this address bounced or were marked as spam, so we cannot add it.",
+                fields={"email": "This address cannot receive our emails."},
+            )
+        record = cast(
+            SignupRecord,
+            {
+                "id": signup_id_for(group["id"], person.email),
+                "group_id": group["id"],
+                "email": person.email,
+                "name": person.name,
+                "state": person.state,
+                "status": "pending_confirmation",
+                "consent_at": now.isoformat(),
+                "consent_version": CONSENT_VERSION,
+                "consent_source": "organizer",
+                "added_by": added_by,
+                "created_at": now.isoformat(),
+                "updated_at": now.isoformat(),
+                "gen": str(int(now.timestamp() * 1000)),
+                "expires_at": int((now + ADDED_TTL).timestamp()),
+                "version": 1,
+            },
+        )
+        tx = Transaction().add("signup", service.repo.new_record_item(record, now_epoch=int(now.timestamp())))
+        tx.add("mail", service._mail("confirm", now, group["id"], record, limit="daily"))
+        for label, item in also:
+            tx.add(label, item)
+        try:
+            tx.commit(service.repo.client)
+        except TransactionCancelled as exc:
+            if exc.failed("signup"):
+                raise Conflict(
+                    "This address is already in the group (or waiting to confirm).",
+                    fields={"email": "Already in the group."},
+                ) from None
+            raise
+        log.info("member added by organizer signup=%s by=%s", record["id"], added_by)
+        return record
+
+
+# An organizer-added person has as long as a signup to confirm.
+ADDED_TTL: timedelta = PENDING_TTL
