@@ -849,7 +849,7 @@ def findings(r: dict[str, Any]) -> list[str]:
     items: list[str] = []
     after = {x.key: x for x in r["cold"]["variants"]}.get("after") if "cold" in r else None
     clean = {x.key: x for x in r["cold"]["variants"]}.get("clean") if "cold" in r else None
-    if after is not None and clean is not None:
+    if after is not None and clean is not None and r["package"]["after"].timestamp_pycs:
         stale = r["package"]["after"].timestamp_pycs
         items.append(
             f"**The deployment package ships {len(stale)} stale `.pyc` files, so every cold start compiles those "

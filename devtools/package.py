@@ -44,6 +44,8 @@ class PackageReport:
     compiled: int = 0
     failed: int = 0
     stripped: int = 0
+    # .pyc files copied from the source tree, dropped (replaced by unchecked-hash bytecode).
+    stale: int = 0
     zip_bytes_before: int = 0
     zip_bytes_after: int = 0
 
@@ -104,14 +106,18 @@ def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
                 if strip and _stripped(info.filename):
                     report.stripped += 1
                     continue
+                if "__pycache__/" in info.filename and info.filename.endswith(".pyc"):
+                    # Bytecode copied from a developer's tree checks its source's timestamp, which
+                    # never matches inside the zip: every cold start would compile it again. Every
+                    # source gets an unchecked-hash .pyc below instead.
+                    report.stale += 1
+                    continue
                 new.writestr(_clone(info), old.read(info.filename))
             for name in sorted(names):
                 if not name.endswith(".py") or (strip and _stripped(name)):
                     continue
                 report.sources += 1
                 pyc_name = pyc_name_for(name)
-                if pyc_name in names:
-                    continue
                 source = src_dir / name
                 source.parent.mkdir(parents=True, exist_ok=True)
                 source.write_bytes(old.read(name))

@@ -53,7 +53,9 @@ class AnnouncementRun:
     skipped: int = 0
     failed: int = 0
     released: int = 0
+    deferred: int = 0
     lost_claims: int = 0
+    stale: int = 0
     stopped: str | None = None
     finished: bool = False
 

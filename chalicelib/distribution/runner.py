@@ -64,6 +64,8 @@ class RunReport:
     skipped: int = 0
     failed: int = 0
     released: int = 0
+    # SES's answer was lost: the claim is kept until its lease runs out (then a later run sends it).
+    deferred: int = 0
     lost_claims: int = 0
     # Planned, but the meeting changed before the message went: left to the next run.
     stale: int = 0
@@ -81,6 +83,8 @@ class RunReport:
             self.released += 1
         elif outcome == "stale":
             self.stale += 1
+        elif outcome == "deferred":
+            self.deferred += 1
         else:
             self.lost_claims += 1
 
@@ -208,14 +212,19 @@ class Distributor:
                 if remaining_seconds is not None and remaining_seconds() < self.safety_margin:
                     stop.stop("deadline")
                     return
-                outcome = self._deliver(
-                    task,
-                    run_id=report.run_id,
-                    limiter=limiter,
-                    stop=stop,
-                    current=current,
-                    remaining_seconds=remaining_seconds,
-                )
+                try:
+                    outcome = self._deliver(
+                        task,
+                        run_id=report.run_id,
+                        limiter=limiter,
+                        stop=stop,
+                        current=current,
+                        remaining_seconds=remaining_seconds,
+                    )
+                except Exception as exc:  # storage trouble mid-run: stop cleanly, keep the summary line
+                    log.error("distribution task error signup=%s error=%s", task.member["id"], type(exc).__name__)
+                    stop.stop("error")
+                    return
                 with lock:
                     report.count(outcome)
 

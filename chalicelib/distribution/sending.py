@@ -28,7 +28,11 @@ LEASE_MARGIN_SECONDS = 30
 MARK_TRIES = 3
 SAFETY_MARGIN_SECONDS = 20.0
 
-Outcome = Literal["sent", "skipped", "failed", "released", "lost_claims", "stale"]
+# deferred: SES's answer was lost (a timeout, a 5xx); the claim is kept until its lease runs out, then
+# a later run sends it (the one duplicate window, measured in bench/).
+Outcome = Literal["sent", "skipped", "failed", "released", "deferred", "lost_claims", "stale"]
+# A run goes on past this many unknown outcomes less one: one lost answer is not an outage.
+UNKNOWN_OUTCOMES_TO_STOP = 3
 StopReason = Literal["deadline", "error", "throttled", "account", "config"]
 
 
@@ -39,6 +43,15 @@ class StopSignal:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self.reason: StopReason | None = None
+        self.unknown = 0
+
+    def unknown_outcome(self) -> None:
+        """One send whose outcome is unknown; several in one run stop it (SES is in trouble)."""
+        with self._lock:
+            self.unknown += 1
+            many = self.unknown >= UNKNOWN_OUTCOMES_TO_STOP
+        if many:
+            self.stop("error")
 
     def stop(self, reason: StopReason) -> None:
         with self._lock:
@@ -141,10 +154,11 @@ def _send_failed(claim: Claim, run: SendRun, *, exc: SendError, ref: str) -> Out
         return "failed"
     if exc.kind == "unknown":
         # SES may have accepted it: no retry now. The claim stays until its lease runs out, then a
-        # later run sends it (the one duplicate window, measured in bench/).
+        # later run sends it (the one duplicate window, measured in bench/). The run goes on with
+        # everyone else, unless this keeps happening.
         log.error("delivery outcome unknown %s code=%s", ref, exc.code)
-        run.stop.stop("error")
-        return "released"
+        run.stop.unknown_outcome()
+        return "deferred"
     claim.release()
     reason: StopReason = "account" if exc.kind == "account" else "config" if exc.kind == "config" else "throttled"
     log.error("distribution stopping: SES refused to send (%s, code=%s)", reason, exc.code)

@@ -103,12 +103,13 @@ class SesMailer:
 def classify(exc: Exception, *, recipient: str = "", sender: str = "") -> Exception:
     """Turn a botocore error into a SendError with a kind (see SendError)."""
     from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ReadTimeoutError
+    from botocore.exceptions import HTTPClientError
 
-    if isinstance(exc, ReadTimeoutError):
-        return SendError("unknown", "ReadTimeout")  # the request left: SES may have taken it
     if isinstance(exc, BotoConnectionError):
-        return SendError("throttled", type(exc).__name__)  # never reached SES: safe to retry later
+        return SendError("throttled", type(exc).__name__)  # never connected to SES: safe to retry later
+    if isinstance(exc, HTTPClientError):
+        # A read timeout, or the connection closed after the request left: SES may have taken it.
+        return SendError("unknown", type(exc).__name__)
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
         return exc
