@@ -23,7 +23,7 @@ def test_the_policy_allows_exactly_the_pages_stylesheet() -> None:
 
 
 def test_no_page_template_carries_inline_style_or_script() -> None:
-    pages = [p for p in CHALICELIB.rglob("templates/**/pages/*.html")] + list(CHALICELIB.glob("templates/pages/*.html"))
+    pages = list(CHALICELIB.rglob("templates/**/pages/*.html")) + list(CHALICELIB.glob("templates/pages/*.html"))
     assert len(pages) > 20
     for template in pages:
         text = template.read_text(encoding="utf-8")
