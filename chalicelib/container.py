@@ -156,7 +156,6 @@ class Container:
     @cached_property
     def outbox(self) -> OutboxSender:
         """The sender behind the table's stream: signup emails, and a new member's catch-up."""
-        from chalicelib.joinlinks.mail import JoinLinkMail
         from chalicelib.outbox.sender import OutboxSender
         from chalicelib.signups.mail import SignupMail
         from chalicelib.signups.records import INTAKE_PREFIX
@@ -168,10 +167,6 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
-        )
-
-        join_mail = JoinLinkMail(
-            signups=self.signups.repo, groups=self.groups, join_links=self.join_links, settings=self.settings
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -199,7 +194,6 @@ class Container:
                 **signup_mail.handlers(),
                 **console_mail.handlers(),
                 "catch_up": catch_up,
-                "new_join_link": join_mail.new_link,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
             },

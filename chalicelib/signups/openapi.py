@@ -54,6 +54,48 @@ def _member_paths() -> dict[str, Any]:
 def paths() -> dict[str, Any]:
     org = security()
     return {
+        "/groups/{group_id}/resend": {
+            "get": {
+                "summary": 'The "send me the link again" page (HTML form, works without JavaScript)',
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    "404": err("Unknown group."),
+                },
+            },
+            "options": {
+                "summary": "CORS preflight (website origins only)",
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "204": {"description": "CORS headers for allowed origins."},
+                    "404": err("Not a group id."),
+                },
+            },
+            "post": {
+                "summary": "Send me the link again (JSON or a plain HTML form post)",
+                "description": "An active member gets her personal link and the next meeting, someone still to "
+                "confirm gets the confirmation again, someone waiting for approval hears it is on its way; "
+                "nobody else gets anything. The answer is the same for every address.",
+                "parameters": [GROUP_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ResendForm"}},
+                        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/ResendForm"}},
+                    },
+                },
+                "responses": {
+                    "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
+                    "200": {"description": 'Form post from a browser: the "check your email" page.'},
+                    "303": {"description": "Form post with an allowed redirect."},
+                    "400": err("Invalid fields."),
+                    "404": err("Unknown group."),
+                    "413": err("Body over 64 KB."),
+                    "415": err("Unsupported content type."),
+                    "429": err("Too many requests from this network; see Retry-After."),
+                },
+            },
+        },
         "/groups/{group_id}/signups": {
             "options": {
                 "summary": "CORS preflight (website origins only)",
@@ -157,7 +199,7 @@ def paths() -> dict[str, Any]:
 
 
 def models() -> list[Any]:
-    from chalicelib.signups.models import DeclineInput, SignupAccepted, SignupForm
+    from chalicelib.signups.models import DeclineInput, ResendForm, SignupAccepted, SignupForm
     from chalicelib.signups.records import PublicSignup, SignupPage
 
-    return [SignupForm, SignupAccepted, PublicSignup, SignupPage, DeclineInput]
+    return [SignupForm, ResendForm, SignupAccepted, PublicSignup, SignupPage, DeclineInput]
