@@ -20,6 +20,7 @@ from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
 from chalicelib.web.openapi import routes as openapi_routes
 from chalicelib.web.routing import ORGANIZER, EdgeError
+from chalicelib.website.routes import routes as website_routes
 
 app = Chalice(app_name="mbc-connect")
 app.log.setLevel(logging.INFO)
@@ -49,7 +50,7 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
         )
     origin = event.headers.get("origin") if event is not None and event.headers else None
     if origin:
-        allowed = container.current().settings.website_origins
+        allowed = container.current().site.allowed_origins(origin)  # deploy-time + stored (cached)
         response.headers = {**cors_headers(origin, allowed), **response.headers}
     rewritten = normalize_framework_error(response.status_code, response.body)
     if rewritten is not None:
@@ -62,6 +63,7 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
 ORGANIZER.bind(organizer_key)
 for blueprint in (event_routes, group_routes, signup_routes, meeting_routes, distribution_routes, openapi_routes):
     app.register_blueprint(blueprint)
+app.register_blueprint(website_routes)
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="distribute_links")

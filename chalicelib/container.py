@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.service import SignupService
+    from chalicelib.website.service import SiteService
 
 
 class Container:
@@ -134,7 +135,16 @@ class Container:
             settings=self.settings,
             clock=self.clock,
             on_erased=lambda group_id, signup_id: self.distributor.forget_member(group_id, signup_id),
+            origin_allowed=lambda origin: self.site.origin_allowed(origin),
         )
+
+    @cached_property
+    def site(self) -> SiteService:
+        """The allowed website origins (deploy-time plus stored, the stored ones cached a minute)."""
+        from chalicelib.website.service import SiteService
+        from chalicelib.website.storage import SiteRepository
+
+        return SiteService(SiteRepository(self.dynamodb, self.table), settings=self.settings, clock=self.clock)
 
     @cached_property
     def outbox_items(self) -> OutboxRepository:

@@ -45,7 +45,7 @@ def signup_preflight(group_id: str) -> Response:
     if not is_slug(group_id):
         raise NotFound("group")
     origin = routes.request.headers.get("origin")
-    headers = cors_headers(origin, container.current().settings.website_origins, preflight=True)
+    headers = cors_headers(origin, container.current().site.allowed_origins(origin), preflight=True)
     return Response(body="", status_code=204, headers=dict[str, str | list[str]](headers))
 
 

@@ -67,6 +67,7 @@ class SignupService:
         settings: Settings,
         clock: Clock,
         on_erased: ErasureHook | None = None,
+        origin_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self.repo = repo
         self.outbox = outbox
@@ -75,6 +76,8 @@ class SignupService:
         self.settings = settings
         self.clock = clock
         self.on_erased = on_erased
+        # Website origins: the deploy-time list, or (wired by the container) that plus the stored one.
+        self.origin_allowed = origin_allowed or (lambda o: o in {w.lower() for w in settings.website_origins})
 
     # ---------------------------------------------------------------- the form
 
@@ -90,7 +93,7 @@ class SignupService:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
             return False
-        return f"{parts.scheme}://{parts.netloc}".lower() in {o.lower() for o in self.settings.website_origins}
+        return self.origin_allowed(f"{parts.scheme}://{parts.netloc}".lower())
 
     def check_ip(self, source_ip: str, now: datetime) -> None:
         """Per-source-IP limit on signups (a 429 here reveals nothing about any address)."""
