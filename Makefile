@@ -58,7 +58,7 @@ pytest: setup browser
 test: lint typecheck infra-test bench-smoke pytest
 
 screenshots: setup browser
-	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_browser.py
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/test_browser.py tests/e2e/test_website_embeds.py
 
 package: setup
 	$(PY) -m devtools.package --stage prod --out out

@@ -127,7 +127,8 @@ class SignupService:
             "name": form.name,
             "email": form.email,
             "state": form.state,
-            "consent_version": CONSENT_VERSION,
+            # The version the person was shown (the form refuses any but the current one).
+            "consent_version": form.consent_version or CONSENT_VERSION,
             "how_heard": form.how_heard,
             "expires_at": int((now + INTAKE_TTL).timestamp()),
         }

@@ -26,4 +26,4 @@ Origin = Annotated[
 
 class SiteOriginsInput(StrictModel):
     origins: list[Origin] = Field(max_length=MAX_ORIGINS, description="The whole list (it replaces the stored one).")
-    version: int = Field(ge=0, lt=10**12, description="The version you read (0 before the first change).")
+    version: int = Field(strict=True, ge=0, lt=10**12, description="The version you read (0 before the first change).")
