@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.service import SignupService
+    from chalicelib.website.service import SiteService
 
 
 class Container:
@@ -145,7 +146,16 @@ class Container:
             on_erased=self._forget_member,
             join_link_item=lambda record: self.join_links.activation_item(record),
             forget_join_link=lambda record: self.join_links.forget(record),
+            origin_allowed=lambda origin: self.site.origin_allowed(origin),
         )
+
+    @cached_property
+    def site(self) -> SiteService:
+        """The allowed website origins (deploy-time plus stored, the stored ones cached a minute)."""
+        from chalicelib.website.service import SiteService
+        from chalicelib.website.storage import SiteRepository
+
+        return SiteService(SiteRepository(self.dynamodb, self.table), settings=self.settings, clock=self.clock)
 
     @cached_property
     def outbox_items(self) -> OutboxRepository:

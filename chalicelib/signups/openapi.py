@@ -11,6 +11,11 @@ SIGNUP_ID = param("signup_id", "path", {"type": "string", "pattern": "^[a-f0-9]{
 TOKEN = param("token", "query", {"type": "string"}, "The token from the emailed link.", True)
 
 
+def err_or_page(description: str) -> dict[str, Any]:
+    """JSON for JSON clients; a page for a form post that does not ask for JSON (no JavaScript)."""
+    return {"description": description + " A form post gets an HTML page.", "content": {**err("")["content"], **HTML}}
+
+
 def _member_paths() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for purpose, summary in (
@@ -117,14 +122,16 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
-                    "303": {"description": "Form post with an allowed redirect."},
-                    "400": err("Invalid fields."),
-                    "404": err("Unknown group."),
-                    "409": err("Group paused."),
-                    "413": err("Body over 64 KB."),
-                    "415": err("Unsupported content type."),
-                    "429": err("Too many signups from this network; see Retry-After."),
-                    "503": err("Email could not be sent; try again."),
+                    "303": {
+                        "description": "Form post: to its redirect (an allowed website page) or our thank-you page."
+                    },
+                    "400": err_or_page("Invalid fields."),
+                    "404": err_or_page("Unknown group."),
+                    "409": err_or_page("Group paused."),
+                    "413": err_or_page("Body over 64 KB."),
+                    "415": err_or_page("Unsupported content type."),
+                    "429": err_or_page("Too many signups from this network; see Retry-After."),
+                    "503": err_or_page("Briefly unavailable; try again."),
                 },
             },
             "get": {
