@@ -107,8 +107,10 @@ def preview_email(
     settings: Settings,
     series: list[Meeting],
     now: datetime,
+    banner: bool = True,
 ) -> OutgoingEmail:
-    """What members will get, to the organizer who wrote it, marked as a preview (no member links)."""
+    """What members will get, to the organizer who wrote it, marked as a preview (no member links).
+    ``banner``: the "nothing has been sent yet" heading (the console's page leaves it out)."""
     from chalicelib.groups.contact import contact_of
 
     join_url = f"{settings.public_api_url}/j/PREVIEW"  # each member's copy has her own
@@ -120,6 +122,7 @@ def preview_email(
         "announcements/email/announcement",
         to=to,
         preview=True,
+        banner=banner,
         audience=f"{audience} member{'s' if audience != 1 else ''}",
         name=organizer_name,
         group=group,

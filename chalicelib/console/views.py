@@ -76,7 +76,7 @@ KIND_WORDS = {
     "reminder": "reminder",
 }
 NOTICES = {
-    "approved": "{n} approved. They get a welcome email now, and the Zoom link with the reminders.",
+    "approved": "{n} approved. They get a welcome email now with their own link to the meetings.",
     "declined": "{n} declined. They get the group's message.",
     "added": "Added. They get an email to confirm their address.",
     "imported": "{n} added. Each gets an email to confirm their address.",
@@ -575,6 +575,7 @@ def _announcement_preview(ctx: Ctx, group: GroupRecord, record: dict[str, Any]) 
         settings=c.settings,
         series=c.meetings.upcoming(group, count=12, now=now) if record.get("attach_invite") else [],
         now=now,
+        banner=False,  # the page says itself whether it was sent
     )
     return {"subject": str(record["subject"]), "text": mail.text}
 

@@ -76,7 +76,13 @@ def resend_link(group_id: str) -> Response:
 
         group = c.groups.get(group_id)
         back = f"{c.settings.public_api_url}/groups/{group_id}/resend"
-        return page("signups/pages/resend_sent.html", group=group, contact=contact_of(group, c.settings), back_url=back)
+        return page(
+            "signups/pages/resend_sent.html",
+            group=group,
+            contact=contact_of(group, c.settings),
+            back_url=back,
+            spacing_minutes=max(1, c.settings.signup_email_min_interval_seconds // 60),
+        )
     return json_response({"status": "check_your_email"}, 202, NO_STORE)
 
 

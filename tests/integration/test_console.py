@@ -678,6 +678,7 @@ def test_an_announcement_from_the_console_is_previewed_then_reaches_each_member_
     assert (
         "Check and send the announcement" in text and "Stay warm &lt;3" in text and "Send it to 3 members now" in text
     )
+    assert "Announcements: a message to every member" in text_of(console.get("/console"))
     assert [m["Subject"] for m in mails_to(stack, "cora@example.org") if "Preview" in m["Subject"]] == [
         "Preview: Snow day"
     ]
@@ -694,5 +695,6 @@ def test_an_announcement_from_the_console_is_previewed_then_reaches_each_member_
         assert copy["Subject"] == "Snow day!"
     done = text_of(console.get(path))
     assert "Sent to 3" in done and "Send it to" not in done
+    assert "We meet." in done and "nothing has been sent" not in done  # what members got, without the banner
     assert "Sent the announcement: Snow day" in text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
     assert console.get(f"/console/groups/{OTHER}/announcements").status_code == 403
