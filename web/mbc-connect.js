@@ -192,6 +192,10 @@
     append(form,
       el("button", { className: "mbc-button", type: "submit" }, "Sign up"),
       el("p", { className: "mbc-status", role: "status", "aria-live": "polite", "data-mbc-status": true }));
+    /* Members who lost their email: the API's "send me the link again" page (works without script). */
+    var again = el("p", { className: "mbc-resend" });
+    again.appendChild(el("a", { href: config.api + "/groups/" + encodeURIComponent(group.id) + "/resend" }, "Already a member? Get your link again"));
+    form.appendChild(again);
     return form;
   }
 

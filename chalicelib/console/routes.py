@@ -62,6 +62,9 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     ("/console/organizers/new", "GET", "organizer_new", None),
     ("/console/organizers/new", "POST", "organizer_new", FORM),
     ("/console/organizers/{org_id}/remove", "POST", "organizer_remove", FORM),
+    ("/console/site", "GET", "website", None),
+    ("/console/site", "POST", "website", FORM),
+    ("/console/site/remove", "POST", "website_remove", FORM),
 ]
 
 

@@ -323,6 +323,7 @@ def embed_page(
         first_error=next((name for name in visible if name in errors), None),
         page_url=page_url,
         action_url=with_query(page_url, options.query()),
+        resend_url=f"{api}/groups/{group_id}/resend",
         filter_hidden=options.query(state=None),
         events=events,
         events_status=events_status,

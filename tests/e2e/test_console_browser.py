@@ -1,9 +1,10 @@
 """The organizer console in a real browser (Debian's chromium driven by Playwright), against its
 own stack as `make run` starts it, tried as a new volunteer would: the admin is created with one CLI
-command, signs in from the emailed link, invites an organizer for the Connection Group only; that
-organizer approves two people, declines one with a message, changes the Zoom link and sees the
-preview, cancels a meeting after seeing who will be told, adds an event in Pacific time, cannot
-reach another group, and signs out. Every page is audited with axe-core at 360 px wide.
+command, signs in from the emailed link, invites an organizer for the Connection Group only, allows
+the chapter's staging website (and removes it again); that organizer approves two people, declines
+one with a message, changes the Zoom link and sees the preview, cancels a meeting after seeing who
+will be told, adds an event in Pacific time, cannot reach another group or the Website page, and
+signs out. Every page is audited with axe-core at 360 px wide.
 
 ``UPDATE_SCREENSHOTS=1`` writes docs/screenshots/console-*.png for docs/console.md."""
 
@@ -154,6 +155,29 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     audit(page)
     invitation = newest(stack, "olive@example.org", "You are now an organizer")
     assert "MBC Connection Group" in plain_text(invitation)
+
+    # The admin allows the chapter's staging site (no redeploy) and finds the line to paste.
+    page.get_by_role("link", name="Website", exact=True).click()
+    page.get_by_role("heading", name="Websites you allowed").wait_for()
+    audit(page)
+    page.get_by_label("Website address").fill("staging.mbc-chapter.test")
+    page.get_by_role("button", name="Allow this website").click()
+    page.locator("#e-origin").wait_for()
+    assert "Must start with https://" in page.locator("#e-origin").inner_text()
+    audit(page)  # the error state too
+    page.get_by_label("Website address").fill("HTTPS://Staging.MBC-Chapter.test/")
+    page.get_by_role("button", name="Allow this website").click()
+    page.get_by_text("Allowed. Within a minute").wait_for()
+    assert page.get_by_role("button", name="Remove https://staging.mbc-chapter.test").is_visible()
+    snippets = page.locator("pre.code").all_inner_texts()
+    assert f'<script src="{stack.api}/widgets/mbc-connect.js" data-group="{GROUP}" defer></script>' in snippets
+    audit(page)
+    shot(page, "website", tmp_path)
+    status, origins = api(stack, "GET", "/site/origins", key=admin_key)
+    assert status == 200 and origins["origins"] == ["https://staging.mbc-chapter.test"]
+    page.get_by_role("button", name="Remove https://staging.mbc-chapter.test").click()
+    page.get_by_text("Removed. Within a minute").wait_for()
+    assert api(stack, "GET", "/site/origins", key=admin_key)[1]["origins"] == []
     admin.close()
 
     # The organizer, on her phone: approve two, decline one with a message.
@@ -242,6 +266,9 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     page.goto(f"{stack.api}/console/groups/{OTHER}/members")
     assert "You do not have access to this page" in page.locator("main").inner_text()
     audit(page)
+    assert page.get_by_role("link", name="Website", exact=True).count() == 0  # admins only
+    page.goto(f"{stack.api}/console/site")
+    assert "You do not have access to this page" in page.locator("main").inner_text()
     page.goto(f"{stack.api}/console/groups/{GROUP}/activity")
     log = page.locator("main").inner_text()
     assert "Approved Alice Able" in log and "Declined Cleo Calm" in log and "Olive Organizer" in log

@@ -135,6 +135,13 @@ def test_one_script_tag_refused_then_allowed_themed_signup_and_confirm(
     page.get_by_label("Email address", exact=True).fill("sam.script@example.org")
     button.click()
     page.get_by_text("Thank you! Check your email").wait_for()
+    # A member who lost her email finds "send me the link again" right by the form.
+    again = page.get_by_role("link", name="Already a member? Get your link again")
+    assert again.get_attribute("href") == f"{live_stack.api}/groups/{GROUP}/resend"
+    with page.expect_navigation() as navigation:
+        again.click()
+    assert navigation.value is not None and navigation.value.status == 200
+    page.get_by_role("heading", name="Get your meeting link again").wait_for()
     context.close()
     assert "An organizer will approve your membership soon" in confirm_from_email(
         browser, live_stack, "sam.script@example.org"
@@ -302,6 +309,14 @@ def test_iframe_refused_then_allowed_themed_signup_and_confirm(
     assert thanks_button.evaluate("b => getComputedStyle(b).color") == PLUM  # still themed
     thanks_button.click()
     frame.get_by_role("heading", name="Join the MBC Connection Group").wait_for()
+    again = frame.get_by_role("link", name=re.compile(r"^Already a member\? Get your link again"))
+    assert again.get_attribute("href") == f"{live_stack.api}/groups/{GROUP}/resend"
+    with context.expect_page() as opened:
+        again.click()
+    resend = opened.value
+    resend.get_by_role("heading", name="Get your meeting link again").wait_for()
+    assert resend.url == f"{live_stack.api}/groups/{GROUP}/resend"
+    resend.close()
 
     # The events inside the frame: a page at a time, details without any script.
     assert frame.locator(".mbc-event").count() == 2
@@ -336,6 +351,11 @@ def test_plain_html_form_without_javascript_error_page_has_a_way_back(browser: A
     page = context.new_page()
     form_page = f"{live_stack.web}/signup-form-page.html"
     page.goto(form_page)
+    again = page.get_by_role("link", name="Already a member? Get your link again")
+    resend_url = again.get_attribute("href")
+    assert resend_url == f"{live_stack.api}/groups/{GROUP}/resend"
+    answer = context.request.get(resend_url)
+    assert answer.status == 200 and "Get your meeting link again" in answer.text()
     fill_form(page, "Pat Plain", "pat@", "ID")
     page.get_by_role("button", name="Sign up").click()
     page.get_by_role("heading", name="Please check the form").wait_for()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -533,6 +534,154 @@ def test_an_admin_invites_an_organizer_for_one_group_and_removes_them(world: tup
     assert "Added Olga New as an organizer for MBC Connection Group" in text_of(admin.get("/console/activity"))
 
 
+# ---------------------------------------------------------------- the website (admins)
+
+
+STAGING = "https://staging.example.org"
+
+
+def page_of(response: Any) -> str:
+    """The page's text as a person reads it (tags dropped, entities decoded)."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.body.decode())).split())
+
+
+def test_an_admin_allows_and_removes_a_website_and_each_change_is_logged(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    site = stack.container.site
+    admin = signed_in(world, "ada@example.org")
+    home = admin.get("/console").body.decode()
+    assert 'href="/console/site"' in home  # the admin's menu
+    page = admin.get("/console/site")
+    assert page.status_code == 200
+    words = page_of(page)
+    assert "Websites you allowed None yet." in words
+    assert "Set when MBC Connect was installed https://www.example.org" in words  # deploy-time, read-only
+    assert "Remove https://www.example.org" not in words
+    assert (
+        '<script src="http://api.test/widgets/mbc-connect.js" data-group="mbc-connection-group" defer></script>'
+        in words
+    )
+    assert '<iframe src="http://api.test/embed/other-group" title="Sign up and upcoming events"' in words
+    assert ' style="' not in page.body.decode() and "<script" not in page.body.decode()  # shown, never run
+
+    added = admin.post("/console/site", {"origin": " HTTPS://Staging.Example.org/ "})
+    assert added.status_code == 303 and added.headers["Location"] == "/console/site?done=site_added"
+    view = site.origins()
+    assert view["origins"] == [STAGING] and view["version"] == 1  # normalised, stored once
+    org = stack.container.organizers.by_email("ada@example.org")
+    assert org is not None and view["updated_by"] == org["id"]
+    assert site.origin_allowed(STAGING)  # CORS, redirects and frame-ancestors follow
+    shown = page_of(admin.get(added.headers["Location"]))
+    assert "Allowed. Within a minute" in shown and f"{STAGING} Remove {STAGING}" in shown
+    assert "by Ada Admin" in shown
+
+    again = admin.post("/console/site", {"origin": "https://staging.example.org"})
+    assert again.headers["Location"] == "/console/site?done=site_already"
+    assert site.origins()["version"] == 1  # nothing written
+
+    removed = admin.post("/console/site/remove", {"origin": STAGING})
+    assert removed.status_code == 303 and removed.headers["Location"] == "/console/site?done=site_removed"
+    assert site.origins()["origins"] == [] and site.origins()["version"] == 2
+    gone = admin.post("/console/site/remove", {"origin": STAGING})  # removed meanwhile (another tab)
+    assert gone.status_code == 404 and f"{STAGING} is not in the allowed origins." in page_of(gone)
+    log = page_of(admin.get("/console/activity"))
+    assert f"Allowed the website {STAGING}" in log and f"Stopped allowing the website {STAGING}" in log
+    assert log.count(STAGING) == 2  # one entry per change, none for "already allowed"
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("http://plain.example.org", "Must use https:// (http:// is allowed only for localhost and 127.0.0.1)."),
+        ("https://www.example.org/join", "Only the scheme and host, without a path: https://www.example.org, not"),
+        ("www.example.org", "Must start with https:// (http:// only for localhost), e.g. https://www.example.org."),
+        ("", "Must be a web origin such as https://www.example.org."),
+    ],
+)
+def test_a_bad_website_address_is_explained_next_to_the_field_and_changes_nothing(
+    world: tuple[Stack, Any], typed: str, why: str
+) -> None:
+    stack, _ = world
+    admin = signed_in(world, "ada@example.org")
+    refused = admin.post("/console/site", {"origin": typed})
+    assert refused.status_code == 400
+    body = refused.body.decode()
+    error = re.search(r'<span class="error" id="e-origin">([^<]*)</span>\s*<input type="url" id="f-origin"', body)
+    assert error and unescape(error.group(1)).startswith(why)
+    assert re.search(r'id="f-origin" name="origin" value="[^"]*"[^>]*aria-invalid="true"', body)
+    assert f'value="{typed}"' in body  # what was typed, to correct
+    assert stack.container.site.origins()["version"] == 0
+    assert "Allowed the website" not in page_of(admin.get("/console/activity"))
+
+
+def test_a_deploy_time_website_cannot_be_removed_here(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    admin = signed_in(world, "ada@example.org")
+    refused = admin.post("/console/site/remove", {"origin": "https://www.example.org"})
+    assert refused.status_code == 404
+    assert "comes from the deployment settings" in page_of(refused)
+    assert stack.container.site.origin_allowed("https://www.example.org")
+
+
+def test_a_change_that_meets_another_change_is_explained_kindly(
+    world: tuple[Stack, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.website.storage import SiteConflict
+
+    stack, _ = world
+    admin = signed_in(world, "ada@example.org")
+
+    def always_stale(*_: Any, **__: Any) -> None:
+        raise SiteConflict
+
+    monkeypatch.setattr(stack.container.site.repo, "put_origins", always_stale)
+    clash = admin.post("/console/site", {"origin": STAGING})
+    assert clash.status_code == 409
+    words = page_of(clash)
+    assert "Someone else changed the list at the same moment, so nothing was saved" in words
+    assert f'value="{STAGING}"' in clash.body.decode()  # kept, to press the button again
+    assert "Sorry" not in words  # the page itself, not an error page
+    assert "Allowed the website" not in page_of(admin.get("/console/activity"))
+
+
+def test_the_website_page_is_for_admins_only(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    stack.container.site.add_origin(STAGING, by="cli")
+    organizer = signed_in(world)
+    assert 'href="/console/site"' not in organizer.get("/console").body.decode()  # no menu entry
+    refused = organizer.get("/console/site")
+    assert refused.status_code == 403 and "You do not have access to this page" in page_of(refused)
+    assert organizer.post("/console/site", {"origin": "https://evil.example.org"}).status_code == 403
+    assert organizer.post("/console/site/remove", {"origin": STAGING}).status_code == 403
+    assert stack.container.site.origins()["origins"] == [STAGING]
+
+
+def test_website_changes_need_the_sessions_csrf_token(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    admin = signed_in(world, "ada@example.org")
+    for token in (None, "wrong-token"):
+        assert admin.post("/console/site", {"origin": STAGING}, csrf=token).status_code == 403
+    stack.container.site.add_origin(STAGING, by="cli")
+    assert admin.post("/console/site/remove", {"origin": STAGING}, csrf=None).status_code == 403
+    cross_site = admin.client.http.post(
+        "/console/site",
+        headers=admin.headers(**FORM, Origin="https://evil.example", Host="127.0.0.1:8000"),
+        body=urlencode({"origin": "https://evil.example.org", "csrf": admin.csrf()}).encode(),
+    )
+    assert cross_site.status_code == 403
+    assert stack.container.site.origins()["origins"] == [STAGING]
+
+
+def test_the_snippets_are_the_ones_the_web_volunteers_guide_shows() -> None:
+    from pathlib import Path
+
+    from chalicelib.console.views import embed_snippets
+
+    guide = (Path(__file__).resolve().parents[2] / "web" / "README.md").read_text()
+    snippet = embed_snippets("https://api.example.org", "mbc-connection-group")
+    assert snippet["script"] in guide and snippet["iframe"] in guide
+
+
 def test_static_assets_are_versioned_and_cached_long(world: tuple[Stack, Any]) -> None:
     _, client = world
     page = client.http.get("/console/sign-in").body.decode()
@@ -588,6 +737,7 @@ def test_every_page_renders_for_an_admin(world: tuple[Stack, Any]) -> None:
         f"{group}/meetings/{MEETING_DAY}",
         f"{group}/meetings/{MEETING_DAY}/deliveries",
         f"{group}/activity",
+        "/console/site",
     ):
         response = admin.get(path)
         assert response.status_code == 200, path

@@ -132,6 +132,27 @@ def test_embed_page_may_be_framed_by_the_allowed_origins_only(
     assert "frame-ancestors 'none'" in member_page.headers["Content-Security-Policy"]
 
 
+def test_every_signup_form_links_to_get_your_link_again(api: Any, group: dict[str, Any]) -> None:
+    """Members who lost their email find "send me the link again" next to the form: the frame, the
+    plain HTML form and the script's form all link to the API's page, which answers 200."""
+    resend = f"/groups/{GROUP_ID}/resend"
+    link = re.compile(r'<a href="([^"]+)"[^>]*>Already a member\? Get your link again')
+    framed = link.search(html(api.http.get(f"{EMBED}?show=signup")))
+    assert framed and framed.group(1) == f"http://api.test{resend}"
+    assert 'target="_blank"' in framed.group(0)  # the page refuses to be framed: a new tab
+    refused = html(post_form(api, EMBED, good_fields(email="nope")))
+    assert link.search(refused)  # also when the form comes back with errors
+    plain = link.search((ROOT / "web" / "signup-form.html").read_text())
+    assert plain and plain.group(1) == f"https://api.example.org{resend}"
+    script = (STATIC / "mbc-connect.js").read_text()
+    assert 'config.api + "/groups/" + encodeURIComponent(group.id) + "/resend"' in script
+    assert "Already a member? Get your link again" in script
+    page = api.http.get(resend)
+    assert page.status_code == 200
+    assert "Get your meeting link again" in text_of(html(page))
+    assert f'action="http://api.test{resend}"' in html(page)
+
+
 def test_theme_parameters_become_validated_custom_properties(api: Any, group: dict[str, Any]) -> None:
     page = api.http.get(f"{EMBED}?accent=%236B2A5E&on_accent=fff&radius=8px&font=Atkinson%20Hyperlegible")
     assert page.status_code == 200
