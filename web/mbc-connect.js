@@ -170,7 +170,7 @@
     append(form,
       field(ids, "name", "Your name", el("input", { type: "text", autocomplete: "name", maxlength: "100", required: true })),
       field(ids, "email", "Email address", el("input", { type: "email", autocomplete: "email", maxlength: "254", required: true }),
-        "We send the meeting link here. We never share it.")
+        "We email your link to the meetings here. We never share your address.")
     );
     var state = el("select", { required: true });
     append(state, el("option", { value: "" }, "Choose…"), el("option", { value: "ID" }, "Idaho"), el("option", { value: "MT" }, "Montana"));
@@ -296,7 +296,7 @@
         return;
       }
       if (group.requires_approval) {
-        section.appendChild(el("p", { className: "mbc-muted" }, "After you confirm your email address, an organizer approves your membership; then we email you the meeting link before each meeting."));
+        section.appendChild(el("p", { className: "mbc-muted" }, "After you confirm your email address, an organizer approves your membership; then we email you your own link to the meetings, and again before each meeting."));
       }
       var form = buildForm(group, config, ids);
       section.appendChild(form);
