@@ -57,8 +57,11 @@ pytest: setup browser
 
 test: lint typecheck infra-test bench-smoke pytest
 
+# The website's and the console's screenshots, then the email gallery (docs/emails.md and
+# docs/screenshots/email-*.png; devtools/email_gallery.py).
 screenshots: setup browser
-	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/test_browser.py tests/e2e/test_console_browser.py
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/test_browser.py tests/e2e/test_console_browser.py tests/e2e/test_website_embeds.py
+	$(PY) -m devtools.email_gallery
 
 package: setup
 	$(PY) -m devtools.package --stage prod --out out

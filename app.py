@@ -23,6 +23,7 @@ from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
 from chalicelib.web.openapi import routes as openapi_routes
 from chalicelib.web.routing import ORGANIZER, EdgeError
+from chalicelib.website.routes import routes as website_routes
 
 app = Chalice(app_name="mbc-connect")
 app.log.setLevel(logging.INFO)
@@ -52,7 +53,7 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
         )
     origin = event.headers.get("origin") if event is not None and event.headers else None
     if origin:
-        allowed = container.current().settings.website_origins
+        allowed = container.current().site.allowed_origins(origin)  # deploy-time + stored (cached)
         response.headers = {**cors_headers(origin, allowed), **response.headers}
     rewritten = normalize_framework_error(response.status_code, response.body)
     if rewritten is not None:
@@ -71,6 +72,7 @@ for blueprint in (
     distribution_routes,
     join_routes,
     announcement_routes,
+    website_routes,
     console_routes,
     openapi_routes,
 ):

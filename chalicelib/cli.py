@@ -295,6 +295,24 @@ def _announcement_parsers(areas: Any) -> None:
     show.set_defaults(func=cmd_announcements_show)
 
 
+def cmd_site_origins_list(args: argparse.Namespace) -> int:
+    _print(container.current().site.origins())
+    return 0
+
+
+def cmd_site_origins_add(args: argparse.Namespace) -> int:
+    view = container.current().site.add_origin(args.origin, by="cli")
+    print(f"Allowed: {', '.join(view['deploy_origins'] + view['origins'])} (version {view['version']}).")
+    print("Running API containers pick the change up within a minute.")
+    return 0
+
+
+def cmd_site_origins_remove(args: argparse.Namespace) -> int:
+    view = container.current().site.remove_origin(args.origin, by="cli")
+    print(f"Allowed: {', '.join(view['deploy_origins'] + view['origins'])} (version {view['version']}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="mbc-connect admin")
     areas = parser.add_subparsers(dest="area", required=True)
@@ -340,6 +358,18 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--state", choices=["ID", "MT"], default="MT", help="the sample member's state")
     preview.set_defaults(func=cmd_reminders_preview)
     _announcement_parsers(areas)
+
+    site = areas.add_parser("site", help="site settings").add_subparsers(dest="setting", required=True)
+    origins = site.add_parser("origins", help="the website origins allowed to use the API").add_subparsers(
+        dest="action", required=True
+    )
+    origins.add_parser("list", help="the stored list and the deploy-time list").set_defaults(func=cmd_site_origins_list)
+    add = origins.add_parser("add", help="allow a website origin, e.g. https://www.example.org")
+    add.add_argument("origin")
+    add.set_defaults(func=cmd_site_origins_add)
+    remove = origins.add_parser("remove", help="stop allowing a stored website origin")
+    remove.add_argument("origin")
+    remove.set_defaults(func=cmd_site_origins_remove)
     return parser
 
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.service import SignupService
+    from chalicelib.website.service import SiteService
 
 
 class Container:
@@ -145,7 +146,16 @@ class Container:
             on_erased=self._forget_member,
             join_link_item=lambda record: self.join_links.activation_item(record),
             forget_join_link=lambda record: self.join_links.forget(record),
+            origin_allowed=lambda origin: self.site.origin_allowed(origin),
         )
+
+    @cached_property
+    def site(self) -> SiteService:
+        """The allowed website origins (deploy-time plus stored, the stored ones cached a minute)."""
+        from chalicelib.website.service import SiteService
+        from chalicelib.website.storage import SiteRepository
+
+        return SiteService(SiteRepository(self.dynamodb, self.table), settings=self.settings, clock=self.clock)
 
     @cached_property
     def outbox_items(self) -> OutboxRepository:
@@ -156,7 +166,6 @@ class Container:
     @cached_property
     def outbox(self) -> OutboxSender:
         """The sender behind the table's stream: signup emails, and a new member's catch-up."""
-        from chalicelib.joinlinks.mail import JoinLinkMail
         from chalicelib.outbox.sender import OutboxSender
         from chalicelib.signups.mail import SignupMail
         from chalicelib.signups.records import INTAKE_PREFIX
@@ -168,10 +177,6 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
-        )
-
-        join_mail = JoinLinkMail(
-            signups=self.signups.repo, groups=self.groups, join_links=self.join_links, settings=self.settings
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -199,7 +204,6 @@ class Container:
                 **signup_mail.handlers(),
                 **console_mail.handlers(),
                 "catch_up": catch_up,
-                "new_join_link": join_mail.new_link,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
             },

@@ -111,7 +111,7 @@ def preview_email(
     """What members will get, to the organizer who wrote it, marked as a preview (no member links)."""
     from chalicelib.groups.contact import contact_of
 
-    join_url = f"{settings.public_api_url}/j/(each-member's-own-link)"
+    join_url = f"{settings.public_api_url}/j/PREVIEW"  # each member's copy has her own
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
     if announcement["attach_invite"] and series:

@@ -38,6 +38,12 @@ def events_calendar(docs: list[EventRecord], name: str) -> bytes:
     return cached
 
 
+def event_calendar(doc: EventRecord) -> bytes:
+    """One event as a calendar of its own ("Add to calendar"): the same VEVENT as in the feeds, so
+    a later subscription updates it (same UID, SEQUENCE)."""
+    return _render_events_calendar([doc], doc["title"])
+
+
 def _render_events_calendar(docs: list[EventRecord], name: str) -> bytes:
     from icalendar import Calendar, Event, vText
 

@@ -63,6 +63,19 @@ def paths() -> dict[str, Any]:
                 },
             }
         },
+        "/events/{event_id}.ics": {
+            "get": {
+                "summary": "One event as an iCalendar file (Add to calendar); the same VEVENT as the feeds",
+                "parameters": [EVENT_ID],
+                "responses": {
+                    "200": {
+                        "description": "RFC 5545 calendar with one event (a download).",
+                        "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    },
+                    "404": err("Unknown or draft."),
+                },
+            }
+        },
         "/events/{event_id}": {
             "get": {
                 "summary": "One event (drafts only with an organizer key)",

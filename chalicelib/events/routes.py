@@ -44,10 +44,39 @@ def events_calendar() -> Response:
 
 @routes.route("/events/{event_id}", methods=["GET"])
 def get_event(event_id: str) -> Response:
+    if event_id.endswith(".ics"):  # GET /events/{id}.ics: one event to add to a calendar
+        return event_ics(event_id.removesuffix(".ics"))
     headers = routes.request.headers
     include_drafts = "authorization" in headers and organizer_from_header(headers) is not None
     doc = container.current().events.get(event_id, include_drafts=include_drafts)
     return json_response(doc, headers={"ETag": f'"{doc["version"]}"'})
+
+
+def ics_is_read_only(event_id: str) -> None:
+    """/events/{id}.ics shares the /events/{event_id} route: only GET it."""
+    if event_id.endswith(".ics"):
+        from chalicelib.web.errors import HttpError
+
+        raise HttpError(405, "method_not_allowed", "Only GET is allowed here.", headers={"Allow": "GET"})
+
+
+def event_ics(event_id: str) -> Response:
+    """One published (or cancelled) event as an .ics download; never a draft."""
+    import re
+
+    from chalicelib.events.feed import event_calendar
+
+    doc = container.current().events.get(event_id)
+    name = re.sub(r"[^a-z0-9]+", "-", doc["title"].lower()).strip("-")[:60] or "event"
+    return text_response(
+        event_calendar(doc).decode("utf-8"),
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.ics"',
+            "ETag": f'"{doc["version"]}"',
+            **PUBLIC_300,
+        },
+    )
 
 
 @routes.route("/events", methods=["POST"], authorizer=ORGANIZER)
@@ -60,6 +89,7 @@ def create_event() -> Response:
 @routes.route("/events/{event_id}", methods=["PATCH"], authorizer=ORGANIZER)
 def update_event(event_id: str) -> Response:
     request = routes.request
+    ics_is_read_only(event_id)
     doc = container.current().events.update(event_id, json_body(request), if_match=request.headers.get("if-match"))
     log.info("event updated id=%s version=%s", doc["id"], doc["version"])
     return json_response(doc, headers={"ETag": f'"{doc["version"]}"', **NO_STORE})
@@ -67,6 +97,7 @@ def update_event(event_id: str) -> Response:
 
 @routes.route("/events/{event_id}", methods=["DELETE"], authorizer=ORGANIZER)
 def delete_event(event_id: str) -> Response:
+    ics_is_read_only(event_id)
     container.current().events.delete(event_id, if_match=routes.request.headers.get("if-match"))
     log.info("event deleted id=%s", event_id)
     return empty()

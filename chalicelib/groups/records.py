@@ -30,16 +30,17 @@ def is_slug(value: str) -> bool:
 
 # The kind words a declined signup receives, unless the group set its own (console: Group settings).
 # Plain text; {name} and {group} are replaced with the person's name and the group's name.
-DEFAULT_DECLINE_MESSAGE = """Thank you for reaching out to the {group}. This group is not the right fit for your request
-right now, and we are sorry we cannot offer you a place in it.
-
-You are not alone. These organizations support people living with metastatic breast cancer and
-the people who care for them:
-
-- Living Beyond Breast Cancer: lbbc.org, Breast Cancer Helpline 888-753-5222
-- Metastatic Breast Cancer Network: mbcn.org
-
-If you have questions, reply to this email and one of our volunteers will write back."""
+DEFAULT_DECLINE_MESSAGE = "\n\n".join(
+    (
+        "Thank you for reaching out to the {group}. This group is not the right fit for your request right now, "
+        "and we are sorry we cannot offer you a place in it.",
+        "You are not alone. These organizations support people living with metastatic breast cancer and the "
+        "people who care for them:",
+        "- Living Beyond Breast Cancer: lbbc.org, Breast Cancer Helpline 888-753-5222\n"
+        "- Metastatic Breast Cancer Network: mbcn.org",
+        "If you have questions, just reply to this email. One of our volunteers will write back.",
+    )
+)
 
 
 class ScheduleRecord(TypedDict):

@@ -70,6 +70,12 @@ def subject_for(
     return fit_subject("New joining details", group["name"], f", {month_day(local)}")
 
 
+def _next_when(meeting: Meeting, series: list[Meeting], zone: str, state: str | None) -> str | None:
+    """After a cancellation: when the group meets next."""
+    later = [m for m in series if m.starts_at > meeting.starts_at and m.status != "cancelled"]
+    return meeting_words(later[0].starts_at, zone, state) if later else None
+
+
 def meeting_email(
     kind: MeetingEmailKind,
     *,
@@ -103,6 +109,7 @@ def meeting_email(
         previous_when=meeting_words(change.previous_start, zone, state) if change else None,
         changed=sorted(change.aspects) if change else [],
         note=meeting.note,
+        next_when=_next_when(meeting, series, zone, state) if kind == "cancelled" else None,
         join_url=links.join_url,
         details=shown_in_emails(group),
         window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),

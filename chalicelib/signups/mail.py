@@ -50,6 +50,7 @@ class SignupMail:
             "already_member": self.already_member,
             "welcome": self.welcome,
             "your_link": self.your_link,
+            "new_join_link": self.new_join_link,
             "organizer_notice": self.organizer_notice,
             "declined": self.declined,
         }
@@ -93,26 +94,36 @@ class SignupMail:
         if found is None:
             return None
         record, group = found
+        if record["status"] == "active":
+            # Probably lost her link: it goes to her own address, so give it to her.
+            return self.link_email("signups/email/already_member", item, pending=False)
         return [
             member_email(
                 "signups/email/already_member",
                 record=record,
                 group=group,
                 settings=self.settings,
-                pending=record["status"] == "pending_approval",
+                pending=True,
             )
         ]
 
     def welcome(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         """The welcome, with the group's meetings as one recurring series for her calendar (with
         her personal link), so every meeting lands in the calendar once."""
-        return self._with_link("signups/email/welcome", item)
+        return self.link_email("signups/email/welcome", item)
 
     def your_link(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         """ "Send me the link again": her personal link, the next meeting and the series."""
-        return self._with_link("signups/email/your_link", item)
+        return self.link_email("signups/email/your_link", item)
 
-    def _with_link(self, template: str, item: OutboxRecord) -> list[OutgoingEmail] | None:
+    def new_join_link(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """An organizer replaced her link: the new one, the next meeting, and the series again (its
+        calendar entries carry the new link instead of the dead one)."""
+        return self.link_email("joinlinks/email/new_link", item)
+
+    def link_email(self, template: str, item: OutboxRecord, **extra: Any) -> list[OutgoingEmail] | None:
+        """An email with her personal link, the next meeting and the calendar series, to an active
+        member (the same signup the item was written for)."""
         from chalicelib.meetings.calendar import series_calendar
 
         found = self._record(item, "active")
@@ -133,6 +144,7 @@ class SignupMail:
             if meeting
             else None,
             window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
+            **extra,
         )
         if meetings:
             ics = series_calendar(group, meetings, stamp=self.meetings.clock.now(), join_url=join_url)
@@ -169,6 +181,7 @@ class SignupMail:
                 group=group,
                 settings=self.settings,
                 unsubscribe=False,  # nothing to stop: this is the last email, unless they sign up again
+                with_schedule=False,  # not joining: the group's times are not theirs
                 paragraphs=[p.strip() for p in message.split("\n\n") if p.strip()],
                 note=record.get("decline_note"),
             )

@@ -62,9 +62,11 @@ def member_email(
     proposal: str | None = None,
     unsubscribe: bool = True,
     name: str | None = None,
+    with_schedule: bool = True,
     **context: Any,
 ) -> OutgoingEmail:
-    """Render ``template`` for the person of ``record`` with the footer every member email has."""
+    """Render ``template`` for the person of ``record`` with the footer every member email has
+    (``with_schedule`` False: someone who is not joining, e.g. after a decline)."""
     link = MemberLink(record["group_id"], record["id"], record["gen"], proposal)
     contact = contact_of(group, settings)
     mail = render_email(
@@ -73,7 +75,7 @@ def member_email(
         unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
         erase_url=member_url("erase", link, settings),
         contact=contact,
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group) if with_schedule else None,
         group=group,
         name=name or record["name"],
         **context,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.constants import StateCode
+from chalicelib.signups.consent import CONSENT_VERSION
 from chalicelib.validation import Email, Notes, SingleLine, StrictModel, refused_character
 
 _TRUTHY = {"true", "on", "yes", "1"}
@@ -33,6 +34,24 @@ def _consent(value: Any) -> bool:
     raise ValueError("You must agree to the consent statement.")
 
 
+CONSENT_CHANGED = (
+    "The consent statement changed since this page was loaded. Please reload the page, read it again and sign up."
+)
+
+
+def _current_consent_version(value: str) -> str:
+    """Only the current statement can be agreed to: a page showing an older one must be reloaded."""
+    if value != CONSENT_VERSION:
+        raise ValueError(CONSENT_CHANGED)
+    return value
+
+
+ConsentVersion = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_current_consent_version),
+    WithJsonSchema({"type": "string", "maxLength": 40}),
+]
 PersonName = Annotated[str, SingleLine(max_length=100)]
 HowHeard = Annotated[str, SingleLine(max_length=200, min_length=0)]
 Consent = Annotated[
@@ -47,6 +66,11 @@ class SignupForm(StrictModel):
     email: Email
     state: StateCode
     consent: Consent = Field(description="Must be true (or on/yes from a checkbox).")
+    consent_version: ConsentVersion | None = Field(
+        default=None,
+        description="The version of the consent statement the person was shown (consent_version of "
+        "GET /groups/{id}). Must be the current one; absent, the current one is recorded.",
+    )
     how_heard: HowHeard | None = None
     website: str = Field(default="", max_length=2000, description="Honeypot: leave empty.")
     redirect: Redirect | None = Field(default=None, description="Form posts: where to send the browser.")

@@ -11,6 +11,11 @@ SIGNUP_ID = param("signup_id", "path", {"type": "string", "pattern": "^[a-f0-9]{
 TOKEN = param("token", "query", {"type": "string"}, "The token from the emailed link.", True)
 
 
+def err_or_page(description: str) -> dict[str, Any]:
+    """JSON for JSON clients; a page for a form post that does not ask for JSON (no JavaScript)."""
+    return {"description": description + " A form post gets an HTML page.", "content": {**err("")["content"], **HTML}}
+
+
 def _member_paths() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for purpose, summary in (
@@ -54,6 +59,48 @@ def _member_paths() -> dict[str, Any]:
 def paths() -> dict[str, Any]:
     org = security()
     return {
+        "/groups/{group_id}/resend": {
+            "get": {
+                "summary": 'The "send me the link again" page (HTML form, works without JavaScript)',
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    "404": err("Unknown group."),
+                },
+            },
+            "options": {
+                "summary": "CORS preflight (website origins only)",
+                "parameters": [GROUP_ID],
+                "responses": {
+                    "204": {"description": "CORS headers for allowed origins."},
+                    "404": err("Not a group id."),
+                },
+            },
+            "post": {
+                "summary": "Send me the link again (JSON or a plain HTML form post)",
+                "description": "An active member gets her personal link and the next meeting, someone still to "
+                "confirm gets the confirmation again, someone waiting for approval hears it is on its way; "
+                "nobody else gets anything. The answer is the same for every address.",
+                "parameters": [GROUP_ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ResendForm"}},
+                        "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/ResendForm"}},
+                    },
+                },
+                "responses": {
+                    "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
+                    "200": {"description": 'Form post from a browser: the "check your email" page.'},
+                    "303": {"description": "Form post with an allowed redirect."},
+                    "400": err("Invalid fields."),
+                    "404": err("Unknown group."),
+                    "413": err("Body over 64 KB."),
+                    "415": err("Unsupported content type."),
+                    "429": err("Too many requests from this network; see Retry-After."),
+                },
+            },
+        },
         "/groups/{group_id}/signups": {
             "options": {
                 "summary": "CORS preflight (website origins only)",
@@ -75,14 +122,16 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
-                    "303": {"description": "Form post with an allowed redirect."},
-                    "400": err("Invalid fields."),
-                    "404": err("Unknown group."),
-                    "409": err("Group paused."),
-                    "413": err("Body over 64 KB."),
-                    "415": err("Unsupported content type."),
-                    "429": err("Too many signups from this network; see Retry-After."),
-                    "503": err("Email could not be sent; try again."),
+                    "303": {
+                        "description": "Form post: to its redirect (an allowed website page) or our thank-you page."
+                    },
+                    "400": err_or_page("Invalid fields."),
+                    "404": err_or_page("Unknown group."),
+                    "409": err_or_page("Group paused."),
+                    "413": err_or_page("Body over 64 KB."),
+                    "415": err_or_page("Unsupported content type."),
+                    "429": err_or_page("Too many signups from this network; see Retry-After."),
+                    "503": err_or_page("Briefly unavailable; try again."),
                 },
             },
             "get": {
@@ -157,7 +206,7 @@ def paths() -> dict[str, Any]:
 
 
 def models() -> list[Any]:
-    from chalicelib.signups.models import DeclineInput, SignupAccepted, SignupForm
+    from chalicelib.signups.models import DeclineInput, ResendForm, SignupAccepted, SignupForm
     from chalicelib.signups.records import PublicSignup, SignupPage
 
-    return [SignupForm, SignupAccepted, PublicSignup, SignupPage, DeclineInput]
+    return [SignupForm, ResendForm, SignupAccepted, PublicSignup, SignupPage, DeclineInput]

@@ -23,7 +23,8 @@ from chalicelib.web.routing import ORGANIZER, Routes
 
 routes = Routes(__name__)
 
-SIGNUP_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+# multipart/form-data and text/plain reach the view so that a misconfigured HTML form gets a page (415).
+SIGNUP_CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
 MEMBER_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
 
 
@@ -33,6 +34,12 @@ MEMBER_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-dat
 @routes.route("/groups/{group_id}/signups", methods=["POST"], content_types=SIGNUP_CONTENT_TYPES)
 def create_signup(group_id: str) -> Response:
     request = routes.request
+    from chalicelib.website.pages import is_browser_form_post
+
+    if is_browser_form_post(request.headers):  # no JavaScript: every outcome is a page (website feature)
+        from chalicelib.website.forms import signup_form_post
+
+        return signup_form_post(group_id, request)
     data, is_form = form_or_json_body(request)
     service = container.current().signups
     form = service.parse_form(data)
@@ -87,7 +94,7 @@ def _preflight(group_id: str) -> Response:
     if not is_slug(group_id):
         raise NotFound("group")
     origin = routes.request.headers.get("origin")
-    headers = cors_headers(origin, container.current().settings.website_origins, preflight=True)
+    headers = cors_headers(origin, container.current().site.allowed_origins(origin), preflight=True)
     return Response(body="", status_code=204, headers=dict[str, str | list[str]](headers))
 
 

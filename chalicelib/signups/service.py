@@ -73,6 +73,7 @@ class SignupService:
         on_erased: ErasureHook | None = None,
         join_link_item: LinkItem | None = None,
         forget_join_link: Callable[[SignupRecord], object] | None = None,
+        origin_allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self.repo = repo
         self.outbox = outbox
@@ -83,6 +84,8 @@ class SignupService:
         self.on_erased = on_erased
         self.join_link_item = join_link_item
         self.forget_join_link = forget_join_link
+        # Website origins: the deploy-time list, or (wired by the container) that plus the stored one.
+        self.origin_allowed = origin_allowed or (lambda o: o in {w.lower() for w in settings.website_origins})
 
     # ---------------------------------------------------------------- the form
 
@@ -98,7 +101,7 @@ class SignupService:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
             return False
-        return f"{parts.scheme}://{parts.netloc}".lower() in {o.lower() for o in self.settings.website_origins}
+        return self.origin_allowed(f"{parts.scheme}://{parts.netloc}".lower())
 
     def check_ip(self, source_ip: str, now: datetime) -> None:
         """Per-source-IP limit on signups (a 429 here reveals nothing about any address)."""
@@ -132,7 +135,8 @@ class SignupService:
             "name": form.name,
             "email": form.email,
             "state": form.state,
-            "consent_version": CONSENT_VERSION,
+            # The version the person was shown (the form refuses any but the current one).
+            "consent_version": form.consent_version or CONSENT_VERSION,
             "how_heard": form.how_heard,
             "expires_at": int((now + INTAKE_TTL).timestamp()),
         }

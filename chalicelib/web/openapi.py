@@ -15,7 +15,7 @@ from chalicelib.web.responses import PUBLIC_300, json_response
 from chalicelib.web.routing import Routes
 
 # Features that publish paths, in document order. A new feature adds its name here.
-FEATURES = ("events", "groups", "signups", "meetings", "distribution", "joinlinks", "announcements")
+FEATURES = ("events", "groups", "signups", "meetings", "distribution", "joinlinks", "announcements", "website")
 
 _REF = "#/components/schemas/{model}"
 

@@ -12,6 +12,17 @@ import pytest
 from tests.support.engines import ddb_stack, dynamodb_engine
 from tests.support.live import LiveStack, run_stack
 
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
@@ -23,17 +34,14 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright, one for the whole session (Playwright's sync API
-    allows one at a time), shared by the website's and the console's browser tests."""
+    """Debian's chromium through Playwright (its own browser download cannot work here)."""
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e.test_browser import CHROMIUM, FLAGS
 
     assert Path(CHROMIUM).exists(), "Debian chromium is missing: run `make browser` (apt-get install chromium)"
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
 
 
-__all__ = ["ddb_stack", "dynamodb_engine", "live_stack"]
+__all__ = ["browser", "ddb_stack", "dynamodb_engine", "live_stack"]

@@ -396,8 +396,10 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     preview = console.post(path, [*fields, ("action", "preview")])
     assert preview.status_code == 200, text_of(preview)[:500]
     words = text_of(preview)
-    # Members' emails carry their personal link (which leads to the new room), never the room itself.
-    assert "/j/PREVIEW" in words and new_link not in words
+    # Members' emails carry their personal link, never the room itself: the room shows once, to the
+    # organizer, in the line that says where the personal links lead.
+    assert "/j/PREVIEW" in words and words.count(new_link) == 1
+    assert f"every personal link opens this room: {new_link}" in words
     assert "Meeting ID: 111 2223 3344" in words and "north Idaho" in words
     assert "Questions? Write to Cora Coordinator (cora@example.org)" in words
     assert stack.container.groups.get(GROUP_ID)["zoom_url"] != new_link  # not saved yet

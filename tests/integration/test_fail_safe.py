@@ -212,7 +212,7 @@ def test_odd_input_gets_a_clear_400_and_changes_nothing(
         assert deep.status_code == 400 and as_json(deep)["error"]["fields"] == {"body": "Not valid JSON."}
         crlf = api.http.post(
             SIGNUPS,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             body=b"name=Ann&email=ann%40example.org&state=MT&consent=on&redirect=https%3A%2F%2Fwww.example.org%2Fx%0D%0ASet-Cookie%3A+a%3Db",
         )
         assert crlf.status_code == 400 and "redirect" in as_json(crlf)["error"]["fields"]

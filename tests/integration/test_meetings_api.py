@@ -149,7 +149,7 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
         "The MBC Connection Group meets in 30 minutes.\n"
     )
     assert "/signups/erase?token=" in text and "Questions? Write to" in text
-    assert "MBC Connection Group: First Tuesday of every month, 4:00 PM Mountain Time." in text
+    assert "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain Time." in text
     assert message["Reply-To"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()

@@ -35,9 +35,10 @@ def group(moto_stack: Stack) -> dict[str, Any]:
 
 
 def post_form(api: Any, fields: dict[str, str], **headers: str) -> Any:
+    """A form post asking for JSON (a browser's own form post gets pages: test_website_pages.py)."""
     return api.http.post(
         SIGNUPS,
-        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json", **headers},
         body=urlencode(fields).encode(),
     )
 

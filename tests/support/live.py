@@ -12,7 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devtools.dynamodb_local import free_port
@@ -26,6 +26,7 @@ class LiveStack:
     web: str
     state_dir: Path
     env: dict[str, str]
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def outbox(self) -> Path:
@@ -47,9 +48,12 @@ class LiveStack:
         )
 
     def organizer_key(self) -> str:
-        made = self.cli("organizers", "create", "--name", "Test Organizer", "--email", "organizer@example.org")
-        assert made.returncode == 0, made.stderr
-        return next(line for line in made.stdout.splitlines() if line.startswith("mbck_"))
+        """An admin's key, made once per stack with the CLI (tests of a session share the stack)."""
+        if "key" not in self.keys:
+            made = self.cli("organizers", "create", "--name", "Test Organizer", "--email", "organizer@example.org")
+            assert made.returncode == 0, made.stderr
+            self.keys["key"] = next(line for line in made.stdout.splitlines() if line.startswith("mbck_"))
+        return self.keys["key"]
 
 
 @contextmanager

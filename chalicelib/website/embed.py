@@ -1,0 +1,369 @@
+"""What the embed page shows: the group's signup form (its consent statement and version), a page of
+events with everything a person needs (when, where, a map, add to calendar), and the feeds.
+Server-rendered: the page works the same with or without JavaScript, inside any site's iframe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from chalice.app import Response
+
+from chalicelib.errors import Invalid
+from chalicelib.events.records import EventRecord
+from chalicelib.meetings.wording import clock
+from chalicelib.website.theme import parse_theme, theme_query
+
+SECTIONS = ("signup", "events")
+STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
+FORMAT_LABELS = {"in_person": "In person", "virtual": "Online", "hybrid": "In person and online"}
+DEFAULT_PER_PAGE = 5
+MAX_PER_PAGE = 20
+GOOGLE_DETAILS_MAX = 1500
+
+
+class EmbedOptions:
+    """The embed page's query string: what to show, the theme, the events' filter and page."""
+
+    def __init__(self, params: Mapping[str, str]) -> None:
+        problems: dict[str, str] = {}
+        try:
+            self.theme = parse_theme(params)
+        except Invalid as exc:
+            self.theme = {}
+            problems.update(exc.fields)
+        show = (params.get("show") or "signup,events").split(",")
+        if any(part not in SECTIONS for part in show):
+            problems["show"] = "Must be signup, events, or signup,events."
+        self.show = tuple(part for part in SECTIONS if part in show)
+        state = (params.get("state") or "").upper()
+        if state and state not in STATE_NAMES:
+            problems["state"] = "Must be ID or MT."
+        self.state = state
+        raw = params.get("events")
+        self.per_page = DEFAULT_PER_PAGE
+        if raw is not None:
+            if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
+                problems["events"] = f"Must be a whole number from 1 to {MAX_PER_PAGE}."
+            else:
+                self.per_page = int(raw)
+        self.cursor = params.get("cursor") or None
+        if self.cursor is not None and len(self.cursor) > 2000:
+            problems["cursor"] = "Not valid for this list."
+        event = params.get("event") or ""
+        self.open_event = event or None
+        if event and not (event.isascii() and event.isalnum() and len(event) <= 64):
+            problems["event"] = "Must be an event id."
+        if problems:
+            raise Invalid("Some parameters of this page are not valid.", fields=problems)
+
+    def query(self, **changes: str | None) -> dict[str, str]:
+        """This page's parameters (theme, show, filter), with ``changes``: for links between its pages."""
+        values: dict[str, str | None] = {
+            **theme_query(self.theme),
+            "show": ",".join(self.show) if self.show != SECTIONS else None,
+            "state": self.state or None,
+            "events": str(self.per_page) if self.per_page != DEFAULT_PER_PAGE else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v}
+
+
+def theme_only(params: Mapping[str, str]) -> dict[str, str]:
+    """The theme of a page whose other parameters do not matter (the thank-you page): bad values dropped."""
+    theme: dict[str, str] = {}
+    for name in params:
+        try:
+            theme.update(parse_theme({name: params[name]}))
+        except Invalid:
+            continue
+    return theme
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
+
+
+def when_text(starts_at: str, ends_at: str, zone_name: str) -> str:
+    """'Tuesday, March 10, 2030, 10:00 AM to 12:00 PM MDT' (an en dash for 'to'), in the event's own zone."""
+    zone = ZoneInfo(zone_name)
+    start = datetime.fromisoformat(starts_at).astimezone(zone)
+    end = datetime.fromisoformat(ends_at).astimezone(zone)
+    same_day = start.date() == end.date()
+    return (
+        f"{_day(start)}, {clock(start)} \u2013 {'' if same_day else _day(end) + ', '}{clock(end)} "
+        f"{start.strftime('%Z')}"
+    )
+
+
+def moment_text(iso: str, zone_name: str) -> str:
+    """'Tuesday, December 1, 4:00 PM MST'."""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone_name))
+    return f"{moment:%A}, {moment:%B} {moment.day}, {clock(moment)} {moment.strftime('%Z')}"
+
+
+def _https(url: str | None) -> str | None:
+    return url if url and url.startswith("https://") else None
+
+
+def address(doc: EventRecord) -> str:
+    venue = doc.get("venue")
+    if not venue:
+        return ""
+    region = f"{doc['states'][0]} " if len(doc["states"]) == 1 else ""
+    return f"{venue['street']}, {venue['city']}, {region}{venue['postal_code']}"
+
+
+def _calendar_instant(iso: str) -> str:
+    from datetime import UTC
+
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(doc: EventRecord) -> str:
+    details = doc.get("description") or ""
+    link = _https(doc.get("registration_url")) or _https(doc.get("online_url"))
+    if link:
+        details = f"{details}\n\n{link}" if details else link
+    venue = doc.get("venue")
+    location = f"{venue['name']}, {address(doc)}" if venue else ("Online" if doc["format"] == "virtual" else "")
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": doc["title"],
+            "dates": f"{_calendar_instant(doc['starts_at'])}/{_calendar_instant(doc['ends_at'])}",
+            "details": details[:GOOGLE_DETAILS_MAX],
+            "location": location,
+            "ctz": doc["timezone"],
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def map_url(doc: EventRecord) -> str | None:
+    venue = doc.get("venue")
+    if not venue:
+        return None
+    return "https://www.openstreetmap.org/search?query=" + quote(f"{venue['name']}, {address(doc)}", safe="")
+
+
+def event_view(doc: EventRecord, api: str) -> dict[str, Any]:
+    venue = doc.get("venue")
+    link = _https(doc.get("registration_url")) or _https(doc.get("online_url"))
+    return {
+        "id": doc["id"],
+        "title": doc["title"],
+        "cancelled": doc["cancelled"],
+        "format_label": FORMAT_LABELS.get(doc["format"], doc["format"]),
+        "states_label": " and ".join(STATE_NAMES.get(s, s) for s in doc["states"]),
+        "starts_at": doc["starts_at"],
+        "when": when_text(doc["starts_at"], doc["ends_at"], doc["timezone"]),
+        "where": f"{venue['name']}, {venue['city']}" if venue else ("Online" if doc["format"] == "virtual" else ""),
+        "venue_name": venue["name"] if venue else "",
+        "address": address(doc),
+        "map_url": map_url(doc),
+        "description": doc.get("description") or "",
+        "accessibility": doc.get("accessibility") or "",
+        "contact_email": doc.get("contact_email") or "",
+        "link": None if doc["cancelled"] else link,
+        "link_label": "Register" if _https(doc.get("registration_url")) else "Join online",
+        "ics_url": f"{api}/events/{doc['id']}.ics",
+        "google_url": google_calendar_url(doc),
+    }
+
+
+def webcal(url: str) -> str:
+    return "webcal:" + url.split(":", 1)[1]
+
+
+def feeds(api: str, group_id: str, group_name: str) -> list[dict[str, str]]:
+    state_feed = f"{api}/events/calendar.ics"
+    return [
+        {"label": "Idaho events", "url": webcal(f"{state_feed}?state=ID"), "https": f"{state_feed}?state=ID"},
+        {"label": "Montana events", "url": webcal(f"{state_feed}?state=MT"), "https": f"{state_feed}?state=MT"},
+        {
+            "label": f"{group_name} meetings",
+            "url": webcal(f"{api}/groups/{group_id}/meetings.ics"),
+            "https": f"{api}/groups/{group_id}/meetings.ics",
+        },
+    ]
+
+
+FORM_FIELDS = ("name", "email", "state", "how_heard", "consent")
+
+
+def form_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """What the person typed, to show the form again with their answers (nothing else kept)."""
+    return {name: str(data.get(name) or "")[:300] for name in FORM_FIELDS}
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def _api_and_frames() -> tuple[Any, str, tuple[str, ...]]:
+    from chalicelib import container
+
+    c = container.current()
+    return c, c.settings.public_api_url, c.site.allowed_origins()
+
+
+def _outage_page(exc: Exception, *, api: str, back_url: str | None, theme: Mapping[str, str]) -> Response:
+    """Storage not answering: a page saying to try again (503, Retry-After), never a bare error."""
+    from chalicelib.db import is_unavailable
+    from chalicelib.errors import Unavailable
+    from chalicelib.website.pages import outcome_page
+
+    if not is_unavailable(exc):
+        raise exc
+    frames = _api_and_frames()[2]
+    return outcome_page(
+        Unavailable(retry_after=30),
+        api=api,
+        back_url=back_url,
+        back_label="Try again",
+        theme=theme,
+        frame_origins=frames,
+    )
+
+
+def config_error_page(exc: Invalid, *, api: str, theme: Mapping[str, str], frame_origins: tuple[str, ...]) -> Response:
+    from chalicelib.website.pages import website_page
+
+    return website_page(
+        "website/pages/outcome.html",
+        api=api,
+        status=400,
+        theme=theme,
+        frame_origins=frame_origins,
+        title="This page is not set up correctly",
+        message="Please let the website's volunteer know: the address of this page has a problem.",
+        problems=list(exc.fields.items()),
+        back_url=None,
+        back_label="",
+        back_hint=False,
+    )
+
+
+def embed_page(
+    group_id: str,
+    params: Mapping[str, str],
+    *,
+    status: int = 200,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Response:
+    """The embed page: the group's form (with the person's answers and errors after a refused post)
+    and a page of events; a page saying what is wrong for a bad address."""
+    from chalicelib.errors import DomainError, InvalidCursor
+    from chalicelib.events.views import parse_listing
+    from chalicelib.groups.views import public_view
+    from chalicelib.website.pages import FIELD_LABELS, outcome_page, website_page, with_query
+
+    c, api, frames = _api_and_frames()
+    try:
+        options = EmbedOptions(params)
+    except Invalid as exc:
+        return config_error_page(exc, api=api, theme=theme_only(params), frame_origins=frames)
+    page_url = f"{api}/embed/{group_id}"
+    try:
+        group = c.groups.get(group_id)
+        view = public_view(group, c.meetings.next_meeting(group))
+        events: list[dict[str, Any]] = []
+        next_cursor = None
+        if "events" in options.show:
+            listing = parse_listing(
+                {"state": options.state, "limit": str(options.per_page)}, is_organizer=False, now=c.clock.now()
+            )
+            result = c.events.list_events(listing, cursor=options.cursor)
+            docs = list(result["events"])
+            next_cursor = result["next_cursor"]
+            if options.open_event and all(d["id"] != options.open_event for d in docs):
+                with suppress(DomainError):
+                    docs.insert(0, c.events.get(options.open_event))
+            events = [event_view(doc, api) for doc in docs]
+    except InvalidCursor as exc:
+        return outcome_page(
+            exc,
+            api=api,
+            back_url=with_query(page_url, options.query()),
+            back_label="Back to the first events",
+            theme=options.theme,
+            frame_origins=frames,
+        )
+    except DomainError as exc:
+        return outcome_page(exc, api=api, back_url=None, theme=options.theme, frame_origins=frames)
+    except Exception as exc:
+        return _outage_page(exc, api=api, back_url=with_query(page_url, options.query()), theme=options.theme)
+    where = STATE_NAMES.get(options.state, "Idaho and Montana")
+    if events:
+        count = f"{len(events)} {'more ' if options.cursor else ''}upcoming event{'s' if len(events) != 1 else ''}"
+        events_status = f"Showing {count} in {where}."
+    else:
+        events_status = f"No {'more ' if options.cursor else ''}upcoming events in {where} yet."
+    errors = dict(errors or {})
+    visible = ("name", "email", "state", "how_heard", "consent")
+    error_list = [(name, FIELD_LABELS.get(name, name), why) for name, why in errors.items()]
+    return website_page(
+        "website/embed/page.html",
+        api=api,
+        status=status,
+        theme=options.theme,
+        frame_origins=frames,
+        group=view,
+        options=options,
+        next_meeting=moment_text(view["next_meeting"]["starts_at"], view["timezone"]) if view["next_meeting"] else None,
+        values=dict(values or form_values({})),
+        errors=errors,
+        error_list=error_list,
+        anchors=visible,
+        first_error=next((name for name in visible if name in errors), None),
+        page_url=page_url,
+        action_url=with_query(page_url, options.query()),
+        filter_hidden=options.query(state=None),
+        events=events,
+        events_status=events_status,
+        more_url=with_query(page_url, options.query(cursor=next_cursor)) if next_cursor else None,
+        first_url=with_query(page_url, options.query()) if options.cursor else None,
+        feeds=feeds(api, group_id, view["name"]),
+    )
+
+
+def thanks_page(group_id: str, params: Mapping[str, str]) -> Response:
+    """After a signup: check your email. "Back" goes to ``back`` (a page of an allowed website) or
+    to the embed page it came from."""
+    from chalicelib.errors import DomainError
+    from chalicelib.website.origins import origin_of
+    from chalicelib.website.pages import outcome_page, website_page, with_query
+
+    c, api, frames = _api_and_frames()
+    theme = theme_only(params)
+    page_url = f"{api}/embed/{group_id}"
+    try:
+        options: dict[str, str] = EmbedOptions(params).query()
+    except Invalid:
+        options = theme_query(theme)
+    try:
+        group = c.groups.get(group_id)
+    except DomainError as exc:
+        return outcome_page(exc, api=api, back_url=None, theme=theme, frame_origins=frames)
+    except Exception as exc:
+        return _outage_page(exc, api=api, back_url=None, theme=theme)
+    back = params.get("back") or ""
+    origin = origin_of(back) if len(back) <= 2000 else None
+    if origin and (origin == origin_of(api) or c.site.origin_allowed(origin)):
+        back_url, back_label = back, "Back to the website"
+    else:
+        back_url, back_label = with_query(page_url, options), "Back to the form"
+    return website_page(
+        "website/embed/thanks.html",
+        api=api,
+        theme=theme,
+        frame_origins=frames,
+        group={"name": group["name"], "requires_approval": group["requires_approval"]},
+        back_url=back_url,
+        back_label=back_label,
+    )
