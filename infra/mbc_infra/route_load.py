@@ -67,6 +67,19 @@ PUBLIC_ROUTES: tuple[tuple[str, Crowd], ...] = (
         ),
     ),
     (
+        r"GET /(widgets/mbc-connect\.(js|css)|widgets/\{version\}/mbc-connect\.(js|css)|embed/\{group_id\})",
+        Crowd(
+            50,
+            10,
+            "the website's visitors: each page hosting the widget loads its script and stylesheet (cached 5 "
+            "minutes at the short address, a year at the versioned one), or the embed page in an iframe",
+        ),
+    ),
+    (
+        r"POST /embed/\{group_id\}|GET /embed/\{group_id\}/thanks",
+        Crowd(5, 10, "people sending the embed page's signup form, then its thank-you page (about 50 a month)"),
+    ),
+    (
         r"(GET|POST) /console(/.*)?",
         Crowd(
             5,
