@@ -99,8 +99,10 @@ def next_steps(org: OrgSettings, aws: Aws) -> None:
   4. Protect the keys: attach the managed policy {KEY_GUARD_POLICY} to your administrators
      (docs/deploy.md, step 5).
   5. If preflight said "sandbox": request SES production access (docs/deploy.md, step 7).
-  6. Create the first admin:
+  6. Create the first admin, then sign in to the organizer console (docs/deploy.md, step 9):
        make stage-cli STAGE=prod ARGS='organizers create --name "Your Name" --email you@{org.domain} --role admin'
+     open {org.stage(STAGE).public_api_url}/console, enter that address, and use the link it emails you
+     (in the SES sandbox, verify that address in SES first: the sign-in email is refused otherwise).
   7. Commit {org.relative_path} (every later deploy reads it): git add {org.relative_path} && git commit
   8. Try changes in dev first: make deploy STAGE=dev  (dev mails only the SES mailbox simulator)
 """

@@ -5,14 +5,14 @@
     make rotate-signing-key STAGE=prod    # new signing key; the old one stays valid (grace period)
     make rotate-signing-key STAGE=prod NO_GRACE=1   # after a leak: old links stop working at once
     make retire-previous-signing-key STAGE=prod     # ends the grace period
-    make keys-restore STAGE=prod          # puts escrowed values back (after a deletion or a new account)
+    make keys-restore STAGE=prod          # puts escrowed values back (after a deletion or a new account), redeploys
 
 Parameters (from .chalice/config.json): ``/mbc-connect/<stage>/signing-key`` signs email links and
 cursors; ``/mbc-connect/<stage>/signing-key-previous`` (optional) is still accepted after a rotation;
 ``/mbc-connect/<stage>/identity-key`` keys the address hashes (suppression list, signup ids) and is
 never rotated. Changes go through the ``mbc-connect-key-admin`` role (the key guard denies everyone
-else), and a rotation bumps ``signing_key_version`` in deploy/<org>.json and redeploys, which
-restarts every warm Lambda container so none keeps signing with the old key.
+else), and a rotation or a restore bumps ``signing_key_version`` in deploy/<org>.json and redeploys,
+which restarts every warm Lambda container so none keeps signing with the old key.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def escrow(aws: Aws, names: StageNames) -> None:
         print(f"  {name}\n      {value}")
     print(
         "\nThen clear the terminal (and its scrollback). Restore with: "
-        f"make keys-restore STAGE={names.stage} (docs/deploy.md, step 3)."
+        f"make keys-restore STAGE={names.stage} (docs/deploy.md, step 5)."
     )
 
 
@@ -132,9 +132,12 @@ def _bump_and_deploy(org: OrgSettings, stage: str) -> None:
     _deploy(org, stage)
 
 
-def restore(aws: Aws, names: StageNames) -> None:
+def restore(org: OrgSettings, aws: Aws, names: StageNames) -> list[str]:
+    """Puts escrowed values back, then restarts every warm container (version bump + deploy): a plain
+    redeploy would leave them on the values they read at start. Returns the restored names."""
     admin = key_admin_session(aws)
     heading(f"Restoring the keys of {names.stage} from escrow (input is not shown)")
+    restored = []
     for name in (names.signing_key, names.identity_key, names.signing_key_previous):
         value = getpass.getpass(f"  {name} (Enter to keep what is there): ").strip()
         if not value:
@@ -143,7 +146,12 @@ def restore(aws: Aws, names: StageNames) -> None:
             fail(f"{name}: that is too short to be one of these keys")
         put_key(admin, name, value, overwrite=True, description="restored from escrow")
         say("OK", f"{name} restored")
-    print(f"\nNow redeploy so running containers reload them: make deploy STAGE={names.stage}")
+        restored.append(name)
+    if restored:
+        _bump_and_deploy(org, names.stage)
+    else:
+        say("OK", "nothing restored")
+    return restored
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "retire-previous":
         retire_previous(org, aws, names)
     else:
-        restore(aws, names)
+        restore(org, aws, names)
 
 
 if __name__ == "__main__":

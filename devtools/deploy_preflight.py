@@ -84,7 +84,10 @@ def check_account(aws: Aws, org: OrgSettings, stage: str) -> list[str]:
         else:
             say("OK", f"SES production access (max {quota.get('Max24HourSend', '?')} a day)")
         if not account.get("SendingEnabled", True):
-            say("FAIL", "SES sending is paused for the whole account (AWS or an emergency stop). See step 15.")
+            say(
+                "FAIL",
+                "SES sending is paused for the whole account (AWS, or an emergency stop: docs/deploy.md, step 12).",
+            )
             blocking.append("SES sending paused")
         max_rate = float(quota.get("MaxSendRate") or 0)
         if max_rate and rate > max_rate:

@@ -32,6 +32,17 @@ STAGES = ("dev", "prod")
 
 # The SES mailbox simulator: accepts everything, delivers nothing, costs no reputation.
 MAIL_SIMULATOR = "success@simulator.amazonses.com"
+# The stage variables whose values belong to the organisation (this file), never to .chalice/config.json:
+# OrgSettings.environment() sets them for the deployed functions and for make stage-cli.
+ORG_OWNED_ENV = (
+    "MAIL_FROM",
+    "MAIL_REPLY_TO",
+    "ORGANIZER_NOTIFY_EMAILS",
+    "PUBLIC_API_URL",
+    "WEBSITE_ORIGINS",
+    "MAIL_REDIRECT_TO",
+    "SIGNING_KEY_VERSION",
+)
 # RFC 2606 names: an example value, never an organisation's.
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
 
@@ -86,6 +97,24 @@ class OrgSettings:
             return self.stages[stage]
         except KeyError:
             raise OrgError(f"{self.relative_path} has no stage {stage!r}") from None
+
+    def environment(self, stage: str) -> dict[str, str]:
+        """The organisation's variables for a stage's code: every deployed function gets them (infra), and
+        so does the admin CLI run against the stage (make stage-cli), so both send the same way (dev: only
+        to ``mail_redirect_to``)."""
+        values = self.stage(stage)
+        env = {
+            "MAIL_FROM": self.mail_from,
+            "ORGANIZER_NOTIFY_EMAILS": ",".join(self.organizer_notify_emails),
+            "PUBLIC_API_URL": values.public_api_url,
+            "WEBSITE_ORIGINS": ",".join(values.website_origins),
+            "SIGNING_KEY_VERSION": str(values.signing_key_version),
+        }
+        if self.mail_reply_to:
+            env["MAIL_REPLY_TO"] = self.mail_reply_to
+        if values.mail_redirect_to:
+            env["MAIL_REDIRECT_TO"] = values.mail_redirect_to
+        return env
 
 
 def is_placeholder_domain(domain: str) -> bool:

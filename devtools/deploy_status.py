@@ -2,8 +2,9 @@
 
 Domain verification, DKIM and MAIL FROM; SES production access and sending; the alarm
 subscription; the API certificate and custom domain; the keys; alarms now firing; the
-failed-events queue; the last distribution run; and whether the app's log lines still match
-the alarm filters (checked by CloudWatch's own matcher). Read-only, except
+failed-events queue; the last distribution run and the last successful one (from the run summary
+lines in the scheduled function's log); and whether the app's log lines still match the alarm
+filters (checked by CloudWatch's own matcher). Read-only, except
 ``make alarm-test STAGE=prod``, which sets one alarm to ALARM to prove the email arrives.
 """
 
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from devtools.deploy_common import (
     APP_NAME,
@@ -32,10 +35,14 @@ from devtools.deploy_common import (
 )
 from devtools.deploy_settings import OrgSettings
 
-# The app writes this item after every distribution run (pk, sk).
-LAST_RUN_KEY = {"pk": {"S": "DISTRIBUTION"}, "sk": {"S": "LAST_RUN"}}
-# A run every 15 minutes: older than this and something is wrong.
+# Every distribution run ends with one JSON line in the scheduled function's log (docs/deploy.md, step 13):
+# status reads the latest ones instead of anything stored by the app.
+RUN_LINES = '{ $.event = "distribution_run" }'
+# A run every 15 minutes: no successful run for longer than this and something is wrong (the alarm's hour).
 STALE_RUN_MINUTES = 60
+# How far back to look for run summaries.
+LOOK_BACK_HOURS = 3
+MAX_PAGES = 50
 BAD_STOPS = ("error", "throttled", "account", "config")
 
 
@@ -160,7 +167,10 @@ def check_alarms_firing(aws: Aws, stage: str, r: Report) -> None:
                 "ApproximateNumberOfMessages"
             ]
         )
-        r.line("OK" if depth == 0 else "FAIL", f"failed-events queue: {depth} message(s) (step 15: what to do)")
+        r.line(
+            "OK" if depth == 0 else "FAIL",
+            f"failed-events queue: {depth} message(s) (docs/deploy.md, step 13: what to do)",
+        )
     except Exception as exc:
         r.guard("failed-events queue", exc)
 
@@ -195,7 +205,7 @@ def check_keys(aws: Aws, stage: str, r: Report) -> None:
             if parameter_exists(ssm, name):
                 r.line("OK", f"{name} exists")
             else:
-                r.line("FAIL", f"{name} is MISSING: restore it from escrow (docs/deploy.md, step 3)")
+                r.line("FAIL", f"{name} is MISSING: restore it from escrow (docs/deploy.md, step 5)")
         found = ssm.describe_parameters(
             ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [names.signing_key_previous]}]
         ).get("Parameters", [])
@@ -206,32 +216,65 @@ def check_keys(aws: Aws, stage: str, r: Report) -> None:
         r.guard("keys", exc)
 
 
-def check_last_run(aws: Aws, stage: str, r: Report) -> None:
+def run_summaries(
+    logs: Any, log_group: str, *, now: datetime, hours: int = LOOK_BACK_HOURS
+) -> list[tuple[datetime, dict[str, Any]]]:
+    """The distribution run summaries of the last ``hours``, oldest first (time, fields)."""
+    start = int((now.timestamp() - hours * 3600) * 1000)
+    found: list[tuple[datetime, dict[str, Any]]] = []
+    kwargs: dict[str, Any] = {"logGroupName": log_group, "startTime": start, "filterPattern": RUN_LINES}
+    for _ in range(MAX_PAGES):
+        page = logs.filter_log_events(**kwargs)
+        for event in page.get("events", []):
+            try:
+                fields = json.loads(event["message"])
+            except ValueError:
+                continue
+            if isinstance(fields, dict):
+                found.append((datetime.fromtimestamp(event["timestamp"] / 1000, UTC), fields))
+        token = page.get("nextToken")
+        if not token:
+            break
+        kwargs["nextToken"] = token
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def _describe(when: datetime, fields: dict[str, Any], now: datetime) -> str:
+    minutes = (now - when).total_seconds() / 60
+    counts = ", ".join(f"{k} {fields.get(k, 0)}" for k in ("planned", "sent", "failed", "deferred"))
+    return f"{when:%Y-%m-%d %H:%M} UTC ({minutes:.0f} min ago): {counts}, stopped {fields.get('stopped')}"
+
+
+def check_last_run(aws: Aws, stage: str, r: Report, *, logs: Any = None, now: datetime | None = None) -> None:
     heading("Distribution")
-    names = stage_names(stage)
+    now = now or datetime.now(UTC)
+    group = f"/aws/lambda/{APP_NAME}-{stage}-distribute_links"
     try:
-        item = aws.client("dynamodb").get_item(TableName=names.table, Key=LAST_RUN_KEY).get("Item")
+        runs = run_summaries(logs or aws.client("logs"), group, now=now)
     except Exception as exc:
-        r.guard("last distribution run", exc)
+        r.guard("distribution runs (the function's log)", exc)
         return
-    if not item:
-        r.line("TODO", "no distribution run recorded yet (the schedule runs every 15 minutes)")
+    if not runs:
+        # Right after the first deploy this is expected; later the no-successful-run alarm says so too.
+        r.line(
+            "TODO",
+            f"no distribution run in the last {LOOK_BACK_HOURS} hours. It runs every 15 minutes: just deployed? "
+            f"wait. Otherwise Lambda console > {APP_NAME}-{stage}-distribute_links > Monitor",
+        )
         return
-    finished = item.get("finished_at", {}).get("S", "")
-    stopped = item.get("stopped", {}).get("S") if "S" in item.get("stopped", {}) else None
-    sent = item.get("sent", {}).get("N", "?")
-    failed = item.get("failed", {}).get("N", "0")
-    try:
-        age = (datetime.now(UTC) - datetime.fromisoformat(finished.replace("Z", "+00:00"))).total_seconds() / 60
-    except ValueError:
-        age = float("inf")
-    text = f"last run finished {finished} ({age:.0f} min ago): sent {sent}, failed {failed}, stopped {stopped}"
-    if stopped in BAD_STOPS or failed not in ("0", "?"):
-        r.line("FAIL", text)
-    elif age > STALE_RUN_MINUTES:
-        r.line("FAIL", text + f" -- no run for more than {STALE_RUN_MINUTES} minutes")
+    when, last = runs[-1]
+    stopped, failed = last.get("stopped"), last.get("failed", 0)
+    if stopped in BAD_STOPS or failed:
+        r.line("FAIL", f"last run {_describe(when, last, now)} (docs/deploy.md, step 13)")
     else:
-        r.line("OK", text)
+        r.line("OK", f"last run {_describe(when, last, now)}")
+    good = [(t, f) for t, f in runs if f.get("stopped") in (None, "deadline")]
+    if not good:
+        r.line("FAIL", f"no successful distribution run in the last {LOOK_BACK_HOURS} hours")
+    elif (now - good[-1][0]).total_seconds() > STALE_RUN_MINUTES * 60:
+        r.line("FAIL", f"last successful run {_describe(*good[-1], now)}: more than {STALE_RUN_MINUTES} minutes ago")
+    elif good[-1][0] != when:
+        r.line("OK", f"last successful run {_describe(*good[-1], now)}")
 
 
 def check_log_filters(aws: Aws, r: Report) -> None:

@@ -1,9 +1,24 @@
 """The structured log lines the app writes (one line of pure JSON on stdout each) and the
 CloudWatch Logs metric filter patterns that turn them into alarm metrics.
 
-The patterns are the contract with the app: tests pin them, ``make status`` checks them
-against the sample lines with CloudWatch's own matcher (``TestMetricFilter``), and
-docs/deploy.md lists them. Change a pattern and its samples together.
+The patterns are the contract with the app: tests pin them, evaluate them offline against lines
+the app's own code writes (infra/tests/filter_pattern.py), ``make status`` checks them against the
+sample lines with CloudWatch's own matcher (``TestMetricFilter``), and docs/deploy.md lists them.
+Change a pattern and its samples together.
+
+Who writes what (``chalicelib.metrics.emit``; every ``emit(`` in chalicelib is covered here):
+
+- ``distribution_run`` (chalicelib/distribution/runner.py, ``RunReport.summary()``): the scheduled
+  run (``distribute_links``), and a new member's catch-up (``deliver_now``, from the outbox sender:
+  ``outbox_sender``, or the scheduled run's outbox sweep).
+- ``announcement_run`` (chalicelib/announcements/service.py): each sending pass of an announcement,
+  from its outbox item (``outbox_sender``, or the sweep) and from the scheduled run's
+  ``continue_sending`` (``distribute_links``).
+- ``outbox_failed`` (chalicelib/outbox/sender.py): a transactional email that could not be sent.
+
+A stop that means "sending cannot work" (error, throttled, account, config) feeds one metric,
+``DistributionStopped``, and a refusal (``failed``) feeds ``MailFailed``, whichever line says so:
+an SES account problem stops reminders and announcements together, and is one incident (one email).
 """
 
 from __future__ import annotations
@@ -17,26 +32,54 @@ def _line(**fields: object) -> str:
 
 
 def run_summary(**overrides: object) -> str:
+    """A ``distribution_run`` line, fields in the order ``RunReport.summary()`` writes them."""
     fields: dict[str, object] = {
         "event": "distribution_run",
-        "run_id": "run_0123456789ab",
+        "run_id": "0123456789abcdef",
         "planned": 12,
         "sent": 12,
         "skipped": 0,
         "failed": 0,
         "released": 0,
+        "deferred": 0,
         "lost_claims": 0,
+        "stale": 0,
         "stopped": None,
     }
     fields.update(overrides)
     return _line(**fields)
 
 
+def announcement_summary(**overrides: object) -> str:
+    """An ``announcement_run`` line, fields in the order ``AnnouncementService.deliver`` writes them."""
+    fields: dict[str, object] = {
+        "event": "announcement_run",
+        "run_id": "0123456789abcdef",
+        "announcement_id": "20261201T190000-0123456789ab",
+        "sent": 40,
+        "skipped": 0,
+        "failed": 0,
+        "released": 0,
+        "deferred": 0,
+        "lost_claims": 0,
+        "stale": 0,
+        "stopped": None,
+        "finished": True,
+        "group_id": "mbc-connection-group",
+    }
+    fields.update(overrides)
+    return _line(**fields)
+
+
+# The stops that mean sending cannot work (chalicelib/distribution/sending.py StopReason, less "deadline").
+BAD_STOPS = ("error", "throttled", "account", "config")
+
 OUTBOX_FAILED_LINE = _line(event="outbox_failed", kind="confirm", outbox_id="obx_0123456789ab", reason="rejected")
 # Lines no filter below may count.
 UNRELATED_LINES = (
     "START RequestId: 0f0e0d0c-0000-4000-8000-000000000000 Version: $LATEST",
     '{"event": "something_else", "stopped": "error", "failed": 3}',
+    '{"event": "distribution_runs", "stopped": "error", "failed": 3}',
     "ALARM distribution stopped: SES refuses to send (code=SendingPausedException)",
 )
 
@@ -63,16 +106,20 @@ RUN_SUCCEEDED = MetricFilterSpec(
     metric_value="1",
     default_value=None,
     log_groups=("distribute_links",),
-    matches=(run_summary(), run_summary(planned=0, sent=0), run_summary(stopped="deadline", sent=3)),
+    matches=(
+        run_summary(),
+        run_summary(planned=0, sent=0),
+        run_summary(stopped="deadline", sent=3),
+        run_summary(deferred=1, sent=11),
+    ),
     non_matches=(
-        run_summary(stopped="error"),
-        run_summary(stopped="throttled"),
-        run_summary(stopped="account"),
-        run_summary(stopped="config"),
+        *(run_summary(stopped=s) for s in BAD_STOPS),
+        announcement_summary(),
         *UNRELATED_LINES,
     ),
 )
 # A run that stopped because sending cannot work: errors, throttling, the SES account, the configuration.
+# Also a new member's catch-up run, which the outbox sender makes (never counted as a success above).
 RUN_STOPPED = MetricFilterSpec(
     construct_id="DistributionStoppedFilter",
     metric_name="DistributionStopped",
@@ -82,20 +129,60 @@ RUN_STOPPED = MetricFilterSpec(
     ),
     metric_value="1",
     default_value=0,
-    log_groups=("distribute_links",),
-    matches=tuple(run_summary(stopped=s, sent=0) for s in ("error", "throttled", "account", "config")),
-    non_matches=(run_summary(), run_summary(stopped="deadline"), *UNRELATED_LINES),
+    log_groups=("distribute_links", "outbox_sender"),
+    matches=tuple(run_summary(stopped=s, sent=0) for s in BAD_STOPS),
+    non_matches=(
+        run_summary(),
+        run_summary(stopped="deadline"),
+        run_summary(deferred=1),
+        *(announcement_summary(stopped=s, sent=0) for s in BAD_STOPS),
+        *UNRELATED_LINES,
+    ),
 )
-# Deliveries a run could not make (the ledger retries them), counted by the summary's `failed`.
+# Deliveries SES refused for their recipient (recorded as failed, not retried: requeue after a fix),
+# counted by the summary's `failed`. A lost SES answer (`deferred`) is not a failure: the claim's lease
+# runs out and a later run sends it; three in one run stop it with "error" (RUN_STOPPED).
 RUN_FAILED = MetricFilterSpec(
     construct_id="DistributionFailedFilter",
     metric_name="MailFailed",
     pattern='{ ($.event = "distribution_run") && ($.failed > 0) }',
     metric_value="$.failed",
     default_value=0,
-    log_groups=("distribute_links",),
+    log_groups=("distribute_links", "outbox_sender"),
     matches=(run_summary(failed=2, sent=10), run_summary(failed=1, stopped="error")),
-    non_matches=(run_summary(), *UNRELATED_LINES),
+    non_matches=(run_summary(), run_summary(deferred=2), announcement_summary(failed=2), *UNRELATED_LINES),
+)
+# An announcement's sending pass that stopped because sending cannot work (the scheduled run resumes it
+# after the fix). "deadline" is a normal hand-over to the next pass.
+ANNOUNCEMENT_STOPPED = MetricFilterSpec(
+    construct_id="AnnouncementStoppedFilter",
+    metric_name="DistributionStopped",
+    pattern=(
+        '{ ($.event = "announcement_run") && (($.stopped = "error") || ($.stopped = "throttled") || '
+        '($.stopped = "account") || ($.stopped = "config")) }'
+    ),
+    metric_value="1",
+    default_value=0,
+    log_groups=("outbox_sender", "distribute_links"),
+    matches=tuple(announcement_summary(stopped=s, sent=3, finished=False) for s in BAD_STOPS),
+    non_matches=(
+        announcement_summary(),
+        announcement_summary(stopped="deadline", finished=False),
+        announcement_summary(deferred=1, finished=False),
+        *(run_summary(stopped=s) for s in BAD_STOPS),
+        *UNRELATED_LINES,
+    ),
+)
+# Members whose address SES refused for an announcement (recorded as failed; the others still get it).
+ANNOUNCEMENT_FAILED = MetricFilterSpec(
+    construct_id="AnnouncementFailedFilter",
+    metric_name="MailFailed",
+    pattern='{ ($.event = "announcement_run") && ($.failed > 0) }',
+    metric_value="$.failed",
+    default_value=0,
+    log_groups=("outbox_sender", "distribute_links"),
+    matches=(announcement_summary(failed=1, sent=39), announcement_summary(failed=2, stopped="account")),
+    non_matches=(announcement_summary(), announcement_summary(deferred=2), run_summary(failed=2), *UNRELATED_LINES),
 )
 # A transactional email (confirmation, welcome, organizer notice) the outbox could not send.
 OUTBOX_FAILED = MetricFilterSpec(
@@ -112,6 +199,8 @@ OUTBOX_FAILED = MetricFilterSpec(
     non_matches=(run_summary(failed=0), *UNRELATED_LINES),
 )
 
-ALL_FILTERS = (RUN_SUCCEEDED, RUN_STOPPED, RUN_FAILED, OUTBOX_FAILED)
+ALL_FILTERS = (RUN_SUCCEEDED, RUN_STOPPED, RUN_FAILED, ANNOUNCEMENT_STOPPED, ANNOUNCEMENT_FAILED, OUTBOX_FAILED)
 # dev ("minimal" alarms) keeps only the filters behind its two alarms.
-MINIMAL_FILTERS = (RUN_STOPPED, RUN_FAILED, OUTBOX_FAILED)
+MINIMAL_FILTERS = (RUN_STOPPED, RUN_FAILED, ANNOUNCEMENT_STOPPED, ANNOUNCEMENT_FAILED, OUTBOX_FAILED)
+# The events these filters read: every structured line the app writes (chalicelib.metrics.emit).
+EVENTS = ("distribution_run", "announcement_run", "outbox_failed")

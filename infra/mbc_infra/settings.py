@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import deploy_settings as org_settings
-from devtools.deploy_settings import OrgError, OrgSettings, OrgStage
+from devtools.deploy_settings import ORG_OWNED_ENV, OrgError, OrgSettings, OrgStage
 
 INFRA_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = INFRA_DIR.parent
@@ -65,17 +65,6 @@ class ConfigError(ValueError):
     """A stage value is missing or inconsistent; synth stops with this message."""
 
 
-# Environment variables whose values belong to the organisation (deploy/<org>.json), never to
-# .chalice/config.json: infra sets them on every function of a deployed stage.
-ORG_OWNED_ENV = (
-    "MAIL_FROM",
-    "MAIL_REPLY_TO",
-    "ORGANIZER_NOTIFY_EMAILS",
-    "PUBLIC_API_URL",
-    "WEBSITE_ORIGINS",
-    "MAIL_REDIRECT_TO",
-    "SIGNING_KEY_VERSION",
-)
 # API access logs carry the client IP next to the path (POST /groups/{group_id}/signups of a cancer
 # support group): kept at most this long.
 MAX_ACCESS_LOG_DAYS = 14
@@ -157,19 +146,7 @@ class StageSettings:
 
     def function_environment(self) -> dict[str, str]:
         """The organisation's values every function of this stage gets (ORG_OWNED_ENV)."""
-        org, stage = self.org, self.org_stage
-        env = {
-            "MAIL_FROM": org.mail_from,
-            "ORGANIZER_NOTIFY_EMAILS": ",".join(org.organizer_notify_emails),
-            "PUBLIC_API_URL": stage.public_api_url,
-            "WEBSITE_ORIGINS": ",".join(stage.website_origins),
-            "SIGNING_KEY_VERSION": str(stage.signing_key_version),
-        }
-        if org.mail_reply_to:
-            env["MAIL_REPLY_TO"] = org.mail_reply_to
-        if stage.mail_redirect_to:
-            env["MAIL_REDIRECT_TO"] = stage.mail_redirect_to
-        return env
+        return self.org.environment(self.stage)
 
 
 @dataclass(frozen=True)

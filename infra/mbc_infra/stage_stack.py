@@ -708,17 +708,19 @@ class StageStack(cdk.Stack):
         self._alarm(
             "DistributionStoppedAlarm",
             "distribution-stopped",
-            "A distribution run stopped early because sending cannot work (stopped = error, throttled, account or "
-            "config in its run summary): SES refuses the account, AccessDenied, quota, or a setting. Meeting links "
-            "and reminders are not going out until it is fixed.",
+            "A distribution run or an announcement's sending pass stopped early because sending cannot work "
+            "(stopped = error, throttled, account or config in its summary line): SES refuses the account, "
+            "AccessDenied, quota, or a setting. Reminders, meeting links and announcements are not going out "
+            "until it is fixed; the next scheduled run after the fix sends what waited.",
             self._log_metric(log_contract.RUN_STOPPED.metric_name, "Maximum", hour),
             1,
         )
         self._alarm(
             "MailFailedAlarm",
             "mail-failed",
-            "Email could not be sent: a distribution run reported failed > 0 deliveries, or a transactional email "
-            "(confirmation, welcome, organizer notice) logged outbox_failed.",
+            "Email could not be sent: SES refused a member's address in a distribution run or an announcement "
+            "(failed > 0 in its summary line), or a transactional email (confirmation, welcome, organizer notice, "
+            "sign-in link) logged outbox_failed.",
             self._log_metric(log_contract.RUN_FAILED.metric_name, "Sum", hour),
             1,
         )

@@ -55,7 +55,7 @@ OFFLINE = {
     "org": "example.org",
     "offline_check": "true",
 }
-# prod after a point-in-time restore (docs/deploy.md step 13): the restored table's stream label.
+# prod after a point-in-time restore (docs/deploy.md, step 14): the restored table's stream label.
 RESTORED_STREAM_LABEL = "2027-01-15T09:30:00.000"
 
 

@@ -1,19 +1,31 @@
 """Every silent failure raises an alarm, once per incident; spend raises a budget alert.
 
 The metric filter patterns are the contract with the app's structured log lines
-(infra/mbc_infra/log_contract.py): pinned here as exact strings, listed in docs/deploy.md, and
-checked against sample lines by CloudWatch itself in `make status` (TestMetricFilter).
+(infra/mbc_infra/log_contract.py): pinned here as exact strings, listed in docs/deploy.md,
+evaluated offline against the sample lines and against lines the app's own code writes
+(filter_pattern.py), and checked against the sample lines by CloudWatch itself in `make status`
+(TestMetricFilter).
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import typing
+from dataclasses import asdict, fields
 from typing import Any
 
 import pytest
 from conftest import REPO_DIR, Synth
+from filter_pattern import PatternError, compile_pattern
 from mbc_infra import log_contract
 from template_helpers import only, resources
+
+from chalicelib import metrics
+from chalicelib.announcements.service import AnnouncementRun
+from chalicelib.distribution.runner import RunReport
+from chalicelib.distribution.sending import StopReason
 
 STAGES = ("dev", "prod")
 PROD_ALARMS = {
@@ -39,6 +51,9 @@ PATTERNS = {
     "DistributionStopped": '{ ($.event = "distribution_run") && (($.stopped = "error") || ($.stopped = "throttled") || '
     '($.stopped = "account") || ($.stopped = "config")) }',
     "MailFailed:run": '{ ($.event = "distribution_run") && ($.failed > 0) }',
+    "DistributionStopped:announcement": '{ ($.event = "announcement_run") && (($.stopped = "error") || '
+    '($.stopped = "throttled") || ($.stopped = "account") || ($.stopped = "config")) }',
+    "MailFailed:announcement": '{ ($.event = "announcement_run") && ($.failed > 0) }',
     "MailFailed:outbox": '{ $.event = "outbox_failed" }',
 }
 
@@ -173,7 +188,56 @@ def test_contract_patterns_are_the_pinned_strings() -> None:
     assert log_contract.RUN_SUCCEEDED.pattern == PATTERNS["DistributionRunsSucceeded"]
     assert log_contract.RUN_STOPPED.pattern == PATTERNS["DistributionStopped"]
     assert log_contract.RUN_FAILED.pattern == PATTERNS["MailFailed:run"]
+    assert log_contract.ANNOUNCEMENT_STOPPED.pattern == PATTERNS["DistributionStopped:announcement"]
+    assert log_contract.ANNOUNCEMENT_FAILED.pattern == PATTERNS["MailFailed:announcement"]
     assert log_contract.OUTBOX_FAILED.pattern == PATTERNS["MailFailed:outbox"]
+
+
+def app_lines(write: typing.Callable[[], None]) -> list[str]:
+    """What chalicelib.metrics.emit writes (the app's one way to write these lines)."""
+    buffer = io.StringIO()
+    metrics.use_stream(buffer)
+    try:
+        write()
+    finally:
+        metrics.use_stream(None)
+    return buffer.getvalue().splitlines()
+
+
+def distribution_line(**counts: Any) -> str:
+    """The line chalicelib/distribution/runner.py writes at the end of every run."""
+    report = RunReport(run_id="run_test", **counts)
+    [line] = app_lines(lambda: metrics.emit("distribution_run", **report.summary()))
+    return line
+
+
+def announcement_line(**counts: Any) -> str:
+    """The line chalicelib/announcements/service.py writes at the end of every sending pass."""
+    run = AnnouncementRun(run_id="pass_test", announcement_id="ann_test", **counts)
+    [line] = app_lines(lambda: metrics.emit("announcement_run", **asdict(run), group_id="g"))
+    return line
+
+
+def test_every_structured_line_the_app_writes_is_read_by_a_filter() -> None:
+    """Every emit("<event>", ...) in chalicelib is one of the events the filters read: a new structured
+    line needs a decision here (an alarm, or a documented reason for none)."""
+    found = set()
+    for path in (REPO_DIR / "chalicelib").rglob("*.py"):
+        found |= set(re.findall(r"\bemit\(\s*\"(\w+)\"", path.read_text(encoding="utf-8")))
+    assert found == set(log_contract.EVENTS)
+    readers = {event: [s for s in log_contract.ALL_FILTERS if f'$.event = "{event}"' in s.pattern] for event in found}
+    assert all(readers.values()), readers
+
+
+def test_samples_have_the_fields_the_app_writes() -> None:
+    """The sample lines (which `make status` sends to CloudWatch) carry exactly the app's fields, in its order."""
+    assert list(json.loads(log_contract.run_summary())) == list(json.loads(distribution_line()))
+    assert list(json.loads(log_contract.announcement_summary())) == list(json.loads(announcement_line()))
+    assert [f.name for f in fields(AnnouncementRun)][-2:] == ["stopped", "finished"]
+
+
+def test_bad_stops_are_the_apps_stop_reasons_but_the_deadline() -> None:
+    assert set(log_contract.BAD_STOPS) == set(typing.get_args(StopReason)) - {"deadline"}
 
 
 def test_sample_lines_are_one_line_of_pure_json() -> None:
@@ -181,21 +245,82 @@ def test_sample_lines_are_one_line_of_pure_json() -> None:
     for spec in log_contract.ALL_FILTERS:
         for line in spec.matches:
             assert "\n" not in line
-            fields = json.loads(line)
-            assert fields["event"] in ("distribution_run", "outbox_failed")
+            assert json.loads(line)["event"] in log_contract.EVENTS
             assert "@" not in line
-    summary = json.loads(log_contract.run_summary())
-    assert set(summary) == {
-        "event",
-        "run_id",
-        "planned",
-        "sent",
-        "skipped",
-        "failed",
-        "released",
-        "lost_claims",
-        "stopped",
-    }
+
+
+@pytest.mark.parametrize("spec", log_contract.ALL_FILTERS, ids=lambda s: s.construct_id)
+def test_each_pattern_matches_exactly_its_samples(spec: log_contract.MetricFilterSpec) -> None:
+    """What `make status` asks CloudWatch (TestMetricFilter), answered offline."""
+    matches = compile_pattern(spec.pattern)
+    assert [line for line in spec.matches if not matches(line)] == []
+    assert [line for line in spec.non_matches if matches(line)] == []
+
+
+def metric_values(line: str, log_group: str) -> dict[str, float]:
+    """What one log line contributes to each metric in ``log_group`` (a match's value; else the default)."""
+    out: dict[str, float] = {}
+    for spec in log_contract.ALL_FILTERS:
+        if log_group not in spec.log_groups:
+            continue
+        if compile_pattern(spec.pattern)(line):
+            value = json.loads(line)["failed"] if spec.metric_value == "$.failed" else float(spec.metric_value)
+        elif spec.default_value is not None:
+            value = spec.default_value
+        else:
+            continue
+        out[spec.metric_name] = max(out.get(spec.metric_name, 0.0), value)
+    return out
+
+
+BAD = sorted(log_contract.BAD_STOPS)
+
+
+@pytest.mark.parametrize("stopped", [None, "deadline", *BAD])
+@pytest.mark.parametrize("failed", [0, 3])
+def test_the_apps_own_run_summary_feeds_the_alarms(stopped: str | None, failed: int) -> None:
+    """A distribution run's line, written by the app's code: a bad stop raises distribution-stopped,
+    failed > 0 raises mail-failed, and only the scheduled run's good lines count as a success. A lost
+    SES answer (deferred) alone raises nothing."""
+    line = distribution_line(planned=10, sent=5, failed=failed, deferred=1, stopped=stopped)
+    scheduled = metric_values(line, "distribute_links")
+    assert scheduled["DistributionStopped"] == (1 if stopped in BAD else 0)
+    assert scheduled["MailFailed"] == failed
+    assert ("DistributionRunsSucceeded" in scheduled) == (stopped in (None, "deadline"))
+    # A new member's catch-up run (the outbox sender): alarmed the same way, never a success.
+    catch_up = metric_values(line, "outbox_sender")
+    assert catch_up["DistributionStopped"] == (1 if stopped in BAD else 0)
+    assert catch_up["MailFailed"] == failed
+    assert "DistributionRunsSucceeded" not in catch_up
+
+
+@pytest.mark.parametrize("stopped", [None, "deadline", *BAD])
+@pytest.mark.parametrize("failed", [0, 2])
+@pytest.mark.parametrize("log_group", ["outbox_sender", "distribute_links"])
+def test_the_apps_own_announcement_line_feeds_the_alarms(stopped: str | None, failed: int, log_group: str) -> None:
+    """An announcement pass, from its outbox item (outbox_sender) or the scheduled run (distribute_links)."""
+    line = announcement_line(sent=30, failed=failed, deferred=1, stopped=stopped, finished=stopped is None)
+    values = metric_values(line, log_group)
+    assert values["DistributionStopped"] == (1 if stopped in BAD else 0)
+    assert values["MailFailed"] == failed
+    assert "DistributionRunsSucceeded" not in values
+
+
+def test_an_outbox_failure_feeds_mail_failed_wherever_the_outbox_is_sent() -> None:
+    [line] = app_lines(lambda: metrics.emit("outbox_failed", kind="welcome", outbox_id="obx_1", reason="rejected"))
+    for log_group in ("outbox_sender", "distribute_links", "api_handler"):
+        assert metric_values(line, log_group)["MailFailed"] == 1
+
+
+def test_the_offline_matcher_refuses_what_it_cannot_judge() -> None:
+    with pytest.raises(PatternError, match="parentheses"):
+        compile_pattern('{ $.a = "x" && $.b = "y" || $.c = "z" }')
+    with pytest.raises(PatternError):
+        compile_pattern('{ $.a = "x*" }')
+    assert compile_pattern("{ $.a IS NULL }")('{"a": null}')
+    assert not compile_pattern("{ $.a IS NULL }")("{}")
+    assert not compile_pattern("{ $.a > 0 }")('{"a": "3"}')
+    assert not compile_pattern('{ $.a = "x" }')("not json")
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -231,14 +356,22 @@ def test_metric_filters(default_synth: Synth, stage: str) -> None:
     # Where they go: the success metric has no default (no run = missing = breaching); the others emit 0
     # for every other log line, so their alarms see "no failure" and return to OK.
     assert log_contract.RUN_SUCCEEDED.default_value is None
-    assert all(s.default_value == 0 for s in (log_contract.RUN_STOPPED, log_contract.RUN_FAILED))
+    assert all(s.default_value == 0 for s in log_contract.ALL_FILTERS if s is not log_contract.RUN_SUCCEEDED)
+    # The success metric counts the scheduled run only; failures are read wherever the lines are written.
+    assert log_contract.RUN_SUCCEEDED.log_groups == ("distribute_links",)
     # The old text line is gone from the contract.
     assert "ALARM distribution stopped" not in default_synth.text(stage)
 
 
 def test_run_failed_counts_the_failed_deliveries() -> None:
     assert log_contract.RUN_FAILED.metric_value == "$.failed"
+    assert log_contract.ANNOUNCEMENT_FAILED.metric_value == "$.failed"
     assert log_contract.OUTBOX_FAILED.metric_value == "1"
+    # One metric per alarm: a stopped announcement and a stopped run are the same incident (SES).
+    assert {log_contract.RUN_STOPPED.metric_name, log_contract.ANNOUNCEMENT_STOPPED.metric_name} == {
+        "DistributionStopped"
+    }
+    assert {s.metric_name for s in (log_contract.RUN_FAILED, log_contract.ANNOUNCEMENT_FAILED)} == {"MailFailed"}
     # Transactional mail can fail wherever the outbox is sent from: the sender, the sweep, the API.
     assert set(log_contract.OUTBOX_FAILED.log_groups) == {"outbox_sender", "distribute_links", "api_handler"}
 

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,120 @@ def test_deploy_refuses_the_example(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "deploy/example.org.json still holds example placeholders in: domain" in result.stderr
+
+
+# ---------------------------------------------------------------- the stage CLI: the functions' environment
+
+
+def test_stage_cli_gets_exactly_the_functions_environment() -> None:
+    """make stage-cli runs the admin CLI with what the stage's functions are told: dev's mail goes only to
+    the sink (a `reminders run` from a laptop must not mail real people from dev), prod's to people."""
+    from devtools import deploy_cli
+    from devtools.deploy_common import stage_environment
+
+    org = parse(real_data(mail_reply_to="help@mbc-idmt.org"))
+    shell = {"AWS_PROFILE": "volunteer", "MAIL_REDIRECT_TO": "me@mbc-idmt.org", "DYNAMODB_ENDPOINT": "http://x"}
+    dev = deploy_cli.cli_environment(org, "dev", dict(shell))
+    assert dev["MAIL_REDIRECT_TO"] == deploy_settings.MAIL_SIMULATOR
+    assert dev["MAIL_BACKEND"] == "ses"
+    assert dev["PUBLIC_API_URL"] == "https://api-dev.mbc-idmt.org"
+    assert dev["AWS_PROFILE"] == "volunteer"
+    assert "DYNAMODB_ENDPOINT" not in dev
+    prod = deploy_cli.cli_environment(org, "prod", dict(shell))
+    assert "MAIL_REDIRECT_TO" not in prod  # never inherited from the shell
+    assert prod["MAIL_REPLY_TO"] == "help@mbc-idmt.org"
+    assert prod["SIGNING_KEY_VERSION"] == "1"
+    for stage, env in (("dev", dev), ("prod", prod)):
+        expected = {**stage_environment(stage), **org.environment(stage)}
+        assert {k: env[k] for k in expected} == expected, stage
+        assert set(org.environment(stage)) <= set(deploy_settings.ORG_OWNED_ENV)
+
+
+# ---------------------------------------------------------------- make status: the last distribution run
+
+
+class FakeLogs:
+    """filter_log_events answering pages of the scheduled function's log."""
+
+    def __init__(self, pages: list[list[tuple[datetime, dict[str, Any]]]]) -> None:
+        self.pages = pages
+        self.calls: list[dict[str, Any]] = []
+
+    def filter_log_events(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        index = int(kwargs.get("nextToken", "0"))
+        events = [
+            {"timestamp": int(when.timestamp() * 1000), "message": json.dumps(fields) + "\n"}
+            for when, fields in self.pages[index]
+        ]
+        answer: dict[str, Any] = {"events": events}
+        if index + 1 < len(self.pages):
+            answer["nextToken"] = str(index + 1)
+        return answer
+
+
+NOW = datetime(2026, 12, 1, 23, 10, tzinfo=UTC)
+
+
+def summary(minutes_ago: int, **fields: Any) -> tuple[datetime, dict[str, Any]]:
+    from mbc_infra import log_contract
+
+    return NOW - timedelta(minutes=minutes_ago), json.loads(log_contract.run_summary(**fields))
+
+
+def status_lines(pages: list[list[tuple[datetime, dict[str, Any]]]], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    from devtools import deploy_status
+
+    report = deploy_status.Report()
+    logs = FakeLogs(pages)
+    deploy_status.check_last_run(None, "prod", report, logs=logs, now=NOW)  # type: ignore[arg-type]
+    assert logs.calls[0]["logGroupName"] == "/aws/lambda/mbc-connect-prod-distribute_links"
+    assert logs.calls[0]["filterPattern"] == '{ $.event = "distribution_run" }'
+    return [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("[")]
+
+
+def test_status_reads_the_last_run_from_the_functions_log(capsys: pytest.CaptureFixture[str]) -> None:
+    """The app stores no "last run" item: the run summaries in the log are the record (paged, any order)."""
+    lines = status_lines([[summary(7, sent=4)], [summary(37), summary(22)]], capsys)
+    assert lines == [
+        "[  OK] last run 2026-12-01 23:03 UTC (7 min ago): planned 12, sent 4, failed 0, deferred 0, stopped None"
+    ]
+
+
+def test_status_fails_on_a_bad_stop_and_names_the_last_success(capsys: pytest.CaptureFixture[str]) -> None:
+    stopped = [summary(25, stopped="account", sent=0), summary(10, stopped="account", sent=0)]
+    lines = status_lines([[summary(40), *stopped]], capsys)
+    assert lines[0].startswith("[FAIL] last run 2026-12-01 23:00 UTC (10 min ago)")
+    assert "stopped account" in lines[0]
+    assert lines[1].startswith("[  OK] last successful run 2026-12-01 22:30 UTC (40 min ago)")
+    lines = status_lines([[summary(100), summary(10, stopped="error")]], capsys)
+    assert lines[1].startswith("[FAIL] last successful run")
+    assert "more than 60 minutes ago" in lines[1]
+
+
+def test_status_without_any_run(capsys: pytest.CaptureFixture[str]) -> None:
+    [line] = status_lines([[]], capsys)
+    assert line.startswith("[TODO] no distribution run in the last 3 hours")
+
+
+# ---------------------------------------------------------------- keys: a restore restarts warm containers
+
+
+def test_restoring_keys_bumps_the_version_and_redeploys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like a rotation: containers keep the key they read at start, so a plain redeploy would not reload it."""
+    from devtools import deploy_common, deploy_keys
+
+    path = tmp_path / "mbc-idmt.org.json"
+    path.write_text(json.dumps(real_data()))
+    org = deploy_settings.load(str(path))
+    written: list[str] = []
+    deployed: list[str] = []
+    answers = iter(["k" * 64, "", ""])
+    monkeypatch.setattr(deploy_keys, "key_admin_session", lambda aws: aws)
+    monkeypatch.setattr(deploy_keys, "put_key", lambda aws, name, value, **kw: written.append(name))
+    monkeypatch.setattr(deploy_keys.getpass, "getpass", lambda prompt: next(answers))
+    monkeypatch.setattr(deploy_keys, "_deploy", lambda org, stage: deployed.append(stage))
+    restored = deploy_keys.restore(org, object(), deploy_common.stage_names("prod"))  # type: ignore[arg-type]
+    assert restored == written == ["/mbc-connect/prod/signing-key"]
+    assert deployed == ["prod"]
+    assert json.loads(path.read_text())["stages"]["prod"]["signing_key_version"] == 2

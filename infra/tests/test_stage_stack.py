@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 from conftest import RESTORED_STREAM_LABEL, Synth
+from mbc_infra import route_load
 from template_helpers import as_list, flatten, iam_statements, only, resources, role_statements
 
 from chalicelib import table as table_design
@@ -468,6 +469,62 @@ def test_join_links_survive_the_minute_a_meeting_starts(stages_file: dict[str, A
     assert prod["join_link_throttle_burst_limit"] >= 100
     assert prod["join_link_throttle_rate_limit"] * 60 >= 200
     assert prod["join_link_throttle_rate_limit"] <= 50
+
+
+def public_methods(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation the deployed API answers without an organizer key."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    return sorted((m.upper(), p) for p, ops in paths.items() for m, op in ops.items() if not op.get("security"))
+
+
+def throttle_for(template: dict[str, Any], method: str, path: str) -> tuple[float, int]:
+    """(rate, burst) API Gateway applies to one method: its own MethodSettings entry, else the stage's /*/*."""
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    # MethodSettings name a resource as "/" + its path with each "/" written "~1": /j/{token} is /~1j~1{token}.
+    escaped = "/" + path.replace("/", "~1")
+    mine = [s for s in settings if s["ResourcePath"] == escaped and s["HttpMethod"] == method]
+    [chosen] = mine or [s for s in settings if (s["ResourcePath"], s["HttpMethod"]) == ("/*", "*")]
+    return chosen["ThrottlingRateLimit"], chosen["ThrottlingBurstLimit"]
+
+
+def test_every_method_override_names_a_real_route(default_synth: Synth) -> None:
+    for stage in STAGES:
+        template = default_synth.templates[stage]
+        paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+        for setting in template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]:
+            if setting["ResourcePath"] != "/*":
+                path = setting["ResourcePath"][1:].replace("~1", "/")
+                assert setting["HttpMethod"].lower() in paths[path], setting
+
+
+def test_no_public_route_answers_429_in_normal_use(default_synth: Synth) -> None:
+    """Every public route's biggest normal crowd (mbc_infra/route_load.py) fits its gateway bucket in
+    prod; a public route nobody has described fails here (docs/deploy.md, 'Costs')."""
+    template = default_synth.templates["prod"]
+    routes = public_methods(template)
+    assert ("GET", "/console/static/{version}/{name}") in routes
+    undescribed = [r for r in routes if route_load.crowd_for(*r) is None]
+    assert undescribed == [], "describe their crowd in infra/mbc_infra/route_load.py"
+    too_tight = []
+    for method, path in routes:
+        crowd = route_load.crowd_for(method, path)
+        assert crowd is not None
+        rate, burst = throttle_for(template, method, path)
+        if not crowd.fits(rate, burst):
+            too_tight.append((method, path, rate, burst, crowd))
+    assert too_tight == []
+    # No stale rule: each describes at least one route the API has.
+    for pattern, crowd in route_load.PUBLIC_ROUTES:
+        assert any(route_load.crowd_for(*r) is crowd for r in routes), pattern
+
+
+def test_dev_lets_one_person_load_any_public_page(default_synth: Synth) -> None:
+    """dev's lower limits still let a volunteer trying things load a page, its stylesheet and retry once."""
+    template = default_synth.templates["dev"]
+    for method, path in public_methods(template):
+        rate, burst = throttle_for(template, method, path)
+        assert burst >= 3, (method, path)
+        assert rate >= 1, (method, path)
 
 
 @pytest.mark.parametrize("stage", STAGES)
