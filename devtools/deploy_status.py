@@ -268,7 +268,8 @@ def check_last_run(aws: Aws, stage: str, r: Report, *, logs: Any = None, now: da
         r.line("FAIL", f"last run {_describe(when, last, now)} (docs/deploy.md, step 13)")
     else:
         r.line("OK", f"last run {_describe(when, last, now)}")
-    good = [(t, f) for t, f in runs if f.get("stopped") in (None, "deadline")]
+    # A new member's catch-up ("scope": "member") shows the function runs, not that the schedule does.
+    good = [(t, f) for t, f in runs if f.get("stopped") in (None, "deadline") and f.get("scope", "all") == "all"]
     if not good:
         r.line("FAIL", f"no successful distribution run in the last {LOOK_BACK_HOURS} hours")
     elif (now - good[-1][0]).total_seconds() > STALE_RUN_MINUTES * 60:

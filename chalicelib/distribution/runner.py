@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
@@ -70,6 +70,9 @@ class RunReport:
     # Planned, but the meeting changed before the message went: left to the next run.
     stale: int = 0
     stopped: StopReason | None = None
+    # "all": a run over every group's members (the schedule, the CLI); "member": one new member's
+    # catch-up (the outbox sender). Only "all" runs count as the schedule working (the alarms).
+    scope: Literal["all", "member"] = "all"
     by_group: dict[str, int] = field(default_factory=dict)
 
     def count(self, outcome: Outcome) -> None:
@@ -187,7 +190,7 @@ class Distributor:
 
     def plan(self, *, group_id: str | None = None, only_member: str | None = None) -> Plan:
         now = self.clock.now()
-        report = RunReport(run_id=secrets.token_hex(8))
+        report = RunReport(run_id=secrets.token_hex(8), scope="member" if only_member else "all")
         groups = [self.groups.get(group_id)] if group_id else self.groups.all()
         tasks: list[Task] = []
         for group in groups:

@@ -45,6 +45,7 @@ def run_summary(**overrides: object) -> str:
         "lost_claims": 0,
         "stale": 0,
         "stopped": None,
+        "scope": "all",
     }
     fields.update(overrides)
     return _line(**fields)
@@ -102,7 +103,9 @@ class MetricFilterSpec:
 RUN_SUCCEEDED = MetricFilterSpec(
     construct_id="DistributionRunSucceededFilter",
     metric_name="DistributionRunsSucceeded",
-    pattern='{ ($.event = "distribution_run") && (($.stopped IS NULL) || ($.stopped = "deadline")) }',
+    pattern=(
+        '{ ($.event = "distribution_run") && ($.scope = "all") && (($.stopped IS NULL) || ($.stopped = "deadline")) }'
+    ),
     metric_value="1",
     default_value=None,
     log_groups=("distribute_links",),
@@ -114,6 +117,7 @@ RUN_SUCCEEDED = MetricFilterSpec(
     ),
     non_matches=(
         *(run_summary(stopped=s) for s in BAD_STOPS),
+        run_summary(scope="member", planned=1, sent=1),  # a new member's catch-up is not the schedule
         announcement_summary(),
         *UNRELATED_LINES,
     ),

@@ -46,7 +46,7 @@ HOUR, FIVE_MINUTES = 3600, 300
 # The exact patterns (a change here is a change of the contract with the app and of docs/deploy.md).
 PATTERNS = {
     "DistributionRunsSucceeded": (
-        '{ ($.event = "distribution_run") && (($.stopped IS NULL) || ($.stopped = "deadline")) }'
+        '{ ($.event = "distribution_run") && ($.scope = "all") && (($.stopped IS NULL) || ($.stopped = "deadline")) }'
     ),
     "DistributionStopped": '{ ($.event = "distribution_run") && (($.stopped = "error") || ($.stopped = "throttled") || '
     '($.stopped = "account") || ($.stopped = "config")) }',
@@ -292,6 +292,12 @@ def test_the_apps_own_run_summary_feeds_the_alarms(stopped: str | None, failed: 
     assert catch_up["DistributionStopped"] == (1 if stopped in BAD else 0)
     assert catch_up["MailFailed"] == failed
     assert "DistributionRunsSucceeded" not in catch_up
+    # The same catch-up made by the scheduled run's outbox sweep is in the schedule's own log: its
+    # line says "scope": "member", so it is not taken for the schedule working either.
+    swept = distribution_line(planned=1, sent=1, failed=failed, stopped=stopped, scope="member")
+    in_schedule_log = metric_values(swept, "distribute_links")
+    assert "DistributionRunsSucceeded" not in in_schedule_log
+    assert in_schedule_log["DistributionStopped"] == (1 if stopped in BAD else 0)
 
 
 @pytest.mark.parametrize("stopped", [None, "deadline", *BAD])

@@ -164,7 +164,7 @@ def test_two_reminders_per_meeting_and_nothing_for_people_who_left(ddb_stack: St
     assert "424242" not in reminder.text  # the passcode is behind the personal link by default
 
 
-def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack) -> None:
+def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     make_group(container.current(), requires_approval=True)
     add_members(container.current(), 2)
     ses = FakeSes()
@@ -188,8 +188,13 @@ def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack) -> No
     assert ses.per_recipient(kind="reminder").get("late@example.org") is None  # awaiting approval: nothing yet
     ddb_stack.clock.set(T_MINUS_1D + timedelta(hours=22))
     service.approve(GROUP_ID, late_id, organizer_id="org_1")
+    capsys.readouterr()
     ddb_stack.drain()  # the welcome, and the catch-up that sends the link due now
     assert ses.per_recipient(kind="reminder")["late@example.org"] == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    [catch_up] = [line for line in lines if line.get("event") == "distribution_run"]
+    # Its summary says it was one member's catch-up: the alarms do not take it for the schedule working.
+    assert (catch_up["scope"], catch_up["sent"]) == ("member", 1)
     late_mail = [m for m in ses.accepted if m.to == "late@example.org" and m.tags["kind"] == "reminder"][0]
     assert "Pacific Time in north Idaho" in late_mail.text
     assert run_at(ddb_stack, run, T_MINUS_1D + timedelta(hours=22, minutes=15)).sent == 0  # the ledger has it

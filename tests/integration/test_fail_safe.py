@@ -378,6 +378,7 @@ def test_ses_errors_that_are_not_about_a_recipient_stop_the_run_and_keep_the_mai
     assert broken.attempts == (3 if kind == "unknown" else 1)
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (summary["event"], summary["stopped"]) == ("distribution_run", stopped)
+    assert summary["scope"] == "all"  # the schedule's own run (a catch-up says "member")
     rows = ddb_stack.container.ledger.rows(GROUP_ID, "2026-12-01")
     assert all(r["status"] != "failed" for r in rows)
     if kind != "unknown":
