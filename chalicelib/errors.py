@@ -105,6 +105,49 @@ class EmailUnavailable(Unavailable):
     default_message = "We could not send the email right now. Please try again in a few minutes."
 
 
+def _choices(expected: object) -> str:
+    """pydantic's "'ID' or 'MT'" as "ID or MT"."""
+    return str(expected).replace("'", "")
+
+
+# pydantic's error types, in words for a person filling in a form (pydantic's own say "String should
+# have at least 1 character"). Types not listed keep pydantic's message.
+PLAIN_WORDS: dict[str, Any] = {
+    "missing": lambda ctx: "Please fill this in.",
+    "string_too_short": lambda ctx: (
+        "Please fill this in." if ctx.get("min_length", 1) <= 1 else f"Must be at least {ctx['min_length']} characters."
+    ),
+    "string_too_long": lambda ctx: f"Must be at most {ctx.get('max_length')} characters.",
+    "string_type": lambda ctx: "Must be text.",
+    "literal_error": lambda ctx: f"Must be one of: {_choices(ctx.get('expected', ''))}.",
+    "enum": lambda ctx: f"Must be one of: {_choices(ctx.get('expected', ''))}.",
+    "bool_parsing": lambda ctx: "Must be true or false.",
+    "bool_type": lambda ctx: "Must be true or false.",
+    "int_parsing": lambda ctx: "Must be a whole number.",
+    "int_type": lambda ctx: "Must be a whole number.",
+    "int_from_float": lambda ctx: "Must be a whole number.",
+    "greater_than_equal": lambda ctx: f"Must be {ctx.get('ge')} or more.",
+    "less_than_equal": lambda ctx: f"Must be {ctx.get('le')} or less.",
+    "greater_than": lambda ctx: f"Must be more than {ctx.get('gt')}.",
+    "less_than": lambda ctx: f"Must be less than {ctx.get('lt')}.",
+    "too_long": lambda ctx: f"At most {ctx.get('max_length')} items.",
+    "too_short": lambda ctx: f"At least {ctx.get('min_length')} items.",
+    "list_type": lambda ctx: "Must be a list.",
+    "dict_type": lambda ctx: "Must be an object.",
+    "model_type": lambda ctx: "Must be an object.",
+    "extra_forbidden": lambda ctx: "Unknown field.",
+}
+
+
+def plain_words(err: dict[str, Any]) -> str:
+    """One pydantic error in plain words (a validator's own message as it was written)."""
+    kind = str(err.get("type", ""))
+    if kind in PLAIN_WORDS:
+        return str(PLAIN_WORDS[kind](err.get("ctx") or {}))
+    msg = str(err.get("msg", "invalid"))
+    return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg
+
+
 def pydantic_fields(exc: Any, prefix: str = "") -> dict[str, str]:
     """Map a pydantic ValidationError to ``{"dotted.field": "why"}`` (first reason per field)."""
     fields: dict[str, str] = {}
@@ -112,11 +155,7 @@ def pydantic_fields(exc: Any, prefix: str = "") -> dict[str, str]:
         loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith("function-")]
         # pydantic puts union/tagged branches into loc; keep the field path readable.
         name = prefix + ".".join(loc) if loc else (prefix.rstrip(".") or "body")
-        msg = str(err.get("msg", "invalid"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err.get("type") == "extra_forbidden":
-            msg = "Unknown field."
+        msg = plain_words(err)
         if not loc and ": " in msg:
             # Cross-field rules report "field: why | field: why" (see models).
             for part in msg.split(" | "):

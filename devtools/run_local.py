@@ -19,15 +19,24 @@ from pathlib import Path
 from devtools import dynamodb_local, web_server
 from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, RUN_FILE, WEB_PORT, local_environment
 
-# chalice local's access log prints whole request lines: member links carry tokens, and
-# organizers may filter by email. Neither belongs in a log.
-_SECRET_QUERY = re.compile(r"((?:token|email|cursor)=)[^&\s\"]+")
+# chalice local's access log prints whole request lines: member links carry tokens, organizers
+# search members by name or address, cursors encode positions. Every query value is redacted but
+# these few, which name nothing and no one.
+_SAFE_KEYS = frozenset({"state", "from", "to", "format", "limit", "status", "show", "events", "sent", "v"})
+_QUERY_VALUE = re.compile(r"([?&])([A-Za-z0-9_.-]+)=([^&\s\"]*)")
+
+
+def _query_value(match: re.Match[str]) -> str:
+    sep, key, value = match.groups()
+    return match.group(0) if key in _SAFE_KEYS or not value else f"{sep}{key}=[redacted]"
+
+
 # Personal join links carry their token in the path.
 _SECRET_PATH = re.compile(r"(/j/)(?!_warm\b)[A-Za-z0-9_-]+")
 
 
 def redact(line: str) -> str:
-    return _SECRET_PATH.sub(r"\1[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", line))
+    return _SECRET_PATH.sub(r"\1[redacted]", _QUERY_VALUE.sub(_query_value, line))
 
 
 def relay_redacted(process: subprocess.Popen[bytes]) -> None:

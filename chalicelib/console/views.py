@@ -83,6 +83,11 @@ NOTICES = {
     "removed": "Removed, with everything we held about them in this group.",
     "saved": "Saved.",
     "meeting": "Saved. Members are told within 15 minutes.",
+    "meeting_later": (
+        "Saved. Members are told once this is the next meeting (it says when on the meeting's page); "
+        "the reminders carry the change too."
+    ),
+    "meeting_quiet": "Saved. Nobody needed to be told.",
     "resent": "Sent again. It arrives within a minute.",
     "event_saved": "The event is saved.",
     "event_cancelled": "The event is cancelled; the website shows it as cancelled.",
@@ -1074,7 +1079,9 @@ def meeting(ctx: Ctx) -> Response:
     if starts is not None and v["change"] == "move":
         summary += f" (now {local_words(starts, zone)})"
     c.activity.record(group["id"], ctx.who, f"meeting_{v['change']}", summary)
-    return ctx.done(f"/groups/{group['id']}/meetings", "meeting")
+    # The same words as the preview the organizer just read: now, closer to the date, or nobody.
+    told = "meeting" if preview.now else ("meeting_later" if preview.later else "meeting_quiet")
+    return ctx.done(f"/groups/{group['id']}/meetings", told)
 
 
 def _local_instant(
@@ -1111,6 +1118,25 @@ MESSAGE_WORDS = {
 DELIVERY_STATUS = {"sent": "Sent", "failed": "Failed", "pending": "Not sent yet", "suppressed": "Address bounced"}
 
 
+def _lead_words(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day{'s' if days != 1 else ''} before"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''} before"
+    return f"{minutes} minutes before"
+
+
+def _message_words(row: dict[str, Any]) -> str:
+    """ "Reminder with the link (1 day before)": which reminder, from its ledger key r<lead minutes>."""
+    words = MESSAGE_WORDS.get(row.get("type") or "", "Reminder")
+    key = str(row.get("reminder") or row.get("message") or "")
+    if (row.get("type") in (None, "reminder")) and key[:1] == "r" and key[1:].isdigit():
+        words += f" ({_lead_words(int(key[1:]))})"
+    return words
+
+
 def deliveries(ctx: Ctx) -> Response:
     from chalicelib.distribution.report import ReportFilter
 
@@ -1125,7 +1151,7 @@ def deliveries(ctx: Ctx) -> Response:
         {
             "name": d["name"],
             "email": d["email"],
-            "message": MESSAGE_WORDS.get(d.get("type") or "", "Reminder"),
+            "message": _message_words(d),
             "status": d["status"],
             "status_text": DELIVERY_STATUS[d["status"]],
             "reason": d.get("reason"),

@@ -93,8 +93,10 @@ def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
 
 
 def first(fields: dict[str, list[str]], name: str) -> str:
+    """The field's first value; line breaks as "\n" (browsers send a textarea's as "\r\n", which
+    would otherwise read as a change to text nobody touched)."""
     values = fields.get(name) or [""]
-    return values[0]
+    return values[0].replace("\r\n", "\n").replace("\r", "\n")
 
 
 def same_origin(headers: Any, public_api_url: str = "") -> bool:

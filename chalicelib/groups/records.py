@@ -38,7 +38,7 @@ DEFAULT_DECLINE_MESSAGE = "\n\n".join(
         "people who care for them:",
         "- Living Beyond Breast Cancer: lbbc.org, Breast Cancer Helpline 888-753-5222\n"
         "- Metastatic Breast Cancer Network: mbcn.org",
-        "If you have questions, just reply to this email. One of our volunteers will write back.",
+        "If you would like to talk about it, one of our volunteers will answer every reply to this email.",
     )
 )
 

@@ -35,6 +35,7 @@ def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, 
                     "when": meeting_words(start, zone, member.get("state")),
                     "opens": f"{clock(opens.astimezone(start.tzinfo))} {zone_abbreviation(zone, opens)}",
                     "cancelled": meeting["status"] == "cancelled",
+                    "moved": meeting["status"] == "moved",
                 }
             )
         context.update(

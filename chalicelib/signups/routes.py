@@ -66,24 +66,52 @@ def resend_link(group_id: str) -> Response:
     """ "Send me the link again": the same answer, and the same work, for every address."""
     request = routes.request
     data, is_form = form_or_json_body(request)
+    if is_form:
+        return _resend_form_post(group_id, data, request)
     c = container.current()
     form = c.signups.parse_resend(data)
     c.signups.submit_resend(group_id, form, source_ip=source_ip(request))
-    if is_form and form.redirect:
-        return redirect(form.redirect)
-    if is_form:
-        from chalicelib.groups.contact import contact_of
-
-        group = c.groups.get(group_id)
-        back = f"{c.settings.public_api_url}/groups/{group_id}/resend"
-        return page(
-            "signups/pages/resend_sent.html",
-            group=group,
-            contact=contact_of(group, c.settings),
-            back_url=back,
-            spacing_minutes=max(1, c.settings.signup_email_min_interval_seconds // 60),
-        )
     return json_response({"status": "check_your_email"}, 202, NO_STORE)
+
+
+def _resend_form_post(group_id: str, data: dict[str, Any], request: Any) -> Response:
+    """A browser's form post: every outcome is a page (never raw JSON); a refused one shows the form
+    again, saying why in words, with what she typed."""
+    from chalicelib.errors import Invalid, RateLimited
+    from chalicelib.groups.contact import contact_of
+
+    c = container.current()
+    group = c.groups.get(group_id)
+    action = f"{c.settings.public_api_url}/groups/{group_id}/resend"
+    typed = str(data.get("email") or "")[:254]
+    try:
+        form = c.signups.parse_resend(data)
+        c.signups.submit_resend(group_id, form, source_ip=source_ip(request))
+    except Invalid as exc:
+        why = exc.fields.get("email") or "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
+        return page("signups/pages/resend.html", status=400, group=group, action_url=action, email=typed, error=why)
+    except RateLimited as exc:
+        minutes = max(1, -(-exc.retry_after // 60))
+        response = page(
+            "signups/pages/resend.html",
+            status=429,
+            group=group,
+            action_url=action,
+            email=typed,
+            error=f"Too many requests from your network. Please try again in about {minutes} "
+            f"minute{'s' if minutes != 1 else ''}.",
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if form.redirect:
+        return redirect(form.redirect)
+    return page(
+        "signups/pages/resend_sent.html",
+        group=group,
+        contact=contact_of(group, c.settings),
+        back_url=action,
+        spacing_minutes=max(1, c.settings.signup_email_min_interval_seconds // 60),
+    )
 
 
 @routes.route("/groups/{group_id}/resend", methods=["OPTIONS"])

@@ -92,6 +92,9 @@ class SignupService:
     def parse_form(self, data: dict[str, Any]) -> Any:
         from chalicelib.signups.models import SignupForm
 
+        if isinstance(data, dict) and "consent" not in data:
+            # An unticked checkbox is not sent at all: say what it means, not "please fill this in".
+            data = {**data, "consent": False}
         form = validate_model(SignupForm, data)
         if form.redirect is not None and not self.redirect_allowed(form.redirect):
             raise Invalid(fields={"redirect": "Must be a page on the website's own origin."})

@@ -293,9 +293,10 @@ def embed_page(
             back_label="Back to the first events",
             theme=options.theme,
             frame_origins=frames,
+            after_post=False,
         )
     except DomainError as exc:
-        return outcome_page(exc, api=api, back_url=None, theme=options.theme, frame_origins=frames)
+        return outcome_page(exc, api=api, back_url=None, theme=options.theme, frame_origins=frames, after_post=False)
     except Exception as exc:
         return _outage_page(exc, api=api, back_url=with_query(page_url, options.query()), theme=options.theme)
     where = STATE_NAMES.get(options.state, "Idaho and Montana")
@@ -350,7 +351,7 @@ def thanks_page(group_id: str, params: Mapping[str, str]) -> Response:
     try:
         group = c.groups.get(group_id)
     except DomainError as exc:
-        return outcome_page(exc, api=api, back_url=None, theme=theme, frame_origins=frames)
+        return outcome_page(exc, api=api, back_url=None, theme=theme, frame_origins=frames, after_post=False)
     except Exception as exc:
         return _outage_page(exc, api=api, back_url=None, theme=theme)
     back = params.get("back") or ""

@@ -155,8 +155,11 @@ def outcome_page(
     back_label: str | None = None,
     theme: Mapping[str, str] | None = None,
     frame_origins: Iterable[str] | None = None,
+    after_post: bool = True,
 ) -> Response:
+    """``after_post``: the answer to a form post (the Back button brings back what she typed)."""
     status, headers, context = outcome(exc)
+    context["back_hint"] = context["back_hint"] and after_post
     return website_page(
         "website/pages/outcome.html",
         api=api,

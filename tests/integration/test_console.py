@@ -375,7 +375,9 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     for name in ("description", "eligibility", "zoom_dial_in", "decline_message"):
         match = re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', page)
         assert match, name
-        fields.append((name, match.group(1).replace("&amp;", "&").replace("&#39;", "'")))
+        # As a browser sends a textarea: its line breaks as CRLF (no change for the activity log).
+        text = match.group(1).replace("&amp;", "&").replace("&#39;", "'").replace("&#34;", '"').replace("&quot;", '"')
+        fields.append((name, text.replace("\n", "\r\n")))
     fields += [
         ("repeat", "monthly"),
         ("weeks", "1"),
@@ -408,9 +410,9 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     assert saved.status_code == 303
     group = stack.container.groups.get(GROUP_ID)
     assert group["zoom_url"] == new_link and group.get("zoom_meeting_id") == "111 2223 3344"
-    assert "Changed the settings: zoom link, meeting id, contact name, contact email address" in text_of(
-        console.get(f"/console/groups/{GROUP_ID}/activity")
-    )
+    activity = text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
+    assert "Changed the settings: zoom link, meeting id, contact name, contact email address" in activity
+    assert "message to people you decline" not in activity and "description" not in activity
     stale = console.post(path, [*fields, ("action", "save")])
     assert stale.status_code == 409  # version 1 was read; the group is at 2 now
     bad = console.post(
@@ -440,7 +442,19 @@ def test_cancelling_a_meeting_shows_who_will_be_told_and_the_run_tells_exactly_t
     assert "Cancelled: Tue Dec 1, 4:00 PM MT · MBC Connection Group" in words
     assert stack.container.meetings.meeting_on(stack.container.groups.get(GROUP_ID), MEETING_DAY).status == "scheduled"
     saved = console.post(path, {"change": "cancel", "note": "Snowstorm.", "action": "save"})
-    assert saved.status_code == 303
+    assert saved.status_code == 303 and "done=meeting&" in saved.headers["Location"] + "&"
+    assert "Members are told within 15 minutes" in text_of(console.get(saved.headers["Location"]))
+    # A meeting further ahead: the saved page says what its preview said (told once it is next).
+    later_day = "2027-02-02"
+    later = console.post(
+        f"/console/groups/{GROUP_ID}/meetings/{later_day}", {"change": "cancel", "note": "", "action": "preview"}
+    )
+    assert "will be told closer to the date" in text_of(later)
+    later_saved = console.post(
+        f"/console/groups/{GROUP_ID}/meetings/{later_day}", {"change": "cancel", "note": "", "action": "save"}
+    )
+    assert "done=meeting_later" in later_saved.headers["Location"]
+    assert "Members are told once this is the next meeting" in text_of(console.get(later_saved.headers["Location"]))
     before = len(ses.accepted)
     report = run_at(stack, run, T_MINUS_1D + timedelta(minutes=15))
     assert report.sent == 5 and {m.tags.get("kind") for m in ses.accepted[before:]} == {"cancelled"}
@@ -457,6 +471,7 @@ def test_deliveries_page_and_resend_only_to_an_active_member(world: tuple[Stack,
     console = signed_in(world)
     page = text_of(console.get(f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/deliveries"))
     assert "res@example.org" in page and "Sent" in page and "Re-send to Member 0" in page
+    assert "Reminder with the link (1 day before)" in page and "Reminder with the link (1 hour before)" in page
     path = f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/resend"
     assert console.post(path, {"person": member["id"]}).status_code == 303
     [again] = mails_to(stack, "res@example.org")

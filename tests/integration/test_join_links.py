@@ -93,6 +93,14 @@ def test_a_cancelled_meeting_says_so(api: Any, moto_stack: Stack, member: str, o
     assert "is cancelled" in page.body.decode() and "Location" not in page.headers
 
 
+def test_a_moved_meeting_says_so(api: Any, moto_stack: Stack, member: str, organizer_key: str) -> None:
+    moved = {"starts_at": "2026-12-01T17:00:00-07:00"}
+    assert send(api, "PUT", f"/groups/{GROUP_ID}/meetings/{MEETING_DAY}", moved, organizer_key).status_code == 200
+    page = api.http.get(member).body.decode()
+    assert "5:00 PM Mountain Time (4:00 PM Pacific Time in north Idaho)</strong> (moved from its usual" in page
+    assert "After that: <strong>" in page and "The next one" not in page
+
+
 def test_links_stop_when_members_leave_or_get_a_new_one(
     api: Any, moto_stack: Stack, member: str, organizer_key: str
 ) -> None:

@@ -126,3 +126,20 @@ def test_without_javascript_the_form_and_its_answer_are_pages(
     assert b"Please check your email" in done.body and b"maria@example.org" in done.body
     [mail] = outbox_messages(moto_stack.outbox)
     assert mail["To"] == "active0@example.org"
+
+
+def test_a_refused_form_post_is_the_form_again_in_words(api: Any, moto_stack: Stack, group: dict[str, Any]) -> None:
+    """Without JavaScript a browser shows what the API answers: never raw JSON."""
+    bad = api.http.post(RESEND, headers=FORM, body=urlencode({"email": "maria@example", "website": ""}).encode())
+    assert bad.status_code == 400 and bad.headers["Content-Type"].startswith("text/html")
+    page = bad.body.decode()
+    assert 'role="alert"' in page and 'value="maria@example"' in page and 'aria-invalid="true"' in page
+    assert '{"error"' not in page and "Must be a valid email address." in page
+    assert outbox_messages(moto_stack.outbox) == []
+    moto_stack.clock.set(moto_stack.clock.now().replace(minute=0) + timedelta(hours=3))
+    limit = moto_stack.settings.signup_limit_per_ip_per_hour
+    for i in range(limit):
+        api.http.post(RESEND, headers=FORM, body=urlencode({"email": f"y{i}@example.org"}).encode())
+    limited = api.http.post(RESEND, headers=FORM, body=urlencode({"email": "active0@example.org"}).encode())
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert "Too many requests from your network. Please try again in about" in limited.body.decode()

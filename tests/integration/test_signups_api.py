@@ -183,6 +183,14 @@ def test_missing_consent_and_bad_bodies(api: Any, group: dict[str, Any]) -> None
     assert "consent" in as_json(send(api, "POST", SIGNUPS, body))["error"]["fields"]
     missing_all = as_json(post_form(api, {}))["error"]["fields"]
     assert {"name", "email", "state", "consent"} <= set(missing_all)
+    # In words for the person at the form (the widget shows them next to each field), not pydantic's.
+    empty = as_json(send(api, "POST", SIGNUPS, signup_body(name="", state="WA", how_heard="x" * 201)))
+    assert empty["error"]["fields"] == {
+        "name": "Please fill this in.",
+        "state": "Must be one of: ID or MT.",
+        "how_heard": "Must be at most 200 characters.",
+    }
+    assert missing_all["consent"] == "You must agree to the consent statement."
     assert send(api, "POST", SIGNUPS, b"{broken").status_code == 400
     assert send(api, "POST", SIGNUPS, ["x"]).status_code == 400
     assert api.http.post(SIGNUPS, headers={"Content-Type": "text/plain"}, body=b"x").status_code == 415

@@ -237,6 +237,7 @@ def test_embed_form_outcomes_that_are_not_field_errors(moto_stack: Stack, group:
         unknown = api.http.get("/embed/no-such-group")
         assert unknown.status_code == 404
         assert unknown.headers["Content-Type"].startswith("text/html")
+        assert "what you typed is still in the form" not in text_of(html(unknown))  # nothing was typed
 
 
 def test_embed_events_page_by_page_with_details(api: Any, group: dict[str, Any], organizer_key: str) -> None:
