@@ -91,13 +91,22 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "202": {"description": "Always the same answer.", "content": json_ref("SignupAccepted")},
-                    "200": {"description": 'Form post from a browser: the "check your email" page.'},
+                    "200": {
+                        "description": 'Form post from a browser: the "check your email" page.',
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
                     "303": {"description": "Form post with an allowed redirect."},
-                    "400": err("Invalid fields."),
+                    "400": {
+                        "description": "Invalid fields (a form post gets the form again, the error by its field).",
+                        "content": {**json_ref("Error"), "text/html": {"schema": {"type": "string"}}},
+                    },
                     "404": err("Unknown group."),
                     "413": err("Body over 64 KB."),
                     "415": err("Unsupported content type."),
-                    "429": err("Too many requests from this network; see Retry-After."),
+                    "429": {
+                        "description": "Too many requests from this network; see Retry-After (a form post: a page).",
+                        "content": {**json_ref("Error"), "text/html": {"schema": {"type": "string"}}},
+                    },
                 },
             },
         },
