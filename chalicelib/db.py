@@ -201,6 +201,17 @@ def query_items(client: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         yield from page.get("Items", [])
 
 
+def partition_items(client: Any, table: str, pk: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of one partition (``kwargs``: ConsistentRead, ProjectionExpression, ...)."""
+    return query_items(
+        client,
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+        **kwargs,
+    )
+
+
 # DynamoDB (or the network to it) is not answering: worth a retry in a little while.
 _UNAVAILABLE_CODES = {
     "ProvisionedThroughputExceededException",

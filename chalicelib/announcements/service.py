@@ -23,6 +23,7 @@ from chalicelib.announcements.records import AnnouncedRow, AnnouncementRecord
 from chalicelib.announcements.storage import AnnouncementRepository
 from chalicelib.clock import Clock
 from chalicelib.db import Transaction, TransactionCancelled
+from chalicelib.distribution.sending import Outcome, Tally
 from chalicelib.errors import Conflict, Invalid, InvalidCursor, NotFound, StaleVersion
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer
@@ -46,7 +47,7 @@ WORKERS = 4
 
 
 @dataclass
-class AnnouncementRun:
+class AnnouncementRun(Tally):
     run_id: str
     announcement_id: str
     sent: int = 0
@@ -58,9 +59,6 @@ class AnnouncementRun:
     stale: int = 0
     stopped: str | None = None
     finished: bool = False
-
-    def count(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 @dataclass
@@ -371,7 +369,7 @@ class AnnouncementService:
             if send_run.out_of_time():
                 stop.stop("deadline")
                 return
-            outcome = "skipped"
+            outcome: Outcome = "skipped"
             if self.repo.claim(
                 group_id,
                 announcement_id,

@@ -18,6 +18,7 @@ from chalicelib.db import (
     Update,
     key,
     merge_expression,
+    partition_items,
     query_items,
     status_is,
     to_item,
@@ -140,12 +141,8 @@ class AnnouncementRepository:
     # ---------------------------------------------------------------- the ledger of one announcement
 
     def rows(self, group_id: str, announcement_id: str) -> list[AnnouncedRow]:
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": announced_partition(group_id, announcement_id)}},
-            ConsistentRead=True,
+        items = partition_items(
+            self.client, self.table, announced_partition(group_id, announcement_id), ConsistentRead=True
         )
         return [cast(AnnouncedRow, without_keys(item)) for item in items]
 

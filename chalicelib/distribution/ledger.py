@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, without_keys
+from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, partition_items, query_items, without_keys
 from chalicelib.distribution.records import DeliveryRow, MessageType, ledger_partition, member_index_key
 from chalicelib.distribution.truth import Said
 from chalicelib.signups.storage import signup_key
@@ -49,13 +49,7 @@ class DeliveryRepository:
         self.table = table
 
     def rows(self, group_id: str, day: str) -> list[DeliveryRow]:
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": ledger_partition(group_id, day)}},
-            ConsistentRead=True,
-        )
+        items = partition_items(self.client, self.table, ledger_partition(group_id, day), ConsistentRead=True)
         return [cast(DeliveryRow, without_keys(item)) for item in items]
 
     def claim(

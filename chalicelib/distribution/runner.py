@@ -29,6 +29,7 @@ from chalicelib.distribution.sending import (
     SendRun,
     StopReason,
     StopSignal,
+    Tally,
     send_on_claim,
 )
 from chalicelib.errors import NotFound
@@ -57,7 +58,7 @@ SERIES_MEETINGS = 12
 
 
 @dataclass
-class RunReport:
+class RunReport(Tally):
     run_id: str
     planned: int = 0
     sent: int = 0
@@ -74,22 +75,6 @@ class RunReport:
     # catch-up (the outbox sender). Only "all" runs count as the schedule working (the alarms).
     scope: Literal["all", "member"] = "all"
     by_group: dict[str, int] = field(default_factory=dict)
-
-    def count(self, outcome: Outcome) -> None:
-        if outcome == "sent":
-            self.sent += 1
-        elif outcome == "skipped":
-            self.skipped += 1
-        elif outcome == "failed":
-            self.failed += 1
-        elif outcome == "released":
-            self.released += 1
-        elif outcome == "stale":
-            self.stale += 1
-        elif outcome == "deferred":
-            self.deferred += 1
-        else:
-            self.lost_claims += 1
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

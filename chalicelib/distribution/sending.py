@@ -36,6 +36,35 @@ UNKNOWN_OUTCOMES_TO_STOP = 3
 StopReason = Literal["deadline", "error", "throttled", "account", "config"]
 
 
+class Tally:
+    """The per-outcome counters of a sending run (the distribution's ``RunReport``, an
+    announcement's ``AnnouncementRun``): the dataclasses declare the fields, this counts into them."""
+
+    sent: int
+    skipped: int
+    failed: int
+    released: int
+    deferred: int
+    lost_claims: int
+    stale: int
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "skipped":
+            self.skipped += 1
+        elif outcome == "failed":
+            self.failed += 1
+        elif outcome == "released":
+            self.released += 1
+        elif outcome == "stale":
+            self.stale += 1
+        elif outcome == "deferred":
+            self.deferred += 1
+        else:
+            self.lost_claims += 1
+
+
 class StopSignal:
     """Shared by a run's workers: the first reason to stop wins."""
 

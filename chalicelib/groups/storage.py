@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.db import ITEM_IS_NEW, key, query_items, version_is
+from chalicelib.db import ITEM_IS_NEW, key, partition_items, version_is
 from chalicelib.groups.records import (
     DEFAULT_ANNOUNCE_DAYS,
     DEFAULT_JOIN_DETAILS,
@@ -41,12 +41,7 @@ class GroupRepository:
         return _doc(item) if item else None
 
     def list(self) -> list[GroupRecord]:
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": GROUPS_PK}},
-        )
+        items = partition_items(self.client, self.table, GROUPS_PK)
         return [_doc(item) for item in items]
 
     def _item(self, doc: GroupRecord) -> dict[str, Any]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, Update, from_item, key, merge_expression, query_items, status_is, to_item
+from chalicelib.db import (
+    ITEM_IS_NEW,
+    Update,
+    from_item,
+    key,
+    merge_expression,
+    partition_items,
+    status_is,
+    to_item,
+)
 from chalicelib.organizers.records import (
     LEGACY_ROLE,
     ORGKEY_PREFIX,
@@ -73,12 +82,7 @@ class OrganizerRepository:
         return cast(OrganizerRecord, {k: v for k, v in from_item(item).items() if k in PUBLIC_FIELDS})
 
     def list(self) -> list[OrganizerRecord]:
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": ORGS_PK}},
-        )
+        items = partition_items(self.client, self.table, ORGS_PK)
         return [self._public(i) for i in items]
 
     def set_sessions_valid_after(self, org_id: str, when: str) -> None:

@@ -12,6 +12,7 @@ from chalicelib.db import (
     from_item,
     key,
     merge_expression,
+    partition_items,
     query_items,
     query_pages,
     status_in,
@@ -289,13 +290,7 @@ class SignupRepository:
     def delete_address_counters(self, email_hash: str) -> None:
         """The per-address email counters mention the person too (by keyed hash)."""
         rows = list(
-            query_items(
-                self.client,
-                TableName=self.table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": ADDRESS_RATE_PREFIX + email_hash}},
-                ProjectionExpression="pk, sk",
-            )
+            partition_items(self.client, self.table, ADDRESS_RATE_PREFIX + email_hash, ProjectionExpression="pk, sk")
         )
         for row in rows:  # materialised first: deleting while paging would move the pages under us
             self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
