@@ -133,6 +133,10 @@ class JoinLinks:
         """Erasure: the link's lookup row goes too (it would show the kind page anyway)."""
         self.repo.delete_link(token_hash(self.token(record)))
 
+    def forget_item(self, record: SignupRecord) -> dict[str, Any]:
+        """Transaction item: a record restarts (a new generation), so its earlier link's row goes."""
+        return self.repo.delete_link_item(token_hash(self.token(record)))
+
     def replace_link(self, group_id: str, signup_id: str, *, organizer_id: str) -> None:
         """Revoke one member's link at once and send them a new one (one transaction)."""
         record = self.signups.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
@@ -168,6 +172,9 @@ class JoinLinks:
             "gen": record["gen"],
         }
         tx.add("mail", self.outbox.new_item(cast(OutboxRecord, item)))
+        # The email is about her: erasure finds it through her own partition.
+        ref_expires = int((now + timedelta(days=45)).timestamp())
+        tx.add("mail_ref", self.signups.member_ref_item(group_id, signup_id, item["id"], expires_at=ref_expires))
         try:
             tx.commit(self.signups.client)
         except TransactionCancelled:
