@@ -666,6 +666,11 @@ class SignupService:
         """Every record of a group (optionally of one status), page by page."""
         return self.repo.all(group_id, status=status)
 
+    def members_now(self, group_id: str, *, status: SignupStatus) -> Iterator[SignupRecord]:
+        """The same, read consistently from the records themselves (never the index alone): for a
+        decision such as "every active member has it"."""
+        return self.repo.all_consistent(group_id, status=status)
+
     def list_page(self, group_id: str, params: dict[str, str]) -> SignupPage:
         self.groups.get(group_id)
         status, limit = _list_params(params)

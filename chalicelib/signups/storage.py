@@ -342,6 +342,21 @@ class SignupRepository:
             if not start:
                 return
 
+    def all_consistent(self, group_id: str, *, status: SignupStatus) -> Iterator[SignupRecord]:
+        """The group's records of one status read from the table itself (consistent), not through
+        the status index, which may lag a change made a moment ago: for decisions about people."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":pk": {"S": signup_partition(group_id)}, ":status": {"S": status}},
+            ConsistentRead=True,
+        )
+        for item in items:
+            yield cast(SignupRecord, without_keys(item))
+
     def count(self, group_id: str, status: SignupStatus) -> int:
         pages = query_pages(
             self.client,

@@ -22,7 +22,8 @@ def outage_error(operation: str) -> Exception:
 class FaultyClient:
     """Wraps a boto3 DynamoDB client. ``fail_at``: the 1-based number of the counted call that
     fails (counted over ``operations``); ``sticky``: every counted call from then on fails too
-    (an outage that lasts), else only that one (a blip)."""
+    (an outage that lasts), else only that one (a blip); ``lose_answer``: the failing call is
+    applied first and only its answer is lost (a timeout after DynamoDB did the write)."""
 
     def __init__(
         self,
@@ -31,6 +32,7 @@ class FaultyClient:
         fail_at: int | None = None,
         operations: Iterable[str] = WRITES,
         sticky: bool = False,
+        lose_answer: bool = False,
         error: Callable[[str], Exception] = outage_error,
     ) -> None:
         self._client = client
@@ -38,6 +40,7 @@ class FaultyClient:
         self.operations = frozenset(operations)
         self.sticky = sticky
         self.error = error
+        self.lose_answer = lose_answer
         self.count = 0
         self.calls: list[str] = []
         self.failed: list[str] = []
@@ -52,6 +55,8 @@ class FaultyClient:
             self.calls.append(name)
             if self.fail_at is not None and (self.count == self.fail_at or (self.sticky and self.count > self.fail_at)):
                 self.failed.append(name)
+                if self.lose_answer:
+                    attr(*args, **kwargs)
                 raise self.error(name)
             return attr(*args, **kwargs)
 

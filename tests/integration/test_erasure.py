@@ -1,0 +1,153 @@
+"""Erasure (issue 19): whatever path and order of events led there, nothing about the person
+remains (the whole table is scanned: tests may Scan), and an interrupted erasure is finished by
+the next call or the scheduled run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.distribution.scheduled import every_quarter_hour
+from chalicelib.signups.addresses import email_hash, signup_id_for
+from tests.support.builders import (
+    GROUP_ID,
+    T_MINUS_1D,
+    T_MINUS_30M,
+    group_body,
+    link_in,
+    outbox_messages,
+    plain_text,
+    signup_body,
+)
+from tests.support.faulty_client import FaultyClient
+from tests.support.fakes import FakeSes
+from tests.support.stacks import Stack, make_client
+
+ANN = "ann.kowalski@example.org"
+NAME = "Ann Kowalski"
+IN_WINDOW = T_MINUS_30M + timedelta(minutes=1)
+
+
+def everything(stack: Stack) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": stack.table}
+    while True:  # test-only: the application never scans
+        page = stack.client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def traces(stack: Stack, email: str = ANN, name: str = NAME) -> list[dict[str, Any]]:
+    """Every item that holds anything of the person: her signup id, address, name or address hash."""
+    marks = (signup_id_for(GROUP_ID, email), email, name, email_hash(email))
+    return [item for item in everything(stack) if any(m in json.dumps(item) for m in marks)]
+
+
+def newest(stack: Stack, to: str, path: str) -> str:
+    """The link to ``path`` in the newest email to ``to`` that has one."""
+    for message in reversed(outbox_messages(stack.outbox)):
+        if message["To"] == to and f"{path}?token=" in plain_text(message):
+            return link_in(message, path)
+    raise AssertionError(f"no email to {to} with {path}")
+
+
+def join(stack: Stack, email: str = ANN, name: str = NAME) -> None:
+    """Sign up, confirm from the email and be approved: an active member with a personal link."""
+    c = stack.container
+    c.signups.submit(GROUP_ID, c.signups.parse_form(signup_body(email=email, name=name)), source_ip="10.0.0.1")
+    stack.drain()
+    token = newest(stack, email, "/signups/confirm").split("token=", 1)[1]
+    link = c.signups.read_link(token, "confirm")
+    if c.signups.confirm(link) == "pending_approval":
+        c.signups.approve(GROUP_ID, link.signup_id, organizer_id="org_test")
+    stack.drain()
+
+
+def leave(stack: Stack, email: str = ANN) -> None:
+    c = stack.container
+    token = newest(stack, email, "/signups/unsubscribe").split("token=", 1)[1]
+    c.signups.unsubscribe(c.signups.read_link(token, "unsubscribe"))
+
+
+def a_full_history(stack: Stack, api: Any) -> None:
+    """Open the room inside the window, leave, sign up again, ask for the link again (not yet
+    processed), and the group moves its meetings from the first to the second Tuesday."""
+    c = stack.container
+    stack.clock.set(T_MINUS_1D - timedelta(days=2))
+    join(stack)
+    stack.clock.set(T_MINUS_1D)
+    stack.build(mailer=FakeSes()).distributor.run()  # the day-before reminder: a ledger row
+    stack.clock.set(IN_WINDOW)
+    c.join_links.refresh(c.groups.get(GROUP_ID))  # as every scheduled run does
+    record = c.signups.get(GROUP_ID, signup_id_for(GROUP_ID, ANN))
+    assert record is not None
+    opened = api._client.http.get(c.join_links.link_url(record).replace("http://api.test", ""))
+    assert opened.status_code == 303  # the room: the opening is recorded under 2026-12-01
+    stack.clock.set(datetime(2026, 12, 2, 18, 0, tzinfo=UTC))
+    leave(stack)
+    stack.clock.advance(minutes=30)
+    join(stack)  # a new generation: a new personal link
+    c.signups.submit_resend(GROUP_ID, c.signups.parse_resend({"email": ANN}), source_ip="10.0.0.2")
+    group = c.groups.get(GROUP_ID)
+    c.groups.update(
+        GROUP_ID,
+        {"schedule": {"rrule": "FREQ=MONTHLY;BYDAY=2TU"}, "version": group["version"], "notify": False},
+        if_match=None,
+    )
+
+
+@pytest.mark.parametrize("path", ["service", "http"])
+def test_nothing_about_her_remains_whatever_the_path(ddb_stack: Stack, path: str) -> None:
+    c = ddb_stack.container
+    ddb_stack.clock.set(T_MINUS_1D - timedelta(days=2))
+    c.groups.create(group_body())
+    with make_client(ddb_stack) as api:
+        a_full_history(ddb_stack, api)
+        assert traces(ddb_stack)  # (she is all over the table before)
+        if path == "service":
+            assert c.signups.erase(GROUP_ID, signup_id_for(GROUP_ID, ANN))
+        else:
+            erase = newest(ddb_stack, ANN, "/signups/erase")
+            assert api.http.post(erase, headers={"Content-Type": "application/json"}).status_code == 200
+    assert traces(ddb_stack) == []
+
+
+def test_an_interrupted_erasure_is_finished_by_the_next_call(ddb_stack: Stack) -> None:
+    """Storage fails at each write of the erasure in turn; the next call (her link again, the
+    organizer, or the scheduled run) finishes it, and nothing about her remains."""
+    c = ddb_stack.container
+    ddb_stack.clock.set(T_MINUS_1D - timedelta(days=2))
+    c.groups.create(group_body())
+    n = 0
+    while True:
+        n += 1
+        email, name = f"p{n}@example.org", f"Person Number{n}"
+        join(ddb_stack, email, name)
+        faulty = FaultyClient(ddb_stack.client, fail_at=n)
+        broken = ddb_stack.build(dynamodb=faulty)
+        sid = signup_id_for(GROUP_ID, email)
+        try:
+            broken.signups.erase(GROUP_ID, sid)
+        except Exception as exc:
+            assert faulty.failed, exc  # our injected outage, nothing else
+            assert traces(ddb_stack, email, name), n  # it did stop half way
+            started = c.signups.get(GROUP_ID, sid) is None  # else it failed before it began: call again
+            finisher = n % 3 if started else 0
+            if finisher == 0:
+                assert c.signups.erase(GROUP_ID, sid)  # her link again, or the organizer
+            elif finisher == 1:
+                every_quarter_hour(ddb_stack.build(mailer=FakeSes()))  # the scheduled run
+            else:
+                c.signups.erase_for_organizer(GROUP_ID, sid)
+            assert traces(ddb_stack, email, name) == [], n
+            assert not c.signups.erase(GROUP_ID, sid)  # and then there is nothing left to erase
+            continue
+        assert faulty.failed == []  # every write succeeded: all steps were tried
+        assert traces(ddb_stack, email, name) == []
+        break
+    assert n > 5
