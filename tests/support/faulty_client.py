@@ -44,6 +44,8 @@ class FaultyClient:
         self.count = 0
         self.calls: list[str] = []
         self.failed: list[str] = []
+        # The failed calls' arguments: a test may replay one as a write that lands late.
+        self.failed_calls: list[tuple[str, dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
@@ -55,6 +57,7 @@ class FaultyClient:
             self.calls.append(name)
             if self.fail_at is not None and (self.count == self.fail_at or (self.sticky and self.count > self.fail_at)):
                 self.failed.append(name)
+                self.failed_calls.append((name, kwargs))
                 if self.lose_answer:
                     attr(*args, **kwargs)
                 raise self.error(name)
