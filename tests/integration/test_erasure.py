@@ -155,3 +155,33 @@ def test_an_interrupted_erasure_is_finished_by_the_next_call(ddb_stack: Stack) -
         assert traces(ddb_stack, email, name) == []
         break
     assert n > 5
+
+
+def test_a_new_signup_waits_for_an_unfinished_erasure_and_is_then_processed(ddb_stack: Stack) -> None:
+    """The erasure stopped half way; she signs up again at once. Her form is not lost and does not
+    mix with what is being erased: it waits, and the scheduled run finishes the erasure, then
+    processes the form (a fresh signup, a confirmation email)."""
+    c = ddb_stack.container
+    ddb_stack.clock.set(T_MINUS_1D - timedelta(days=2))
+    c.groups.create(group_body())
+    join(ddb_stack)
+    sid = signup_id_for(GROUP_ID, ANN)
+    faulty = FaultyClient(ddb_stack.client, fail_at=2)  # the marker is written, then storage fails
+    with pytest.raises(ClientError):
+        ddb_stack.build(dynamodb=faulty).signups.erase(GROUP_ID, sid)
+    assert c.signups.repo.erasure(GROUP_ID, sid) is not None
+    before = len(outbox_messages(ddb_stack.outbox))
+    c.signups.submit(GROUP_ID, c.signups.parse_form(signup_body(email=ANN, name="Ann K")), source_ip="10.0.0.3")
+    ddb_stack.drain()
+    assert c.signups.get(GROUP_ID, sid) is None and len(outbox_messages(ddb_stack.outbox)) == before  # it waits
+    ddb_stack.clock.advance(minutes=15)
+    report = every_quarter_hour(ddb_stack.build(mailer=FakeSes()))
+    assert report["erasures"] == 1
+    ddb_stack.drain()
+    record = c.signups.get(GROUP_ID, sid)
+    assert record is not None and record["status"] == "pending_confirmation" and record["name"] == "Ann K"
+    assert newest(ddb_stack, ANN, "/signups/confirm")
+    items = everything(ddb_stack)
+    assert [i for i in items if NAME in json.dumps(i)] == []  # the erased signup's name is nowhere
+    assert [i for i in items if i["pk"]["S"].startswith(("JOIN#", "DELIVERIES#"))] == []  # nor her link, ledger
+    assert c.signups.repo.erasure(GROUP_ID, sid) is None
