@@ -174,14 +174,16 @@ class SignupService:
                 raise
             log.info("signup form write confirmed after an outage")
 
-    def _withdraw(self, address_hash: str, group_id: str, request_id: str, *, now: datetime) -> bool:
+    def _withdraw(
+        self, address_hash: str, group_id: str, request_id: str, *, now: datetime, sk: str = INTAKE_SK
+    ) -> bool:
         """Take back a form whose write may have landed: True once it is taken back (nothing will
         happen), False if it was processed already (the request succeeded). Raises if storage does
         not answer at all meanwhile."""
         expires = int((now + INTAKE_TTL).timestamp())
         for wait in (*WITHDRAW_WAITS, None):
             try:
-                return self.repo.withdraw_intake(address_hash, group_id, request_id, expires_at=expires)
+                return self.repo.withdraw_intake(address_hash, group_id, request_id, expires_at=expires, sk=sk)
             except Exception as exc:
                 if not is_unavailable(exc) or wait is None:
                     raise
@@ -226,7 +228,15 @@ class SignupService:
             "email": form.email,
             "expires_at": int((now + INTAKE_TTL).timestamp()),
         }
-        self.repo.put_resend(request, address_hash=email_hash(form.email))
+        address_hash = email_hash(form.email)
+        try:
+            self.repo.put_resend(request, address_hash=address_hash)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            if self._withdraw(address_hash, group_id, request["request_id"], now=now, sk=RESEND_SK):
+                raise  # taken back: 503, and nothing is sent
+            log.info("resend request write confirmed after an outage")
 
     def _process_resend(self, request: dict[str, Any]) -> None:
         """An active member gets her link and the next meeting; someone still to confirm gets the
@@ -241,7 +251,9 @@ class SignupService:
             kind = {"active": "your_link", "pending_approval": "already_member", "pending_confirmation": "confirm"}
             if existing["status"] in kind:
                 self._promise(tx, "mail", kind[existing["status"]], now, group_id, existing, limit="spaced")
-        tx.add("request", self.repo.resend_done_item(address_hash, group_id, str(request["request_id"])))
+        done = int((now + INTAKE_TTL).timestamp())
+        request_id = str(request["request_id"])
+        tx.add("request", self.repo.resend_done_item(address_hash, group_id, request_id, expires_at=done))
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled:
@@ -251,16 +263,16 @@ class SignupService:
     def process_intake(self, intake: dict[str, Any]) -> None:
         """Apply one posted form (the outbox's stream handler calls this): create, restart or
         refresh the signup and promise at most one email, in one transaction."""
-        if intake.get("sk") == RESEND_SK:
-            self._process_resend(intake)
-            return
-        if intake.get("sk") == INTAKE_SK and "email" not in intake:
-            return  # a tombstone of a processed form, or a withdrawn form's fence: nothing to do
+        if "email" not in intake:
+            return  # a tombstone of a processed form or request, or a withdrawal's fence: nothing to do
         if intake.get("withdrawn") is not None and intake.get("withdrawn") == intake.get("request_id"):
             # Its request answered 503 after taking it back: it never happened.
-            self.repo.drop_withdrawn(
-                email_hash(str(intake["email"])), str(intake["group_id"]), str(intake["request_id"])
-            )
+            sk = RESEND_SK if intake.get("sk") == RESEND_SK else INTAKE_SK
+            group_id, request_id = str(intake["group_id"]), str(intake["request_id"])
+            self.repo.drop_withdrawn(email_hash(str(intake["email"])), group_id, request_id, sk=sk)
+            return
+        if intake.get("sk") == RESEND_SK:
+            self._process_resend(intake)
             return
         for _ in range(PROCESS_TRIES):
             if self._process_intake_once(intake):

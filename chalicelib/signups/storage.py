@@ -230,7 +230,9 @@ class SignupRepository:
         except self.client.exceptions.ConditionalCheckFailedException:
             return
 
-    def withdraw_intake(self, address_hash: str, group_id: str, request_id: str, *, expires_at: int) -> bool:
+    def withdraw_intake(
+        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, sk: str = INTAKE_SK
+    ) -> bool:
         """Take back a posted form whose write may or may not have landed (its answer was lost): from
         now on it is never processed, and a late copy of the write is refused. False if it was
         already processed (the request did succeed)."""
@@ -238,18 +240,18 @@ class SignupRepository:
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key=key(intake_pk(address_hash, group_id), INTAKE_SK),
+                Key=key(intake_pk(address_hash, group_id), sk),
                 **merge_expression(update.request(), not_processed(request_id)),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
-    def drop_withdrawn(self, address_hash: str, group_id: str, request_id: str) -> None:
+    def drop_withdrawn(self, address_hash: str, group_id: str, request_id: str, *, sk: str = INTAKE_SK) -> None:
         try:
             self.client.delete_item(
                 TableName=self.table,
-                Key=key(intake_pk(address_hash, group_id), INTAKE_SK),
+                Key=key(intake_pk(address_hash, group_id), sk),
                 **Cond("request_id = :rid AND withdrawn = :rid", values={":rid": request_id}).kwargs(),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -266,22 +268,23 @@ class SignupRepository:
                 "gsi1sk": f"{request['received_at']}#{address_hash}#resend",
             }
         )
-        self.client.put_item(TableName=self.table, Item=item)
+        # As a form: a copy of this write that lands after the request withdrew it is refused.
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **not_withdrawn(request["request_id"]).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
 
-    def resend_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
-        return {
-            "Delete": {
-                "TableName": self.table,
-                "Key": key(intake_pk(address_hash, group_id), RESEND_SK),
-                **Cond("request_id = :rid", values={":rid": request_id}).kwargs(),
-            }
-        }
+    def resend_done_item(self, address_hash: str, group_id: str, request_id: str, *, expires_at: int) -> dict[str, Any]:
+        """Transaction item: the processed request becomes a tombstone (as a form's, below)."""
+        return self.intake_done_item(address_hash, group_id, request_id, expires_at=expires_at, sk=RESEND_SK)
 
-    def intake_done_item(self, address_hash: str, group_id: str, request_id: str, *, expires_at: int) -> dict[str, Any]:
+    def intake_done_item(
+        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, sk: str = INTAKE_SK
+    ) -> dict[str, Any]:
         """Transaction item: replace the processed form by a tombstone holding only its request id
         (so a request whose answer was lost can tell it succeeded), unless a newer post replaced
         it meanwhile or the request withdrew it."""
-        tombstone = {**key(intake_pk(address_hash, group_id), INTAKE_SK), **to_item({"done": request_id})}
+        tombstone = {**key(intake_pk(address_hash, group_id), sk), **to_item({"done": request_id})}
         tombstone["expires_at"] = {"N": str(expires_at)}
         return {
             "Put": {

@@ -444,25 +444,30 @@ def test_failed_deliveries_can_be_requeued(ddb_stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("lose_answer", [False, True], ids=["refused", "answer_lost"])
-def test_a_signup_answered_503_changed_nothing_and_a_202_was_kept(
-    moto_stack: Stack, group: dict[str, Any], lose_answer: bool
+@pytest.mark.parametrize("route", ["signups", "resend"])
+def test_a_request_answered_503_changed_nothing_and_a_202_was_kept(
+    moto_stack: Stack, group: dict[str, Any], lose_answer: bool, route: str
 ) -> None:
     """Issue 19: a signup answered 503 during an outage had been stored, and its confirmation went
     out. The outage is injected at each storage call of the request in turn (refused, or done with
     its answer lost, as a timeout after DynamoDB wrote): a 503 leaves no form and sends nothing,
-    even when the lost write is replayed late; a 202 is processed and sends the confirmation."""
+    even when the lost write is replayed late; a 202 is processed and sends its email. The same
+    for "send me the link again" (an active member's link)."""
     from tests.support.faulty_client import FaultyClient
 
     ops = {"get_item", "put_item", "update_item", "delete_item", "query", "batch_get_item", "transact_write_items"}
+    if route == "resend":
+        add_members(moto_stack.container, 8, prefix="p")
     for n in range(1, 8):
         email = f"p{n}@example.org"
         faulty = FaultyClient(moto_stack.client, fail_at=n, operations=ops, lose_answer=lose_answer)
         moto_stack.rebuild(dynamodb=faulty)
+        body = signup_body(email=email) if route == "signups" else {"email": email}
         with make_client(moto_stack) as api:
             answer = api._client.http.post(
-                SIGNUPS,
+                f"/groups/{GROUP_ID}/{route}",
                 headers={"Content-Type": "application/json"},
-                body=json.dumps(signup_body(email=email)).encode(),
+                body=json.dumps(body).encode(),
             )
             if answer.status_code == 503:
                 for name, late in faulty.failed_calls:  # the write lands after the request gave up
@@ -471,13 +476,14 @@ def test_a_signup_answered_503_changed_nothing_and_a_202_was_kept(
                             moto_stack.client.put_item(**late)
             moto_stack.rebuild()
             moto_stack.drain()
-        confirmations = [m for m in outbox_messages(moto_stack.outbox) if m["To"] == email]
+        emails = [m for m in outbox_messages(moto_stack.outbox) if m["To"] == email]
         stored = moto_stack.container.signups.get(GROUP_ID, signup_id_for_test(email))
         assert answer.status_code in (202, 503), (n, answer.status_code)
         if answer.status_code == 202:
-            assert len(confirmations) == 1 and stored is not None, n
+            assert len(emails) == 1 and stored is not None, n
         else:
-            assert confirmations == [] and stored is None, (n, faulty.failed)
+            assert emails == [], (n, faulty.failed)
+            assert (stored is None) if route == "signups" else True
 
 
 def signup_id_for_test(email: str) -> str:
