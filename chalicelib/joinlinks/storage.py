@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, key, to_item, without_keys
+from chalicelib.db import ITEM_IS_NEW, key, partition_items, to_item, without_keys
 from chalicelib.distribution.records import ledger_partition, member_index_key
 from chalicelib.joinlinks.records import (
     JOIN_PREFIX,
@@ -108,6 +108,14 @@ class JoinLinkRepository:
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def delete_counters(self, counter_pk: str) -> None:
+        """Erasure: a personal link's per-minute counters (they expire, but TTL deletion may lag)."""
+        rows = list(
+            partition_items(self.client, self.table, counter_pk, ConsistentRead=True, ProjectionExpression="pk, sk")
+        )
+        for row in rows:  # materialised first: deleting while paging would move the pages under us
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
 
     def count_hit(self, counter_pk: str, *, bucket: str, ttl: int) -> int:
         """One more use of a counter (``TOKEN_RATE_PREFIX`` or ``IP_RATE_PREFIX`` + hash) in ``bucket``."""

@@ -5,6 +5,7 @@ the next call or the scheduled run."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,11 +50,15 @@ def traces(stack: Stack, email: str = ANN, name: str = NAME) -> list[dict[str, A
     return [item for item in everything(stack) if any(m in json.dumps(item) for m in marks)]
 
 
-def newest(stack: Stack, to: str, path: str) -> str:
-    """The link to ``path`` in the newest email to ``to`` that has one."""
-    for message in reversed(outbox_messages(stack.outbox)):
-        if message["To"] == to and f"{path}?token=" in plain_text(message):
-            return link_in(message, path)
+def newest(stack: Stack, to: str, path: str, *, after: int = 0) -> str:
+    """The link to ``path`` in the newest email to ``to`` that has one (among those after the
+    first ``after``), draining the stream until it arrives (DynamoDB Local's stream can lag under load)."""
+    for attempt in range(40):
+        time.sleep(0.25 * bool(attempt))
+        for message in reversed(outbox_messages(stack.outbox)[after:]):
+            if message["To"] == to and f"{path}?token=" in plain_text(message):
+                return link_in(message, path)
+        stack.drain()
     raise AssertionError(f"no email to {to} with {path}")
 
 
@@ -61,11 +66,23 @@ def join(stack: Stack, email: str = ANN, name: str = NAME) -> None:
     """Sign up, confirm from the email and be approved: an active member with a personal link."""
     c = stack.container
     c.signups.submit(GROUP_ID, c.signups.parse_form(signup_body(email=email, name=name)), source_ip="10.0.0.1")
-    stack.drain()
-    token = newest(stack, email, "/signups/confirm").split("token=", 1)[1]
-    link = c.signups.read_link(token, "confirm")
-    if c.signups.confirm(link) == "pending_approval":
-        c.signups.approve(GROUP_ID, link.signup_id, organizer_id="org_test")
+    sid = signup_id_for(GROUP_ID, email)
+    for attempt in range(40):  # DynamoDB Local's stream can lag under load: drain until the email is there
+        time.sleep(0.25 * bool(attempt))
+        stack.drain()
+        record = c.signups.get(GROUP_ID, sid)
+        links = [
+            c.signups.read_link(link_in(m, "/signups/confirm").split("token=", 1)[1], "confirm")
+            for m in outbox_messages(stack.outbox)
+            if m["To"] == email and "/signups/confirm?token=" in plain_text(m)
+        ]
+        current = [link for link in links if record is not None and link.gen == record["gen"]]
+        if current:
+            break
+    else:
+        raise AssertionError(f"no confirmation for {email}")
+    if c.signups.confirm(current[-1]) == "pending_approval":
+        c.signups.approve(GROUP_ID, sid, organizer_id="org_test")
     stack.drain()
 
 
