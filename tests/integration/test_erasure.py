@@ -16,8 +16,6 @@ from chalicelib.distribution.scheduled import every_quarter_hour
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from tests.support.builders import (
     GROUP_ID,
-    T_MINUS_1D,
-    T_MINUS_30M,
     group_body,
     link_in,
     outbox_messages,
@@ -30,7 +28,12 @@ from tests.support.stacks import Stack, make_client
 
 ANN = "ann.kowalski@example.org"
 NAME = "Ann Kowalski"
-IN_WINDOW = T_MINUS_30M + timedelta(minutes=1)
+# A meeting years ahead of the machine's real date: DynamoDB Local deletes items whose TTL
+# (``expires_at``, computed from the injected clock) is in the real past, racing the test.
+MEETING = datetime(2030, 12, 3, 23, 0, tzinfo=UTC)  # the first Tuesday of December 2030, 4 PM MST
+T_MINUS_1D = MEETING - timedelta(days=1)
+IN_WINDOW = MEETING - timedelta(minutes=29)  # the room opens 30 minutes before
+LEFT_AT = MEETING + timedelta(hours=19)
 
 
 def everything(stack: Stack) -> list[dict[str, Any]]:
@@ -80,7 +83,12 @@ def join(stack: Stack, email: str = ANN, name: str = NAME) -> None:
         if current:
             break
     else:
-        raise AssertionError(f"no confirmation for {email}")
+        outbox = [
+            {k: v for k, v in i.items() if k in ("kind", "status", "reason", "gen", "limit")}
+            for i in everything(stack)
+            if i["pk"]["S"].startswith(("OUTBOX#", "INTAKE#"))
+        ]
+        raise AssertionError(f"no confirmation for {email}: record {record}, outbox {outbox}")
     if c.signups.confirm(current[-1]) == "pending_approval":
         c.signups.approve(GROUP_ID, sid, organizer_id="org_test")
     stack.drain()
@@ -105,8 +113,8 @@ def a_full_history(stack: Stack, api: Any) -> None:
     record = c.signups.get(GROUP_ID, signup_id_for(GROUP_ID, ANN))
     assert record is not None
     opened = api._client.http.get(c.join_links.link_url(record).replace("http://api.test", ""))
-    assert opened.status_code == 303  # the room: the opening is recorded under 2026-12-01
-    stack.clock.set(datetime(2026, 12, 2, 18, 0, tzinfo=UTC))
+    assert opened.status_code == 303  # the room: the opening is recorded under 2030-12-03
+    stack.clock.set(LEFT_AT)
     leave(stack)
     stack.clock.advance(minutes=30)
     join(stack)  # a new generation: a new personal link
