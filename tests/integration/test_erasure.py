@@ -53,6 +53,11 @@ def traces(stack: Stack, email: str = ANN, name: str = NAME) -> list[dict[str, A
     return [item for item in everything(stack) if any(m in json.dumps(item) for m in marks)]
 
 
+def kinds(items: list[dict[str, Any]]) -> list[str]:
+    """What the items are, readably: their key prefixes (a failure names what was left)."""
+    return sorted(f"{i['pk']['S'].split('#')[0]}# / {i['sk']['S'].split('#')[-1][:12]}" for i in items)
+
+
 def newest(stack: Stack, to: str, path: str, *, after: int = 0) -> str:
     """The link to ``path`` in the newest email to ``to`` that has one (among those after the
     first ``after``), draining the stream until it arrives (DynamoDB Local's stream can lag under load)."""
@@ -140,7 +145,7 @@ def test_nothing_about_her_remains_whatever_the_path(ddb_stack: Stack, path: str
         else:
             erase = newest(ddb_stack, ANN, "/signups/erase")
             assert api.http.post(erase, headers={"Content-Type": "application/json"}).status_code == 200
-    assert traces(ddb_stack) == []
+    assert kinds(traces(ddb_stack)) == []
 
 
 def test_an_interrupted_erasure_is_finished_by_the_next_call(ddb_stack: Stack) -> None:
