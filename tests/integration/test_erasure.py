@@ -145,7 +145,8 @@ def test_nothing_about_her_remains_whatever_the_path(ddb_stack: Stack, path: str
         else:
             erase = newest(ddb_stack, ANN, "/signups/erase")
             assert api.http.post(erase, headers={"Content-Type": "application/json"}).status_code == 200
-    assert kinds(traces(ddb_stack)) == []
+    left = kinds(traces(ddb_stack))
+    assert not left, left
 
 
 def test_an_interrupted_erasure_is_finished_by_the_next_call(ddb_stack: Stack) -> None:
