@@ -31,6 +31,7 @@ STAGES = deploy_settings.STAGES
 KEY_ADMIN_ROLE = f"{APP_NAME}-key-admin"
 KEY_GUARD_POLICY = f"{APP_NAME}-protect-keys"
 CDK_TOOLKIT_STACK = "CDKToolkit"
+SHARED_STACK = f"{APP_NAME}-shared"
 
 
 class DeployError(Exception):
@@ -79,6 +80,8 @@ def stage_environment(stage: str) -> dict[str, str]:
 class StageNames:
     stage: str
     stack: str
+    data_stack: str
+    cert_stack: str
     table: str
     configuration_set: str
     signing_key: str
@@ -86,6 +89,11 @@ class StageNames:
     identity_key: str
     failed_events_queue: str
     alarm_prefix: str
+
+    @property
+    def stacks(self) -> tuple[str, str, str]:
+        """The stage's stacks in the order a first deploy creates them: the table, the certificate, the app."""
+        return (self.data_stack, self.cert_stack, self.stack)
 
     @property
     def required_keys(self) -> tuple[str, str]:
@@ -99,6 +107,8 @@ def stage_names(stage: str) -> StageNames:
     return StageNames(
         stage=stage,
         stack=f"{APP_NAME}-{stage}",
+        data_stack=f"{APP_NAME}-{stage}-data",
+        cert_stack=f"{APP_NAME}-{stage}-cert",
         table=env["TABLE_NAME"],
         configuration_set=env["SES_CONFIGURATION_SET"],
         signing_key=env["SIGNING_KEY_PARAM"],

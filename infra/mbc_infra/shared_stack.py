@@ -80,7 +80,7 @@ class SharedStack(cdk.Stack):
             mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
         # Kept if the stack deletes or replaces it: the DKIM tokens in DNS belong to this identity.
-        identity.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        identity.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         self.identities[domain] = identity
         for i, record in enumerate(identity.dkim_records, start=1):
             cdk.CfnOutput(
@@ -135,7 +135,7 @@ class SharedStack(cdk.Stack):
             description=f"{self.settings.app_name}: encrypts the SNS topics of every stage (SES events, alarms)",
             enable_key_rotation=True,
             rotation_period=cdk.Duration.days(KEY_ROTATION_DAYS),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         # The services encrypt the messages they publish to the topics with this key; only on behalf of
         # this account (confused-deputy protection: another account's alarm or budget cannot use it).

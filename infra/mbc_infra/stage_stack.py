@@ -22,7 +22,6 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -76,7 +75,14 @@ ACCESS_LOG_FORMAT = {
     "integrationStatus": "$context.integrationStatus",
     "authorizerError": "$context.authorizer.error",
     "wafResponse": "$context.wafResponseCode",
+    # What clients negotiate: the evidence before tightening the TLS policy further (docs/deploy.md).
+    "tlsVersion": "$context.tlsVersion",
+    "cipherSuite": "$context.cipherSuite",
 }
+# The custom domain's TLS: the enhanced policy (TLS 1.3 + 1.2 with forward secrecy, post-quantum key
+# exchange offered) requires an endpoint access mode; STRICT refuses requests whose Host/SNI is not the domain.
+API_SECURITY_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+API_ENDPOINT_ACCESS_MODE = "STRICT"
 # API Gateway's own answers (no key, unknown route, throttling, errors before the Lambda runs)
 # in the API's one error shape, {"error": {"code", "message", "fields"}}, as the Lambda answers.
 GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
@@ -90,6 +96,13 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# .chalice/ has no policy-dev.json or policy-prod.json on purpose: a plain `chalice deploy --stage prod`
+# stops on the missing file instead of creating a second, unmanaged API next to the CDK's. Packaging (here and
+# `make package`) names a deny-all placeholder; every role's policy is replaced below (functions.py).
+PACKAGE_POLICY_FILE = "../infra/chalice-package-policy.json"  # relative to .chalice/
+CHALICE_PACKAGE_CONFIG = {"autogen_policy": False, "iam_policy_file": PACKAGE_POLICY_FILE}
+
+
 class ChaliceWithBytecode(Chalice):
     """Chalice's construct, with precompiled bytecode added to deployment.zip before it becomes
     the asset: without it every cold start compiles pydantic and the app (docs/benchmarks.md)."""
@@ -101,36 +114,30 @@ class ChaliceWithBytecode(Chalice):
         add_bytecode(Path(self._sam_package_dir) / "deployment.zip")
 
 
-_DDB_TYPES = {"S": ddb.AttributeType.STRING, "N": ddb.AttributeType.NUMBER, "B": ddb.AttributeType.BINARY}
-_PROJECTIONS = {
-    "ALL": ddb.ProjectionType.ALL,
-    "KEYS_ONLY": ddb.ProjectionType.KEYS_ONLY,
-    "INCLUDE": ddb.ProjectionType.INCLUDE,
-}
-
-
-def _attribute(name: str) -> ddb.Attribute:
-    types = {d["AttributeName"]: d["AttributeType"] for d in table_design.ATTRIBUTE_DEFINITIONS}
-    return ddb.Attribute(name=name, type=_DDB_TYPES[types[name]])
-
-
-def _key(schema: list[dict[str, str]], key_type: str) -> ddb.Attribute | None:
-    names = [k["AttributeName"] for k in schema if k["KeyType"] == key_type]
-    return _attribute(names[0]) if names else None
-
-
 class StageStack(cdk.Stack):
-    def __init__(self, scope: Construct, settings: StageSettings, *, topic_key: kms.IKey, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        settings: StageSettings,
+        *,
+        topic_key: kms.IKey,
+        certificate: acm.ICertificate,
+        table_stream_arn: str | None,
+        **kwargs: Any,
+    ) -> None:
+        """``table_stream_arn``: the data stack's table stream (None after a point-in-time restore, when the
+        stack names the restored table's stream from stages.json). ``certificate``: the certificate stack's."""
         super().__init__(
             scope,
             settings.stage,
             stack_name=settings.stack_name,
-            description=f"{settings.app_name} {settings.stage}: API, distribution, outbox, table, SES, alarms",
+            description=f"{settings.app_name} {settings.stage}: API, distribution, outbox, SES, alarms (no data)",
             **kwargs,
         )
         self.settings = settings
         self.topic_key = topic_key
-        self._table()
+        self.certificate = certificate
+        self._table(table_stream_arn)
         self.alarm_topic = self._alarm_topic()
         self.ses_events_topic = self._ses_events_topic()
         self.configuration_set = self._configuration_set()
@@ -153,7 +160,7 @@ class StageStack(cdk.Stack):
         # Chalice packages the app (deployment.zip + SAM template) during synth. Stage values
         # come from .chalice/config.json; autogen_policy stays off (infra writes the policies).
         self.chalice = ChaliceWithBytecode(
-            self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config={"autogen_policy": False}
+            self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config=CHALICE_PACKAGE_CONFIG
         )
         self._wire_functions()
         self._wire_api()
@@ -170,47 +177,16 @@ class StageStack(cdk.Stack):
 
     # ------------------------------------------------------------------ data
 
-    def _table(self) -> None:
+    def _table(self, stream_arn: str | None) -> None:
+        """The table lives in the data stack (data_stack.py) or, after a point-in-time restore, in no stack;
+        either way its name is fixed (TABLE_NAME), so this stack builds its ARN and only takes the stream."""
         s = self.settings
-        if s.manage_table:
-            table = ddb.Table(
-                self,
-                "Table",
-                table_name=s.table_name,
-                partition_key=_key(table_design.KEY_SCHEMA, "HASH"),
-                sort_key=_key(table_design.KEY_SCHEMA, "RANGE"),
-                billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
-                # On-demand with a ceiling: a runaway loop or abuse is throttled instead of billed without end.
-                max_read_request_units=s.table_max_read_units,
-                max_write_request_units=s.table_max_write_units,
-                point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
-                ),
-                deletion_protection=True,
-                encryption=ddb.TableEncryption.AWS_MANAGED,
-                time_to_live_attribute=table_design.TTL_ATTRIBUTE,
-                stream=ddb.StreamViewType(table_design.STREAM_SPECIFICATION["StreamViewType"]),
-                removal_policy=cdk.RemovalPolicy.RETAIN,
-            )
-            for gsi in table_design.GLOBAL_SECONDARY_INDEXES:
-                projection = gsi["Projection"]
-                table.add_global_secondary_index(
-                    index_name=gsi["IndexName"],
-                    partition_key=_key(gsi["KeySchema"], "HASH"),  # type: ignore[arg-type]
-                    sort_key=_key(gsi["KeySchema"], "RANGE"),
-                    projection_type=_PROJECTIONS[projection["ProjectionType"]],
-                    non_key_attributes=projection.get("NonKeyAttributes"),
-                    max_read_request_units=s.table_max_read_units,
-                    max_write_request_units=s.table_max_write_units,
-                )
-            self.table_arn = table.table_arn
-            assert table.table_stream_arn is not None
-            self.stream_arn: str = table.table_stream_arn
+        self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=s.table_name)
+        if stream_arn is not None:
+            self.stream_arn: str = stream_arn
         else:
-            # After a point-in-time restore: the restored table (TABLE_NAME in .chalice/config.json)
-            # is not owned by this stack; the old one was retained (RemovalPolicy.RETAIN). Its stream is
-            # enabled by hand (docs/deploy.md) and named by stages.json table_stream_label.
-            self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=s.table_name)
+            # After a point-in-time restore: the restored table's stream, enabled by hand (docs/deploy.md) and
+            # named by stages.json table_stream_label.
             self.stream_arn = self.format_arn(
                 service="dynamodb", resource="table", resource_name=f"{s.table_name}/stream/{s.table_stream_label}"
             )
@@ -351,7 +327,7 @@ class StageStack(cdk.Stack):
                 function.add_property_override(f"Environment.Variables.{key}", value)
             # The log group (with retention) exists before the function can write to it.
             function.add_resource_dependency(self.function_logs[spec.python_name])
-            # Replace Chalice's policy (from .chalice/policy-<stage>.json) on the L1 itself, not through a raw
+            # Replace Chalice's placeholder policy (PACKAGE_POLICY_FILE) on the L1 itself, not through a raw
             # override, so cdk-nag checks the policy that is actually deployed.
             role = self.chalice.get_resource(spec.role_logical_id)
             role.policies = [  # type: ignore[attr-defined]
@@ -368,18 +344,12 @@ class StageStack(cdk.Stack):
             if spec.reads_stream:
                 acknowledge(
                     role,
-                    f"AwsSolutions-IAM5[Resource::<{self._table_logical_id()}.Arn>/stream/*]"
-                    if self.settings.manage_table
-                    else "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
                     f"table/{self.settings.table_name}/stream/*]",
                     "Lambda's stream poller reads the table's stream with the function's role; AWS documents these "
                     "four actions on table/<name>/stream/*. The table has one stream, so this is that stream only "
                     "(its label changes if the stream is ever re-enabled).",
                 )
-
-    def _table_logical_id(self) -> str:
-        table = self.node.find_child("Table")
-        return self.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
 
     def param_arn(self, name: str) -> str:
         return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
@@ -501,23 +471,18 @@ class StageStack(cdk.Stack):
             )
 
     def _custom_domain(self) -> None:
-        """api.<domain>: an ACM certificate (DNS validation: the deploy waits until the validation record
-        exists), a REGIONAL domain name with TLS 1.2 at least, and the API's stage mapped at its root."""
+        """api.<domain>: the certificate stack's ACM certificate, a REGIONAL domain name with the enhanced TLS
+        policy (TLS 1.3 and 1.2, forward secrecy only, post-quantum key exchange offered), STRICT access mode
+        (a request's Host/SNI must name this domain), and the API's stage mapped at its root."""
         s = self.settings
-        certificate = acm.Certificate(
-            self,
-            "ApiCertificate",
-            domain_name=s.api_domain,
-            validation=acm.CertificateValidation.from_dns(),
-            certificate_name=f"{s.stack_name} API",
-        )
         self.api_domain_name = apigw.CfnDomainName(
             self,
             "ApiDomain",
             domain_name=s.api_domain,
-            regional_certificate_arn=certificate.certificate_arn,
+            regional_certificate_arn=self.certificate.certificate_arn,
             endpoint_configuration=apigw.CfnDomainName.EndpointConfigurationProperty(types=["REGIONAL"]),
-            security_policy="TLS_1_2",
+            security_policy=API_SECURITY_POLICY,
+            endpoint_access_mode=API_ENDPOINT_ACCESS_MODE,
         )
         apigw.CfnBasePathMapping(
             self,
