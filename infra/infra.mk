@@ -24,7 +24,7 @@ DEPLOY_ORG := $(if $(ORG),--org '$(ORG)')
 .PHONY: infra-setup infra-synth infra-test infra-clean infra-check-stage infra-diff-baseline \
 	synth preflight first-deploy deploy diff status alarm-test stage-cli \
 	keys-create keys-escrow keys-restore rotate-signing-key retire-previous-signing-key \
-	sending-stop sending-resume
+	sending-stop sending-resume abandon-first-deploy adopt-table
 
 $(INFRA_VENV)/.stamp: infra/requirements.txt requirements.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "python3.12 not found (pyenv or PATH)"; exit 1; }
@@ -66,6 +66,16 @@ infra-diff-baseline: infra-check-stage infra-setup
 # make first-deploy DOMAIN=mbc-idmt.org ALARM_EMAIL=alarms@mbc-idmt.org
 first-deploy: infra-setup
 	$(INFRA_PY) -m devtools.deploy_first --domain '$(DOMAIN)' --alarm-email '$(ALARM_EMAIL)' $(DEPLOY_ORG)
+
+# make abandon-first-deploy DOMAIN=mbc-idmt.org [STAGE=prod]: stops a half-made first deploy (deletes only
+# stacks that hold nothing: rolled back, failed, or waiting for the certificate's DNS record; never a table).
+abandon-first-deploy: infra-setup
+	$(INFRA_PY) -m devtools.deploy_recover abandon --stage $(if $(filter command line environment,$(origin STAGE)),$(STAGE),prod) \
+		--domain '$(DOMAIN)' $(DEPLOY_ORG)
+
+# make adopt-table STAGE=prod: the stage's data stack takes back an existing table (import, nothing copied).
+adopt-table: infra-check-stage infra-setup
+	$(INFRA_PY) -m devtools.deploy_recover adopt-table --stage $(STAGE) $(DEPLOY_ORG)
 
 preflight: infra-check-stage infra-setup
 	$(INFRA_PY) -m devtools.deploy_preflight --stage $(STAGE) $(DEPLOY_ORG)

@@ -1,0 +1,269 @@
+"""make abandon-first-deploy and make adopt-table decide from what AWS answers: botocore's Stubber
+plays CloudFormation, ACM and DynamoDB (exact requests, canned answers), so each decision is checked
+without an account, and a test fails if the command would delete what it must not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from conftest import REPO_DIR
+
+from devtools import deploy_recover, deploy_settings
+from devtools.deploy_common import Aws, stage_names
+
+PROD = stage_names("prod")
+STACKS = (PROD.stack, PROD.cert_stack, PROD.data_stack, "mbc-connect-shared")
+
+
+@dataclass
+class StubbedAws:
+    """An Aws whose clients are stubbed; ``stubs`` by service name."""
+
+    session: Any = field(default_factory=lambda: boto3.Session(region_name="us-west-2"))
+    clients: dict[str, Any] = field(default_factory=dict)
+    stubs: dict[str, Stubber] = field(default_factory=dict)
+
+    def aws(self) -> Aws:
+        aws = Aws(session=self.session, region="us-west-2", account="111122223333", caller_arn="arn:aws:iam::x")
+        aws.client = self.client  # type: ignore[method-assign]
+        return aws
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        if service not in self.clients:
+            client = self.session.client(
+                service, region_name="us-west-2", aws_access_key_id="k", aws_secret_access_key="s"
+            )
+            self.clients[service] = client
+            self.stubs[service] = Stubber(client)
+            self.stubs[service].activate()
+        return self.clients[service]
+
+    def stub(self, service: str) -> Stubber:
+        self.client(service)
+        return self.stubs[service]
+
+
+def org() -> deploy_settings.OrgSettings:
+    data = deploy_settings.new_org_data("mbc-idmt.org", "alarms@mbc-idmt.org")
+    return deploy_settings.parse(data, REPO_DIR / "deploy" / "mbc-idmt.org.json")
+
+
+def missing(stub: Stubber, stack: str) -> None:
+    stub.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message=f"Stack with id {stack} does not exist",
+        expected_params={"StackName": stack},
+    )
+
+
+def present(stub: Stubber, stack: str, status: str, resources: list[dict[str, Any]] | None = None) -> None:
+    stub.add_response(
+        "describe_stacks",
+        {"Stacks": [{"StackName": stack, "StackStatus": status, "CreationTime": "2026-12-06T07:00:00Z"}]},
+        {"StackName": stack},
+    )
+    stub.add_response(
+        "describe_stack_resources",
+        {"StackResources": resources or []},
+        {"StackName": stack},
+    )
+
+
+def table_resource(status: str = "CREATE_COMPLETE") -> dict[str, Any]:
+    return {
+        "LogicalResourceId": "TableCD117FA1",
+        "PhysicalResourceId": PROD.table,
+        "ResourceType": "AWS::DynamoDB::Table",
+        "ResourceStatus": status,
+        "Timestamp": "2026-12-06T07:00:00Z",
+    }
+
+
+def test_a_rolled_back_first_deploy_is_cleared_and_nothing_complete_is_touched() -> None:
+    """The app stack rolled back (a mistyped alarm address, a quota): deleted; the certificate and the
+    table, both complete, and the shared stack stay."""
+    fake = StubbedAws()
+    cfn = fake.stub("cloudformation")
+    present(cfn, PROD.stack, "ROLLBACK_COMPLETE")
+    present(cfn, PROD.cert_stack, "CREATE_COMPLETE")
+    present(cfn, PROD.data_stack, "CREATE_COMPLETE", [table_resource()])
+    present(cfn, "mbc-connect-shared", "CREATE_COMPLETE")
+    cfn.add_response("delete_stack", {}, {"StackName": PROD.stack})
+    decisions = deploy_recover.abandon(fake.aws(), org(), PROD)
+    assert [(d.stack, d.action) for d in decisions] == [
+        (PROD.stack, "delete"),
+        (PROD.cert_stack, "keep"),
+        (PROD.data_stack, "refuse"),
+        ("mbc-connect-shared", "keep"),
+    ]
+    cfn.assert_no_pending_responses()
+
+
+def test_a_certificate_waiting_for_dns_is_abandoned_and_the_table_kept() -> None:
+    """Ctrl-C during the DNS wait leaves the certificate stack creating for hours: it is deleted (nothing
+    else is), so the same make first-deploy can start again later."""
+    fake = StubbedAws()
+    cfn = fake.stub("cloudformation")
+    missing(cfn, PROD.stack)
+    present(cfn, PROD.cert_stack, "CREATE_IN_PROGRESS")
+    acm = fake.stub("acm")
+    acm.add_response(
+        "list_certificates",
+        {
+            "CertificateSummaryList": [
+                {"CertificateArn": "arn:aws:acm:us-west-2:1:certificate/c", "DomainName": "api.mbc-idmt.org"}
+            ]
+        },
+        {"CertificateStatuses": ["PENDING_VALIDATION"]},
+    )
+    present(cfn, PROD.data_stack, "CREATE_COMPLETE", [table_resource()])
+    present(cfn, "mbc-connect-shared", "CREATE_COMPLETE")
+    cfn.add_response("delete_stack", {}, {"StackName": PROD.cert_stack})
+    decisions = deploy_recover.abandon(fake.aws(), org(), PROD)
+    assert {d.stack: d.action for d in decisions} == {
+        PROD.stack: "absent",
+        PROD.cert_stack: "delete",
+        PROD.data_stack: "refuse",
+        "mbc-connect-shared": "keep",
+    }
+    cfn.assert_no_pending_responses()
+    acm.assert_no_pending_responses()
+
+
+def test_a_rolled_back_data_stack_is_deleted_only_without_a_table() -> None:
+    fake = StubbedAws()
+    cfn = fake.stub("cloudformation")
+    missing(cfn, PROD.stack)
+    missing(cfn, PROD.cert_stack)
+    present(cfn, PROD.data_stack, "ROLLBACK_COMPLETE", [table_resource("DELETE_COMPLETE")])
+    present(cfn, "mbc-connect-shared", "REVIEW_IN_PROGRESS")
+    cfn.add_response(
+        "update_termination_protection",
+        {},
+        {"EnableTerminationProtection": False, "StackName": PROD.data_stack},
+    )
+    cfn.add_response("delete_stack", {}, {"StackName": PROD.data_stack})
+    cfn.add_response("delete_stack", {}, {"StackName": "mbc-connect-shared"})
+    decisions = deploy_recover.abandon(fake.aws(), org(), PROD)
+    assert [d.action for d in decisions] == ["absent", "absent", "delete", "delete"]
+    cfn.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("status", "cert_stack", "pending", "action"),
+    [
+        ("CREATE_IN_PROGRESS", True, False, "wait"),  # the certificate is not what it waits for
+        ("CREATE_IN_PROGRESS", False, True, "wait"),  # only the certificate stack is abandoned mid-create
+        ("ROLLBACK_IN_PROGRESS", False, False, "wait"),
+        ("UPDATE_COMPLETE", False, False, "keep"),
+        ("UPDATE_ROLLBACK_COMPLETE", False, False, "keep"),
+        ("DELETE_FAILED", False, False, "refuse"),
+        ("CREATE_FAILED", False, False, "delete"),
+        ("ROLLBACK_FAILED", True, False, "delete"),
+    ],
+)
+def test_abandon_action_by_state(status: str, cert_stack: bool, pending: bool, action: str) -> None:
+    decision = deploy_recover.abandon_action(
+        "s", status, resources=[], is_certificate_stack=cert_stack, certificate_pending=pending
+    )
+    assert decision.action == action
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_COMPLETE", "CREATE_FAILED", "ROLLBACK_FAILED", "CREATE_IN_PROGRESS"])
+def test_never_a_stack_that_holds_a_table(status: str) -> None:
+    decision = deploy_recover.abandon_action(
+        PROD.data_stack, status, resources=[table_resource()], is_certificate_stack=True, certificate_pending=True
+    )
+    assert decision.action == "refuse"
+    assert PROD.table in decision.reason
+
+
+# ---------------------------------------------------------------- adopt-table
+
+
+def describe_table(stub: Stubber, stream_label: str | None) -> None:
+    table: dict[str, Any] = {"TableName": PROD.table, "TableStatus": "ACTIVE"}
+    if stream_label:
+        table["LatestStreamArn"] = f"arn:aws:dynamodb:us-west-2:1:table/{PROD.table}/stream/{stream_label}"
+    stub.add_response("describe_table", {"Table": table}, {"TableName": PROD.table})
+
+
+def owner(stub: Stubber, stack: str | None) -> None:
+    if stack is None:
+        stub.add_client_error(
+            "describe_stack_resources",
+            service_error_code="ValidationError",
+            service_message=f"Stack for {PROD.table} does not exist",
+            expected_params={"PhysicalResourceId": PROD.table},
+        )
+        return
+    resource = {**table_resource(), "StackName": stack}
+    stub.add_response("describe_stack_resources", {"StackResources": [resource]}, {"PhysicalResourceId": PROD.table})
+
+
+def test_adopt_a_table_left_by_an_older_installation() -> None:
+    """The table sits in mbc-connect-prod (before the data stack existed): released, then imported."""
+    fake = StubbedAws()
+    describe_table(fake.stub("dynamodb"), "2026-01-01T00:00:00.000")
+    cfn = fake.stub("cloudformation")
+    owner(cfn, PROD.stack)
+    missing(cfn, PROD.data_stack)
+    plan = deploy_recover.plan_adoption(fake.aws(), PROD)
+    assert plan.steps == ("release-from-app-stack", "import-into-data-stack")
+    assert plan.stream_label == "2026-01-01T00:00:00.000"
+
+
+def test_adopt_a_retained_table_without_a_stack() -> None:
+    fake = StubbedAws()
+    describe_table(fake.stub("dynamodb"), "2026-01-01T00:00:00.000")
+    cfn = fake.stub("cloudformation")
+    owner(cfn, None)
+    present_status_only = {
+        "Stacks": [
+            {"StackName": PROD.data_stack, "StackStatus": "ROLLBACK_COMPLETE", "CreationTime": "2026-12-06T07:00:00Z"}
+        ]
+    }
+    cfn.add_response("describe_stacks", present_status_only, {"StackName": PROD.data_stack})
+    assert deploy_recover.plan_adoption(fake.aws(), PROD).steps == ("import-into-data-stack",)
+
+
+@pytest.mark.parametrize(
+    ("table", "owner_stack", "data_status", "message"),
+    [
+        (None, None, None, "nothing to adopt"),
+        ({"LatestStreamArn": "arn:x/stream/l"}, "mbc-connect-prod-data", "CREATE_COMPLETE", "nothing to do"),
+        ({"LatestStreamArn": "arn:x/stream/l"}, "someone-else", None, "not this installation"),
+        ({"LatestStreamArn": "arn:x/stream/l"}, None, "UPDATE_COMPLETE", "exists (UPDATE_COMPLETE) without the table"),
+        ({}, None, None, "has no stream"),
+    ],
+)
+def test_adopt_refusals(
+    table: dict[str, Any] | None, owner_stack: str | None, data_status: str | None, message: str
+) -> None:
+    plan = deploy_recover.adopt_plan(table=table, owner_stack=owner_stack, names=PROD, data_stack_status=data_status)
+    assert plan.steps == ()
+    assert message in plan.message
+
+
+def test_adopt_runs_the_import_with_the_cdk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The two cdk deploys of an older installation's move, in order, with the stream label."""
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(
+        deploy_recover,
+        "plan_adoption",
+        lambda aws, names: deploy_recover.AdoptPlan(("release-from-app-stack", "import-into-data-stack"), "m", "L"),
+    )
+    monkeypatch.setattr(deploy_recover, "run_cdk", lambda org, verb, *args, **kw: calls.append((verb, *args)) or 0)
+    deploy_recover.adopt(object(), org(), PROD)  # type: ignore[arg-type]
+    release, imported = calls
+    assert release[-1] == "prod"
+    assert {"manage_table=false", "table_stream_label=L"} <= set(release)
+    assert "--exclusively" not in release  # the new certificate stack is created on the way
+    assert imported[-1] == "prod-data"
+    assert {"--import-existing-resources", "--exclusively"} <= set(imported)
