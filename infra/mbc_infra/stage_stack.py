@@ -62,6 +62,29 @@ SES_EVENT_TYPES = (
     ses.EmailSendingEvent.DELIVERY_DELAY,
     ses.EmailSendingEvent.RENDERING_FAILURE,
 )
+# SES events other than bounces and complaints (those go to the app): counted per configuration set in
+# CloudWatch (AWS/SES, dimension ses:configuration-set) and alarmed: a late or refused reminder says so.
+SES_DELIVERY_PROBLEMS = (
+    ses.EmailSendingEvent.DELIVERY_DELAY,
+    ses.EmailSendingEvent.REJECT,
+    ses.EmailSendingEvent.RENDERING_FAILURE,
+)
+SES_DELIVERY_PROBLEM_METRICS = ("DeliveryDelay", "Reject", "RenderingFailure")
+SES_CONFIGURATION_SET_DIMENSION = "ses:configuration-set"
+# ACM renews a DNS-validated certificate by itself while its validation record exists: fewer days than this
+# means renewal is failing (the record was removed) and the API's address stops working when it expires.
+CERTIFICATE_EXPIRY_ALARM_DAYS = 30
+# The personal join links' route in the access log, and what its spikes look like (alarm thresholds per 5 minutes):
+# 429s mean members are refused by the route's throttle (one client can use it up for everyone);
+# many 4xx mean someone is guessing links.
+JOIN_LINK_ROUTE = "/j/{token}"
+JOIN_LINK_THROTTLED_PATTERN = f'{{ ($.resourcePath = "{JOIN_LINK_ROUTE}") && ($.status = "429") }}'
+JOIN_LINK_REFUSED_PATTERN = (
+    f'{{ ($.resourcePath = "{JOIN_LINK_ROUTE}") && (($.status = "400") || ($.status = "403") || '
+    '($.status = "404") || ($.status = "410")) }'
+)
+JOIN_LINK_THROTTLED_ALARM = 10
+JOIN_LINK_REFUSED_ALARM = 50
 # API Gateway access log line (JSON). No request bodies, headers or query strings.
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -273,6 +296,21 @@ class StageStack(cdk.Stack):
             destination=ses.EventDestination.sns_topic(self.ses_events_topic),
             events=list(SES_EVENT_TYPES),
         )
+        # Counted in CloudWatch too, for the delivery-problems alarm (the app records bounces and complaints).
+        config_set.add_event_destination(
+            "SesDeliveryProblems",
+            configuration_set_event_destination_name="delivery-problems-to-cloudwatch",
+            destination=ses.EventDestination.cloud_watch_dimensions(
+                [
+                    ses.CloudWatchDimension(
+                        name=SES_CONFIGURATION_SET_DIMENSION,
+                        source=ses.CloudWatchDimensionSource.MESSAGE_TAG,
+                        default_value=s.configuration_set,
+                    )
+                ]
+            ),
+            events=list(SES_DELIVERY_PROBLEMS),
+        )
         return config_set
 
     def _failed_events_queue(self) -> sqs.Queue:
@@ -341,6 +379,14 @@ class StageStack(cdk.Stack):
                     "resource is key/* in this account and region; the conditions allow it only through SSM "
                     "(kms:ViaService) and only for the stage's key parameters (kms:EncryptionContext:PARAMETER_ARN).",
                 )
+            if spec.sends_email:
+                acknowledge(
+                    role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                    "In the SES sandbox SES authorizes the recipients' verified identities too, so the volunteer's own "
+                    "verified address can receive the sign-in link and test mail: the account's identities, and only "
+                    "with ses:FromAddress equal to the configured sender (the sender stays pinned).",
+                )
             if spec.reads_stream:
                 acknowledge(
                     role,
@@ -400,13 +446,21 @@ class StageStack(cdk.Stack):
                 ),
             ]
         if spec.sends_email:
+            # Only as the configured sender: a bug or a stolen role cannot mail as anyone else at the domain.
+            sender = {"StringEquals": {"ses:FromAddress": s.mail_from_address}}
             statements.append(
                 iam.PolicyStatement(
-                    sid="Mail",
+                    sid="Mail", actions=list(SES_SEND), resources=self.ses_resource_arns(), conditions=sender
+                )
+            )
+            # In the SES sandbox, SES also authorizes each recipient's verified identity: the account's
+            # identities, still only from the configured sender (docs/deploy.md, step 7).
+            statements.append(
+                iam.PolicyStatement(
+                    sid="MailSandboxRecipients",
                     actions=list(SES_SEND),
-                    resources=self.ses_resource_arns(),
-                    # Only as the configured sender: a bug or a stolen role cannot mail as anyone else at the domain.
-                    conditions={"StringEquals": {"ses:FromAddress": s.mail_from_address}},
+                    resources=[self.format_arn(service="ses", resource="identity", resource_name="*")],
+                    conditions=sender,
                 )
             )
         if spec.failure_queue:
@@ -689,8 +743,83 @@ class StageStack(cdk.Stack):
             self._log_metric(log_contract.RUN_FAILED.metric_name, "Sum", hour),
             1,
         )
+        self._alarm(
+            "CertificateExpiryAlarm",
+            "certificate-expiring",
+            f"The API certificate of {s.api_domain} expires in less than {CERTIFICATE_EXPIRY_ALARM_DAYS} days: ACM "
+            "could not renew it, usually because its DNS validation record was removed. Put the record back "
+            "(make status prints it); when the certificate expires, links in emails stop working.",
+            cw.Metric(
+                namespace="AWS/CertificateManager",
+                metric_name="DaysToExpiry",
+                dimensions_map={"CertificateArn": self.certificate.certificate_arn},
+                statistic="Minimum",
+                period=cdk.Duration.days(1),
+            ),
+            CERTIFICATE_EXPIRY_ALARM_DAYS,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
         if not full:
             return
+        self._join_link_alarms()
+        self._alarm(
+            "LambdaThrottlesAlarm",
+            "lambda-throttled",
+            "Lambda refused to run this stage's functions (throttled): the account's concurrency is used up (new "
+            "accounts start at 10; request 1000 in Service Quotas) or a burst of requests took it. Pages fail, "
+            "and reminders and confirmations wait.",
+            cw.MathExpression(
+                expression=" + ".join(f"FILL(t{i}, 0)" for i in range(len(FUNCTIONS))),
+                using_metrics={
+                    f"t{i}": self._lambda_metric(spec.python_name, "Throttles", "Sum", hour)
+                    for i, spec in enumerate(FUNCTIONS)
+                },
+                period=hour,
+                label="Throttles of the stage's functions",
+            ),
+            1,
+        )
+        self._alarm(
+            "TableThrottledAlarm",
+            "table-throttled",
+            f"DynamoDB throttled requests on {s.table_name} (its on-demand ceilings, infra/stages.json): sending "
+            "slows down and pages may fail. A runaway loop, abuse, or a ceiling below what the send rate needs.",
+            cw.MathExpression(
+                expression="FILL(r, 0) + FILL(w, 0) + FILL(ir, 0) + FILL(iw, 0)",
+                using_metrics={
+                    "r": self._table_metric("ReadThrottleEvents", hour),
+                    "w": self._table_metric("WriteThrottleEvents", hour),
+                    "ir": self._table_metric("ReadThrottleEvents", hour, index=True),
+                    "iw": self._table_metric("WriteThrottleEvents", hour, index=True),
+                },
+                period=hour,
+                label="Throttle events of the table and its index",
+            ),
+            1,
+        )
+        self._alarm(
+            "SesDeliveryProblemsAlarm",
+            "ses-delivery-problems",
+            "SES reported emails of this stage delayed (DeliveryDelay: the receiving server keeps refusing for now), "
+            "rejected (Reject: SES found a virus) or not rendered (RenderingFailure): reminders may arrive late or "
+            "not at all.",
+            cw.MathExpression(
+                expression=" + ".join(f"FILL(m{i}, 0)" for i in range(len(SES_DELIVERY_PROBLEM_METRICS))),
+                using_metrics={
+                    f"m{i}": cw.Metric(
+                        namespace="AWS/SES",
+                        metric_name=name,
+                        dimensions_map={SES_CONFIGURATION_SET_DIMENSION: s.configuration_set},
+                        statistic="Sum",
+                        period=hour,
+                    )
+                    for i, name in enumerate(SES_DELIVERY_PROBLEM_METRICS)
+                },
+                period=hour,
+                label="DeliveryDelay + Reject + RenderingFailure",
+            ),
+            1,
+        )
         self._alarm(
             "DistributionNoSuccessAlarm",
             "distribute_links-no-successful-run",
@@ -757,6 +886,59 @@ class StageStack(cdk.Stack):
                     cw.Metric(namespace="AWS/SES", metric_name=metric_name, statistic="Maximum", period=hour),
                     threshold,
                 )
+
+    def _table_metric(self, metric_name: str, period: cdk.Duration, *, index: bool = False) -> cw.Metric:
+        dimensions = {"TableName": self.settings.table_name}
+        if index:
+            dimensions["GlobalSecondaryIndexName"] = table_design.GLOBAL_SECONDARY_INDEXES[0]["IndexName"]
+        return cw.Metric(
+            namespace="AWS/DynamoDB", metric_name=metric_name, dimensions_map=dimensions, statistic="Sum", period=period
+        )
+
+    def _join_link_alarms(self) -> None:
+        """Spikes on the personal join links around a meeting's start, from the API access log."""
+        five_minutes = cdk.Duration.minutes(5)
+        for construct_id, metric_name, pattern, suffix, threshold, what in (
+            (
+                "JoinLinkThrottled",
+                "JoinLinkThrottled",
+                JOIN_LINK_THROTTLED_PATTERN,
+                "join-links-throttled",
+                JOIN_LINK_THROTTLED_ALARM,
+                f"API Gateway answered 429 to {JOIN_LINK_THROTTLED_ALARM} or more personal join link clicks "
+                "(GET /j/{token}) within 5 minutes: members were refused at a meeting's start. One client can use "
+                "up the route's throttle for everyone: look at the access log's client IPs; raise "
+                "join_link_throttle_* (infra/stages.json) or turn on the WAF.",
+            ),
+            (
+                "JoinLinkRefused",
+                "JoinLinkRefused",
+                JOIN_LINK_REFUSED_PATTERN,
+                "join-links-refused",
+                JOIN_LINK_REFUSED_ALARM,
+                f"{JOIN_LINK_REFUSED_ALARM} or more personal join link requests (GET /j/{{token}}) were refused "
+                "(400, 403, 404, 410) within 5 minutes: someone may be guessing links, or a reminder went out with "
+                "broken links.",
+            ),
+        ):
+            logs.CfnMetricFilter(
+                self,
+                f"{construct_id}Filter",
+                log_group_name=self.access_logs.ref,
+                filter_pattern=pattern,
+                metric_transformations=[
+                    logs.CfnMetricFilter.MetricTransformationProperty(
+                        metric_namespace=self.metric_namespace, metric_name=metric_name, metric_value="1", unit="Count"
+                    )
+                ],
+            )
+            self._alarm(
+                f"{construct_id}Alarm",
+                suffix,
+                what,
+                self._log_metric(metric_name, "Sum", five_minutes),
+                threshold,
+            )
 
     def _budget(self) -> None:
         """An AWS Budgets alert on the whole account's monthly cost, to the alarm topic: abuse that runs up

@@ -362,3 +362,32 @@ def test_restoring_keys_bumps_the_version_and_redeploys(tmp_path: Path, monkeypa
     assert restored == written == ["/mbc-connect/prod/signing-key"]
     assert deployed == ["prod"]
     assert json.loads(path.read_text())["stages"]["prod"]["signing_key_version"] == 2
+
+
+def test_a_plain_chalice_deploy_stops_before_touching_aws(tmp_path: Path) -> None:
+    """CDK is the only deploy path: `chalice deploy --stage prod` stops on the missing policy file before
+    any AWS call (no credentials here, and it never gets as far as asking for them)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": "us-west-2",
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "HOME": str(tmp_path),
+        }
+    )
+    chalice = Path(sys.executable).parent / "chalice"
+    result = subprocess.run(
+        [str(chalice), "deploy", "--stage", "prod"],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert "Unable to load IAM policy file" in output
+    assert ".chalice/policy-prod.json" in output
+    assert "NoCredentialsError" not in output
+    assert "Unable to locate credentials" not in output

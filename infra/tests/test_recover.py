@@ -267,3 +267,77 @@ def test_adopt_runs_the_import_with_the_cdk(monkeypatch: pytest.MonkeyPatch, tmp
     assert "--exclusively" not in release  # the new certificate stack is created on the way
     assert imported[-1] == "prod-data"
     assert {"--import-existing-resources", "--exclusively"} <= set(imported)
+
+
+# ---------------------------------------------------------------- preflight: the domain's zone, the SES sandbox
+
+
+def hosted_zones(stub: Stubber, zones: list[dict[str, Any]]) -> None:
+    stub.add_response(
+        "list_hosted_zones_by_name",
+        {"HostedZones": zones, "IsTruncated": False, "MaxItems": "1"},
+        {"DNSName": "mbc-idmt.org", "MaxItems": "1"},
+    )
+
+
+def zone(name: str, *, private: bool = False) -> dict[str, Any]:
+    return {"Id": "/hostedzone/Z1", "Name": name, "CallerReference": "r", "Config": {"PrivateZone": private}}
+
+
+def test_preflight_finds_the_zone_in_route53(capsys: pytest.CaptureFixture[str]) -> None:
+    from devtools import deploy_preflight
+
+    fake = StubbedAws()
+    hosted_zones(fake.stub("route53"), [zone("mbc-idmt.org.")])
+    assert deploy_preflight.check_domain_zone(fake.aws(), "mbc-idmt.org", resolve=lambda n, r: [])
+    assert "a Route 53 hosted zone in this account" in capsys.readouterr().out
+
+
+def test_preflight_finds_the_zone_on_the_public_dns(capsys: pytest.CaptureFixture[str]) -> None:
+    """Another provider's zone; a private Route 53 zone or a neighbour's name does not count."""
+    from devtools import deploy_preflight
+
+    fake = StubbedAws()
+    hosted_zones(fake.stub("route53"), [zone("mbc-idmt.org.", private=True)])
+    asked: list[tuple[str, str]] = []
+
+    def resolve(name: str, record: str) -> list[str]:
+        asked.append((name, record))
+        return ["ns1.dns-provider.net."] if record == "NS" else []
+
+    assert deploy_preflight.check_domain_zone(fake.aws(), "mbc-idmt.org", resolve=resolve)
+    assert asked == [("mbc-idmt.org", "NS")]
+    assert "served by ns1.dns-provider.net." in capsys.readouterr().out
+
+
+def test_preflight_stops_on_a_domain_without_a_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    from devtools import deploy_preflight
+
+    fake = StubbedAws()
+    hosted_zones(fake.stub("route53"), [zone("mbc-idmt.org.uk.")])
+    assert not deploy_preflight.check_domain_zone(fake.aws(), "mbc-idmt.org", resolve=lambda n, r: [])
+    assert "[FAIL] mbc-idmt.org has no DNS zone" in capsys.readouterr().out
+
+
+def test_preflight_says_what_the_sandbox_allows() -> None:
+    from devtools import deploy_preflight
+
+    fake = StubbedAws()
+    fake.stub("sesv2").add_response(
+        "list_email_identities",
+        {
+            "EmailIdentities": [
+                {"IdentityType": "EMAIL_ADDRESS", "IdentityName": "dana@mbc-idmt.org", "VerificationStatus": "SUCCESS"},
+                {"IdentityType": "EMAIL_ADDRESS", "IdentityName": "x@mbc-idmt.org", "VerificationStatus": "PENDING"},
+                {"IdentityType": "DOMAIN", "IdentityName": "mbc-idmt.org", "VerificationStatus": "SUCCESS"},
+            ]
+        },
+        {"PageSize": 100},
+    )
+    verified = deploy_preflight.verified_addresses(fake.aws())
+    assert verified == ["dana@mbc-idmt.org"]
+    text = deploy_preflight.sandbox_explanation({"Max24HourSend": 200.0, "MaxSendRate": 1.0}, verified)
+    assert "at most 200 emails a day, 1 a second" in text
+    assert "only to addresses verified in this account and to the SES mailbox simulator" in text
+    assert "1 verified address(es)" in text
+    assert "always from your mail_from" in text

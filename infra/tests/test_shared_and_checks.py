@@ -24,6 +24,7 @@ from devtools import deploy_settings
 # Every acknowledged cdk-nag finding. A new one must be added here on purpose (with its reason in code).
 APIGW_LOGS_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 SSM_KEY = "Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"
+SES_IDENTITIES = "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*"
 EXPECTED_ACKNOWLEDGMENTS = {
     "shared": {
         ("ApiGatewayCloudWatchRole86F22A4D", f"AwsSolutions-IAM4[{APIGW_LOGS_POLICY}]"),
@@ -41,6 +42,10 @@ EXPECTED_ACKNOWLEDGMENTS = {
                 f"table/mbc-connect-{stage}/stream/*]",
             ),
             ("FailedEventsA83487DA", "AwsSolutions-SQS3"),
+            *(
+                (role, f"AwsSolutions-IAM5[{SES_IDENTITIES}]")
+                for role in ("ApiHandlerRole", "DistributeLinksRole", "OutboxSenderRole")
+            ),
         }
         for stage in ("dev", "prod")
     },

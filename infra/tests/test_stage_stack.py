@@ -222,7 +222,11 @@ def test_sending_stop_is_kept_by_a_deploy(restored_synth: Synth) -> None:
 def test_ses_events_reach_the_ses_events_function(default_synth: Synth, stage: str) -> None:
     template = default_synth.templates[stage]
     config_set_id, _ = only(template, "AWS::SES::ConfigurationSet")
-    _, destination = only(template, "AWS::SES::ConfigurationSetEventDestination")
+    [destination] = [
+        d
+        for d in resources(template, "AWS::SES::ConfigurationSetEventDestination").values()
+        if "SnsDestination" in d["Properties"]["EventDestination"]
+    ]
     event_destination = destination["Properties"]["EventDestination"]
     assert destination["Properties"]["ConfigurationSetName"] == {"Ref": config_set_id}
     assert event_destination["Enabled"] is True
@@ -280,6 +284,10 @@ def test_no_wildcard_actions_or_resources(default_synth: Synth, stage: str) -> N
             if statement["Sid"] == "Stream":
                 # AWS's documented form for Lambda's stream poller: this table's stream(s) only.
                 assert flatten(resource).endswith("/stream/*")
+            elif statement["Sid"] == "MailSandboxRecipients":
+                # The SES sandbox authorizes recipients' identities too: the account's, from the pinned sender.
+                assert flatten(resource) == arn("ses", "identity/*")
+                assert "ses:FromAddress" in statement["Condition"]["StringEquals"]
             elif statement["Sid"] != "KeysDecrypt":
                 assert "*" not in flatten(resource), statement
 
@@ -298,7 +306,7 @@ def test_each_role_has_exactly_its_permissions(
         statements = role_statements(template, role_id)
         expected_sids = {"Logs", "Table"}
         expected_sids |= {"Keys", "KeysDecrypt"} if role_id in READS_KEYS else set()
-        expected_sids |= {"Mail"} if role_id in SENDS_EMAIL else set()
+        expected_sids |= {"Mail", "MailSandboxRecipients"} if role_id in SENDS_EMAIL else set()
         expected_sids |= {"Stream"} if role_id in READS_STREAM else set()
         expected_sids |= {"FailedEvents"} if role_id in FAILURE_QUEUE else set()
         assert set(statements) == expected_sids, role_id
@@ -332,14 +340,16 @@ def test_authorizer_reads_only_organizer_key_items(default_synth: Synth, stage: 
 def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: dict[str, Any], stage: str) -> None:
     template = default_synth.templates[stage]
     ses_statements = [s for s in iam_statements(template) if any(a.startswith("ses:") for a in as_list(s["Action"]))]
-    assert len(ses_statements) == len(SENDS_EMAIL)
+    assert len(ses_statements) == 2 * len(SENDS_EMAIL)
     sender = org_file["mail_from"].split("<")[1].rstrip(">")
     for statement in ses_statements:
         assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
-        assert sorted(flatten(r) for r in as_list(statement["Resource"])) == [
-            arn("ses", f"configuration-set/mbc-connect-{stage}"),
-            arn("ses", "identity/example.org"),
-        ]
+        assert sorted(flatten(r) for r in as_list(statement["Resource"])) == (
+            [arn("ses", f"configuration-set/mbc-connect-{stage}"), arn("ses", "identity/example.org")]
+            if statement["Sid"] == "Mail"
+            # the sandbox's recipients: any identity of the account, the sender still pinned below
+            else [arn("ses", "identity/*")]
+        )
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
 
 
@@ -367,10 +377,26 @@ def test_key_parameters(default_synth: Synth, chalice_config: dict[str, Any], st
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_chalice_policy_files_are_not_deployed(default_synth: Synth, stage: str) -> None:
-    """.chalice/policy-<stage>.json (wildcard accounts, SES identity/*) is replaced on every role."""
+    """Chalice's packaging placeholder (deny everything) is replaced on every role."""
     text = default_synth.text(stage)
-    for leftover in ("identity/*", "arn:aws:dynamodb:*", "arn:aws:ssm:*", "log-group:/aws/lambda/mbc-connect-"):
+    for leftover in ("ReplacedByInfraOnEveryRole", "arn:aws:dynamodb:*", "arn:aws:ssm:*"):
         assert leftover not in text
+
+
+def test_cdk_is_the_only_deploy_path(chalice_config: dict[str, Any]) -> None:
+    """No .chalice/policy-dev.json or policy-prod.json and no iam_policy_file for a deployable stage: a plain
+    `chalice deploy --stage prod` stops on the missing policy file (before any AWS call) instead of creating
+    a second, unmanaged API next to the CDK's."""
+    from conftest import REPO_DIR
+
+    assert chalice_config["autogen_policy"] is False
+    for stage in (*STAGES, "local"):
+        assert "iam_policy_file" not in chalice_config["stages"][stage], stage
+        assert not (REPO_DIR / ".chalice" / f"policy-{stage}.json").exists(), stage
+    placeholder = json.loads((REPO_DIR / "infra" / "chalice-package-policy.json").read_text())
+    assert placeholder["Statement"] == [
+        {"Sid": "ReplacedByInfraOnEveryRole", "Effect": "Deny", "Action": "*", "Resource": "*"}
+    ]
 
 
 # ---------------------------------------------------------------- functions, failures, stream
