@@ -30,6 +30,7 @@ APP_NAME = "mbc-connect"
 STAGES = deploy_settings.STAGES
 KEY_ADMIN_ROLE = f"{APP_NAME}-key-admin"
 KEY_GUARD_POLICY = f"{APP_NAME}-protect-keys"
+OPERATOR_ROLE = f"{APP_NAME}-operator"
 CDK_TOOLKIT_STACK = "CDKToolkit"
 SHARED_STACK = f"{APP_NAME}-shared"
 
@@ -235,16 +236,21 @@ def parameter_exists(ssm: Any, name: str) -> bool:
 
 def key_admin_session(aws: Aws) -> Aws:
     """The key-admin role (shared stack): the one principal the key guard lets change the keys."""
+    return role_session(aws, KEY_ADMIN_ROLE, "mbc-connect-keys")
+
+
+def role_session(aws: Aws, role_name: str, session_name: str) -> Aws:
+    """A session as one of the shared stack's roles (key-admin, operator)."""
     import boto3
 
     partition = aws.caller_arn.split(":")[1]
-    role_arn = f"arn:{partition}:iam::{aws.account}:role/{KEY_ADMIN_ROLE}"
+    role_arn = f"arn:{partition}:iam::{aws.account}:role/{role_name}"
 
     try:
-        creds = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="mbc-connect-keys")["Credentials"]
+        creds = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     except Exception as exc:
         raise DeployError(
-            f"could not assume {KEY_ADMIN_ROLE} ({explain_aws_error(exc)}). It is created by the shared stack: "
+            f"could not assume {role_name} ({explain_aws_error(exc)}). It is created by the shared stack: "
             "deploy first (make first-deploy or make deploy)."
         ) from exc
     session = boto3.Session(

@@ -17,6 +17,7 @@ DOMAIN ?=
 ALARM_EMAIL ?=
 BASE ?= main
 NO_GRACE ?=
+AS ?=
 ACCOUNT ?=
 # The deploy scripts (devtools/deploy_*.py) run in infra/.venv: boto3, the CDK, the app's requirements.
 DEPLOY_ORG := $(if $(ORG),--org '$(ORG)')
@@ -87,11 +88,12 @@ deploy: infra-check-stage infra-setup
 diff: infra-check-stage infra-setup
 	$(INFRA_PY) -m devtools.deploy_cdk diff --stage $(STAGE) $(DEPLOY_ORG)
 
+# make status STAGE=prod [AS=operator]: AS=operator runs as the mbc-connect-operator role (no data, no keys).
 status: infra-check-stage infra-setup
-	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) $(DEPLOY_ORG)
+	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) $(DEPLOY_ORG) $(if $(filter operator,$(AS)),--as-operator)
 
 alarm-test: infra-check-stage infra-setup
-	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) --test-alarm $(DEPLOY_ORG)
+	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) --test-alarm $(DEPLOY_ORG) $(if $(filter operator,$(AS)),--as-operator)
 
 # make stage-cli STAGE=prod ARGS='organizers create --name "Dana" --email dana@... --role admin'
 stage-cli: infra-check-stage infra-setup
