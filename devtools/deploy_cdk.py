@@ -95,7 +95,9 @@ def deploy(
     if code != 0:
         fail(
             f"cdk deploy exited with {code}. Read the first error above; docs/deploy.md, Troubleshooting. "
-            "Running the same command again resumes."
+            "Running the same command again resumes (a stack whose create rolled back is replaced). To stop a "
+            "first deploy that is still waiting (the certificate's DNS record): make abandon-first-deploy "
+            f"DOMAIN={org.domain}; docs/deploy.md, 'If the first deploy fails'."
         )
     return org
 

@@ -345,7 +345,9 @@ def watch_certificate(aws: Aws, domain: str) -> Iterator[None]:
                         print(
                             "\n>>> ACTION NEEDED while the deploy waits: add this DNS record for the API certificate\n"
                             f">>>   {record}\n"
-                            ">>> The deploy continues by itself a few minutes after the record is visible.\n",
+                            ">>> The deploy continues by itself a few minutes after the record is visible.\n"
+                            ">>> Cannot add it now? Ctrl-C, then: make abandon-first-deploy DOMAIN=<your domain>\n"
+                            ">>> (Ctrl-C alone leaves CloudFormation waiting for hours; docs/deploy.md, step 3).\n",
                             flush=True,
                         )
             except Exception as exc:  # the watcher must never break the deploy
