@@ -53,6 +53,8 @@ STREAM_MAX_RECORD_AGE_SECONDS = 3600
 # Asynchronous invocations (SNS -> ses_events): Lambda's default retries, then the failed-events queue.
 SES_EVENTS_MAX_RETRIES = 2
 FAILED_EVENTS_RETENTION = cdk.Duration.days(14)
+# The distribution runs every 15 minutes: an invocation older than 10 minutes is dropped (the next run is due).
+SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS = 600
 # Alarm when the stream is this far behind (the sender normally keeps up within seconds).
 ITERATOR_AGE_ALARM_MS = 15 * 60 * 1000
 SES_EVENT_TYPES = (
@@ -576,6 +578,9 @@ class StageStack(cdk.Stack):
             function_name=self.chalice.get_resource("DistributeLinks").ref,
             qualifier="$LATEST",
             maximum_retry_attempts=0,
+            # EventBridge delivers at least once and Lambda may queue an invocation: one that starts this late
+            # would overlap the next scheduled run, which does the same work. Dropped instead.
+            maximum_event_age_in_seconds=SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS,
         )
 
     def _sam_template(self) -> dict[str, Any]:

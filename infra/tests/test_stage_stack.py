@@ -472,11 +472,13 @@ def test_async_invocations_fail_into_the_queue_or_not_at_all(default_synth: Synt
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}},
     }
-    # The schedule: no retries; the ledger makes the next run the retry.
+    # The schedule: no retries; the ledger makes the next run the retry. A late delivery (EventBridge is at
+    # least once; Lambda may queue) is dropped after 10 minutes instead of overlapping the next 15-minute run.
     assert configs["DistributeLinks"] == {
         "FunctionName": {"Ref": "DistributeLinks"},
         "Qualifier": "$LATEST",
         "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": 600,
     }
 
 
