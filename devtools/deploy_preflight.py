@@ -115,7 +115,8 @@ def check_account(aws: Aws, org: OrgSettings, stage: str) -> list[str]:
                 say("OK", f"{name} exists")
             else:
                 say("TODO", f"{name} is missing (the deploy creates it)")
-        say("OK", f"{stage} stack: {stack_status(aws, names.stack) or 'not deployed yet'}")
+        for stack in names.stacks:
+            say("OK", f"{stack}: {stack_status(aws, stack) or 'not deployed yet'}")
     except Exception as exc:
         say("FAIL", explain_aws_error(exc))
         blocking.append("cannot read the account")

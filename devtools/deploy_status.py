@@ -69,7 +69,7 @@ class Report:
 def check_stacks(aws: Aws, stage: str, r: Report) -> dict[str, str]:
     heading("Stacks")
     outputs: dict[str, str] = {}
-    for stack in (f"{APP_NAME}-shared", f"{APP_NAME}-{stage}"):
+    for stack in (f"{APP_NAME}-shared", *stage_names(stage).stacks):
         status = stack_status(aws, stack)
         if status is None:
             r.line("FAIL", f"{stack} is not deployed (make first-deploy / make deploy STAGE={stage})")
