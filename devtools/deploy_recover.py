@@ -150,8 +150,9 @@ def abandon(aws: Aws, org: OrgSettings, names: StageNames) -> list[Decision]:
         if d.action != "delete":
             say({"keep": "OK", "absent": "OK", "wait": "WAIT", "refuse": "FAIL"}[d.action], f"{d.stack}: {d.reason}")
             continue
-        if d.stack == names.data_stack:
-            # Set after a successful create; a stack that never finished creating holds no table (checked above).
+        if d.stack in (names.data_stack, SHARED_STACK):
+            # Their termination protection is set after a successful create; a stack whose create did not finish
+            # holds nothing (and no table: checked above), so lifting it deletes nothing else.
             cfn.update_termination_protection(EnableTerminationProtection=False, StackName=d.stack)
         cfn.delete_stack(StackName=d.stack)
         say("OK", f"{d.stack}: {d.reason}; deleting it")

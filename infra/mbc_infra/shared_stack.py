@@ -95,6 +95,8 @@ class SharedStack(cdk.Stack):
             construct_id,
             stack_name=settings.stack_name,
             description=f"{settings.app_name}: SES domain identity and API Gateway logging role (account-wide)",
+            # Never deleted by accident: the identity's DKIM tokens are in the organisation's DNS.
+            termination_protection=True,
             **kwargs,  # type: ignore[arg-type]
         )
         self.settings = settings

@@ -149,6 +149,11 @@ def test_a_rolled_back_data_stack_is_deleted_only_without_a_table() -> None:
         {"EnableTerminationProtection": False, "StackName": PROD.data_stack},
     )
     cfn.add_response("delete_stack", {}, {"StackName": PROD.data_stack})
+    cfn.add_response(
+        "update_termination_protection",
+        {},
+        {"EnableTerminationProtection": False, "StackName": "mbc-connect-shared"},
+    )
     cfn.add_response("delete_stack", {}, {"StackName": "mbc-connect-shared"})
     decisions = deploy_recover.abandon(fake.aws(), org(), PROD)
     assert [d.action for d in decisions] == ["absent", "absent", "delete", "delete"]

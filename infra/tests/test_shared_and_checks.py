@@ -251,6 +251,13 @@ def test_one_management_events_trail(default_synth: Synth) -> None:
     assert rule["ExpirationInDays"] == 365
 
 
+def test_the_stacks_holding_data_are_protected_from_deletion(default_synth: Synth) -> None:
+    """shared (the SES identity, the topics' key, the trail) and each data stack (the table): termination
+    protection; the app and certificate stacks can be deleted and deployed again at will."""
+    protected = {name for name, stack in default_synth.stacks.items() if stack.termination_protection}
+    assert protected == {"shared", "dev-data", "prod-data"}
+
+
 def test_stage_stacks_depend_on_shared(default_synth: Synth) -> None:
     for stage in ("dev", "prod"):
         assert default_synth.stacks["shared"] in default_synth.stacks[stage].dependencies
