@@ -103,8 +103,9 @@ def deploy(
 
 
 def diff(org_name: str | None, stage: str) -> int:
+    """Every stack a deploy of the stage touches: shared, the stage's data, certificate and app stacks."""
     org = load_org(org_name)
-    return run_cdk(org, "diff", stage, stage=stage)
+    return run_cdk(org, "diff", "shared", f"{stage}-data", f"{stage}-cert", stage, stage=stage)
 
 
 def _synth_tree(tree: Path, org: OrgSettings, stage: str) -> Path:

@@ -346,3 +346,49 @@ def test_preflight_says_what_the_sandbox_allows() -> None:
     assert "only to addresses verified in this account and to the SES mailbox simulator" in text
     assert "1 verified address(es)" in text
     assert "always from your mail_from" in text
+
+
+# ---------------------------------------------------------------- make deploy: adopt first, when needed
+
+
+def test_deploy_adopts_a_table_left_without_its_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installation older than the data stack: make deploy moves the table before deploying, or the data
+    stack's create would fail on "already exists"."""
+    from devtools import deploy_cdk, deploy_common
+
+    steps: list[str] = []
+    monkeypatch.setattr(deploy_cdk, "ensure_keys", lambda aws, names: [])
+    monkeypatch.setattr(
+        deploy_recover,
+        "plan_adoption",
+        lambda aws, names: deploy_recover.AdoptPlan(("import-into-data-stack",), "m", "L"),
+    )
+    monkeypatch.setattr(deploy_recover, "adopt", lambda aws, org, names: steps.append(f"adopt {names.table}"))
+    monkeypatch.setattr(deploy_cdk, "run_cdk", lambda org, verb, *args, **kw: steps.append(f"{verb} {args[-1]}") or 0)
+    monkeypatch.setattr(deploy_common, "certificate_validation_records", lambda acm, domain, **kw: [])
+    fake = StubbedAws()
+    deploy_cdk.deploy(None, "prod", waf=None, checked=(org(), fake.aws()))
+    assert steps == ["adopt mbc-connect-prod", "deploy prod"]
+
+
+def test_deploy_after_a_restore_adopts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """manage_table false (a point-in-time restore): the restored table belongs to no stack on purpose."""
+    from devtools import deploy_cdk
+
+    monkeypatch.setattr(deploy_cdk, "_manages_table", lambda stage: False)
+    monkeypatch.setattr(deploy_cdk, "ensure_keys", lambda aws, names: [])
+    monkeypatch.setattr(deploy_recover, "plan_adoption", lambda aws, names: pytest.fail("no adoption after a restore"))
+    calls: list[str] = []
+    monkeypatch.setattr(deploy_cdk, "run_cdk", lambda org, verb, *args, **kw: calls.append(verb) or 0)
+    deploy_cdk.deploy(None, "prod", waf=None, checked=(org(), StubbedAws().aws()))
+    assert calls == ["deploy"]
+
+
+def test_manage_table_is_read_from_stages_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from devtools import deploy_cdk
+
+    assert deploy_cdk._manages_table("prod") is True
+    (tmp_path / "stages.json").write_text('{"stages": {"prod": {"manage_table": false}, "dev": {}}}')
+    monkeypatch.setattr(deploy_cdk, "INFRA", tmp_path)
+    assert deploy_cdk._manages_table("prod") is False
+    assert deploy_cdk._manages_table("dev") is True
