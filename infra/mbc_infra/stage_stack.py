@@ -481,6 +481,9 @@ class StageStack(cdk.Stack):
         api.add_property_override("DefinitionBody.info.title", s.stack_name)
         # Only the custom domain (TLS 1.2) serves the API; the default execute-api host (TLS 1.0) is off.
         api.add_property_override("DisableExecuteApiEndpoint", True)
+        # The same enhanced TLS policy as the custom domain, on the API itself (SAM passes both through).
+        api.add_property_override("SecurityPolicy", API_SECURITY_POLICY)
+        api.add_property_override("EndpointAccessMode", API_ENDPOINT_ACCESS_MODE)
         api.add_property_override(
             "MethodSettings",
             [

@@ -633,8 +633,9 @@ def test_api_is_regional_on_its_custom_domain_only(default_synth: Synth, org_fil
     template = default_synth.templates[stage]
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["EndpointConfiguration"] == "REGIONAL"
-    # The default execute-api host (TLS 1.0) answers nothing.
+    # The default execute-api host (TLS 1.0) answers nothing; the API carries the enhanced policy too.
     assert api["DisableExecuteApiEndpoint"] is True
+    assert (api["SecurityPolicy"], api["EndpointAccessMode"]) == ("SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09", "STRICT")
     domain = org_file["stages"][stage]["api_domain"]
     cert_template = default_synth.templates[f"{stage}-cert"]
     cert_id, cert = only(cert_template, "AWS::CertificateManager::Certificate")
