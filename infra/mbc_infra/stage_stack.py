@@ -831,6 +831,26 @@ class StageStack(cdk.Stack):
             comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cw.TreatMissingData.BREACHING,
         )
+        behind = cw.Alarm(
+            self,
+            "DistributionBehindAlarm",
+            alarm_name=f"{s.stack_name}-distribution-behind",
+            alarm_description=(
+                "Two scheduled distribution runs in a row ran out of time with reminders still due (stopped = "
+                "deadline): sending has fallen behind the schedule (a very large announcement, a send rate below "
+                "the chapter's size, or throttling). Reminders go out late. See docs/deploy.md, 'What the alarms "
+                "mean'."
+            ),
+            metric=self._log_metric(log_contract.RUN_AT_DEADLINE.metric_name, "Maximum", cdk.Duration.minutes(15)),
+            threshold=1,
+            # One run every 15 minutes: two 15-minute periods in a row, each with a run at its deadline.
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.IGNORE,
+        )
+        behind.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        behind.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
         self._alarm(
             "DistributeLinksErrorsAlarm",
             "distribute_links-errors",

@@ -44,6 +44,7 @@ PROD_ALARMS = {
     "ses-delivery-problems",
     "join-links-throttled",
     "join-links-refused",
+    "distribution-behind",
 }
 # dev is for trying things out: the two alarms that say mail is not going out, and its certificate.
 DEV_ALARMS = {"distribution-stopped", "mail-failed", "certificate-expiring"}
@@ -62,6 +63,7 @@ PATTERNS = {
     '($.stopped = "throttled") || ($.stopped = "account") || ($.stopped = "config")) }',
     "MailFailed:announcement": '{ ($.event = "announcement_run") && ($.failed > 0) }',
     "MailFailed:outbox": '{ $.event = "outbox_failed" }',
+    "DistributionRunsAtDeadline": '{ ($.event = "distribution_run") && ($.scope = "all") && ($.stopped = "deadline") }',
 }
 
 
@@ -101,6 +103,16 @@ def test_every_alarm_emails_once_per_incident(default_synth: Synth, org_file: di
         assert props["AlarmActions"] == [topic], name
         assert props["OKActions"] == [topic], name
         assert props["AlarmDescription"].endswith("See docs/deploy.md, 'What the alarms mean'."), name
+        if name == "distribution-behind":
+            # "Two runs in a row": two 15-minute periods (one run each), both at the deadline.
+            assert (props["EvaluationPeriods"], props["DatapointsToAlarm"], props["Period"]) == (2, 2, 900)
+            assert (props["MetricName"], props["Statistic"], props["Threshold"]) == (
+                "DistributionRunsAtDeadline",
+                "Maximum",
+                1,
+            )
+            assert props["TreatMissingData"] == "ignore"
+            continue
         assert props["EvaluationPeriods"] == 1, name
         assert "DatapointsToAlarm" not in props, name
         if name == "distribute_links-no-successful-run":
@@ -309,6 +321,7 @@ def test_contract_patterns_are_the_pinned_strings() -> None:
     assert log_contract.ANNOUNCEMENT_STOPPED.pattern == PATTERNS["DistributionStopped:announcement"]
     assert log_contract.ANNOUNCEMENT_FAILED.pattern == PATTERNS["MailFailed:announcement"]
     assert log_contract.OUTBOX_FAILED.pattern == PATTERNS["MailFailed:outbox"]
+    assert log_contract.RUN_AT_DEADLINE.pattern == PATTERNS["DistributionRunsAtDeadline"]
 
 
 def app_lines(write: typing.Callable[[], None]) -> list[str]:
