@@ -38,9 +38,14 @@ def claimed_by(run_id: str) -> Cond:
     return Cond("run_id = :run", values={":run": run_id})
 
 
-def member_active(gen: str) -> Cond:
-    """The member is still active, and is the same signup the run planned for (not a later one)."""
-    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+def member_active(gen: str, link_rev: int = 0) -> Cond:
+    """The member is still active, is the same signup the run planned for (not a later one), and
+    her personal link is the one the email will carry (an organizer may have replaced it since the
+    run planned: the claim would otherwise write the revoked link's row back and send it)."""
+    active = Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+    if link_rev == 0:
+        return active & Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
+    return active & Cond("link_rev = :rev", values={":rev": link_rev})
 
 
 class DeliveryRepository:
@@ -58,6 +63,7 @@ class DeliveryRepository:
         *,
         link_row: dict[str, Any] | None = None,
         gen: str,
+        link_rev: int = 0,
         message: MessageType,
         said: Said,
         seq: int,
@@ -69,7 +75,7 @@ class DeliveryRepository:
         """Take the slot for this run, only while the member is still active.
 
         One transaction: the ledger row is created (or taken over from a run whose lease ran out),
-        and the member's record must still be ``active`` with the same generation.
+        and the member's record must still be ``active`` with the same generation and link revision.
         """
         update = Update(
             sets={
@@ -105,7 +111,7 @@ class DeliveryRepository:
                         "ConditionCheck": {
                             "TableName": self.table,
                             "Key": signup_key(slot.group_id, slot.signup_id),
-                            **member_active(gen).kwargs(),
+                            **member_active(gen, link_rev).kwargs(),
                         }
                     },
                     *([link_row] if link_row else []),

@@ -268,6 +268,7 @@ class Distributor:
             slot,
             link_row=self.link_row(member),
             gen=member["gen"],
+            link_rev=int(member.get("link_rev", 0)),
             message=message.type,
             said=message.said,
             seq=task.meeting.sequence,
@@ -304,7 +305,7 @@ class Distributor:
         mail.tags = {**mail.tags, "meeting": task.meeting.date, "message": message.key}
         # The member may have left (or been erased) since the claim: look once more, just before sending.
         current_member = self.signups.get(group["id"], member["id"])
-        if current_member is None or current_member["status"] != "active" or current_member["gen"] != member["gen"]:
+        if not same_link(current_member, member):
             self.ledger.release(slot, run_id=run_id)
             return "skipped"
         run = SendRun(
@@ -331,6 +332,16 @@ class Distributor:
             settings=self.signups.settings,
         )
         return self.join_links.new_link_item(token_hash(token), link_of(member))
+
+
+def same_link(current: SignupRecord | None, planned: SignupRecord) -> bool:
+    """Still the active member the run planned for, with the personal link the email carries."""
+    return (
+        current is not None
+        and current["status"] == "active"
+        and current["gen"] == planned["gen"]
+        and int(current.get("link_rev", 0)) == int(planned.get("link_rev", 0))
+    )
 
 
 @dataclass

@@ -59,7 +59,7 @@ def apply_override(
             start = datetime.fromisoformat(moved_to).astimezone(schedule.zone)
         sequence += int(override.get("sequence", 0))
         announce = bool(override.get("announce", True))
-    return Meeting(day, start, start + schedule.duration, status, note, scheduled, sequence, announce)
+    return Meeting(day, start, schedule.end_of(start), status, note, scheduled, sequence, announce)
 
 
 OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]
