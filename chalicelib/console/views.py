@@ -1131,9 +1131,11 @@ def _lead_words(minutes: int) -> str:
 def _message_words(row: dict[str, Any]) -> str:
     """ "Reminder with the link (1 day before)": which reminder, from its ledger key r<lead minutes>."""
     words = MESSAGE_WORDS.get(row.get("type") or "", "Reminder")
-    key = str(row.get("reminder") or row.get("message") or "")
-    if (row.get("type") in (None, "reminder")) and key[:1] == "r" and key[1:].isdigit():
-        words += f" ({_lead_words(int(key[1:]))})"
+    from chalicelib.distribution.planner import lead_of
+
+    lead = lead_of(str(row.get("reminder") or row.get("message") or ""))
+    if row.get("type") in (None, "reminder") and lead is not None:
+        words += f" ({_lead_words(lead)})"
     return words
 
 

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, partition_items, query_items, without_keys
-from chalicelib.distribution.records import DeliveryRow, MessageType, ledger_partition, member_index_key
+from chalicelib.distribution.records import (
+    DeliveryRow,
+    MessageType,
+    ledger_partition,
+    member_index_key,
+    told_dates_partition,
+)
 from chalicelib.distribution.truth import Said
 from chalicelib.signups.storage import signup_key
 
@@ -115,11 +121,38 @@ class DeliveryRepository:
                         }
                     },
                     *([link_row] if link_row else []),
+                    self.told_date_item(slot.group_id, slot.day, expires_at=expires_at),
                 ]
             )
         except self.client.exceptions.TransactionCanceledException:
             return False
         return True
+
+    # ---- the dates somebody was told about (no personal data: a group and a date)
+
+    def told_date_item(self, group_id: str, day: str, *, expires_at: int) -> dict[str, Any]:
+        """Transaction item: ``day``'s meeting was the subject of a message (idempotent)."""
+        item = {**key(told_dates_partition(group_id), day), "expires_at": {"N": str(expires_at)}}
+        return {"Put": {"TableName": self.table, "Item": item}}
+
+    def mark_told_date(self, group_id: str, day: str, *, expires_at: int) -> None:
+        self.client.put_item(**self.told_date_item(group_id, day, expires_at=expires_at)["Put"])
+
+    def told_dates(self, group_id: str, *, from_date: str, to_date: str) -> list[str]:
+        """Meeting dates in [from_date, to_date] somebody was sent something about (one consistent Query)."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":pk": {"S": told_dates_partition(group_id)},
+                ":a": {"S": from_date},
+                ":b": {"S": to_date},
+            },
+            ProjectionExpression="sk",
+            ConsistentRead=True,
+        )
+        return [item["sk"]["S"] for item in items]
 
     def mark_sent(self, slot: Slot, *, run_id: str, message_id: str, when: str) -> bool:
         """Record the send. False means our claim was taken over meanwhile (a possible duplicate)."""

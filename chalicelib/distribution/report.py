@@ -82,7 +82,9 @@ class DeliveriesReport:
         due = current_lead(lead_minutes, meeting, now)
         # A reminder is still to come unless the meeting is over or a shorter one already superseded it.
         still_to_send = [
-            reminder_key(lead) for lead in lead_minutes if now < meeting.ends_at and (due is None or lead <= due)
+            reminder_key(lead, meeting)
+            for lead in lead_minutes
+            if now < meeting.ends_at and (due is None or lead <= due)
         ]
         entries: list[dict[str, Any]] = []
         members: list[dict[str, Any]] = []

@@ -98,7 +98,7 @@ class CurrentRevision:
         self.groups = groups
         self.meetings = meetings
         self.max_age = max_age
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._seen: dict[tuple[str, str], tuple[float, int | None]] = {}
         self._series: dict[tuple[str, int], list[Meeting]] = {}
         self._lock = threading.Lock()
 
@@ -113,12 +113,17 @@ class CurrentRevision:
                 self._series[key] = found
         return found
 
-    def sequence(self, group_id: str, day: str) -> int:
+    def sequence(self, group_id: str, day: str) -> int | None:
+        """The meeting's revision now; None when the group's schedule no longer has that date."""
         with self._lock:
             seen = self._seen.get((group_id, day))
             if seen is not None and time.monotonic() - seen[0] < self.max_age:
                 return seen[1]
-        value = self.meetings.meeting_on(self.groups.get(group_id), day).sequence
+        value: int | None
+        try:
+            value = self.meetings.meeting_on(self.groups.get(group_id), day).sequence
+        except NotFound:
+            value = None
         with self._lock:
             self._seen[(group_id, day)] = (time.monotonic(), value)
         return value
@@ -262,7 +267,8 @@ class Distributor:
     ) -> Outcome:
         group, member, message = task.group, task.member, task.message
         slot = Slot(group["id"], task.meeting.date, member["id"], message.key)
-        if current.sequence(group["id"], task.meeting.date) != task.meeting.sequence:
+        revision = current.sequence(group["id"], task.meeting.date)
+        if (revision is None) != task.meeting.dropped or (revision is not None and revision != task.meeting.sequence):
             return "stale"  # changed since planning: the next run tells the new truth
         if not self.ledger.claim(
             slot,

@@ -31,6 +31,9 @@ class Meeting:
     sequence: int = 0
     # False while a change made with notify=false stands (see OverrideRecord.announce).
     announce: bool = True
+    # A date members were told about that the group's schedule no longer generates (the
+    # distribution's planner builds these from its ledger): cancelled, for those told only.
+    dropped: bool = False
 
     def public(self) -> dict[str, Any]:
         return {
