@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, partition_items, query_items, without_keys
 from chalicelib.distribution.records import (
+    RESEND_GUARD_KIND,
     DeliveryRow,
     MessageType,
     ledger_partition,
@@ -44,14 +45,18 @@ def claimed_by(run_id: str) -> Cond:
     return Cond("run_id = :run", values={":run": run_id})
 
 
-def member_active(gen: str, link_rev: int = 0) -> Cond:
-    """The member is still active, is the same signup the run planned for (not a later one), and
-    her personal link is the one the email will carry (an organizer may have replaced it since the
-    run planned: the claim would otherwise write the revoked link's row back and send it)."""
-    active = Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+def member_active(gen: str) -> Cond:
+    """The member is still active, and is the same signup the run planned for (not a later one)."""
+    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+
+
+def link_still(link_rev: int) -> Cond:
+    """The member's personal link is still the one the email will carry: an organizer may have
+    replaced it since the run planned (the claim would otherwise write the revoked link's row back
+    and send it)."""
     if link_rev == 0:
-        return active & Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
-    return active & Cond("link_rev = :rev", values={":rev": link_rev})
+        return Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
+    return Cond("link_rev = :rev", values={":rev": link_rev})
 
 
 class DeliveryRepository:
@@ -117,7 +122,7 @@ class DeliveryRepository:
                         "ConditionCheck": {
                             "TableName": self.table,
                             "Key": signup_key(slot.group_id, slot.signup_id),
-                            **member_active(gen, link_rev).kwargs(),
+                            **(member_active(gen) & link_still(link_rev)).kwargs(),
                         }
                     },
                     *([link_row] if link_row else []),
@@ -127,6 +132,34 @@ class DeliveryRepository:
         except self.client.exceptions.TransactionCanceledException:
             return False
         return True
+
+    # ---- an organizer's re-send
+
+    def resend_guard_item(
+        self, group_id: str, day: str, signup_id: str, *, now_epoch: int, cooldown_seconds: int, expires_at: int
+    ) -> dict[str, Any]:
+        """Transaction item of a re-send request: refused (the transaction is cancelled) while the
+        last re-send to this member about this meeting is less than ``cooldown_seconds`` old."""
+        update = Update(
+            sets={
+                "signup_id": signup_id,
+                "kind": RESEND_GUARD_KIND,
+                "status": "requested",
+                "requested_at": now_epoch,
+                "expires_at": expires_at,
+                "gsi1pk": member_index_key(group_id, signup_id),  # erasure finds it
+                "gsi1sk": f"{day}#{RESEND_GUARD_KIND}",
+            }
+        )
+        cooled = Cond("requested_at <= :cutoff", values={":cutoff": now_epoch - cooldown_seconds})
+        slot = Slot(group_id, day, signup_id, RESEND_GUARD_KIND)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": slot.key,
+                **merge_expression(update.request(), ITEM_IS_NEW | cooled),
+            }
+        }
 
     # ---- the dates somebody was told about (no personal data: a group and a date)
 

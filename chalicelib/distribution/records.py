@@ -60,5 +60,11 @@ def member_index_key(group_id: str, signup_id: str) -> str:
     return f"{MEMBER_INDEX_PREFIX}{group_id}#{signup_id}"
 
 
+# The row an organizer's "Re-send" leaves in the meeting's ledger partition (``<signup_id>#resend``,
+# ``requested_at`` in epoch seconds): at most one re-send per member and meeting per RESEND_COOLDOWN.
+RESEND_GUARD_KIND = "resend"
+RESEND_KEY_PREFIX = "x"
+
+
 def told_dates_partition(group_id: str) -> str:
     return f"{TOLD_DATES_PREFIX}{group_id}"
