@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.clock import Clock
-from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression
+from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression, version_is
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import JoinLinkRecord, JoinWindowRecord, WindowMeeting
@@ -163,7 +163,9 @@ class JoinLinks:
         rev = int(record.get("link_rev", 0))
         renewed = cast(SignupRecord, {**record, "link_rev": rev + 1})
         update = Update(sets={"link_rev": rev + 1, "updated_at": now.isoformat()}, adds={"version": 1})
-        current = generation_is(record["gen"])
+        # Conditional on what was read (generation and version): two organizers replacing the same
+        # link at once make one new link, not two revisions each thinking theirs went out.
+        current = generation_is(record["gen"]) & version_is(int(record["version"]))
         tx = Transaction()
         tx.add(
             "signup",

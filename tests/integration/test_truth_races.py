@@ -145,3 +145,21 @@ def test_two_organizers_saving_the_same_meeting_at_once_both_land(ddb_stack: Sta
     assert stored is not None
     assert stored["status"] == "cancelled"  # no note-only save put it back on
     assert stored["sequence"] == len(sides) - len(errors)  # every save that answered OK is one revision
+
+
+def test_two_organizers_replacing_one_members_link_at_once_make_one_new_link(ddb_stack: Stack) -> None:
+    import pytest
+
+    from chalicelib.errors import Conflict
+
+    first, second = ddb_stack.build(), ddb_stack.build()
+    make_group(first)
+    [member] = add_members(first, 1)
+    ddb_stack.clock.set(T_MINUS_1D)
+    read_before = first.signups.repo.get(GROUP_ID, member["id"])
+    second.join_links.replace_link(GROUP_ID, member["id"], organizer_id="org_b")
+    first.join_links.signups.get = lambda *_args: read_before  # type: ignore[method-assign,assignment,return-value]
+    with pytest.raises(Conflict):
+        first.join_links.replace_link(GROUP_ID, member["id"], organizer_id="org_a")
+    stored = second.signups.repo.get(GROUP_ID, member["id"])
+    assert stored is not None and (stored["link_rev"], stored["version"]) == (1, 2)
