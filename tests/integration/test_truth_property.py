@@ -210,6 +210,15 @@ class MeetingStory(RuleBasedStateMachine):
     def the_rule_drops_the_date(self) -> None:
         self._patch({"schedule": {"rrule": SECOND_TUESDAY}})
 
+    @precondition(lambda self: not self._dropped() and self._ahead())
+    @rule(minutes_before=st.sampled_from([1439, 600, 59]))
+    def reminders_go_then_the_rule_drops_the_date(self, minutes_before: int) -> None:
+        moment = self._start() - timedelta(minutes=minutes_before)
+        if moment > self.now:
+            self.stack.clock.set(moment)
+        self.app.distributor.run(group_id=self.group_id)
+        self._patch({"schedule": {"rrule": SECOND_TUESDAY}})
+
     @precondition(lambda self: self._dropped() and self._rescheduling_allowed())
     @rule()
     def the_rule_brings_the_date_back(self) -> None:
