@@ -209,10 +209,14 @@ class Planner:
         """Tasks due at ``now``. ``lease_now`` (wall-clock seconds) tells live claims from dead ones."""
         if group["status"] != "active":
             return []
-        members: list[SignupRecord] | None = None
         tasks: list[Task] = []
         ahead = self.meetings_ahead(group, now=now)
         told_dates = set(self._told_dates(group, now=now))
+        if not ahead and not told_dates:
+            return []
+        members = self._members(group["id"], only_member)
+        if not members:
+            return []
         planned: list[tuple[Meeting, list[DeliveryRow]]] = []
         for meeting in ahead:
             rows = self.ledger.rows(group["id"], meeting.date)
@@ -225,10 +229,6 @@ class Planner:
             planned.append((meeting, rows))
         planned += self.dropped(group, told_dates - {m.date for m in ahead})
         for meeting, rows in planned:
-            if members is None:
-                members = self._members(group["id"], only_member)
-            if not members:
-                break
             by_member: dict[str, list[DeliveryRow]] = {}
             for row in rows:
                 by_member.setdefault(row["signup_id"], []).append(row)
