@@ -253,7 +253,11 @@ class SignupService:
                 self._promise(tx, "mail", kind[existing["status"]], now, group_id, existing, limit="spaced")
         done = int((now + INTAKE_TTL).timestamp())
         request_id = str(request["request_id"])
-        tx.add("request", self.repo.resend_done_item(address_hash, group_id, request_id, expires_at=done))
+        promised = "mail" in tx.labels
+        tx.add(
+            "request",
+            self.repo.resend_done_item(address_hash, group_id, request_id, expires_at=done, tombstone=promised),
+        )
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled:
@@ -332,7 +336,11 @@ class SignupService:
             self._promise(tx, "mail", "already_member", now, group_id, existing, limit="spaced")
         # rejected or bounced: say nothing to anyone
         done = int((now + INTAKE_TTL).timestamp())
-        tx.add("intake", self.repo.intake_done_item(address_hash, group_id, str(intake["request_id"]), expires_at=done))
+        request_id, promised = str(intake["request_id"]), "mail" in tx.labels
+        tx.add(
+            "intake",
+            self.repo.intake_done_item(address_hash, group_id, request_id, expires_at=done, tombstone=promised),
+        )
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled as exc:

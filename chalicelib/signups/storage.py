@@ -274,23 +274,38 @@ class SignupRepository:
         except self.client.exceptions.ConditionalCheckFailedException:
             return
 
-    def resend_done_item(self, address_hash: str, group_id: str, request_id: str, *, expires_at: int) -> dict[str, Any]:
-        """Transaction item: the processed request becomes a tombstone (as a form's, below)."""
-        return self.intake_done_item(address_hash, group_id, request_id, expires_at=expires_at, sk=RESEND_SK)
+    def resend_done_item(
+        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, tombstone: bool
+    ) -> dict[str, Any]:
+        """Transaction item: the processed request goes, or becomes a tombstone (as a form's, below)."""
+        return self.intake_done_item(
+            address_hash, group_id, request_id, expires_at=expires_at, tombstone=tombstone, sk=RESEND_SK
+        )
 
     def intake_done_item(
-        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, sk: str = INTAKE_SK
+        self,
+        address_hash: str,
+        group_id: str,
+        request_id: str,
+        *,
+        expires_at: int,
+        tombstone: bool,
+        sk: str = INTAKE_SK,
     ) -> dict[str, Any]:
-        """Transaction item: replace the processed form by a tombstone holding only its request id
-        (so a request whose answer was lost can tell it succeeded), unless a newer post replaced
-        it meanwhile or the request withdrew it."""
-        tombstone = {**key(intake_pk(address_hash, group_id), sk), **to_item({"done": request_id})}
-        tombstone["expires_at"] = {"N": str(expires_at)}
+        """Transaction item: the processed form goes, unless a newer post replaced it meanwhile or
+        the request withdrew it. ``tombstone`` (an email was promised): it is replaced by a tombstone
+        holding only its request id instead, so a request whose answer was lost can tell it
+        succeeded; when nothing was promised, "nothing happened" is true either way."""
+        condition = (request_is(request_id) & not_withdrawn(request_id)).kwargs()
+        if not tombstone:
+            return {"Delete": {"TableName": self.table, "Key": key(intake_pk(address_hash, group_id), sk), **condition}}
+        stone = {**key(intake_pk(address_hash, group_id), sk), **to_item({"done": request_id})}
+        stone["expires_at"] = {"N": str(expires_at)}
         return {
             "Put": {
                 "TableName": self.table,
-                "Item": tombstone,
-                **(request_is(request_id) & not_withdrawn(request_id)).kwargs(),
+                "Item": stone,
+                **condition,
             }
         }
 
