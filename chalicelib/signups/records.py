@@ -11,9 +11,10 @@
   ``<received_at>#<address hash>`` lets the scheduled sweep find what the stream did not deliver.
 - ``INTAKE#<address hash>#<group>`` / ``RESEND``: a "send me the link again" request, the same way
   (the request does the same storage work for every address; the handler decides).
-  Once processed, the ``INTAKE`` item is replaced by a tombstone holding only the request id
-  (``done``), and a request whose write may have landed after it answered 503 is fenced off by
-  ``withdrawn`` (see ``SignupService.submit``); both expire within a day and go with erasure.
+  Once processed it is deleted, or, when it promised an email, replaced by a tombstone holding
+  only the request id (``done``); a request whose write may have landed after it answered 503 is
+  fenced off by ``withdrawn`` (see ``SignupService.submit``). Both expire within a day and go with
+  erasure. The same for ``RESEND``.
 - ``MEMBER#<group>#<signup_id>`` / ``OUTBOX#<outbox id>``: which outbox items were written about
   the person (written in the same transaction as the item), so erasure finds them with one
   consistent Query of a partition the person owns.
