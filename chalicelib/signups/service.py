@@ -511,9 +511,11 @@ class SignupService:
         erasure's marker (keys and hashes only), every later step deletes by key and may be
         repeated, and the marker goes last. A call after an interruption (the link again, the
         organizer, or the scheduled run) finishes the work."""
+        if not 1 <= len(signup_id) <= 64:
+            return False  # no signup has such an id
         found = False
         for _ in range(PROCESS_TRIES):
-            record = self.repo.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
+            record = self.repo.get(group_id, signup_id)
             if record is None:
                 break
             if self.scrub_activity is not None:
