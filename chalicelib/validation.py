@@ -37,12 +37,21 @@ _REFUSED_BMP = (
     "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2"
     "\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
 )
-SINGLE_LINE_PATTERN = f"^[^{_REFUSED_BMP}]*$"
+# Single-line text may not hold "=?", the opening of an RFC 2047 encoded word: a mail library reads
+# "=?utf-8?q?Hi=0D=0ABcc:...?=" in a subject as CR LF and, unpatched, writes a new header line. The
+# pattern says it without lookahead: every run of "=" is followed by a character other than "?".
+SINGLE_LINE_PATTERN = f"^(?:[^={_REFUSED_BMP}]|=+[^=?{_REFUSED_BMP}])*=*$"
 MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t]|[^" + _REFUSED_BMP + "])*$"
 
 
+ENCODED_WORD_PROBLEM = 'Must not contain "=?" (email programs read it as an encoded word).'
+
+
 def refused_character(value: str, *, multi_line: bool = False) -> str | None:
-    """Why ``value`` may not be stored as text, or None."""
+    """Why ``value`` may not be stored as text, or None. Single-line text may reach an email's
+    header (a group's name in a subject, an announcement's subject), so it may not hold "=?"."""
+    if not multi_line and "=?" in value:
+        return ENCODED_WORD_PROBLEM
     for char in value:
         if multi_line and char in _MULTI_LINE_ALLOWED:
             continue
