@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,9 +138,25 @@ def _iso_text(value: object) -> object:
 IsoText = BeforeValidator(_iso_text)
 
 
-def _reasonable_year(value: datetime) -> datetime:
-    if not 2000 <= value.astimezone(UTC).year <= 2100:
-        raise ValueError("Must be between the years 2000 and 2100.")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+YEAR_PROBLEM = f"Must be between the years {FIRST_YEAR} and {LAST_YEAR}."
+
+
+def year_problem(value: datetime | date) -> str | None:
+    """Why an instant (its UTC year) or a day is outside the years this service handles, or None.
+    Never overflows: 9999-12-31T22:00:00-07:00 is refused, not an OverflowError (it is year 10000 in UTC)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        return YEAR_PROBLEM  # checked first: converting such an instant to UTC may overflow
+    aware = isinstance(value, datetime) and value.tzinfo is not None
+    if aware and not FIRST_YEAR <= value.astimezone(UTC).year <= LAST_YEAR:  # type: ignore[union-attr]
+        return YEAR_PROBLEM
+    return None
+
+
+def _reasonable_year(value: datetime | date) -> datetime | date:
+    problem = year_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -174,3 +190,4 @@ class StrictModel(BaseModel):
 
 
 AwareYear = AfterValidator(_reasonable_year)
+"""Instants (and days) within the years 2000 to 2100: pair with IsoText (no epoch numbers)."""

@@ -1093,6 +1093,9 @@ def _local_instant(
         day = date.fromisoformat(day_text)
     except ValueError:
         errors[day_field] = "Give a date."
+    else:
+        if not 2000 <= day.year <= 2100:  # the calendar's edges overflow once given a zone
+            errors[day_field] = "Give a date between the years 2000 and 2100."
     try:
         clock = time.fromisoformat(time_text)
     except ValueError:
