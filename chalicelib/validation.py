@@ -145,12 +145,11 @@ YEAR_PROBLEM = f"Must be between the years {FIRST_YEAR} and {LAST_YEAR}."
 def year_problem(value: datetime | date) -> str | None:
     """Why an instant (its UTC year) or a day is outside the years this service handles, or None.
     Never overflows: 9999-12-31T22:00:00-07:00 is refused, not an OverflowError (it is year 10000 in UTC)."""
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+    if not FIRST_YEAR - 1 <= value.year <= LAST_YEAR + 1:
         return YEAR_PROBLEM  # checked first: converting such an instant to UTC may overflow
-    aware = isinstance(value, datetime) and value.tzinfo is not None
-    if aware and not FIRST_YEAR <= value.astimezone(UTC).year <= LAST_YEAR:  # type: ignore[union-attr]
-        return YEAR_PROBLEM
-    return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return None if FIRST_YEAR <= value.year <= LAST_YEAR else YEAR_PROBLEM
 
 
 def _reasonable_year(value: datetime | date) -> datetime | date:
