@@ -174,7 +174,8 @@ Email = Annotated[
     str,
     StringConstraints(max_length=320),
     AfterValidator(normalize_email),
-    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+    # The pattern: no "=?" (an encoded word in To:, refused by normalize_email).
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254, "pattern": "^(?:[^=]|=+[^=?])*=*$"}),
 ]
 
 
