@@ -204,3 +204,31 @@ def test_any_signup_name_or_address_is_refused_or_the_confirmation_keeps_its_hea
     assert response.status_code == 202, response.body
     [raw] = new_emails(stack.outbox, seen)  # the confirmation was made, and sent
     assert header_names(raw) == reference["confirm"]
+
+
+def test_reminders_and_announcements_keep_their_headers_under_a_name_stored_before_the_rule(stack: Stack) -> None:
+    from chalicelib.mail.backends import mailer_for
+    from tests.support.builders import T_MINUS_30M, add_members, distributor, run_at
+
+    c = stack.container
+    add_members(c, 2)
+    group = c.groups.repo.get(GROUP_ID)
+    assert group is not None
+    hostile = f"MBC {INJECTION} \u2028Cc: x@evil.example.org"
+    c.groups.repo.replace({**group, "name": hostile}, expected_version=group["version"])
+    seen: set[Path] = set()
+    report = run_at(stack, distributor(stack, mailer_for(stack.settings)), T_MINUS_30M)
+    reminders = new_emails(stack.outbox, seen)
+    assert report.sent == 2 and len(reminders) == 2
+    org, _ = c.organizers.create(name="Olive Organizer", email="olive@example.org")
+    made = c.announcements.draft(GROUP_ID, {"subject": "Hello", "body": "Hi all"}, organizer_id=org["id"])
+    c.announcements.send(GROUP_ID, made["id"], {"version": 1}, organizer_id=org["id"])
+    c.announcements.continue_sending()
+    stack.drain()
+    announcements = new_emails(stack.outbox, seen)
+    assert len(announcements) >= 2  # the preview and each member's copy
+    for raw in reminders + announcements:
+        names = header_names(raw)
+        assert "bcc" not in names and "cc" not in names and len(names) == len(set(names))
+        subject = next(line for line in raw.split(b"\r\n") if line.startswith(b"Subject:"))
+        assert b"=?utf-8?q?Hi=0D=0A" not in subject  # the encoded word is broken up, not passed on
