@@ -214,7 +214,7 @@ def test_reminders_and_announcements_keep_their_headers_under_a_name_stored_befo
     add_members(c, 2)
     group = c.groups.repo.get(GROUP_ID)
     assert group is not None
-    hostile = f"MBC {INJECTION} \u2028Cc: x@evil.example.org"
+    hostile = INJECTION  # short enough for a reminder subject to carry it whole
     c.groups.repo.replace({**group, "name": hostile}, expected_version=group["version"])
     seen: set[Path] = set()
     report = run_at(stack, distributor(stack, mailer_for(stack.settings)), T_MINUS_30M)
