@@ -38,6 +38,9 @@ def html_error(path: str, response: Response) -> Response:
             base=web.base_path(settings.public_api_url),
             retry_after=retry_after,
         )
-    cors = {k: v for k, v in (response.headers or {}).items() if str(k).lower().startswith("access-control-")}
-    page.headers = {**cors, **page.headers}
+    # The original's other headers stay (Allow on a 405, CORS, WWW-Authenticate); the page's own
+    # (type, CSP, caching, framing) win.
+    ours = {str(k).lower() for k in page.headers}
+    kept = {k: v for k, v in (response.headers or {}).items() if str(k).lower() not in ours | {"content-length"}}
+    page.headers = {**kept, **page.headers}
     return page

@@ -159,3 +159,10 @@ def test_the_apis_own_errors_stay_json(world: tuple[Stack, Any]) -> None:
     storage_goes_down(stack)
     response = client._client.http.get("/events")
     assert response.status_code == 503 and header(response, "Content-Type") == "application/json"
+
+
+def test_a_wrong_method_on_a_personal_link_keeps_its_allow_header(world: tuple[Stack, Any]) -> None:
+    _, client = world
+    response = client._client.http.put("/j/" + "A" * 43, body=b"")
+    assert_link_page(response, 405)
+    assert "GET" in header(response, "Allow")
