@@ -95,7 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     # A shell without job control starts background jobs with SIGINT ignored; Ctrl-C must always stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    LOCAL.mkdir(exist_ok=True)
+    LOCAL.mkdir(parents=True, exist_ok=True)
     (LOCAL / "outbox").mkdir(exist_ok=True)
     if dynamodb_local.is_listening(DYNAMODB_PORT):
         print(
