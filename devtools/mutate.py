@@ -46,7 +46,7 @@ class Target:
 
 # Each module's own fast tests: a few seconds each, unit and moto only.
 MODULES: dict[str, Target] = {
-    "truth": Target("chalicelib/distribution/truth.py", ["tests/integration/test_truth_rules.py"]),
+    "truth": Target("chalicelib/distribution/truth.py", ["tests/unit/test_truth_rules.py"]),
     "click": Target("chalicelib/joinlinks/click.py", ["tests/integration/test_join_clicks.py"]),
     "planner": Target(
         "chalicelib/distribution/planner.py",

@@ -1,9 +1,10 @@
 """What a message said about a meeting and the truth it is compared with
-(chalicelib/distribution/truth.py), rule by rule. On moto only for the stack's keys (the join
-fingerprint is a keyed hash): nothing here reads the table or the real clock."""
+(chalicelib/distribution/truth.py), rule by rule. No table: the join fingerprint's key is made in a
+temporary folder, and every instant is fixed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -21,19 +22,18 @@ from chalicelib.distribution.truth import (
 )
 from chalicelib.groups.records import GroupRecord
 from chalicelib.meetings.meeting import Meeting
-from tests.support.builders import group_body
+from tests.support.records import group_record, local_keys
 from tests.support.server_zone import server_zone
-from tests.support.stacks import Stack
 
 DENVER = ZoneInfo("America/Denver")
 START = datetime(2026, 12, 1, 16, 0, tzinfo=DENVER)  # 23:00Z
 END = START + timedelta(minutes=90)
 
 
-@pytest.fixture
-def group(moto_stack: Stack) -> GroupRecord:
-    moto_stack.clock.set(datetime(2026, 11, 1, tzinfo=UTC))
-    return moto_stack.container.groups.create(group_body(zoom_meeting_id="987 6543 2100"))
+@pytest.fixture(scope="module")
+def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GroupRecord]:
+    with local_keys(tmp_path_factory.mktemp("keys")):
+        yield group_record(zoom_meeting_id="987 6543 2100")
 
 
 def meeting(*, start: datetime = START, status: Any = "scheduled", scheduled: datetime = START) -> Meeting:
