@@ -15,6 +15,7 @@ import pytest
 from chalicelib.distribution.planner import (
     Message,
     announce_horizon,
+    current_lead,
     due_message,
     notice_key,
     planning_horizon,
@@ -91,6 +92,9 @@ def test_ledger_keys() -> None:
 
 def test_horizons(group: GroupRecord) -> None:
     assert announce_horizon(group) == timedelta(days=35)  # the default
+    stored_before_the_setting = cast(GroupRecord, {k: v for k, v in group.items() if k != "announce_days"})
+    assert announce_horizon(stored_before_the_setting) == timedelta(days=35)
+    assert planning_horizon(stored_before_the_setting) == timedelta(days=35)
     assert announce_horizon(_with(group, announce_days=7)) == timedelta(days=7)
     assert planning_horizon(group) == timedelta(days=35)
     thirty_days = _with(group, reminder_leads_minutes=[60, 43200], announce_days=7)
@@ -123,6 +127,7 @@ def test_the_reminder_due_now_and_only_that_one(group: GroupRecord) -> None:
     assert late == Message("reminder", "r60", truth_of(group, m), previous=None, lead_minutes=60)
     assert due(group, m, [], END - timedelta(seconds=1)) == late
     assert due(group, m, [], END) is None  # over
+    assert current_lead([1440, 60], meeting(status="cancelled"), START - timedelta(minutes=30)) is None
     assert due(group, m, [], END + timedelta(minutes=1)) is None
 
 
@@ -222,6 +227,9 @@ def test_a_change_reaches_those_told_once_per_revision(group: GroupRecord) -> No
     rows = [told("r1440", was)]
     assert due(group, moved, rows, now) == Message("changed", "n4", truth_of(group, moved), previous=was)
     assert due(group, moved, [*rows, told("n4", truth_of(group, moved), status="failed")], now) is None
+    # Not once it is over, not even at its last second.
+    assert due(group, moved, rows, moved.ends_at) is None
+    assert due(group, moved, rows, moved.ends_at - timedelta(seconds=1)) is not None
     # Moved back to what they were told: nothing to say.
     assert due(group, meeting(sequence=5), rows, now) is None
 
@@ -311,6 +319,25 @@ def test_each_member_is_planned_from_their_own_ledger_rows(moto_stack: Stack) ->
     ]
     assert c.planner.plan(group, now=later, lease_now=LEASE_NOW, only_member=first["id"]) == []
     assert first["email"] in ses.per_recipient()
+
+
+def test_a_run_that_died_mid_send_holds_its_members_until_the_lease_runs_out(moto_stack: Stack) -> None:
+    from tests.support.fakes import Crash
+
+    c = moto_stack.container
+    moto_stack.clock.set(T_MINUS_1D - timedelta(days=1))
+    group = c.groups.create(group_body(reminder_leads_minutes=[1440, 60]))
+    add_members(c, 1)
+    moto_stack.clock.set(T_MINUS_1D)
+    dying = moto_stack.build(mailer=FakeSes(crash_after=0, crash_before_accept=True), lease_clock=lambda: LEASE_NOW)
+    with pytest.raises(Crash):
+        dying.distributor.run()
+    [claim] = c.ledger.rows(GROUP_ID, MEETING_DAY)
+    assert claim["status"] == "claimed"
+    assert c.planner.plan(group, now=T_MINUS_1D, lease_now=LEASE_NOW) == []  # in flight
+    assert c.planner.plan(group, now=T_MINUS_1D, lease_now=float(claim["lease_until"])) == []
+    [retry] = c.planner.plan(group, now=T_MINUS_1D, lease_now=float(claim["lease_until"]) + 1)
+    assert retry.message.key == "r1440"
 
 
 def test_one_member_runs_skip_members_who_are_not_active(moto_stack: Stack) -> None:
