@@ -87,6 +87,13 @@ def test_the_waiting_page_shows_the_next_meeting_and_two_after_it(member: Member
     assert opened_rows(member.stack) == []  # waiting is not opening
 
 
+def test_a_window_with_nothing_ahead_waits_with_no_meeting(member: Member) -> None:
+    # The window lists the next six meetings as of its last refresh; long after, none is ahead.
+    waiting = member.opens(datetime(2027, 9, 1, 12, 0, tzinfo=UTC))
+    assert (waiting.result, waiting.meeting, waiting.later) == ("wait", None, [])
+    assert waiting.member is not None and waiting.window is not None
+
+
 def test_a_cancelled_meeting_never_opens(member: Member) -> None:
     stack = member.stack
     stack.clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
@@ -191,6 +198,16 @@ def test_unknown_links_are_limited_per_address(moto_stack: Stack) -> None:
     assert c.join_clicks.open("short", source_ip="198.51.100.1").result == "unknown"  # another address
     moto_stack.clock.set(minute + timedelta(minutes=1))
     assert c.join_clicks.open("short", source_ip=IP).result == "unknown"
+
+
+def test_a_dead_links_tries_count_against_the_address_that_tries(member: Member, moto_stack: Stack) -> None:
+    moto_stack.container.signups.repo.transition(
+        GROUP_ID, member.record["id"], from_statuses=("active",), to_status="unsubscribed", set_values={}
+    )
+    minute = datetime(2026, 12, 1, 22, 40, 0, tzinfo=UTC)
+    answers = [member.opens(minute, ip=IP).result for _ in range(UNKNOWN_PER_IP_PER_MINUTE + 1)]
+    assert answers == ["unknown"] * UNKNOWN_PER_IP_PER_MINUTE + ["limited"]
+    assert member.opens(minute, ip="198.51.100.1").result == "unknown"  # another address is not held
 
 
 def counter(stack: Stack, pk: str, at: datetime) -> dict[str, Any]:
