@@ -59,6 +59,11 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
     if rewritten is not None:
         response.body = rewritten
         response.headers = {**response.headers, "Content-Type": "application/json"}
+    if response.status_code >= 400 and event is not None and event.path.startswith(("/console", "/j/")):
+        from chalicelib.web.error_pages import html_error, is_html_surface
+
+        if is_html_surface(event.path):  # read in a browser: a page with the surface's headers
+            response = html_error(event.path, response)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
@@ -83,13 +88,12 @@ for blueprint in (
 def distribute_links(event: Any) -> dict[str, Any]:
     """Every 15 minutes: the outbox's sweep, personal-link windows, reminders and notices (stopping
     well before the deadline), and warming the link's path before a meeting opens."""
+    from chalicelib import invocation
     from chalicelib.distribution.scheduled import every_quarter_hour
 
-    context = getattr(event, "context", None)
-    remaining = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
-    return every_quarter_hour(container.current(), remaining_seconds=remaining)
+    remaining = invocation.remaining_of(getattr(event, "context", None))
+    with invocation.within(remaining):
+        return every_quarter_hour(container.current(), remaining_seconds=remaining)
 
 
 # infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.
@@ -113,4 +117,8 @@ OUTBOX_STREAM_PLACEHOLDER = (
 def outbox_sender(event: Any) -> dict[str, int]:
     """The transactional outbox: send what state changes promised, process signup forms. Raising
     (RetryLater) makes the stream deliver the batch again; sent items are never sent twice."""
-    return container.current().outbox.handle_stream((record.event_name, record.new_image) for record in event)
+    from chalicelib import invocation
+
+    # Handlers that send in passes (announcements) budget from this invocation's time left.
+    with invocation.within(invocation.remaining_of(getattr(event, "context", None))):
+        return container.current().outbox.handle_stream((record.event_name, record.new_image) for record in event)

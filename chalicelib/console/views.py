@@ -19,7 +19,8 @@ from chalicelib.activity.records import ORGANIZATION
 from chalicelib.console import web
 from chalicelib.console.service import Signed
 from chalicelib.console.static import asset, asset_url
-from chalicelib.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from chalicelib.db import is_unavailable
+from chalicelib.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     DEFAULT_JOIN_DETAILS,
@@ -27,8 +28,9 @@ from chalicelib.groups.records import (
     GroupRecord,
 )
 from chalicelib.templating import render
-from chalicelib.web.errors import status_and_code
+from chalicelib.web.errors import HttpError, status_and_code
 from chalicelib.web.request import query_params, source_ip
+from chalicelib.web.routing import UNAVAILABLE_RETRY_SECONDS
 
 log = logging.getLogger("mbc.console")
 
@@ -209,16 +211,31 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
         elif isinstance(exc, NotFound):
             message = "We could not find this page. It may have been removed."
         else:
-            message = exc.message
+            message = web.failure_message(status, exc.message)
         log.info("console refusal page=%s status=%s", name, status)
-        return ctx.page(
-            "message.html",
-            title="Sorry",
-            status=status,
-            message=message,
-            link=ctx.base,
-            link_text="Back to the console",
-        )
+        retry = exc.retry_after if isinstance(exc, (RateLimited, Unavailable)) else None
+        return web.error_page(status, message, base=ctx.base, retry_after=retry, signed=ctx.signed)
+    except HttpError as exc:  # a form the console cannot read (not UTF-8, too large, malformed)
+        log.info("console refusal page=%s status=%s code=%s", name, exc.status, exc.code)
+        return web.error_page(exc.status, exc.message, base=ctx.base, signed=ctx.signed)
+    except Exception as exc:
+        # An outage (503) or a bug (500): still the console's page and headers, never the API's JSON.
+        # Logged by type and place only (an exception's message may quote what someone typed).
+        if is_unavailable(exc):
+            log.warning("console unavailable page=%s error=%s", name, type(exc).__name__)
+            return web.error_page(503, web.failure_message(503), base=ctx.base, retry_after=UNAVAILABLE_RETRY_SECONDS)
+        log.error("console failure page=%s error=%s at=%s", name, type(exc).__name__, where(exc))
+        return web.error_page(500, web.failure_message(500), base=ctx.base)
+
+
+def where(exc: BaseException) -> str:
+    """file:line where an exception was raised (its innermost frame), for the log."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
 
 
 # ---------------------------------------------------------------- sign-in and out
@@ -1093,6 +1110,9 @@ def _local_instant(
         day = date.fromisoformat(day_text)
     except ValueError:
         errors[day_field] = "Give a date."
+    else:
+        if not 2000 <= day.year <= 2100:  # the calendar's edges overflow once given a zone
+            errors[day_field] = "Give a date between the years 2000 and 2100."
     try:
         clock = time.fromisoformat(time_text)
     except ValueError:
@@ -1131,9 +1151,11 @@ def _lead_words(minutes: int) -> str:
 def _message_words(row: dict[str, Any]) -> str:
     """ "Reminder with the link (1 day before)": which reminder, from its ledger key r<lead minutes>."""
     words = MESSAGE_WORDS.get(row.get("type") or "", "Reminder")
-    key = str(row.get("reminder") or row.get("message") or "")
-    if (row.get("type") in (None, "reminder")) and key[:1] == "r" and key[1:].isdigit():
-        words += f" ({_lead_words(int(key[1:]))})"
+    from chalicelib.distribution.planner import lead_of
+
+    lead = lead_of(str(row.get("reminder") or row.get("message") or ""))
+    if row.get("type") in (None, "reminder") and lead is not None:
+        words += f" ({_lead_words(lead)})"
     return words
 
 
@@ -1193,13 +1215,33 @@ def resend(ctx: Ctx) -> Response:
     from chalicelib.db import to_attr
 
     put["group_id"], put["signup_id"], put["gen"] = to_attr(group["id"]), to_attr(person["id"]), to_attr(person["gen"])
-    from chalicelib.db import Transaction
+    from chalicelib.db import Transaction, TransactionCancelled
+    from chalicelib.distribution.runner import LEDGER_RETENTION, RESEND_COOLDOWN
 
     tx = Transaction().add("mail", item)
+    # Through the meeting's ledger (the next run knows what she was told), one per few minutes.
+    guard = c.ledger.resend_guard_item(
+        group["id"],
+        day,
+        person["id"],
+        now_epoch=int(now.timestamp()),
+        cooldown_seconds=int(RESEND_COOLDOWN.total_seconds()),
+        expires_at=int((meeting.ends_at + LEDGER_RETENTION).timestamp()),
+    )
+    tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {person['name']} the message about the meeting of {when} again"
     tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary))
-    tx.commit(c.dynamodb)
+    try:
+        tx.commit(c.dynamodb)
+    except TransactionCancelled as exc:
+        if exc.failed("guard"):
+            minutes = int(RESEND_COOLDOWN.total_seconds() // 60)
+            raise RateLimited(
+                f"{person['name']} was sent this a moment ago; you can send it again after {minutes} minutes.",
+                retry_after=int(RESEND_COOLDOWN.total_seconds()),
+            ) from None
+        raise
     return ctx.done(f"/groups/{group['id']}/meetings/{day}/deliveries", "resent")
 
 
