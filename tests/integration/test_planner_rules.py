@@ -146,7 +146,8 @@ def test_a_reminder_says_what_changed_since_the_member_was_told(group: GroupReco
     was = truth_of(group, meeting())
     moved = meeting(start=START + timedelta(hours=1), status="moved")
     reminder = due(group, moved, [told("r1440", was)], moved.starts_at - timedelta(minutes=30))
-    assert reminder == Message("reminder", "r60", truth_of(group, moved), previous=was, lead_minutes=60)
+    key = reminder_key(60, moved)  # a reminder is about one start
+    assert reminder == Message("reminder", key, truth_of(group, moved), previous=was, lead_minutes=60)
 
 
 # ---------------------------------------------------------------- in flight
@@ -223,8 +224,8 @@ def test_a_quiet_cancellation_reaches_only_those_told(group: GroupRecord) -> Non
 def test_a_change_reaches_those_told_once_per_revision(group: GroupRecord) -> None:
     was = truth_of(group, meeting())
     moved = meeting(start=START + timedelta(hours=1), status="moved", sequence=4)
-    now = START - timedelta(hours=20)
-    rows = [told("r1440", was)]
+    now = START - timedelta(days=3)  # no reminder due yet
+    rows = [told("n2", was, sent_at="2026-11-25T12:00:00+00:00")]
     assert due(group, moved, rows, now) == Message("changed", "n4", truth_of(group, moved), previous=was)
     assert due(group, moved, [*rows, told("n4", truth_of(group, moved), status="failed")], now) is None
     # Not once it is over, not even at its last second.
