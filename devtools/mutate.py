@@ -50,11 +50,21 @@ MODULES: dict[str, Target] = {
     "click": Target("chalicelib/joinlinks/click.py", ["tests/integration/test_join_clicks.py"]),
     "planner": Target(
         "chalicelib/distribution/planner.py",
-        ["tests/integration/test_planner_rules.py", "tests/unit/test_schedule.py"],
+        [
+            "tests/integration/test_planner_rules.py",
+            "tests/integration/test_rule_changes_and_moves.py",
+            "tests/unit/test_schedule.py",
+        ],
     ),
     "wording": Target("chalicelib/meetings/wording.py", ["tests/unit/test_wording.py"]),
     "validation": Target(
-        "chalicelib/validation.py", ["tests/unit/test_validation.py", "tests/unit/test_event_models.py"]
+        "chalicelib/validation.py",
+        [
+            "tests/unit/test_validation.py",
+            "tests/unit/test_validation_pins.py",
+            "tests/unit/test_mail_headers.py",
+            "tests/unit/test_event_models.py",
+        ],
     ),
 }
 
