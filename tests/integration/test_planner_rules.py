@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.distribution.planner import (
+    DROPPED_NOTE,
     Message,
     announce_horizon,
     current_lead,
+    dropped_meeting,
     due_message,
+    lead_of,
     notice_key,
     planning_horizon,
+    reminded_by_recent_message,
     reminder_key,
     within_announcement,
 )
@@ -370,3 +374,121 @@ def test_every_meeting_ahead_is_planned_for_every_member(moto_stack: Stack) -> N
     assert (
         c.planner.plan(group, now=datetime(2026, 11, 2, 12, 0, tzinfo=UTC), lease_now=LEASE_NOW, only_member="x") == []
     )
+
+
+# ---------------------------------------------------------------- a reminder is about one start
+
+
+def test_reminder_keys_name_the_start_of_a_moved_meeting() -> None:
+    assert reminder_key(60, meeting()) == "r60"
+    moved = meeting(start=datetime(2026, 12, 1, 17, 5, tzinfo=DENVER), status="moved")
+    assert reminder_key(60, moved) == "r60@20261202T0005Z"
+    assert reminder_key(1440, moved) == "r1440@20261202T0005Z"
+
+
+@pytest.mark.parametrize(
+    ("key", "lead"),
+    [
+        ("r1440", 1440),
+        ("r60@20261202T0000Z", 60),
+        ("n4", None),
+        ("opened", None),
+        ("r", None),
+        ("rx", None),
+        ("", None),
+    ],
+)
+def test_the_lead_of_a_ledger_key(key: str, lead: int | None) -> None:
+    assert lead_of(key) == lead
+
+
+def test_a_recent_message_with_the_new_time_counts_as_the_reminder(group: GroupRecord) -> None:
+    moved = meeting(start=START + timedelta(days=7), status="moved", sequence=4)
+    truth = truth_of(group, moved)
+    # The day-before reminder of the new time is due 24 hours before it; a message that told the new
+    # time up to 6 hours (a quarter of the lead) before that was the reminder.
+    edge = moved.starts_at - timedelta(hours=30)
+    notice = told("n4", truth, sent_at=edge.astimezone(UTC).isoformat())
+    assert reminded_by_recent_message((notice, truth), truth, moved, 1440)
+    early = told("n4", truth, sent_at=(edge - timedelta(seconds=1)).astimezone(UTC).isoformat())
+    assert not reminded_by_recent_message((early, truth), truth, moved, 1440)
+    assert reminded_by_recent_message((early, truth), truth, moved, 10080)  # a week's lead reaches further
+    assert not reminded_by_recent_message(None, truth, moved, 1440)
+    undated = cast(DeliveryRow, {k: v for k, v in notice.items() if k != "sent_at"})
+    assert not reminded_by_recent_message((undated, truth), truth, moved, 1440)
+    # Told something else since (or the meeting was not moved): the reminder is still due.
+    was = truth_of(group, meeting())
+    assert not reminded_by_recent_message((notice, was), truth, moved, 1440)
+    assert not reminded_by_recent_message(
+        (notice, truth_of(group, meeting())), truth_of(group, meeting()), meeting(), 1440
+    )
+
+
+def test_a_meeting_moved_after_its_reminder_is_reminded_of_before_its_new_time(group: GroupRecord) -> None:
+    was = truth_of(group, meeting())
+    moved = meeting(start=START + timedelta(days=7), status="moved", sequence=4)
+    truth = truth_of(group, moved)
+    notice_sent = START - timedelta(hours=20)  # told of the move 20 hours before the old time
+    rows = [
+        told("r1440", was, sent_at=(START - timedelta(days=1)).astimezone(UTC).isoformat()),
+        told("n4", truth, sent_at=notice_sent.astimezone(UTC).isoformat()),
+    ]
+    day_before_new = moved.starts_at - timedelta(days=1)
+    assert due(group, moved, rows, day_before_new) == Message(
+        "reminder", reminder_key(1440, moved), truth, previous=None, lead_minutes=1440
+    )
+    done = [*rows, told(reminder_key(1440, moved), truth)]
+    assert due(group, moved, done, day_before_new + timedelta(hours=1)) is None
+    # Moved only an hour, told of it 20 hours before: that notice was the day-before reminder.
+    soon = meeting(start=START + timedelta(hours=1), status="moved", sequence=4)
+    soon_truth = truth_of(group, soon)
+    soon_rows = [rows[0], told("n4", soon_truth, sent_at=notice_sent.astimezone(UTC).isoformat())]
+    assert due(group, soon, soon_rows, soon.starts_at - timedelta(hours=19)) is None
+    assert due(group, soon, soon_rows, soon.starts_at - timedelta(minutes=59)) == Message(
+        "reminder", reminder_key(60, soon), soon_truth, previous=None, lead_minutes=60
+    )
+
+
+# ---------------------------------------------------------------- dates a new rule dropped
+
+
+def test_a_dropped_date_is_the_meeting_as_last_told_cancelled(group: GroupRecord) -> None:
+    first = truth_of(group, meeting())
+    moved = truth_of(group, meeting(start=START + timedelta(hours=1), status="moved"))
+    rows = [
+        told("r1440", first, sent_at="2026-11-30T23:00:00+00:00", seq=2),
+        told("n3", moved, sent_at="2026-11-30T23:30:00+00:00", seq=3),
+        told("r60", first, status="claimed", sent_at="2026-12-01T22:00:00+00:00", seq=9),
+    ]
+    dropped = dropped_meeting(_with(group, schedule_rev=1), MEETING_DAY, rows)
+    assert dropped is not None
+    assert (dropped.date, dropped.status, dropped.note) == (MEETING_DAY, "cancelled", DROPPED_NOTE)
+    assert dropped.starts_at == START + timedelta(hours=1) and dropped.starts_at.tzinfo == DENVER
+    assert dropped.ends_at == END + timedelta(hours=1) and dropped.ends_at.tzinfo == DENVER
+    assert dropped.scheduled_starts_at == datetime(2026, 12, 1, 17, 0, tzinfo=DENVER)
+    assert (dropped.sequence, dropped.announce, dropped.dropped) == (4, False, True)  # above every told revision
+    assert dropped_meeting(_with(group, schedule_rev=7), MEETING_DAY, rows).sequence == 7  # type: ignore[union-attr]
+
+
+def test_a_dropped_date_uses_the_latest_message_and_ignores_cancellations(group: GroupRecord) -> None:
+    first = truth_of(group, meeting())
+    later = truth_of(group, meeting(start=START + timedelta(hours=2), status="moved"))
+    same_time = [
+        told("n5", later, sent_at="2026-11-30T23:00:00+00:00", seq=5),
+        told("r1440", first, sent_at="2026-11-30T23:00:00+00:00", seq=2),
+    ]
+    assert dropped_meeting(group, MEETING_DAY, same_time).starts_at == START + timedelta(hours=2)  # type: ignore[union-attr]
+    unnumbered = [
+        told("r1440", first, sent_at="2026-11-30T23:00:00+00:00"),
+        told("r60", later, sent_at="2026-11-30T23:00:00+00:00", seq=0),
+    ]
+    for row in unnumbered[:1]:
+        del row["seq"]
+    assert dropped_meeting(group, MEETING_DAY, unnumbered).sequence == 1  # type: ignore[union-attr]
+    assert dropped_meeting(group, MEETING_DAY, unnumbered).starts_at == START  # type: ignore[union-attr]  # a tie: the first
+    off = truth_of(group, meeting(status="cancelled"))
+    assert dropped_meeting(group, MEETING_DAY, [told("n4", off)]) is None  # told it is off: nothing to cancel
+    assert dropped_meeting(group, MEETING_DAY, [told("r1440", first, status="failed")]) is None
+    assert dropped_meeting(group, MEETING_DAY, []) is None
+    silent = cast(DeliveryRow, {k: v for k, v in told("r1440", first).items() if not k.startswith("said_")})
+    assert dropped_meeting(group, MEETING_DAY, [silent]) is None
