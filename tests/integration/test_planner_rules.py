@@ -492,3 +492,48 @@ def test_a_dropped_date_uses_the_latest_message_and_ignores_cancellations(group:
     assert dropped_meeting(group, MEETING_DAY, []) is None
     silent = cast(DeliveryRow, {k: v for k, v in told("r1440", first).items() if not k.startswith("said_")})
     assert dropped_meeting(group, MEETING_DAY, [silent]) is None
+
+
+def _told_dates_item(stack: Stack, day: str) -> Any:
+    from chalicelib.db import key
+    from chalicelib.distribution.records import told_dates_partition
+
+    return stack.client.get_item(TableName=stack.table, Key=key(told_dates_partition(GROUP_ID), day)).get("Item")
+
+
+def test_a_date_told_before_the_told_dates_were_kept_is_recorded_by_the_next_plan(moto_stack: Stack) -> None:
+    from chalicelib.db import key
+    from chalicelib.distribution.records import told_dates_partition
+
+    c = moto_stack.container
+    moto_stack.clock.set(T_MINUS_1D - timedelta(days=1))
+    group = c.groups.create(group_body(reminder_leads_minutes=[1440, 60]))
+    add_members(c, 1)
+    moto_stack.clock.set(T_MINUS_1D)
+    assert _distribution(moto_stack, FakeSes()).run().sent == 1
+    moto_stack.client.delete_item(TableName=moto_stack.table, Key=key(told_dates_partition(GROUP_ID), MEETING_DAY))
+    assert _told_dates_item(moto_stack, MEETING_DAY) is None
+    assert c.planner.plan(group, now=T_MINUS_1D + timedelta(minutes=15), lease_now=LEASE_NOW) == []
+    item = _told_dates_item(moto_stack, MEETING_DAY)
+    assert item is not None and int(item["expires_at"]["N"]) == int((END + timedelta(days=90)).timestamp())
+    assert _told_dates_item(moto_stack, "2027-01-05") is None  # nobody was told of the next one yet
+
+
+def test_dropped_dates_are_only_those_the_rule_no_longer_has(moto_stack: Stack) -> None:
+    c = moto_stack.container
+    moto_stack.clock.set(T_MINUS_1D - timedelta(days=1))
+    c.groups.create(group_body(reminder_leads_minutes=[1440, 60]))
+    add_members(c, 2)
+    moto_stack.clock.set(T_MINUS_1D)
+    assert _distribution(moto_stack, FakeSes()).run().sent == 2
+    group = c.groups.get(GROUP_ID)
+    assert c.planner.dropped(group, {MEETING_DAY}) == []  # still the first Tuesday
+    second_tuesday = c.groups.update(
+        GROUP_ID, {"version": group["version"], "schedule": {"rrule": "FREQ=MONTHLY;BYDAY=2TU"}}, if_match=None
+    )
+    [(dropped, rows)] = c.planner.dropped(second_tuesday, {MEETING_DAY, "not-a-day", "2026-12-08", "2026-11-24"})
+    assert (dropped.date, dropped.status, dropped.dropped) == (MEETING_DAY, "cancelled", True)
+    assert {r["signup_id"] for r in rows} == {signup_id_for(GROUP_ID, f"m{i}@example.org") for i in range(2)}
+    later = T_MINUS_1D + timedelta(minutes=15)
+    tasks = c.planner.plan(second_tuesday, now=later, lease_now=LEASE_NOW)
+    assert sorted((t.meeting.date, t.message.type) for t in tasks) == [(MEETING_DAY, "cancelled")] * 2
