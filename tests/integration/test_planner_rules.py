@@ -34,6 +34,7 @@ from chalicelib.signups.addresses import signup_id_for
 from tests.support.builders import GROUP_ID, MEETING_DAY, T_MINUS_1D, add_members, group_body
 from tests.support.fakes import FakeSes
 from tests.support.records import group_record, local_keys
+from tests.support.server_zone import server_zone
 from tests.support.stacks import Stack
 
 DENVER = ZoneInfo("America/Denver")
@@ -384,6 +385,8 @@ def test_reminder_keys_name_the_start_of_a_moved_meeting() -> None:
     moved = meeting(start=datetime(2026, 12, 1, 17, 5, tzinfo=DENVER), status="moved")
     assert reminder_key(60, moved) == "r60@20261202T0005Z"
     assert reminder_key(1440, moved) == "r1440@20261202T0005Z"
+    with server_zone("America/Denver"):
+        assert reminder_key(60, moved) == "r60@20261202T0005Z"  # in UTC whatever the server's zone
 
 
 @pytest.mark.parametrize(
@@ -486,6 +489,19 @@ def test_a_dropped_date_uses_the_latest_message_and_ignores_cancellations(group:
         del row["seq"]
     assert dropped_meeting(group, MEETING_DAY, unnumbered).sequence == 1  # type: ignore[union-attr]
     assert dropped_meeting(group, MEETING_DAY, unnumbered).starts_at == START  # type: ignore[union-attr]  # a tie: the first
+    # The latest send decides, then the higher revision, then the first listed.
+    by_time = [
+        told("n5", later, sent_at="2026-11-30T23:00:00+00:00", seq=5),
+        told("r60", first, sent_at="2026-11-30T23:30:00+00:00", seq=2),
+    ]
+    assert dropped_meeting(group, MEETING_DAY, by_time).starts_at == START  # type: ignore[union-attr]
+    by_revision = list(reversed(same_time))
+    assert dropped_meeting(group, MEETING_DAY, by_revision).starts_at == START + timedelta(hours=2)  # type: ignore[union-attr]
+    zero_first = list(reversed(unnumbered))
+    assert dropped_meeting(group, MEETING_DAY, zero_first).starts_at == START + timedelta(hours=2)  # type: ignore[union-attr]
+    # A group stored before schedule revisions were kept.
+    legacy = cast(GroupRecord, {k: v for k, v in group.items() if k != "schedule_rev"})
+    assert dropped_meeting(legacy, MEETING_DAY, by_time).sequence == 6  # type: ignore[union-attr]
     off = truth_of(group, meeting(status="cancelled"))
     assert dropped_meeting(group, MEETING_DAY, [told("n4", off)]) is None  # told it is off: nothing to cancel
     assert dropped_meeting(group, MEETING_DAY, [told("r1440", first, status="failed")]) is None
@@ -507,7 +523,7 @@ def test_a_date_told_before_the_told_dates_were_kept_is_recorded_by_the_next_pla
 
     c = moto_stack.container
     moto_stack.clock.set(T_MINUS_1D - timedelta(days=1))
-    group = c.groups.create(group_body(reminder_leads_minutes=[1440, 60]))
+    group = c.groups.create(group_body(reminder_leads_minutes=[1440, 60], announce_days=40))
     add_members(c, 1)
     moto_stack.clock.set(T_MINUS_1D)
     assert _distribution(moto_stack, FakeSes()).run().sent == 1
@@ -516,7 +532,8 @@ def test_a_date_told_before_the_told_dates_were_kept_is_recorded_by_the_next_pla
     assert c.planner.plan(group, now=T_MINUS_1D + timedelta(minutes=15), lease_now=LEASE_NOW) == []
     item = _told_dates_item(moto_stack, MEETING_DAY)
     assert item is not None and int(item["expires_at"]["N"]) == int((END + timedelta(days=90)).timestamp())
-    assert _told_dates_item(moto_stack, "2027-01-05") is None  # nobody was told of the next one yet
+    # The next meeting (within the 40-day horizon) was planned too, but nobody was told of it yet.
+    assert _told_dates_item(moto_stack, "2027-01-05") is None
 
 
 def test_dropped_dates_are_only_those_the_rule_no_longer_has(moto_stack: Stack) -> None:
@@ -531,7 +548,8 @@ def test_dropped_dates_are_only_those_the_rule_no_longer_has(moto_stack: Stack) 
     second_tuesday = c.groups.update(
         GROUP_ID, {"version": group["version"], "schedule": {"rrule": "FREQ=MONTHLY;BYDAY=2TU"}}, if_match=None
     )
-    [(dropped, rows)] = c.planner.dropped(second_tuesday, {MEETING_DAY, "not-a-day", "2026-12-08", "2026-11-24"})
+    told_dates = {"2026-11-10", MEETING_DAY, "not-a-day", "2026-12-08", "2026-11-24"}  # Nov 10: still a meeting
+    [(dropped, rows)] = c.planner.dropped(second_tuesday, told_dates)
     assert (dropped.date, dropped.status, dropped.dropped) == (MEETING_DAY, "cancelled", True)
     assert {r["signup_id"] for r in rows} == {signup_id_for(GROUP_ID, f"m{i}@example.org") for i in range(2)}
     later = T_MINUS_1D + timedelta(minutes=15)
