@@ -374,7 +374,7 @@ def waiting_post(ctx: Ctx) -> Response:
         return _decline_page(ctx, group, people, note="")
     approved = 0
     for person in people:
-        entry = ctx.c.activity.entry(group["id"], ctx.who, "approve", f"Approved {person['name']}")
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "approve", "Approved {member}", member_id=person["id"])
         try:
             ctx.c.signups.approve(group["id"], person["id"], organizer_id=ctx.who.org_id, also=[("activity", entry)])
             approved += 1
@@ -414,7 +414,7 @@ def decline_post(ctx: Ctx) -> Response:
         return _decline_page(ctx, group, people, note=note, status=400, errors={"note": problem})
     declined = 0
     for person in people:
-        entry = ctx.c.activity.entry(group["id"], ctx.who, "decline", f"Declined {person['name']}")
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "decline", "Declined {member}", member_id=person["id"])
         try:
             ctx.c.signups.reject(
                 group["id"], person["id"], organizer_id=ctx.who.org_id, message=note or None, also=[("activity", entry)]
@@ -494,7 +494,12 @@ def member_add(ctx: Ctx) -> Response:
         if not values["consent"]:
             errors["consent"] = "Add only people who asked to join."
         if person is not None and not errors:
-            entry = ctx.c.activity.entry(group["id"], ctx.who, "add_member", f"Added {person.name} by hand")
+            from chalicelib.signups.addresses import signup_id_for
+
+            added_id = signup_id_for(group["id"], person.email)
+            entry = ctx.c.activity.entry(
+                group["id"], ctx.who, "add_member", "Added {member} by hand", member_id=added_id
+            )
             try:
                 ctx.c.signup_admin.add(group["id"], person, added_by=ctx.who.org_id, also=[("activity", entry)])
                 return ctx.done(f"/groups/{group['id']}/members", "added")
@@ -574,7 +579,7 @@ def member_remove(ctx: Ctx) -> Response:
         raise NotFound("member")
     if ctx.request.method == "POST":
         ctx.c.signups.erase_for_organizer(group["id"], signup_id)
-        ctx.c.activity.record(group["id"], ctx.who, "remove", f"Removed {record['name']} (their data was erased)")
+        ctx.c.activity.record(group["id"], ctx.who, "remove", "Removed a member and erased their data")
         return ctx.done(f"/groups/{group['id']}/members", "removed")
     return ctx.page("member_remove.html", title="Remove a member", group=group, section="members", person=record)
 
@@ -1230,8 +1235,11 @@ def resend(ctx: Ctx) -> Response:
     )
     tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
-    summary = f"Sent {person['name']} the message about the meeting of {when} again"
-    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary))
+    summary = f"Sent {{member}} the message about the meeting of {when} again"
+    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"]))
+    ref_expires = int((now + timedelta(days=45)).timestamp())
+    ref = c.signups.repo.member_ref_item(group["id"], person["id"], put["id"]["S"], expires_at=ref_expires)
+    tx.add("mail_ref", ref)
     try:
         tx.commit(c.dynamodb)
     except TransactionCancelled as exc:
