@@ -233,7 +233,14 @@ def test_a_boolean_is_not_read_as_a_number_of_seconds_either() -> None:
 
 @pytest.mark.parametrize(
     "moment",
-    ["2000-01-01T00:00:00Z", "2000-01-01T00:00:00+00:00", "2026-12-01T16:00:00-07:00", "2100-12-31T23:59:59Z"],
+    [
+        "2000-01-01T00:00:00Z",
+        "2000-01-01T00:00:00+00:00",
+        "2026-12-01T16:00:00-07:00",
+        "2100-12-31T23:59:59Z",
+        "1999-12-31T23:30:00-01:00",  # 1999 where it was written, 2000 in UTC
+        "2101-01-01T00:30:00+01:00",  # 2101 where it was written, 2100 in UTC
+    ],
 )
 def test_years_2000_to_2100_are_accepted(moment: str) -> None:
     assert valid(at=moment).at is not None
