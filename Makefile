@@ -10,13 +10,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: help setup browser run test test-shifted lint typecheck pytest cli bench package clean screenshots
+.PHONY: help setup browser run test test-shifted lint typecheck pytest cli bench package clean screenshots mutate
 
 help:
 	@echo "make run    - start DynamoDB Local + API on http://127.0.0.1:$(PORT) (sets everything up)"
 	@echo "make test   - lint, type-check and run the whole test suite (sets everything up)"
 	@echo "make cli ARGS='organizers list' - the admin CLI against the local data"
 	@echo "make package - build the Lambda deployment package into out/"
+	@echo "make mutate - mutation testing of five modules (not part of make test; MODULES='wording planner')"
 
 $(VENV)/.stamp: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "python3.12 not found (pyenv or PATH)"; exit 1; }
@@ -71,11 +72,20 @@ screenshots: setup browser
 	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/e2e/test_browser.py tests/e2e/test_console_browser.py tests/e2e/test_website_embeds.py
 	$(PY) -m devtools.email_gallery
 
+# Mutation testing (docs/mutation.md): not part of `make test`. One worker, one module at a time.
+MODULES ?=
+$(VENV)/.stamp-mutate: $(VENV)/.stamp requirements-mutate.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutate.txt
+	touch $@
+
+mutate: $(VENV)/.stamp-mutate
+	$(PY) -m devtools.mutate $(MODULES)
+
 package: setup
 	$(PY) -m devtools.package --stage prod --out out
 	@ls -l out/deployment.zip
 
 clean:
-	rm -rf $(VENV) node_modules out chalice.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules out chalice.out .pytest_cache .mypy_cache .ruff_cache .mutate
 include infra/infra.mk
 include bench/bench.mk
