@@ -53,8 +53,11 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+# The unit and integration tiers on both cores (each worker has its own DynamoDB Local engine and
+# tables); the e2e tier's live stacks and browser one at a time.
 pytest: setup browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 tests/unit tests/integration
+	$(VENV)/bin/pytest tests/e2e
 
 # Proof that no test reads today's date: the clock-sensitive tier (unit and moto tests) again under a
 # real wall clock shifted ten years ahead and five years back (time-machine; tests/conftest.py).
