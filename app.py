@@ -19,6 +19,7 @@ from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
 from chalicelib.joinlinks.routes import routes as join_routes
 from chalicelib.meetings.routes import routes as meeting_routes
+from chalicelib.outbox import mapping as stream_mapping
 from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
 from chalicelib.web.openapi import routes as openapi_routes
@@ -108,9 +109,18 @@ OUTBOX_STREAM_PLACEHOLDER = (
 
 
 @app.on_dynamodb_record(
-    stream_arn=OUTBOX_STREAM_PLACEHOLDER, name="outbox_sender", batch_size=25, starting_position="TRIM_HORIZON"
+    stream_arn=OUTBOX_STREAM_PLACEHOLDER,
+    name="outbox_sender",
+    batch_size=stream_mapping.BATCH_SIZE,
+    starting_position=stream_mapping.STARTING_POSITION,
 )
-def outbox_sender(event: Any) -> dict[str, int]:
-    """The transactional outbox: send what state changes promised, process signup forms. Raising
-    (RetryLater) makes the stream deliver the batch again; sent items are never sent twice."""
-    return container.current().outbox.handle_stream((record.event_name, record.new_image) for record in event)
+def outbox_sender(event: Any) -> dict[str, list[dict[str, str]]]:
+    """The transactional outbox: send what state changes promised, process signup forms. Answers
+    the records it could not handle (``batchItemFailures``: the mapping reports partial failures,
+    chalicelib/outbox/mapping.py); an email that cannot go out now is retried by the sweep."""
+    context = getattr(event, "context", None)
+    remaining = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
+    records = ((record.event_name, record.new_image, record.sequence_number) for record in event)
+    return container.current().outbox.handle_stream(records, remaining_seconds=remaining)

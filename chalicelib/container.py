@@ -208,6 +208,7 @@ class Container:
                 "announcement": self.announcements.sender_pass,
             },
             address_check=self.signups.address_may_be_mailed,
+            address_release=self.signups.address_slot_back,
             processors={
                 INTAKE_PREFIX: self.signups.process_intake,
                 SIGNIN_REQUEST_PREFIX: self.console.process_request,
