@@ -622,3 +622,43 @@ def test_gateway_answers_in_the_api_error_shape(default_synth: Synth, stage: str
     for props in by_type.values():
         assert props["RestApiId"] == {"Ref": "RestAPI"}
         assert json.loads(props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"'))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_outbox_stream_mapping_is_the_one_the_local_poller_plays(default_synth: Synth, stage: str) -> None:
+    """The deployed mapping is chalicelib/outbox/mapping.py (devtools/stream_poller.py reads the same
+    module), and pinned here: an outbox item's own later writes never invoke the sender (issue 19:
+    a MODIFY filter turned one undeliverable email into thousands of SES calls)."""
+    from chalicelib.outbox import mapping
+
+    template = default_synth.templates[stage]
+    queue_id, _ = only(template, "AWS::SQS::Queue")
+    event = template["Resources"]["OutboxSender"]["Properties"]["Events"]["OutboxSenderDynamodbEventSource"]
+    props = event["Properties"]
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}},
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
+        },
+    ]
+    assert patterns == list(mapping.FILTER_PATTERNS)
+    expected = {
+        "BatchSize": 25,
+        "StartingPosition": "TRIM_HORIZON",
+        "MaximumRetryAttempts": 5,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRecordAgeInSeconds": 3600,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    assert {k: props[k] for k in expected} == expected
+    assert expected == {
+        "BatchSize": mapping.BATCH_SIZE,
+        "StartingPosition": mapping.STARTING_POSITION,
+        "MaximumRetryAttempts": mapping.MAXIMUM_RETRY_ATTEMPTS,
+        "BisectBatchOnFunctionError": mapping.BISECT_BATCH_ON_FUNCTION_ERROR,
+        "MaximumRecordAgeInSeconds": mapping.MAXIMUM_RECORD_AGE_SECONDS,
+        "FunctionResponseTypes": list(mapping.FUNCTION_RESPONSE_TYPES),
+    }
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
