@@ -574,15 +574,14 @@ class StageStack(cdk.Stack):
         return str(names[0])
 
     def _wire_outbox_stream(self) -> None:
+        def _compact(pattern: dict[str, Any]) -> str:
+            return json.dumps(pattern, separators=(",", ":"))
+
         function = self.chalice.get_resource("OutboxSender")
         prefix = f"Events.{self._outbox_event_name()}.Properties"
         for key, value in {
             "Stream": self.stream_arn,
-            "FilterCriteria": {
-                "Filters": [
-                    {"Pattern": json.dumps(pattern, separators=(",", ":"))} for pattern in stream_mapping.FILTER_PATTERNS
-                ]
-            },
+            "FilterCriteria": {"Filters": [{"Pattern": _compact(p)} for p in stream_mapping.FILTER_PATTERNS]},
             "BatchSize": stream_mapping.BATCH_SIZE,
             "StartingPosition": stream_mapping.STARTING_POSITION,
             "MaximumRetryAttempts": stream_mapping.MAXIMUM_RETRY_ATTEMPTS,
