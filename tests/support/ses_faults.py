@@ -42,6 +42,7 @@ class FaultySesClient:
         self.fault = fault  # every call, until changed
         self.script: list[str | None] = []  # the next calls' faults, first (None: accept)
         self.calls = 0
+        self.calls_per_item: Counter[str] = Counter()  # outbox id -> SES calls for its email
         self.accepted: list[dict[str, Any]] = []
 
     def mailer(self) -> SesMailer:
@@ -49,6 +50,7 @@ class FaultySesClient:
 
     def send_email(self, **kwargs: Any) -> dict[str, Any]:
         self.calls += 1
+        self.calls_per_item[_outbox_id(kwargs)] += 1
         fault = self.script.pop(0) if self.script else self.fault
         accepted, error = FAULTS[fault] if fault else (True, None)
         if accepted:
@@ -65,9 +67,11 @@ class FaultySesClient:
 
     def per_outbox_item(self) -> Counter[str]:
         """How many copies SES accepted of each outbox item's email."""
-        return Counter(
-            next(t["Value"] for t in kwargs.get("EmailTags", []) if t["Name"] == "outbox") for kwargs in self.accepted
-        )
+        return Counter(_outbox_id(kwargs) for kwargs in self.accepted)
 
     def recipients(self) -> Counter[str]:
         return Counter(kwargs["Destination"]["ToAddresses"][0] for kwargs in self.accepted)
+
+
+def _outbox_id(kwargs: dict[str, Any]) -> str:
+    return next((t["Value"] for t in kwargs.get("EmailTags", []) if t["Name"] == "outbox"), "")
