@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: help setup browser run test lint typecheck pytest cli bench package clean screenshots
+.PHONY: help setup browser run test test-shifted lint typecheck pytest cli bench package clean screenshots
 
 help:
 	@echo "make run    - start DynamoDB Local + API on http://127.0.0.1:$(PORT) (sets everything up)"
@@ -55,7 +55,15 @@ typecheck: setup
 pytest: setup browser
 	$(VENV)/bin/pytest
 
-test: lint typecheck infra-test bench-smoke pytest
+# Proof that no test reads today's date: the clock-sensitive tier (unit and moto tests) again under a
+# real wall clock shifted ten years ahead and five years back (time-machine; tests/conftest.py).
+SHIFT_AHEAD_DAYS ?= 3653
+SHIFT_BACK_DAYS ?= -1826
+test-shifted: setup
+	$(VENV)/bin/pytest -q -n 2 tests/unit tests/integration -m "not ddblocal" --shift-wall-clock=$(SHIFT_AHEAD_DAYS)
+	$(VENV)/bin/pytest -q -n 2 tests/unit tests/integration -m "not ddblocal" --shift-wall-clock=$(SHIFT_BACK_DAYS)
+
+test: lint typecheck infra-test bench-smoke pytest test-shifted
 
 # The website's and the console's screenshots, then the email gallery (docs/emails.md and
 # docs/screenshots/email-*.png; devtools/email_gallery.py).

@@ -51,9 +51,14 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
     }
 
 
-def ensure_table(client: Any, table_name: str) -> bool:
+def ensure_table(client: Any, table_name: str, *, time_to_live: bool = True) -> bool:
     """Create the table (with TTL and its stream) if missing; turn the stream on for a table made
-    before it existed. Returns True if the table was created."""
+    before it existed. Returns True if the table was created.
+
+    ``time_to_live=False`` is for tests whose clock is fixed: DynamoDB Local deletes expired items
+    by the real clock within seconds, so an item stamped at a test's fixed "now" would vanish
+    mid-test. AWS deletes expired items only within days; the code never relies on the deletion
+    (reads check ``expires_at`` where it matters), so tables without it behave as AWS does."""
     existing = client.list_tables().get("TableNames", [])
     # list_tables pages at 100 names; a local/test engine never has that many.
     if table_name in existing:
@@ -66,6 +71,8 @@ def ensure_table(client: Any, table_name: str) -> bool:
     except client.exceptions.ResourceInUseException:
         return False
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1})
+    if not time_to_live:
+        return True
     client.update_time_to_live(
         TableName=table_name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},

@@ -33,3 +33,15 @@ def api(moto_stack: Stack) -> Iterator[Any]:
 def organizer_key(moto_stack: Stack) -> str:
     _, key = moto_stack.container.organizers.create(name="Test Organizer", email="organizer@example.org")
     return key
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on DynamoDB Local (``-m "not ddblocal"`` selects the moto tier)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_engine = "ddb_stack" in names or "dynamodb_engine" in names
+        if "any_stack" in names and callspec is not None and callspec.params.get("any_stack") == "dynamodb_local":
+            on_engine = True
+        if on_engine:
+            item.add_marker(pytest.mark.ddblocal)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from icalendar import Calendar
 
 from tests.support.builders import as_json, event_body, send
+from tests.support.clock import DEFAULT_NOW
 
-SOON = datetime.now(UTC).year + 1
+SOON = DEFAULT_NOW.year + 1  # the stack's clock starts at DEFAULT_NOW
 
 
 def _create(api: Any, key: str, **overrides: Any) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class Stack:
     clock: TestClock
     container: Container
     _poller: Any = None
+    _markers: Any = None
 
     @property
     def table(self) -> str:
@@ -73,7 +74,11 @@ class Stack:
     def drain(self) -> int:
         """Let the outbox's handler catch up, as the stream would within a second in AWS: on DynamoDB
         Local through its stream (the poller `make run` uses), on moto (no stream API) through the
-        sweep the scheduled run does. Returns how many records or items were handled."""
+        sweep the scheduled run does. Returns how many records or items were handled.
+
+        On DynamoDB Local a write reaches the stream a moment later (longer on a loaded machine), so
+        "two empty polls" is no proof of "caught up": each round writes a marker item and waits until
+        the stream shows it, then polls; rounds repeat while the handler wrote something new."""
         container.install(self.container)
         if self.settings.dynamodb_endpoint:
             if self._poller is None:
@@ -89,7 +94,15 @@ class Stack:
                     handler=outbox_sender,
                     region=self.settings.aws_region,
                 )
-            return self._poller.drain()
+                self._markers = StreamMarkers(self.client, streams, self.table)
+            total = 0
+            for _ in range(20):
+                self._markers.write_and_wait()
+                handed = int(self._poller.drain(quiet_polls=1))
+                total += handed
+                if handed == 0:
+                    break
+            return total
         from datetime import timedelta
 
         total = 0
@@ -103,6 +116,59 @@ class Stack:
         return total
 
 
+class StreamMarkers:
+    """A second reader of DynamoDB Local's stream, for tests only: ``write_and_wait`` puts a marker
+    item (no personal data, a prefix the outbox's filter ignores) and returns once the stream shows
+    it, so every write made before it is visible to the poller too; then deletes the marker."""
+
+    PREFIX = "TESTMARK#"
+
+    def __init__(self, client: Any, streams: Any, table: str) -> None:
+        self.client = client
+        self.streams = streams
+        self.table = table
+        self.after: dict[str, str | None] = {}
+        self.count = 0
+
+    def write_and_wait(self, timeout: float = 30.0) -> None:
+        import time
+
+        self.count += 1
+        marker = f"{self.PREFIX}{self.count}"
+        self.client.put_item(TableName=self.table, Item={"pk": {"S": marker}, "sk": {"S": "MARK"}})
+        deadline = time.monotonic() + timeout
+        while marker not in self._new_keys():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the stream did not show {marker} within {timeout} s")
+            time.sleep(0.01)
+        # Leave the table as the test made it (a test may read it whole); the REMOVE is filtered out.
+        self.client.delete_item(TableName=self.table, Key={"pk": {"S": marker}, "sk": {"S": "MARK"}})
+
+    def _new_keys(self) -> set[str]:
+        arn = self.client.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        keys: set[str] = set()
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", [])
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            after = self.after.get(shard_id)
+            kwargs: dict[str, Any] = {"StreamArn": arn, "ShardId": shard_id}
+            if after:
+                kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=after)
+            else:
+                kwargs.update(ShardIteratorType="TRIM_HORIZON")
+            iterator = self.streams.get_shard_iterator(**kwargs)["ShardIterator"]
+            while iterator:
+                page = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+                records = page.get("Records", [])
+                if not records:
+                    break
+                for record in records:
+                    keys.add(record["dynamodb"].get("Keys", {}).get("pk", {}).get("S", ""))
+                self.after[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                iterator = page.get("NextShardIterator")
+        return keys
+
+
 def open_stack(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Stack:
     for name in ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM", "SIGNING_KEY_PREVIOUS_PARAM", "IDENTITY_KEY_PARAM"):
         monkeypatch.delenv(name, raising=False)
@@ -114,7 +180,8 @@ def open_stack(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Stack:
     from chalicelib.table import ensure_table
 
     client = dynamodb_client(settings)
-    ensure_table(client, settings.table_name)
+    # No TTL: the clock is fixed, and DynamoDB Local expires items by the real clock (table.py).
+    ensure_table(client, settings.table_name, time_to_live=False)
     clock = TestClock()
     stack = Stack(settings, client, Path(settings.outbox_dir), clock, container.build(settings=settings, clock=clock))
     stack.rebuild()
