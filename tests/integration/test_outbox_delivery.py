@@ -58,11 +58,6 @@ def outbox_ids(stack: Stack) -> list[str]:
 
 @pytest.fixture
 def ready(ddb_stack: Stack) -> Stack:
-    # The engine deletes expired items by its own wall clock; these tests hold the app's clock still
-    # (T0), so the engine's TTL is off for their table (expiry is not what they test).
-    ddb_stack.client.update_time_to_live(
-        TableName=ddb_stack.table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"}
-    )
     ddb_stack.clock.set(T0)
     ddb_stack.container.groups.create(group_body())
     return ddb_stack

@@ -203,10 +203,6 @@ class OutboxStory(RuleBasedStateMachine):
 
 
 def test_every_promised_email_is_sent_once_or_parked_with_an_alarm(ddb_stack: Stack) -> None:
-    # The engine's TTL runs on its own wall clock: off for this table (the story's clock is not the wall's).
-    ddb_stack.client.update_time_to_live(
-        TableName=ddb_stack.table, TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires_at"}
-    )
     OutboxStory.stack = ddb_stack
     thorough = settings.default.max_examples > 100
     run_state_machine_as_test(
