@@ -221,6 +221,7 @@ class Container:
         """Erasure: every delivery row about the person (meetings and announcements)."""
         self.distributor.forget_member(group_id, signup_id)
         self.announcements.forget_member(group_id, signup_id)
+        self.outbox_items.forget_member(group_id, signup_id)
 
     @cached_property
     def announcements(self) -> AnnouncementService:

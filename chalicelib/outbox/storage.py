@@ -170,6 +170,19 @@ class OutboxRepository:
         )
         return self._update(outbox_id, update, PARKED) is not None
 
+    def forget_member(self, group_id: str, signup_id: str) -> int:
+        """Erasure: delete the parked items about this signup (they never expire on their own;
+        finished ones expire with their TTL, pending ones find no record and are held)."""
+        gone = 0
+        for item in self.parked():
+            if item.get("group_id") == group_id and item.get("signup_id") == signup_id:
+                try:
+                    self.client.delete_item(TableName=self.table, Key=outbox_key(item["id"]), **PARKED.kwargs())
+                    gone += 1
+                except self.client.exceptions.ConditionalCheckFailedException:
+                    continue  # retried or discarded meanwhile
+        return gone
+
     def pending(self, *, due_before: str) -> list[OutboxRecord]:
         """Items still pending (or being sent) whose next attempt is due before ``due_before``."""
         return self._index(OUTBOX_PENDING, before=due_before)

@@ -128,3 +128,15 @@ def test_the_stream_handler_reports_the_records_it_could_not_handle(moto_stack: 
     assert app.signups.pending_intakes("~") == []  # the good form was processed all the same
     moto_stack.clock.advance(minutes=3)
     assert app.outbox.sweep(min_age=timedelta(0)) == {"sent": 1}
+
+
+def test_erasure_removes_the_persons_parked_emails(moto_stack: Stack) -> None:
+    """A parked item never expires on its own: erasing the person deletes it (ids only, but hers)."""
+    from chalicelib.signups.addresses import signup_id_for
+
+    moto_stack.container.groups.create(group_body())
+    _, ann = park_a_confirmation(moto_stack, "ann@example.org")
+    _, bea = park_a_confirmation(moto_stack, "bea@example.org")
+    assert moto_stack.container.signups.erase(GROUP_ID, signup_id_for(GROUP_ID, "ann@example.org"))
+    assert [p["id"] for p in moto_stack.container.outbox.parked()] == [bea]
+    assert moto_stack.container.outbox_items.get(ann) is None
