@@ -356,8 +356,8 @@ class OutboxSender:
             return self._retry(item, run_id, exc.code)
         # account or config: SES refuses for everyone. Stop for everyone; this item waits, uncounted.
         run.paused = True
-        self._pause(exc.code)
         self.repo.release(item["id"], run_id=run_id)
+        self._pause(exc.code)
         return "paused"
 
     def _take_slots(self, item: OutboxRecord, emails: list[OutgoingEmail]) -> list[str] | None:
@@ -385,7 +385,12 @@ class OutboxSender:
     def _pause(self, code: str) -> None:
         now = self.clock.now()
         until = stamp(now + PAUSE_FOR)
-        if self.repo.set_pause({"until": until, "reason": code, "since": stamp(now)}, now=stamp(now)):
+        try:
+            raised = self.repo.set_pause({"until": until, "reason": code, "since": stamp(now)}, now=stamp(now))
+        except Exception as exc:  # deliberate: this pass stops anyway; the next one meets SES's refusal again
+            log.error("outbox could not record the sending pause code=%s error=%s", code, type(exc).__name__)
+            return
+        if raised:
             emit("outbox_failed", kind="*", outbox_id="", reason=code, status="paused", until=until)
             log.error("outbox sending paused until=%s code=%s", until, code)
 
