@@ -84,13 +84,12 @@ for blueprint in (
 def distribute_links(event: Any) -> dict[str, Any]:
     """Every 15 minutes: the outbox's sweep, personal-link windows, reminders and notices (stopping
     well before the deadline), and warming the link's path before a meeting opens."""
+    from chalicelib import invocation
     from chalicelib.distribution.scheduled import every_quarter_hour
 
-    context = getattr(event, "context", None)
-    remaining = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
-    return every_quarter_hour(container.current(), remaining_seconds=remaining)
+    remaining = invocation.remaining_of(getattr(event, "context", None))
+    with invocation.within(remaining):
+        return every_quarter_hour(container.current(), remaining_seconds=remaining)
 
 
 # infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.
@@ -118,9 +117,11 @@ def outbox_sender(event: Any) -> dict[str, list[dict[str, str]]]:
     """The transactional outbox: send what state changes promised, process signup forms. Answers
     the records it could not handle (``batchItemFailures``: the mapping reports partial failures,
     chalicelib/outbox/mapping.py); an email that cannot go out now is retried by the sweep."""
-    context = getattr(event, "context", None)
-    remaining = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = lambda: context.get_remaining_time_in_millis() / 1000.0  # noqa: E731
+    from chalicelib import invocation
+
+    # Handlers that send in passes (announcements), and the sender's own mark retries, budget from
+    # this invocation's time left.
+    remaining = invocation.remaining_of(getattr(event, "context", None))
     records = ((record.event_name, record.new_image, record.sequence_number) for record in event)
-    return container.current().outbox.handle_stream(records, remaining_seconds=remaining)
+    with invocation.within(remaining):
+        return container.current().outbox.handle_stream(records, remaining_seconds=remaining)

@@ -203,6 +203,7 @@ class Container:
             handlers={
                 **signup_mail.handlers(),
                 **console_mail.handlers(),
+                "meeting_resend": self.distributor.resend,  # through the meeting's ledger
                 "catch_up": catch_up,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,

@@ -12,6 +12,7 @@ Every command takes the region from deploy/<org>.json (exported as AWS_REGION fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +40,12 @@ from devtools.deploy_settings import EXAMPLE_NAME, OrgSettings
 def _offline_flags(org: OrgSettings) -> list[str]:
     # The example's placeholders may be synthesized (never deployed: deploy loads without this flag).
     return ["-c", "offline_check=true"] if org.name == EXAMPLE_NAME else []
+
+
+def _manages_table(stage: str) -> bool:
+    """infra/stages.json: false after a point-in-time restore (the restored table belongs to no stack)."""
+    stages = json.loads((INFRA / "stages.json").read_text(encoding="utf-8"))["stages"]
+    return str(stages[stage].get("manage_table", True)).lower() not in ("false", "0", "no")
 
 
 def synth(org_name: str | None, stage: str | None) -> int:
@@ -72,6 +79,13 @@ def deploy(
         say("OK", f"created {name} (escrow it now: make keys-escrow STAGE={stage})")
     if not created:
         say("OK", "signing and identity keys exist")
+    if _manages_table(stage):
+        # A table without its data stack (an installation older than the data stack, or a retained table):
+        # adopted first, or the data stack's create would meet "already exists".
+        from devtools.deploy_recover import adopt, plan_adoption
+
+        if plan_adoption(aws, names).steps:
+            adopt(aws, org, names)
     heading(f"Deploying {stage} (and the shared stack if it changed)")
     args = ["--require-approval", approval]
     if waf:
@@ -81,14 +95,17 @@ def deploy(
     if code != 0:
         fail(
             f"cdk deploy exited with {code}. Read the first error above; docs/deploy.md, Troubleshooting. "
-            "Running the same command again resumes."
+            "Running the same command again resumes (a stack whose create rolled back is replaced). To stop a "
+            "first deploy that is still waiting (the certificate's DNS record): make abandon-first-deploy "
+            f"DOMAIN={org.domain}; docs/deploy.md, 'If the first deploy fails'."
         )
     return org
 
 
 def diff(org_name: str | None, stage: str) -> int:
+    """Every stack a deploy of the stage touches: shared, the stage's data, certificate and app stacks."""
     org = load_org(org_name)
-    return run_cdk(org, "diff", stage, stage=stage)
+    return run_cdk(org, "diff", "shared", f"{stage}-data", f"{stage}-cert", stage, stage=stage)
 
 
 def _synth_tree(tree: Path, org: OrgSettings, stage: str) -> Path:

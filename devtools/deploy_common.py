@@ -30,7 +30,9 @@ APP_NAME = "mbc-connect"
 STAGES = deploy_settings.STAGES
 KEY_ADMIN_ROLE = f"{APP_NAME}-key-admin"
 KEY_GUARD_POLICY = f"{APP_NAME}-protect-keys"
+OPERATOR_ROLE = f"{APP_NAME}-operator"
 CDK_TOOLKIT_STACK = "CDKToolkit"
+SHARED_STACK = f"{APP_NAME}-shared"
 
 
 class DeployError(Exception):
@@ -79,6 +81,8 @@ def stage_environment(stage: str) -> dict[str, str]:
 class StageNames:
     stage: str
     stack: str
+    data_stack: str
+    cert_stack: str
     table: str
     configuration_set: str
     signing_key: str
@@ -86,6 +90,11 @@ class StageNames:
     identity_key: str
     failed_events_queue: str
     alarm_prefix: str
+
+    @property
+    def stacks(self) -> tuple[str, str, str]:
+        """The stage's stacks in the order a first deploy creates them: the table, the certificate, the app."""
+        return (self.data_stack, self.cert_stack, self.stack)
 
     @property
     def required_keys(self) -> tuple[str, str]:
@@ -99,6 +108,8 @@ def stage_names(stage: str) -> StageNames:
     return StageNames(
         stage=stage,
         stack=f"{APP_NAME}-{stage}",
+        data_stack=f"{APP_NAME}-{stage}-data",
+        cert_stack=f"{APP_NAME}-{stage}-cert",
         table=env["TABLE_NAME"],
         configuration_set=env["SES_CONFIGURATION_SET"],
         signing_key=env["SIGNING_KEY_PARAM"],
@@ -225,16 +236,21 @@ def parameter_exists(ssm: Any, name: str) -> bool:
 
 def key_admin_session(aws: Aws) -> Aws:
     """The key-admin role (shared stack): the one principal the key guard lets change the keys."""
+    return role_session(aws, KEY_ADMIN_ROLE, "mbc-connect-keys")
+
+
+def role_session(aws: Aws, role_name: str, session_name: str) -> Aws:
+    """A session as one of the shared stack's roles (key-admin, operator)."""
     import boto3
 
     partition = aws.caller_arn.split(":")[1]
-    role_arn = f"arn:{partition}:iam::{aws.account}:role/{KEY_ADMIN_ROLE}"
+    role_arn = f"arn:{partition}:iam::{aws.account}:role/{role_name}"
 
     try:
-        creds = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="mbc-connect-keys")["Credentials"]
+        creds = aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     except Exception as exc:
         raise DeployError(
-            f"could not assume {KEY_ADMIN_ROLE} ({explain_aws_error(exc)}). It is created by the shared stack: "
+            f"could not assume {role_name} ({explain_aws_error(exc)}). It is created by the shared stack: "
             "deploy first (make first-deploy or make deploy)."
         ) from exc
     session = boto3.Session(
@@ -329,7 +345,9 @@ def watch_certificate(aws: Aws, domain: str) -> Iterator[None]:
                         print(
                             "\n>>> ACTION NEEDED while the deploy waits: add this DNS record for the API certificate\n"
                             f">>>   {record}\n"
-                            ">>> The deploy continues by itself a few minutes after the record is visible.\n",
+                            ">>> The deploy continues by itself a few minutes after the record is visible.\n"
+                            ">>> Cannot add it now? Ctrl-C, then: make abandon-first-deploy DOMAIN=<your domain>\n"
+                            ">>> (Ctrl-C alone leaves CloudFormation waiting for hours; docs/deploy.md, step 3).\n",
                             flush=True,
                         )
             except Exception as exc:  # the watcher must never break the deploy

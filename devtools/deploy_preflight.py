@@ -4,8 +4,9 @@
 2. AWS credentials work (a clear message if there are none or they expired);
 3. the region is the organisation's;
 4. Lambda's concurrency quota (new accounts start at 10);
-5. SES: production access (out of the sandbox), sending enabled, send rate vs MAX_SEND_RATE;
-6. the CDK bootstrap stack, the stage's key parameters, an SES identity created outside the stack.
+5. the domain has a DNS zone (Route 53 in this account, or name servers on the public DNS);
+6. SES: production access (or what the sandbox allows), sending enabled, send rate vs MAX_SEND_RATE;
+7. the CDK bootstrap stack, the stage's key parameters, an SES identity created outside the stack.
 
 Blocking problems stop with exit status 2; warnings are printed and the deploy may go on.
 ``make first-deploy`` and ``make deploy`` run the same checks first.
@@ -14,6 +15,7 @@ Blocking problems stop with exit status 2; warnings are printed and the deploy m
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from devtools.deploy_common import (
@@ -51,6 +53,8 @@ def check_settings(org: OrgSettings) -> None:
 def check_account(aws: Aws, org: OrgSettings, stage: str) -> list[str]:
     """Returns the blocking problems (empty: the deploy may go on)."""
     blocking: list[str] = []
+    if not check_domain_zone(aws, org.domain):
+        blocking.append(f"the domain {org.domain} has no DNS zone")
     heading("AWS account")
     say("OK", f"logged in to account {aws.account} as {aws.caller_arn}")
     say("OK", f"region {aws.region} (from {org.relative_path})")
@@ -75,12 +79,7 @@ def check_account(aws: Aws, org: OrgSettings, stage: str) -> list[str]:
         account = aws.client("sesv2").get_account()
         quota = account.get("SendQuota", {})
         if not account.get("ProductionAccessEnabled"):
-            say(
-                "WARN",
-                "SES is in the sandbox here: it mails only verified addresses, 200 a day. Request production "
-                "access (SES console > Account dashboard > Request production access; docs/deploy.md, step 7). "
-                "The deploy works meanwhile; dev's mail goes to the mailbox simulator anyway.",
-            )
+            say("WARN", sandbox_explanation(quota, verified_addresses(aws)))
         else:
             say("OK", f"SES production access (max {quota.get('Max24HourSend', '?')} a day)")
         if not account.get("SendingEnabled", True):
@@ -116,11 +115,82 @@ def check_account(aws: Aws, org: OrgSettings, stage: str) -> list[str]:
                 say("OK", f"{name} exists")
             else:
                 say("TODO", f"{name} is missing (the deploy creates it)")
-        say("OK", f"{stage} stack: {stack_status(aws, names.stack) or 'not deployed yet'}")
+        for stack in names.stacks:
+            say("OK", f"{stack}: {stack_status(aws, stack) or 'not deployed yet'}")
     except Exception as exc:
         say("FAIL", explain_aws_error(exc))
         blocking.append("cannot read the account")
     return blocking
+
+
+def verified_addresses(aws: Aws) -> list[str]:
+    """The email-address identities verified in this account and region (the sandbox's allowed recipients)."""
+    found: list[str] = []
+    ses = aws.client("sesv2")
+    kwargs: dict[str, Any] = {"PageSize": 100}
+    for _ in range(10):
+        page = ses.list_email_identities(**kwargs)
+        found += [
+            str(i["IdentityName"])
+            for i in page.get("EmailIdentities", [])
+            if i.get("IdentityType") == "EMAIL_ADDRESS" and i.get("VerificationStatus") == "SUCCESS"
+        ]
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    return found
+
+
+def sandbox_explanation(quota: dict[str, Any], verified: list[str]) -> str:
+    """What SES's sandbox allows, in one paragraph (docs/deploy.md, step 7)."""
+    day = quota.get("Max24HourSend", 200)
+    rate = quota.get("MaxSendRate", 1)
+    who = f"{len(verified)} verified address(es) in this account" if verified else "no verified address yet"
+    return (
+        f"SES is in the sandbox here: it sends at most {day:g} emails a day, {rate:g} a second, and only to "
+        f"addresses verified in this account and to the SES mailbox simulator ({who}). The functions may mail "
+        "any verified address, always from your mail_from: verify your own address (SES console > Identities > "
+        "Create identity > Email address) to receive the sign-in link and test mail. Everyone else's mail is "
+        "refused until AWS grants production access (SES console > Account dashboard > Request production "
+        "access; docs/deploy.md, step 7). The deploy works meanwhile; dev mails the simulator anyway."
+    )
+
+
+Resolver = Callable[[str, str], list[str]]
+
+
+def _dns_lookup(name: str, record: str) -> list[str]:
+    import dns.resolver
+
+    try:
+        return [str(r) for r in dns.resolver.resolve(name, record, lifetime=5)]
+    except Exception:
+        return []
+
+
+def check_domain_zone(aws: Aws, domain: str, *, resolve: Resolver = _dns_lookup) -> bool:
+    """The domain must exist: a Route 53 hosted zone in this account, or name servers on the public DNS.
+    A typo (or a name nobody owns) would otherwise surface hours later as a certificate that never validates."""
+    heading("Your domain")
+    try:
+        zones = aws.client("route53").list_hosted_zones_by_name(DNSName=domain, MaxItems="1")["HostedZones"]
+    except Exception:
+        zones = []
+    if zones and zones[0].get("Name", "").rstrip(".").lower() == domain:
+        private = zones[0].get("Config", {}).get("PrivateZone")
+        if not private:
+            say("OK", f"{domain}: a Route 53 hosted zone in this account (add the DNS records there)")
+            return True
+    servers = resolve(domain, "NS") or resolve(domain, "SOA")
+    if servers:
+        say("OK", f"{domain}: served by {', '.join(sorted(servers)[:2])} (add the DNS records at that provider)")
+        return True
+    say(
+        "FAIL",
+        f"{domain} has no DNS zone: no Route 53 hosted zone in this account and no name servers on the internet. "
+        f"Check the spelling in the settings file; the domain must be registered and yours.",
+    )
+    return False
 
 
 def _ses_identity(aws: Aws, domain: str) -> dict[str, Any] | None:

@@ -43,8 +43,10 @@ ORG_OWNED_ENV = (
     "MAIL_REDIRECT_TO",
     "SIGNING_KEY_VERSION",
 )
-# RFC 2606 names: an example value, never an organisation's.
+# Reserved names (RFC 2606 and RFC 6761): an example value, never an organisation's. The second-level
+# example domains and everything below them, and every name under the four reserved top-level domains.
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
+RESERVED_TLDS = ("test", "example", "invalid", "localhost")
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@([a-z0-9.-]+)$", re.IGNORECASE)
@@ -118,7 +120,11 @@ class OrgSettings:
 
 
 def is_placeholder_domain(domain: str) -> bool:
+    """A reserved name (RFC 2606, RFC 6761): example.com/.net/.org and below, and any name under .test,
+    .example, .invalid or .localhost. Nobody can own one, so nothing real can be deployed on it."""
     domain = domain.lower().rstrip(".")
+    if domain.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        return True
     return any(domain == d or domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
 
 
@@ -134,6 +140,7 @@ def _placeholder_fields(data: Any, prefix: str = "") -> list[str]:
             found += _placeholder_fields(value, f"{prefix}{i}.")
     elif isinstance(data, str):
         hosts = re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", data.lower())
+        hosts += re.findall(r"(?:^|[@/])(localhost)\b", data.lower())  # a bare `localhost` has no dot
         if any(is_placeholder_domain(h) for h in hosts):
             found.append(prefix.rstrip("."))
     return found
@@ -304,7 +311,10 @@ def new_org_data(domain: str, alarm_email: str, region: str | None = None) -> di
     if not _DOMAIN.match(domain):
         raise OrgError(f"DOMAIN={domain!r} is not a domain name (e.g. mbc-idmt.org)")
     if is_placeholder_domain(domain):
-        raise OrgError(f"DOMAIN={domain} is an example domain: use your organisation's")
+        raise OrgError(
+            f"DOMAIN={domain} is a reserved example name (RFC 2606/6761: .test, .example, .invalid, .localhost, "
+            "example.com/.net/.org): nobody can own it. Use your organisation's domain."
+        )
     data: dict[str, Any] = json.loads(EXAMPLE_FILE.read_text(encoding="utf-8"))
     text = json.dumps(data).replace(EXAMPLE_NAME, domain)
     data = json.loads(text)

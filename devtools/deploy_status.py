@@ -20,13 +20,17 @@ from typing import Any
 from devtools.deploy_common import (
     APP_NAME,
     INFRA,
+    OPERATOR_ROLE,
     Aws,
+    DeployError,
     certificate_status,
     connect,
     explain_aws_error,
+    fail,
     heading,
     load_org,
     parameter_exists,
+    role_session,
     say,
     stack_outputs,
     stack_status,
@@ -65,7 +69,7 @@ class Report:
 def check_stacks(aws: Aws, stage: str, r: Report) -> dict[str, str]:
     heading("Stacks")
     outputs: dict[str, str] = {}
-    for stack in (f"{APP_NAME}-shared", f"{APP_NAME}-{stage}"):
+    for stack in (f"{APP_NAME}-shared", *stage_names(stage).stacks):
         status = stack_status(aws, stack)
         if status is None:
             r.line("FAIL", f"{stack} is not deployed (make first-deploy / make deploy STAGE={stage})")
@@ -319,9 +323,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--org", help="deploy/<org>.json (default: the one organisation file)")
     parser.add_argument("--stage", default="prod", choices=("dev", "prod"))
     parser.add_argument("--test-alarm", action="store_true", help="set the mail-failed alarm to ALARM once")
+    parser.add_argument(
+        "--as-operator",
+        action="store_true",
+        help=f"run as the {OPERATOR_ROLE} role (cannot read the table, the failed-events queue or the keys)",
+    )
     args = parser.parse_args(argv)
     org = load_org(args.org)
     aws = connect(org)
+    if args.as_operator:
+        try:
+            aws = role_session(aws, OPERATOR_ROLE, "mbc-connect-status")
+        except DeployError as exc:
+            fail(str(exc))
     if args.test_alarm:
         test_alarm(aws, args.stage)
         return

@@ -35,6 +35,8 @@ STRIP_PREFIXES = ("icalendar/tests/",)
 # Lambda reads the code from here; compiled-in paths show in tracebacks (Python fixes them up on load anyway).
 TASK_ROOT = "/var/task"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# Relative to .chalice/: the placeholder policy packaging names (see chalice_package).
+PACKAGE_POLICY_FILE = "../infra/chalice-package-policy.json"
 
 
 @dataclass
@@ -59,8 +61,15 @@ def chalice_package(stage: str, out_dir: Path) -> Path:
     # does not depend on it (the SAM template uses ${AWS::Region}).
     if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
         env["AWS_DEFAULT_REGION"] = "us-west-2"
-    chalice = Path(sys.executable).parent / "chalice"
-    cmd = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", stage, str(out_dir)]
+    # = `chalice package --stage STAGE OUT_DIR`, naming the deny-all placeholder policy: .chalice/ has no
+    # policy-<stage>.json, so a plain `chalice deploy` cannot create a second API beside the CDK's
+    # (infra/chalice-package-policy.json; the CDK app replaces every role's policy).
+    script = (
+        "import sys; from chalice.api import package_app; "
+        "package_app(project_dir=sys.argv[1], output_dir=sys.argv[2], stage=sys.argv[3], "
+        f"chalice_config={{'autogen_policy': False, 'iam_policy_file': {PACKAGE_POLICY_FILE!r}}})"
+    )
+    cmd = [sys.executable, "-c", script, str(ROOT), str(out_dir), stage]
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
     zip_path = out_dir / "deployment.zip"
     if not zip_path.is_file():

@@ -17,6 +17,7 @@ DOMAIN ?=
 ALARM_EMAIL ?=
 BASE ?= main
 NO_GRACE ?=
+AS ?=
 ACCOUNT ?=
 # The deploy scripts (devtools/deploy_*.py) run in infra/.venv: boto3, the CDK, the app's requirements.
 DEPLOY_ORG := $(if $(ORG),--org '$(ORG)')
@@ -24,7 +25,7 @@ DEPLOY_ORG := $(if $(ORG),--org '$(ORG)')
 .PHONY: infra-setup infra-synth infra-test infra-clean infra-check-stage infra-diff-baseline \
 	synth preflight first-deploy deploy diff status alarm-test stage-cli \
 	keys-create keys-escrow keys-restore rotate-signing-key retire-previous-signing-key \
-	sending-stop sending-resume
+	sending-stop sending-resume abandon-first-deploy adopt-table
 
 $(INFRA_VENV)/.stamp: infra/requirements.txt requirements.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "python3.12 not found (pyenv or PATH)"; exit 1; }
@@ -67,6 +68,16 @@ infra-diff-baseline: infra-check-stage infra-setup
 first-deploy: infra-setup
 	$(INFRA_PY) -m devtools.deploy_first --domain '$(DOMAIN)' --alarm-email '$(ALARM_EMAIL)' $(DEPLOY_ORG)
 
+# make abandon-first-deploy DOMAIN=mbc-idmt.org [STAGE=prod]: stops a half-made first deploy (deletes only
+# stacks that hold nothing: rolled back, failed, or waiting for the certificate's DNS record; never a table).
+abandon-first-deploy: infra-setup
+	$(INFRA_PY) -m devtools.deploy_recover abandon --stage $(if $(filter command line environment,$(origin STAGE)),$(STAGE),prod) \
+		--domain '$(DOMAIN)' $(DEPLOY_ORG)
+
+# make adopt-table STAGE=prod: the stage's data stack takes back an existing table (import, nothing copied).
+adopt-table: infra-check-stage infra-setup
+	$(INFRA_PY) -m devtools.deploy_recover adopt-table --stage $(STAGE) $(DEPLOY_ORG)
+
 preflight: infra-check-stage infra-setup
 	$(INFRA_PY) -m devtools.deploy_preflight --stage $(STAGE) $(DEPLOY_ORG)
 
@@ -77,11 +88,12 @@ deploy: infra-check-stage infra-setup
 diff: infra-check-stage infra-setup
 	$(INFRA_PY) -m devtools.deploy_cdk diff --stage $(STAGE) $(DEPLOY_ORG)
 
+# make status STAGE=prod [AS=operator]: AS=operator runs as the mbc-connect-operator role (no data, no keys).
 status: infra-check-stage infra-setup
-	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) $(DEPLOY_ORG)
+	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) $(DEPLOY_ORG) $(if $(filter operator,$(AS)),--as-operator)
 
 alarm-test: infra-check-stage infra-setup
-	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) --test-alarm $(DEPLOY_ORG)
+	$(INFRA_PY) -m devtools.deploy_status --stage $(STAGE) --test-alarm $(DEPLOY_ORG) $(if $(filter operator,$(AS)),--as-operator)
 
 # make stage-cli STAGE=prod ARGS='organizers create --name "Dana" --email dana@... --role admin'
 stage-cli: infra-check-stage infra-setup

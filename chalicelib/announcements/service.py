@@ -43,6 +43,9 @@ log = logging.getLogger("mbc.announcements")
 ROW_RETENTION = timedelta(days=90)
 # One sender pass (the outbox handler) sends for about this long, then hands over to the next pass.
 PASS_SECONDS = 60.0
+# Left to the rest of the outbox batch after a pass stops (on top of the sending safety margin): a
+# pass never runs the invocation into its timeout, whatever else the batch holds.
+PASS_RESERVE_SECONDS = 10.0
 WORKERS = 4
 
 
@@ -303,12 +306,21 @@ class AnnouncementService:
         return [mail]
 
     def sender_pass(self, item: OutboxRecord) -> list[OutgoingEmail]:
-        """Send for up to ``PASS_SECONDS``; if members remain, hand over to a fresh item."""
+        """Send for up to ``PASS_SECONDS``, and never past the invocation's own deadline (the
+        outbox Lambda's time left, less ``PASS_RESERVE_SECONDS`` for the rest of its batch): a pass
+        that stops early, or a second pass in the same batch, hands over to a fresh item."""
+        from chalicelib import invocation
+        from chalicelib.distribution.sending import SAFETY_MARGIN_SECONDS
+
         group_id, announcement_id = item["group_id"], item.get("announcement_id", "")
         started = time.monotonic()
-        run = self.deliver(
-            group_id, announcement_id, remaining_seconds=lambda: PASS_SECONDS + 20.0 - (time.monotonic() - started)
-        )
+        left = invocation.remaining()
+
+        def remaining_seconds() -> float:
+            own = PASS_SECONDS + SAFETY_MARGIN_SECONDS - (time.monotonic() - started)
+            return own if left is None else min(own, left() - PASS_RESERVE_SECONDS)
+
+        run = self.deliver(group_id, announcement_id, remaining_seconds=remaining_seconds)
         if run.stopped == "deadline":
             record = self.repo.get(group_id, announcement_id)
             if record is not None and record["status"] == "sending":

@@ -1,5 +1,6 @@
-"""The console's emails, rendered by the outbox's sender from references: the sign-in link, an
-invitation to a new organizer, and an organizer's "re-send to this member"."""
+"""The console's emails, rendered by the outbox's sender from references: the sign-in link and an
+invitation to a new organizer (an organizer's "re-send to this member" goes through the meeting's
+delivery ledger: ``Distributor.resend``)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,6 @@ class ConsoleMail:
         return {
             "console_signin": self.sign_in,
             "console_invite": self.invite,
-            "meeting_resend": self.resend,
         }
 
     def _organizer(self, item: OutboxRecord) -> dict[str, str] | None:
@@ -83,34 +83,5 @@ class ConsoleMail:
                 admin=organizer.get("role") == "admin",
                 groups=names,
                 console_url=f"{self.access.settings.public_api_url}/console",
-            )
-        ]
-
-    def resend(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
-        """The member's current message about the meeting again: the reminder with the link, or the
-        cancellation. Only to an active member (the same signup the organizer chose)."""
-        from chalicelib.meetings.mail import MeetingEmailKind, meeting_email
-        from chalicelib.signups.member_mail import member_links
-
-        record = self.signups.get(item["group_id"], item.get("signup_id", ""))
-        if record is None or record["status"] != "active" or record["gen"] != item.get("gen"):
-            return None
-        group = self.groups.get(item["group_id"])
-        meeting = self.meetings.meeting_on(group, item.get("ref", ""))
-        now = self.access.clock.now()
-        if now >= meeting.ends_at:
-            return None
-        kind: MeetingEmailKind = "cancelled" if meeting.status == "cancelled" else "reminder"
-        return [
-            meeting_email(
-                kind,
-                group=group,
-                meeting=meeting,
-                recipient=record["email"],
-                name=record["name"],
-                state=record.get("state"),
-                links=member_links(record, group, self.signups.settings, join_url=self.join_url_for(record)),
-                now=now,
-                series=self.meetings.upcoming(group, count=12, now=now),
             )
         ]

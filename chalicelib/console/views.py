@@ -1131,9 +1131,11 @@ def _lead_words(minutes: int) -> str:
 def _message_words(row: dict[str, Any]) -> str:
     """ "Reminder with the link (1 day before)": which reminder, from its ledger key r<lead minutes>."""
     words = MESSAGE_WORDS.get(row.get("type") or "", "Reminder")
-    key = str(row.get("reminder") or row.get("message") or "")
-    if (row.get("type") in (None, "reminder")) and key[:1] == "r" and key[1:].isdigit():
-        words += f" ({_lead_words(int(key[1:]))})"
+    from chalicelib.distribution.planner import lead_of
+
+    lead = lead_of(str(row.get("reminder") or row.get("message") or ""))
+    if row.get("type") in (None, "reminder") and lead is not None:
+        words += f" ({_lead_words(lead)})"
     return words
 
 
@@ -1193,13 +1195,33 @@ def resend(ctx: Ctx) -> Response:
     from chalicelib.db import to_attr
 
     put["group_id"], put["signup_id"], put["gen"] = to_attr(group["id"]), to_attr(person["id"]), to_attr(person["gen"])
-    from chalicelib.db import Transaction
+    from chalicelib.db import Transaction, TransactionCancelled
+    from chalicelib.distribution.runner import LEDGER_RETENTION, RESEND_COOLDOWN
 
     tx = Transaction().add("mail", item)
+    # Through the meeting's ledger (the next run knows what she was told), one per few minutes.
+    guard = c.ledger.resend_guard_item(
+        group["id"],
+        day,
+        person["id"],
+        now_epoch=int(now.timestamp()),
+        cooldown_seconds=int(RESEND_COOLDOWN.total_seconds()),
+        expires_at=int((meeting.ends_at + LEDGER_RETENTION).timestamp()),
+    )
+    tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {person['name']} the message about the meeting of {when} again"
     tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary))
-    tx.commit(c.dynamodb)
+    try:
+        tx.commit(c.dynamodb)
+    except TransactionCancelled as exc:
+        if exc.failed("guard"):
+            minutes = int(RESEND_COOLDOWN.total_seconds() // 60)
+            raise RateLimited(
+                f"{person['name']} was sent this a moment ago; you can send it again after {minutes} minutes.",
+                retry_after=int(RESEND_COOLDOWN.total_seconds()),
+            ) from None
+        raise
     return ctx.done(f"/groups/{group['id']}/meetings/{day}/deliveries", "resent")
 
 

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, partition_items, query_items, without_keys
-from chalicelib.distribution.records import DeliveryRow, MessageType, ledger_partition, member_index_key
+from chalicelib.distribution.records import (
+    RESEND_GUARD_KIND,
+    DeliveryRow,
+    MessageType,
+    ledger_partition,
+    member_index_key,
+    told_dates_partition,
+)
 from chalicelib.distribution.truth import Said
 from chalicelib.signups.storage import signup_key
 
@@ -43,6 +50,15 @@ def member_active(gen: str) -> Cond:
     return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
 
 
+def link_still(link_rev: int) -> Cond:
+    """The member's personal link is still the one the email will carry: an organizer may have
+    replaced it since the run planned (the claim would otherwise write the revoked link's row back
+    and send it)."""
+    if link_rev == 0:
+        return Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
+    return Cond("link_rev = :rev", values={":rev": link_rev})
+
+
 class DeliveryRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
@@ -58,6 +74,7 @@ class DeliveryRepository:
         *,
         link_row: dict[str, Any] | None = None,
         gen: str,
+        link_rev: int = 0,
         message: MessageType,
         said: Said,
         seq: int,
@@ -69,7 +86,7 @@ class DeliveryRepository:
         """Take the slot for this run, only while the member is still active.
 
         One transaction: the ledger row is created (or taken over from a run whose lease ran out),
-        and the member's record must still be ``active`` with the same generation.
+        and the member's record must still be ``active`` with the same generation and link revision.
         """
         update = Update(
             sets={
@@ -105,15 +122,70 @@ class DeliveryRepository:
                         "ConditionCheck": {
                             "TableName": self.table,
                             "Key": signup_key(slot.group_id, slot.signup_id),
-                            **member_active(gen).kwargs(),
+                            **(member_active(gen) & link_still(link_rev)).kwargs(),
                         }
                     },
                     *([link_row] if link_row else []),
+                    self.told_date_item(slot.group_id, slot.day, expires_at=expires_at),
                 ]
             )
         except self.client.exceptions.TransactionCanceledException:
             return False
         return True
+
+    # ---- an organizer's re-send
+
+    def resend_guard_item(
+        self, group_id: str, day: str, signup_id: str, *, now_epoch: int, cooldown_seconds: int, expires_at: int
+    ) -> dict[str, Any]:
+        """Transaction item of a re-send request: refused (the transaction is cancelled) while the
+        last re-send to this member about this meeting is less than ``cooldown_seconds`` old."""
+        update = Update(
+            sets={
+                "signup_id": signup_id,
+                "kind": RESEND_GUARD_KIND,
+                "status": "requested",
+                "requested_at": now_epoch,
+                "expires_at": expires_at,
+                "gsi1pk": member_index_key(group_id, signup_id),  # erasure finds it
+                "gsi1sk": f"{day}#{RESEND_GUARD_KIND}",
+            }
+        )
+        cooled = Cond("requested_at <= :cutoff", values={":cutoff": now_epoch - cooldown_seconds})
+        slot = Slot(group_id, day, signup_id, RESEND_GUARD_KIND)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": slot.key,
+                **merge_expression(update.request(), ITEM_IS_NEW | cooled),
+            }
+        }
+
+    # ---- the dates somebody was told about (no personal data: a group and a date)
+
+    def told_date_item(self, group_id: str, day: str, *, expires_at: int) -> dict[str, Any]:
+        """Transaction item: ``day``'s meeting was the subject of a message (idempotent)."""
+        item = {**key(told_dates_partition(group_id), day), "expires_at": {"N": str(expires_at)}}
+        return {"Put": {"TableName": self.table, "Item": item}}
+
+    def mark_told_date(self, group_id: str, day: str, *, expires_at: int) -> None:
+        self.client.put_item(**self.told_date_item(group_id, day, expires_at=expires_at)["Put"])
+
+    def told_dates(self, group_id: str, *, from_date: str, to_date: str) -> list[str]:
+        """Meeting dates in [from_date, to_date] somebody was sent something about (one consistent Query)."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":pk": {"S": told_dates_partition(group_id)},
+                ":a": {"S": from_date},
+                ":b": {"S": to_date},
+            },
+            ProjectionExpression="sk",
+            ConsistentRead=True,
+        )
+        return [item["sk"]["S"] for item in items]
 
     def mark_sent(self, slot: Slot, *, run_id: str, message_id: str, when: str) -> bool:
         """Record the send. False means our claim was taken over meanwhile (a possible duplicate)."""

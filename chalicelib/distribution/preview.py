@@ -73,12 +73,14 @@ def hypothetical(meeting: Meeting, *, status: str, starts_at: datetime | None, n
     from dataclasses import replace
 
     start = starts_at if starts_at is not None else meeting.scheduled_starts_at
-    duration: timedelta = meeting.ends_at - meeting.starts_at
+    from chalicelib.meetings.schedule import elapsed, later
+
+    duration: timedelta = elapsed(meeting.starts_at, meeting.ends_at)
     return replace(
         meeting,
         status=status,  # type: ignore[arg-type]
         starts_at=start,
-        ends_at=start + duration,
+        ends_at=later(start, duration),
         note=note,
         sequence=meeting.sequence + 1,
         announce=True,

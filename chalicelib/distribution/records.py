@@ -3,6 +3,9 @@
 - ``DELIVERIES#<group>#<date>`` / ``<signup_id>#<message key>``: one row per meeting, member and
   message. ``gsi1`` = ``MEMBERDELIV#<group>#<signup_id>`` / ``<date>#<message key>`` finds a
   person's rows for erasure.
+- ``TOLDDATES#<group>`` / ``<date>``: a meeting date somebody was sent something about (written
+  with each claim, no personal data): the planner finds the dates a changed schedule no longer
+  generates, whose told members are owed a cancellation (one Query per group and run).
 
 A row moves ``claimed`` (with a lease and the claiming run's id) → ``sent`` (with the SES
 message id) or ``failed`` (with a reason). A claim whose lease ran out belongs to a run that
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Literal, NotRequired, TypedDict
 
 LEDGER_PREFIX = "DELIVERIES#"
+TOLD_DATES_PREFIX = "TOLDDATES#"
 MEMBER_INDEX_PREFIX = "MEMBERDELIV#"
 
 # reminder: at a lead time, with the meeting as it stands; changed: the time or the join details
@@ -24,8 +28,10 @@ DeliveryStatus = Literal["claimed", "sent", "failed"]
 
 class DeliveryRow(TypedDict):
     signup_id: str
-    # The message's ledger key: "r<lead minutes>" for a reminder, "n<sequence>" for a notice about
-    # the meeting's revision <sequence> (each revision is announced at most once).
+    # The message's ledger key: "r<lead minutes>" for a reminder of the meeting at its scheduled
+    # time, "r<lead minutes>@<UTC start, YYYYMMDDTHHMMZ>" for a reminder of the meeting moved to that
+    # start, "n<sequence>" for a notice about the meeting's revision <sequence> (each revision is
+    # announced at most once), "x<time>" for an organizer's re-send.
     kind: str
     message: MessageType
     status: DeliveryStatus
@@ -52,3 +58,13 @@ def ledger_partition(group_id: str, day: str) -> str:
 
 def member_index_key(group_id: str, signup_id: str) -> str:
     return f"{MEMBER_INDEX_PREFIX}{group_id}#{signup_id}"
+
+
+# The row an organizer's "Re-send" leaves in the meeting's ledger partition (``<signup_id>#resend``,
+# ``requested_at`` in epoch seconds): at most one re-send per member and meeting per RESEND_COOLDOWN.
+RESEND_GUARD_KIND = "resend"
+RESEND_KEY_PREFIX = "x"
+
+
+def told_dates_partition(group_id: str) -> str:
+    return f"{TOLD_DATES_PREFIX}{group_id}"

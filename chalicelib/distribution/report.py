@@ -21,7 +21,7 @@ from typing import Any, Literal, cast
 
 from chalicelib.distribution.ledger import DeliveryRepository
 from chalicelib.distribution.planner import current_lead, due_message, reminder_key
-from chalicelib.distribution.records import DeliveryRow
+from chalicelib.distribution.records import RESEND_GUARD_KIND, DeliveryRow
 from chalicelib.distribution.truth import last_told, truth_of
 from chalicelib.errors import Invalid
 from chalicelib.groups.service import GroupService
@@ -74,6 +74,8 @@ class DeliveriesReport:
         rows: dict[str, list[DeliveryRow]] = {}
         opened: dict[str, str] = {}
         for row in self.ledger.rows(group_id, day):
+            if row["kind"] == RESEND_GUARD_KIND:
+                continue  # an organizer's re-send request (the re-send itself is a row of its own)
             if row["kind"] == OPENED_KIND:  # the member opened their personal link for this meeting
                 opened[row["signup_id"]] = str(row.get("opened_at"))
                 continue
@@ -82,7 +84,9 @@ class DeliveriesReport:
         due = current_lead(lead_minutes, meeting, now)
         # A reminder is still to come unless the meeting is over or a shorter one already superseded it.
         still_to_send = [
-            reminder_key(lead) for lead in lead_minutes if now < meeting.ends_at and (due is None or lead <= due)
+            reminder_key(lead, meeting)
+            for lead in lead_minutes
+            if now < meeting.ends_at and (due is None or lead <= due)
         ]
         entries: list[dict[str, Any]] = []
         members: list[dict[str, Any]] = []

@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
-from chalicelib.distribution.planner import Planner, Task, planning_horizon
+from chalicelib.distribution.planner import Message, Planner, Task, planning_horizon
+from chalicelib.distribution.records import RESEND_KEY_PREFIX, MessageType
 from chalicelib.distribution.sending import (
     LEASE_SECONDS,
     SAFETY_MARGIN_SECONDS,
@@ -32,6 +33,7 @@ from chalicelib.distribution.sending import (
     Tally,
     send_on_claim,
 )
+from chalicelib.distribution.truth import last_told, truth_of
 from chalicelib.errors import NotFound
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService
@@ -39,10 +41,12 @@ from chalicelib.joinlinks.service import link_of
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.mail.backends import Mailer
+from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
+from chalicelib.outbox.records import OutboxRecord
 from chalicelib.signups.member_mail import member_links
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
@@ -53,6 +57,8 @@ log = logging.getLogger("mbc.distribution")
 # deliveries report to answer "did I get the link?", no longer than that purpose needs.
 LEDGER_RETENTION = timedelta(days=90)
 WORKERS = 4
+# At most one organizer's re-send per member and meeting this often.
+RESEND_COOLDOWN = timedelta(minutes=5)
 # How many upcoming meetings the calendar series in an invitation describes (cancellations, moves).
 SERIES_MEETINGS = 12
 
@@ -98,7 +104,7 @@ class CurrentRevision:
         self.groups = groups
         self.meetings = meetings
         self.max_age = max_age
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._seen: dict[tuple[str, str], tuple[float, int | None]] = {}
         self._series: dict[tuple[str, int], list[Meeting]] = {}
         self._lock = threading.Lock()
 
@@ -113,12 +119,17 @@ class CurrentRevision:
                 self._series[key] = found
         return found
 
-    def sequence(self, group_id: str, day: str) -> int:
+    def sequence(self, group_id: str, day: str) -> int | None:
+        """The meeting's revision now; None when the group's schedule no longer has that date."""
         with self._lock:
             seen = self._seen.get((group_id, day))
             if seen is not None and time.monotonic() - seen[0] < self.max_age:
                 return seen[1]
-        value = self.meetings.meeting_on(self.groups.get(group_id), day).sequence
+        value: int | None
+        try:
+            value = self.meetings.meeting_on(self.groups.get(group_id), day).sequence
+        except NotFound:
+            value = None
         with self._lock:
             self._seen[(group_id, day)] = (time.monotonic(), value)
         return value
@@ -250,6 +261,50 @@ class Distributor:
         reminder already went out), through the same ledger the scheduled run uses."""
         return self.run(group_id=group_id, only_member=signup_id)
 
+    def resend(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """An organizer's "Re-send" (the console's outbox item ``meeting_resend``): the member's
+        current message about the meeting (the reminder with her link, or the cancellation), sent
+        through the ledger like any other (key ``x<request time>``), so the next run knows what she
+        was told and does not repeat it. The request itself was refused if another went to her about
+        this meeting within ``RESEND_COOLDOWN``. None (nothing to send) if she is no longer the
+        active member the organizer chose, or the meeting is over or gone."""
+        from chalicelib import invocation
+        from chalicelib.outbox.sender import RetryLater
+
+        group_id, signup_id, day = item["group_id"], item.get("signup_id", ""), item.get("ref", "")
+        member = self.signups.get(group_id, signup_id) if signup_id else None
+        if member is None or member["status"] != "active" or member["gen"] != item.get("gen"):
+            return None
+        try:
+            group = self.groups.get(group_id)
+            meeting = self.meetings.meeting_on(group, day)
+        except NotFound:
+            return None
+        if self.clock.now() >= meeting.ends_at:
+            return None
+        rows = [r for r in self.ledger.rows(group_id, day) if r["signup_id"] == signup_id]
+        truth = truth_of(group, meeting)
+        told = last_told(rows)
+        previous = told[1] if told is not None and truth.changes_from(told[1]) else None
+        kind: MessageType = "cancelled" if meeting.status == "cancelled" else "reminder"
+        key = RESEND_KEY_PREFIX + "".join(ch for ch in item["created_at"][:19] if ch.isdigit())
+        task = Task(group, meeting, member, Message(kind, key, truth, previous=previous))
+        stop = StopSignal()
+        outcome = self._deliver(
+            task,
+            run_id=secrets.token_hex(8),
+            limiter=RateLimiter(self.max_send_rate, sleep=self.sleep),
+            stop=stop,
+            current=CurrentRevision(self.groups, self.meetings),
+            remaining_seconds=invocation.remaining(),
+        )
+        log.info("meeting resent group=%s date=%s signup=%s outcome=%s", group_id, day, signup_id, outcome)
+        if outcome in ("released", "stale"):
+            # Not sent: SES refused for now, time ran out, or the meeting changed meanwhile (the
+            # retry tells the new truth).
+            raise RetryLater(f"resend {outcome}")
+        return []
+
     def _deliver(
         self,
         task: Task,
@@ -262,12 +317,14 @@ class Distributor:
     ) -> Outcome:
         group, member, message = task.group, task.member, task.message
         slot = Slot(group["id"], task.meeting.date, member["id"], message.key)
-        if current.sequence(group["id"], task.meeting.date) != task.meeting.sequence:
+        revision = current.sequence(group["id"], task.meeting.date)
+        if (revision is None) != task.meeting.dropped or (revision is not None and revision != task.meeting.sequence):
             return "stale"  # changed since planning: the next run tells the new truth
         if not self.ledger.claim(
             slot,
             link_row=self.link_row(member),
             gen=member["gen"],
+            link_rev=int(member.get("link_rev", 0)),
             message=message.type,
             said=message.said,
             seq=task.meeting.sequence,
@@ -302,9 +359,11 @@ class Distributor:
             change=Change(previous.starts_at, frozenset(message.said.changes_from(previous))) if previous else None,
         )
         mail.tags = {**mail.tags, "meeting": task.meeting.date, "message": message.key}
+        if message.key.startswith(RESEND_KEY_PREFIX):
+            mail.tags["kind"] = "meeting_resend"  # an organizer's re-send, as the outbox tagged it before
         # The member may have left (or been erased) since the claim: look once more, just before sending.
         current_member = self.signups.get(group["id"], member["id"])
-        if current_member is None or current_member["status"] != "active" or current_member["gen"] != member["gen"]:
+        if not same_link(current_member, member):
             self.ledger.release(slot, run_id=run_id)
             return "skipped"
         run = SendRun(
@@ -331,6 +390,16 @@ class Distributor:
             settings=self.signups.settings,
         )
         return self.join_links.new_link_item(token_hash(token), link_of(member))
+
+
+def same_link(current: SignupRecord | None, planned: SignupRecord) -> bool:
+    """Still the active member the run planned for, with the personal link the email carries."""
+    return (
+        current is not None
+        and current["status"] == "active"
+        and current["gen"] == planned["gen"]
+        and int(current.get("link_rev", 0)) == int(planned.get("link_rev", 0))
+    )
 
 
 @dataclass

@@ -23,7 +23,10 @@ def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] |
 
     outbox = c.outbox.sweep(pending_intake=c.signups.pending_intakes)
     groups = c.groups.all()
-    opening = [group for group in groups if c.join_links.opening_soon(c.join_links.refresh(group), within=WARM_AHEAD)]
+    # Each window is rewritten from the group read again just before (conditionally): a change an
+    # organizer makes while the run goes through the groups is never undone.
+    windows = [(group, c.join_links.refresh(group)) for group in groups]
+    opening = [group for group, window in windows if window and c.join_links.opening_soon(window, within=WARM_AHEAD)]
     report = c.distributor.run(remaining_seconds=remaining_seconds).as_dict()
     announcements = c.announcements.continue_sending(remaining_seconds=remaining_seconds)
     warmed = 0

@@ -15,6 +15,7 @@ from chalicelib.distribution.records import DeliveryRow
 from chalicelib.groups.records import GroupRecord
 from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.meetings.schedule import elapsed, later
 from chalicelib.signing import keyed_hash
 
 Standing = Literal["on", "cancelled"]
@@ -73,10 +74,10 @@ def truth_of(group: GroupRecord, meeting: Meeting) -> Said:
 
 def scheduled_baseline(group: GroupRecord, meeting: Meeting) -> Said:
     """What a member who was never told anything expects: the meeting the schedule promises."""
-    duration = meeting.ends_at - meeting.starts_at
+    duration = elapsed(meeting.starts_at, meeting.ends_at)
     return Said(
         start=_utc(meeting.scheduled_starts_at),
-        end=_utc(meeting.scheduled_starts_at + duration),
+        end=_utc(later(meeting.scheduled_starts_at, duration)),
         status="on",
         join=join_fingerprint(group),
     )

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.clock import Clock
-from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression
+from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression, version_is
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import JoinLinkRecord, JoinWindowRecord, WindowMeeting
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.meetings.schedule import later
 from chalicelib.meetings.service import MeetingService
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import new_outbox_id
@@ -27,6 +28,8 @@ log = logging.getLogger("mbc.joinlinks")
 
 # How many meetings ahead the window item lists (a meeting running now included).
 WINDOW_MEETINGS = 6
+# How often a refresh reads and writes again when another writer got in between.
+WINDOW_TRIES = 5
 
 
 def window_of(group: GroupRecord, meetings: list[Meeting], *, computed_at: str) -> JoinWindowRecord:
@@ -36,7 +39,7 @@ def window_of(group: GroupRecord, meetings: list[Meeting], *, computed_at: str) 
             "date": m.date,
             "start": m.starts_at.isoformat(),
             "end": m.ends_at.isoformat(),
-            "opens": (m.starts_at - timedelta(minutes=minutes)).isoformat(),
+            "opens": later(m.starts_at, -timedelta(minutes=minutes)).isoformat(),
             "status": m.status,
             "sequence": m.sequence,
         }
@@ -91,11 +94,27 @@ class JoinLinks:
             group, self.meetings.upcoming(group, count=WINDOW_MEETINGS, now=now), computed_at=now.isoformat()
         )
 
-    def refresh(self, group: GroupRecord) -> JoinWindowRecord:
-        """Rewrite the group's window (after any change, and on every scheduled run)."""
-        window = self.window_for(group)
-        self.repo.put_window(window)
-        return window
+    def refresh(self, group: GroupRecord) -> JoinWindowRecord | None:
+        """Rewrite the group's window (after any change, and on every scheduled run), from the group
+        and its overrides as they stand, never from a record read earlier (``group`` names it).
+
+        Optimistic: read the window's revision, then the group (consistently), compute, and write only
+        if the window is still at that revision. A writer that loses reads everything again, so the
+        last write always comes from the latest group: a Zoom link changed while the scheduled run
+        goes through the groups is never undone. None if the group is gone."""
+        for _ in range(WINDOW_TRIES):
+            seen = self.repo.window_rev(group["id"])
+            try:
+                current = self.meetings.groups.get(group["id"])
+            except NotFound:
+                return None
+            window = self.window_for(current)
+            if self.repo.put_window(window, seen_rev=seen):
+                return window
+            log.info("join window changed meanwhile group=%s: reading again", group["id"])
+        # Every try lost to another writer, each of which read the group after us: theirs stands.
+        log.warning("join window not rewritten group=%s: other writers kept winning", group["id"])
+        return self.repo.window(group["id"])
 
     def opening_soon(self, window: JoinWindowRecord, *, within: timedelta) -> bool:
         """Does a meeting's room open within ``within`` from now (time to warm the link's path)?"""
@@ -144,7 +163,9 @@ class JoinLinks:
         rev = int(record.get("link_rev", 0))
         renewed = cast(SignupRecord, {**record, "link_rev": rev + 1})
         update = Update(sets={"link_rev": rev + 1, "updated_at": now.isoformat()}, adds={"version": 1})
-        current = generation_is(record["gen"])
+        # Conditional on what was read (generation and version): two organizers replacing the same
+        # link at once make one new link, not two revisions each thinking theirs went out.
+        current = generation_is(record["gen"]) & version_is(int(record["version"]))
         tx = Transaction()
         tx.add(
             "signup",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, key, to_item, without_keys
+from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, key, to_item, without_keys
 from chalicelib.distribution.records import ledger_partition
 from chalicelib.joinlinks.records import (
     JOIN_PREFIX,
@@ -77,8 +77,36 @@ class JoinLinkRepository:
         doc = json.dumps(window, separators=(",", ":"))
         return {"Put": {"TableName": self.table, "Item": {**window_key(window["group_id"]), "doc": {"S": doc}}}}
 
-    def put_window(self, window: JoinWindowRecord) -> None:
-        self.client.put_item(**self.window_item(window)["Put"])
+    def window_rev(self, group_id: str) -> int | None:
+        """The window item's revision (None: no window yet), read consistently before the group."""
+        item = self.client.get_item(
+            TableName=self.table,
+            Key=window_key(group_id),
+            ConsistentRead=True,
+            ProjectionExpression="#rev",
+            ExpressionAttributeNames={"#rev": "rev"},
+        ).get("Item")
+        if item is None:
+            return None
+        return int(item["rev"]["N"]) if "rev" in item else 0
+
+    def put_window(self, window: JoinWindowRecord, *, seen_rev: int | None) -> bool:
+        """Write the window only if nobody wrote it since its revision ``seen_rev`` was read (None: it
+        did not exist); False if someone did (the caller reads again: that writer may have
+        computed it from a group read before ours)."""
+        if seen_rev is None:
+            unchanged = ITEM_IS_NEW
+        elif seen_rev == 0:
+            unchanged = ITEM_EXISTS & Cond("attribute_not_exists(#rev) OR #rev = :seen", {"#rev": "rev"}, {":seen": 0})
+        else:
+            unchanged = Cond("#rev = :seen", {"#rev": "rev"}, {":seen": seen_rev})
+        put = self.window_item(window)["Put"]
+        put["Item"]["rev"] = {"N": str((seen_rev or 0) + 1)}
+        try:
+            self.client.put_item(**put, **unchanged.kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def record_opened(self, *, group_id: str, day: str, signup_id: str, when: str, expires_at: int) -> bool:
         """The first time this member opened the link for this meeting (False if recorded before)."""

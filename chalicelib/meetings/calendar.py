@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.groups.records import GroupRecord
 from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.meetings.schedule import later
 
 UID_DOMAIN = "mbc-connect"
 
@@ -143,7 +144,7 @@ def series_components(
     master.add("dtstamp", stamp)
     master.add("sequence", sequence)
     master.add("dtstart", first)
-    master.add("dtend", first + duration)
+    master.add("dtend", later(first, duration))
     master.add("rrule", _series_rule(group, first))
     master.add("summary", group["name"])
     cancelled = [m.scheduled_starts_at for m in meetings if m.status == "cancelled"]

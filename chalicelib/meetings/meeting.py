@@ -31,6 +31,9 @@ class Meeting:
     sequence: int = 0
     # False while a change made with notify=false stands (see OverrideRecord.announce).
     announce: bool = True
+    # A date members were told about that the group's schedule no longer generates (the
+    # distribution's planner builds these from its ledger): cancelled, for those told only.
+    dropped: bool = False
 
     def public(self) -> dict[str, Any]:
         return {
@@ -59,7 +62,7 @@ def apply_override(
             start = datetime.fromisoformat(moved_to).astimezone(schedule.zone)
         sequence += int(override.get("sequence", 0))
         announce = bool(override.get("announce", True))
-    return Meeting(day, start, start + schedule.duration, status, note, scheduled, sequence, announce)
+    return Meeting(day, start, schedule.end_of(start), status, note, scheduled, sequence, announce)
 
 
 OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]

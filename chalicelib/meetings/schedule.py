@@ -8,7 +8,7 @@ only then given their zone, so 4pm stays 4pm across daylight-saving changes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,20 @@ DEFAULT_RRULE = "FREQ=MONTHLY;BYDAY=1TU"
 ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+
+
+def later(moment: datetime, delta: timedelta) -> datetime:
+    """``moment`` plus ``delta`` of real (absolute) time, in ``moment``'s zone. Python adds a
+    timedelta to an aware datetime on its wall clock, so 4:00 PM + 90 minutes on a day the clocks
+    change would last 30 or 150 real minutes; the sum is done in UTC instead."""
+    if moment.tzinfo is None:
+        return moment + delta
+    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
+
+
+def elapsed(start: datetime, end: datetime) -> timedelta:
+    """Real time from ``start`` to ``end`` (Python subtracts two datetimes of one zone on the wall clock)."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,11 @@ class Schedule:
     @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
+
+    def end_of(self, start: datetime) -> datetime:
+        """When a meeting starting at ``start`` ends: the duration in real time (a 90-minute
+        meeting lasts 90 minutes on the days the clocks change)."""
+        return later(start, self.duration)
 
     def rule(self) -> Any:
         """The dateutil rrule, anchored at a naive *local* start (so DST never shifts 4pm)."""

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.errors import Invalid, NotFound, validate_model
+from chalicelib.errors import Invalid, NotFound, StaleVersion, validate_model
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService, not_silently
 from chalicelib.meetings.meeting import MOVE_WINDOW, Meeting, apply_override, in_window, parse_day, upcoming
 from chalicelib.meetings.records import MeetingStatus
 from chalicelib.meetings.schedule import Schedule
-from chalicelib.meetings.storage import OverrideRepository
+from chalicelib.meetings.storage import OverrideChanged, OverrideRepository
 
 log = logging.getLogger("mbc.meetings")
 
@@ -22,6 +22,9 @@ log = logging.getLogger("mbc.meetings")
 def schedule_of(group: GroupRecord) -> Schedule:
     return Schedule.from_dict(dict(group["schedule"]))
 
+
+# How often an override is read and written again when another organizer changed it meanwhile.
+OVERRIDE_TRIES = 5
 
 # (group_id, scheduled date) -> how many members were already told something about that meeting.
 ToldCount = Callable[[str, str], int]
@@ -92,37 +95,50 @@ class MeetingService:
 
     def put_override(self, group_id: str, day_text: str, body: Any, *, organizer_id: str) -> Meeting:
         """Cancel, move or annotate one occurrence. Without ``status`` and ``starts_at`` (a note
-        only), a move or cancellation in effect stays as it is."""
+        only), a move or cancellation in effect stays as it is.
+
+        Read, decide, then write only if the occurrence is still as read (its revision): a note saved
+        while another organizer cancels keeps the cancellation (the read is taken again and the
+        decision made again), never puts the meeting back on."""
         from chalicelib.meetings.models import MeetingOverrideInput
 
         group = self.groups.get(group_id)
         scheduled = self.meeting_on(group, day_text).scheduled_starts_at
         data = validate_model(MeetingOverrideInput, body)
-        previous = self.overrides.get(group_id, day_text)
-        status: MeetingStatus
-        starts_at: str | None
-        if data.status is None and data.starts_at is None and previous is not None:
-            status, starts_at = previous["status"], previous["starts_at"]
+        for _ in range(OVERRIDE_TRIES):
+            previous = self.overrides.get(group_id, day_text)
+            status: MeetingStatus
+            starts_at: str | None
+            if data.status is None and data.starts_at is None and previous is not None:
+                status, starts_at = previous["status"], previous["starts_at"]
+            else:
+                status = data.status or ("moved" if data.starts_at else "scheduled")
+                starts_at = data.starts_at.astimezone(UTC).isoformat() if data.starts_at else None
+            if status == "moved" and starts_at is None:
+                raise Invalid(fields={"starts_at": "Required to move a meeting."})
+            if status != "moved" and data.starts_at is not None:
+                raise Invalid(fields={"starts_at": "Only a moved meeting takes a new start."})
+            if data.starts_at is not None and abs(data.starts_at - scheduled) > MOVE_WINDOW:
+                raise Invalid(fields={"starts_at": "A meeting can move at most 31 days from its scheduled date."})
+            self._check_notify(group_id, day_text, data.notify)
+            try:
+                override = self.overrides.put(
+                    group_id,
+                    day_text,
+                    status=status,
+                    starts_at=starts_at,
+                    note=data.note,
+                    updated_at=self.clock.now().isoformat(),
+                    updated_by=organizer_id,
+                    announce=data.notify,
+                    seen_sequence=None if previous is None else int(previous.get("sequence", 0)),
+                )
+            except OverrideChanged:
+                log.info("meeting override changed meanwhile group=%s date=%s: reading again", group_id, day_text)
+                continue
+            break
         else:
-            status = data.status or ("moved" if data.starts_at else "scheduled")
-            starts_at = data.starts_at.astimezone(UTC).isoformat() if data.starts_at else None
-        if status == "moved" and starts_at is None:
-            raise Invalid(fields={"starts_at": "Required to move a meeting."})
-        if status != "moved" and data.starts_at is not None:
-            raise Invalid(fields={"starts_at": "Only a moved meeting takes a new start."})
-        if data.starts_at is not None and abs(data.starts_at - scheduled) > MOVE_WINDOW:
-            raise Invalid(fields={"starts_at": "A meeting can move at most 31 days from its scheduled date."})
-        self._check_notify(group_id, day_text, data.notify)
-        override = self.overrides.put(
-            group_id,
-            day_text,
-            status=status,
-            starts_at=starts_at,
-            note=data.note,
-            updated_at=self.clock.now().isoformat(),
-            updated_by=organizer_id,
-            announce=data.notify,
-        )
+            raise StaleVersion("Another organizer is changing this meeting right now; look again and retry.")
         log.info("meeting override group=%s date=%s status=%s notify=%s", group_id, day_text, status, data.notify)
         if self.on_changed is not None:
             self.on_changed(group)

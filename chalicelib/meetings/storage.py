@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from chalicelib.db import ITEM_EXISTS, Cond, Update, from_item, key, merge_expression
+from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, Update, from_item, key, merge_expression
 from chalicelib.meetings.records import OVERRIDE_PREFIX, MeetingStatus, OverrideRecord
 
 _OVERRIDE_FIELDS = ("status", "starts_at", "note", "sequence", "updated_at", "updated_by", "announce")
@@ -13,6 +13,18 @@ _OVERRIDE_FIELDS = ("status", "starts_at", "note", "sequence", "updated_at", "up
 IN_EFFECT = ITEM_EXISTS & Cond(
     "#status <> :scheduled OR attribute_exists(note)", {"#status": "status"}, {":scheduled": "scheduled"}
 )
+
+
+def unchanged_since(sequence: int | None) -> Cond:
+    """Optimistic lock on an occurrence: its override is still at the revision the writer read
+    (``None``: there was no item at all)."""
+    if sequence is None:
+        return ITEM_IS_NEW
+    return ITEM_EXISTS & Cond("#sequence = :seen", {"#sequence": "sequence"}, {":seen": sequence})
+
+
+class OverrideChanged(Exception):
+    """Another organizer changed the occurrence between our read and our write."""
 
 
 def _record(item: dict[str, Any]) -> OverrideRecord:
@@ -59,8 +71,11 @@ class OverrideRepository:
         updated_at: str,
         updated_by: str,
         announce: bool,
+        seen_sequence: int | None,
     ) -> OverrideRecord:
-        """Set the override and add one to its revision, atomically; returns the new record."""
+        """Set the override and add one to its revision, atomically, only if the occurrence is still
+        at the revision the caller read (``seen_sequence``; None: no item); returns the new record.
+        Raises ``OverrideChanged`` otherwise."""
         update = Update(
             sets={"status": status, "updated_at": updated_at, "updated_by": updated_by, "announce": announce},
             removes=tuple(name for name, value in (("starts_at", starts_at), ("note", note)) if value is None),
@@ -69,12 +84,15 @@ class OverrideRepository:
         for name, value in (("starts_at", starts_at), ("note", note)):
             if value is not None:
                 update.sets[name] = value
-        resp = self.client.update_item(
-            TableName=self.table,
-            Key=key(OVERRIDE_PREFIX + group_id, day),
-            ReturnValues="ALL_NEW",
-            **update.request(),
-        )
+        try:
+            resp = self.client.update_item(
+                TableName=self.table,
+                Key=key(OVERRIDE_PREFIX + group_id, day),
+                ReturnValues="ALL_NEW",
+                **merge_expression(update.request(), unchanged_since(seen_sequence)),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise OverrideChanged(day) from None
         return _record(resp["Attributes"])
 
     def clear(self, group_id: str, day: str, *, updated_at: str, updated_by: str, announce: bool) -> bool:

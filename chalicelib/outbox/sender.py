@@ -187,7 +187,10 @@ class OutboxSender:
         (written ``min_age`` ago or earlier: the scheduled run leaves younger items to the stream).
         Each item on its own: whatever one item does, the others are tried, and the sweep itself
         never raises (the distribution runs after it)."""
-        run = Pass(remaining=remaining_seconds, budget_until=time.monotonic() + SWEEP_BUDGET_SECONDS)
+        from chalicelib import invocation
+
+        remaining = remaining_seconds or invocation.remaining()  # the scheduled run's time left
+        run = Pass(remaining=remaining, budget_until=time.monotonic() + SWEEP_BUDGET_SECONDS)
         now = self.clock.now()
         young = (now - min_age).isoformat()
         try:

@@ -8,6 +8,8 @@ from typing import Any
 import aws_cdk as cdk
 
 from mbc_infra import nag
+from mbc_infra.cert_stack import CertificateStack
+from mbc_infra.data_stack import DataStack
 from mbc_infra.settings import DEPLOYABLE, ConfigError, load_org, load_shared, load_stage, with_overrides
 from mbc_infra.shared_stack import SharedStack
 from mbc_infra.stage_stack import StageStack
@@ -32,7 +34,8 @@ def build(app: cdk.App, *, overrides: dict[str, dict[str, Any]] | None = None) -
     """Adds the stacks to ``app``. ``overrides`` (tests) maps a stage to settings overrides.
 
     Context: ``org`` (deploy/<org>.json; default: the one organisation file), ``offline_check``
-    (placeholders allowed: make infra-test only), ``stage``/``stages``, ``waf``.
+    (placeholders allowed: make infra-test only), ``stage``/``stages``, ``waf``, and for
+    ``make adopt-table`` ``manage_table=false`` with ``table_stream_label``.
     """
     context = app.node.try_get_context
     offline_check = _flag(context("offline_check"))
@@ -55,15 +58,38 @@ def build(app: cdk.App, *, overrides: dict[str, dict[str, Any]] | None = None) -
     for stage in selected_stages(context("stage") or context("stages")):
         settings = with_overrides(
             load_stage(stage, org),
-            waf=context("waf"),
-            **(overrides or {}).get(stage, {}),
+            **{
+                "waf": context("waf"),
+                # make adopt-table: the app stack of an older installation lets go of the table it owned.
+                "manage_table": context("manage_table"),
+                "table_stream_label": context("table_stream_label"),
+                **(overrides or {}).get(stage, {}),
+            },
         )
-        stack = StageStack(app, settings, topic_key=shared.topic_key)
+        # The order a first deploy creates them in: shared, the table, the certificate (the DNS wait), the app.
+        data: DataStack | None = None
+        if settings.manage_table:
+            data = DataStack(app, settings)
+            data.add_stack_dependency(shared, "created after the account-wide stack")
+            stacks[data.node.id] = data
+        cert = CertificateStack(app, settings)
+        cert.add_stack_dependency(data or shared, "the data exists before the certificate's DNS wait starts")
+        stacks[cert.node.id] = cert
+        stack = StageStack(
+            app,
+            settings,
+            topic_key=shared.topic_key,
+            certificate=cert.certificate,
+            table_stream_arn=data.stream_arn if data else None,
+        )
         stack.add_stack_dependency(shared, "API access logging role, SES identity and the topics' KMS key")
+        stack.add_stack_dependency(cert, "the API's certificate")
+        if data:
+            stack.add_stack_dependency(data, "the table and its stream")
         stacks[stage] = stack
     for name, stack in stacks.items():
         cdk.Tags.of(stack).add("project", "mbc-connect")
-        cdk.Tags.of(stack).add("stage", name)
+        cdk.Tags.of(stack).add("stage", name.split("-")[0])
         cdk.Tags.of(stack).add("org", org.name)
     nag.enable(app)
     return stacks

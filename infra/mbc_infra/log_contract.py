@@ -203,7 +203,34 @@ OUTBOX_FAILED = MetricFilterSpec(
     non_matches=(run_summary(failed=0), *UNRELATED_LINES),
 )
 
-ALL_FILTERS = (RUN_SUCCEEDED, RUN_STOPPED, RUN_FAILED, ANNOUNCEMENT_STOPPED, ANNOUNCEMENT_FAILED, OUTBOX_FAILED)
+# A scheduled run that ran out of time with reminders still due (the next run continues them): one is
+# normal after a big announcement, two in a row mean the sending has fallen behind its schedule.
+RUN_AT_DEADLINE = MetricFilterSpec(
+    construct_id="DistributionRunAtDeadlineFilter",
+    metric_name="DistributionRunsAtDeadline",
+    pattern='{ ($.event = "distribution_run") && ($.scope = "all") && ($.stopped = "deadline") }',
+    metric_value="1",
+    default_value=0,
+    log_groups=("distribute_links",),
+    matches=(run_summary(stopped="deadline", sent=3),),
+    non_matches=(
+        run_summary(),
+        *(run_summary(stopped=s) for s in BAD_STOPS),
+        run_summary(scope="member", stopped="deadline"),
+        announcement_summary(stopped="deadline", finished=False),
+        *UNRELATED_LINES,
+    ),
+)
+
+ALL_FILTERS = (
+    RUN_SUCCEEDED,
+    RUN_STOPPED,
+    RUN_FAILED,
+    ANNOUNCEMENT_STOPPED,
+    ANNOUNCEMENT_FAILED,
+    OUTBOX_FAILED,
+    RUN_AT_DEADLINE,
+)
 # dev ("minimal" alarms) keeps only the filters behind its two alarms.
 MINIMAL_FILTERS = (RUN_STOPPED, RUN_FAILED, ANNOUNCEMENT_STOPPED, ANNOUNCEMENT_FAILED, OUTBOX_FAILED)
 # The events these filters read: every structured line the app writes (chalicelib.metrics.emit).

@@ -97,6 +97,9 @@ class StageSettings:
     table_stream_label: str | None
     table_max_read_units: int
     table_max_write_units: int
+    index_max_write_units: int
+    # MAX_SEND_RATE of .chalice/config.json: the table's write ceilings are derived from it (data_stack.py).
+    send_rate: float
     alarms: str
     budget: bool
     ses_account_alarms: bool
@@ -123,6 +126,16 @@ class StageSettings:
     @property
     def stack_name(self) -> str:
         return f"{self.app_name}-{self.stage}"
+
+    @property
+    def data_stack_name(self) -> str:
+        """The stack of the table: never deleted (data_stack.py)."""
+        return f"{self.app_name}-{self.stage}-data"
+
+    @property
+    def cert_stack_name(self) -> str:
+        """The stack of the API certificate (cert_stack.py)."""
+        return f"{self.app_name}-{self.stage}-cert"
 
     @property
     def ses_events_topic_name(self) -> str:
@@ -281,6 +294,8 @@ def load_stage(
             table_stream_label=stream_label,
             table_max_read_units=int(values["table_max_read_request_units"]),
             table_max_write_units=int(values["table_max_write_request_units"]),
+            index_max_write_units=int(values["index_max_write_request_units"]),
+            send_rate=float(env.get("MAX_SEND_RATE") or 14),
             alarms=alarms,
             budget=_as_bool(values.get("budget", False)),
             ses_account_alarms=_as_bool(values.get("ses_account_reputation_alarms", False)),

@@ -9,14 +9,24 @@
 - the key guard: a managed policy denying writes and deletes of the SSM key parameters to
   everyone but the key-admin role (attach it to the administrators' group or permission set),
   and that role, the one explicit way to create, rotate, restore or retire the keys.
+- the operator: a managed policy (for an IAM Identity Center permission set or a group) and a role with
+  what ``make status`` and ``make alarm-test`` read, which cannot read the table, the failed-events
+  queue or the keys (explicit denies: they win over anything else attached).
+- one CloudTrail trail of management events (who changed what in the account), into a retained,
+  private S3 bucket, kept a year.
+
+Stateful resources (identity, key, trail bucket) use ``RETAIN_ON_UPDATE_OR_DELETE``
+(``DeletionPolicy: RetainExceptOnCreate``): a failed first create cleans up, later deletes keep them.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
@@ -35,6 +45,36 @@ TOPIC_PUBLISHERS = (
     ("AllowBudgets", "budgets.amazonaws.com"),
 )
 # What the key guard denies on the key parameters (everyone but the key-admin role).
+# What the operator may never do, whatever else is attached: read members' data (the table and its stream,
+# a point-in-time export), the failed-events queue's messages (bounce events hold addresses), or the keys.
+OPERATOR_DENIED = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:GetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:Scan",
+    "kms:Decrypt",
+    "sqs:ReceiveMessage",
+    "ssm:GetParameter",
+    "ssm:GetParameterHistory",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+)
+# make status reads these (devtools/deploy_status.py), and make alarm-test sets one alarm's state.
+OPERATOR_READS_ANYWHERE = (
+    "acm:ListCertificates",
+    "cloudwatch:DescribeAlarms",
+    "lambda:GetAccountSettings",
+    "logs:TestMetricFilter",
+    "ses:GetAccount",
+    "ses:ListEmailIdentities",
+    "ssm:DescribeParameters",
+)
+TRAIL_RETENTION = cdk.Duration.days(365)
 GUARDED_SSM_ACTIONS = (
     "ssm:DeleteParameter",
     "ssm:DeleteParameters",
@@ -55,6 +95,8 @@ class SharedStack(cdk.Stack):
             construct_id,
             stack_name=settings.stack_name,
             description=f"{settings.app_name}: SES domain identity and API Gateway logging role (account-wide)",
+            # Never deleted by accident: the identity's DKIM tokens are in the organisation's DNS.
+            termination_protection=True,
             **kwargs,  # type: ignore[arg-type]
         )
         self.settings = settings
@@ -64,6 +106,8 @@ class SharedStack(cdk.Stack):
         self._api_gateway_logging_role()
         self.topic_key = self._topic_key()
         self._key_guard()
+        self._operator()
+        self._trail()
 
     def _identity(self, domain: str) -> None:
         label = _label(domain)
@@ -80,7 +124,7 @@ class SharedStack(cdk.Stack):
             mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
         # Kept if the stack deletes or replaces it: the DKIM tokens in DNS belong to this identity.
-        identity.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        identity.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         self.identities[domain] = identity
         for i, record in enumerate(identity.dkim_records, start=1):
             cdk.CfnOutput(
@@ -135,7 +179,7 @@ class SharedStack(cdk.Stack):
             description=f"{self.settings.app_name}: encrypts the SNS topics of every stage (SES events, alarms)",
             enable_key_rotation=True,
             rotation_period=cdk.Duration.days(KEY_ROTATION_DAYS),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         # The services encrypt the messages they publish to the topics with this key; only on behalf of
         # this account (confused-deputy protection: another account's alarm or budget cannot use it).
@@ -221,4 +265,154 @@ class SharedStack(cdk.Stack):
             "KeyGuardPolicyName",
             value=s.key_guard_policy_name,
             description="Attach this managed policy to your administrators",
+        )
+
+    @property
+    def operator_role_name(self) -> str:
+        return f"{self.settings.app_name}-operator"
+
+    def _operator(self) -> None:
+        """What a volunteer who only looks after the installation needs: ``make status`` and ``make alarm-test``."""
+        app = self.settings.app_name
+        arn = self.format_arn
+        statements = [
+            iam.PolicyStatement(sid="ReadAnywhere", actions=list(OPERATOR_READS_ANYWHERE), resources=["*"]),
+            iam.PolicyStatement(
+                sid="Stacks",
+                actions=["cloudformation:DescribeStacks", "cloudformation:DescribeStackResources"],
+                resources=[arn(service="cloudformation", resource="stack", resource_name=f"{app}-*")],
+            ),
+            iam.PolicyStatement(
+                sid="Mail",
+                actions=["ses:GetConfigurationSet", "ses:GetEmailIdentity"],
+                resources=[
+                    arn(service="ses", resource="identity", resource_name=self.settings.org.domain),
+                    arn(service="ses", resource="configuration-set", resource_name=f"{app}-*"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="AlarmsAndQueue",
+                actions=["sns:ListSubscriptionsByTopic", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                resources=[
+                    arn(service="sns", resource=f"{app}-*-alarms"),
+                    arn(service="sqs", resource=f"{app}-*-failed-events"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="AlarmTest",
+                actions=["cloudwatch:SetAlarmState"],
+                resources=[
+                    arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name=f"{app}-*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="RunSummaries",
+                actions=["logs:FilterLogEvents"],
+                # Only the scheduled function's log: run summaries hold ids and counts.
+                resources=[
+                    arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"/aws/lambda/{app}-*-distribute_links:*",
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="NeverMembersDataOrKeys",
+                effect=iam.Effect.DENY,
+                actions=list(OPERATOR_DENIED),
+                resources=["*"],
+            ),
+        ]
+        policy = iam.ManagedPolicy(
+            self,
+            "OperatorPolicy",
+            managed_policy_name=self.operator_role_name,
+            description=(
+                "make status and make alarm-test: read the installation's health, never the table, the "
+                "failed-events queue or the keys. Attach to the operators' permission set or group."
+            ),
+            statements=statements,
+        )
+        role = iam.Role(
+            self,
+            "OperatorRole",
+            role_name=self.operator_role_name,
+            description="make status AS=operator: the installation's health without access to members' data",
+            assumed_by=iam.AccountRootPrincipal(),
+            max_session_duration=cdk.Duration.hours(1),
+            managed_policies=[policy],
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Read-only calls that accept no narrower resource (ListCertificates, DescribeAlarms, GetAccountSettings, "
+            "TestMetricFilter, GetAccount, ListEmailIdentities, DescribeParameters: names and metadata, never values), "
+            "and the explicit deny of every data and key read, which must cover everything.",
+        )
+        for finding, reason in (
+            (
+                f"Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/{app}-*",
+                "The installation's stacks (shared, and per stage the data, certificate and app stacks): their states "
+                "and outputs, which hold names and DNS records only.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/{app}-*",
+                "The configuration sets of both stages (sending switch, TLS policy): settings, no messages.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:{app}-*-alarms",
+                "The alarm topics of both stages: whether the alarm mailbox confirmed its subscription.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:{app}-*-failed-events",
+                "The failed-events queues' depth only (GetQueueAttributes); reading messages is denied.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:{app}-*",
+                "make alarm-test sets one of the installation's alarms to ALARM to prove the email path.",
+            ),
+            (
+                f"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/{app}-*-distribute_links:*",
+                "The scheduled function's log of both stages: its run summaries carry ids and counts only.",
+            ),
+        ):
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        cdk.CfnOutput(self, "OperatorRoleArn", value=role.role_arn, description="make status AS=operator")
+
+    def _trail(self) -> None:
+        """One trail of the account's management events (every region): who created, changed or deleted
+        what, kept a year. The first copy of management events is free; storage costs cents."""
+        bucket = s3.Bucket(
+            self,
+            "TrailBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=TRAIL_RETENTION)],
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "This bucket only receives CloudTrail's log files; its own reads and writes are management and data "
+            "events of the account, and server access logs of a log bucket would need yet another bucket.",
+        )
+        cloudtrail.Trail(
+            self,
+            "Trail",
+            trail_name=f"{self.settings.app_name}-management-events",
+            bucket=bucket,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            management_events=cloudtrail.ReadWriteType.ALL,
+            enable_file_validation=True,
+            send_to_cloud_watch_logs=False,
         )

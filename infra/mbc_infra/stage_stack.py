@@ -22,7 +22,6 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -48,6 +47,8 @@ OUTBOX_STREAM_PLACEHOLDER_TABLE = "mbc-connect-placeholder"
 # Asynchronous invocations (SNS -> ses_events): Lambda's default retries, then the failed-events queue.
 SES_EVENTS_MAX_RETRIES = 2
 FAILED_EVENTS_RETENTION = cdk.Duration.days(14)
+# The distribution runs every 15 minutes: an invocation older than 10 minutes is dropped (the next run is due).
+SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS = 600
 # Alarm when the stream is this far behind (the sender normally keeps up within seconds).
 ITERATOR_AGE_ALARM_MS = 15 * 60 * 1000
 SES_EVENT_TYPES = (
@@ -57,6 +58,29 @@ SES_EVENT_TYPES = (
     ses.EmailSendingEvent.DELIVERY_DELAY,
     ses.EmailSendingEvent.RENDERING_FAILURE,
 )
+# SES events other than bounces and complaints (those go to the app): counted per configuration set in
+# CloudWatch (AWS/SES, dimension ses:configuration-set) and alarmed: a late or refused reminder says so.
+SES_DELIVERY_PROBLEMS = (
+    ses.EmailSendingEvent.DELIVERY_DELAY,
+    ses.EmailSendingEvent.REJECT,
+    ses.EmailSendingEvent.RENDERING_FAILURE,
+)
+SES_DELIVERY_PROBLEM_METRICS = ("DeliveryDelay", "Reject", "RenderingFailure")
+SES_CONFIGURATION_SET_DIMENSION = "ses:configuration-set"
+# ACM renews a DNS-validated certificate by itself while its validation record exists: fewer days than this
+# means renewal is failing (the record was removed) and the API's address stops working when it expires.
+CERTIFICATE_EXPIRY_ALARM_DAYS = 30
+# The personal join links' route in the access log, and what its spikes look like (alarm thresholds per 5 minutes):
+# 429s mean members are refused by the route's throttle (one client can use it up for everyone);
+# many 4xx mean someone is guessing links.
+JOIN_LINK_ROUTE = "/j/{token}"
+JOIN_LINK_THROTTLED_PATTERN = f'{{ ($.resourcePath = "{JOIN_LINK_ROUTE}") && ($.status = "429") }}'
+JOIN_LINK_REFUSED_PATTERN = (
+    f'{{ ($.resourcePath = "{JOIN_LINK_ROUTE}") && (($.status = "400") || ($.status = "403") || '
+    '($.status = "404") || ($.status = "410")) }'
+)
+JOIN_LINK_THROTTLED_ALARM = 10
+JOIN_LINK_REFUSED_ALARM = 50
 # API Gateway access log line (JSON). No request bodies, headers or query strings.
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
@@ -70,7 +94,14 @@ ACCESS_LOG_FORMAT = {
     "integrationStatus": "$context.integrationStatus",
     "authorizerError": "$context.authorizer.error",
     "wafResponse": "$context.wafResponseCode",
+    # What clients negotiate: the evidence before tightening the TLS policy further (docs/deploy.md).
+    "tlsVersion": "$context.tlsVersion",
+    "cipherSuite": "$context.cipherSuite",
 }
+# The custom domain's TLS: the enhanced policy (TLS 1.3 + 1.2 with forward secrecy, post-quantum key
+# exchange offered) requires an endpoint access mode; STRICT refuses requests whose Host/SNI is not the domain.
+API_SECURITY_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+API_ENDPOINT_ACCESS_MODE = "STRICT"
 # API Gateway's own answers (no key, unknown route, throttling, errors before the Lambda runs)
 # in the API's one error shape, {"error": {"code", "message", "fields"}}, as the Lambda answers.
 GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
@@ -84,6 +115,13 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# .chalice/ has no policy-dev.json or policy-prod.json on purpose: a plain `chalice deploy --stage prod`
+# stops on the missing file instead of creating a second, unmanaged API next to the CDK's. Packaging (here and
+# `make package`) names a deny-all placeholder; every role's policy is replaced below (functions.py).
+PACKAGE_POLICY_FILE = "../infra/chalice-package-policy.json"  # relative to .chalice/
+CHALICE_PACKAGE_CONFIG = {"autogen_policy": False, "iam_policy_file": PACKAGE_POLICY_FILE}
+
+
 class ChaliceWithBytecode(Chalice):
     """Chalice's construct, with precompiled bytecode added to deployment.zip before it becomes
     the asset: without it every cold start compiles pydantic and the app (docs/benchmarks.md)."""
@@ -95,36 +133,30 @@ class ChaliceWithBytecode(Chalice):
         add_bytecode(Path(self._sam_package_dir) / "deployment.zip")
 
 
-_DDB_TYPES = {"S": ddb.AttributeType.STRING, "N": ddb.AttributeType.NUMBER, "B": ddb.AttributeType.BINARY}
-_PROJECTIONS = {
-    "ALL": ddb.ProjectionType.ALL,
-    "KEYS_ONLY": ddb.ProjectionType.KEYS_ONLY,
-    "INCLUDE": ddb.ProjectionType.INCLUDE,
-}
-
-
-def _attribute(name: str) -> ddb.Attribute:
-    types = {d["AttributeName"]: d["AttributeType"] for d in table_design.ATTRIBUTE_DEFINITIONS}
-    return ddb.Attribute(name=name, type=_DDB_TYPES[types[name]])
-
-
-def _key(schema: list[dict[str, str]], key_type: str) -> ddb.Attribute | None:
-    names = [k["AttributeName"] for k in schema if k["KeyType"] == key_type]
-    return _attribute(names[0]) if names else None
-
-
 class StageStack(cdk.Stack):
-    def __init__(self, scope: Construct, settings: StageSettings, *, topic_key: kms.IKey, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        settings: StageSettings,
+        *,
+        topic_key: kms.IKey,
+        certificate: acm.ICertificate,
+        table_stream_arn: str | None,
+        **kwargs: Any,
+    ) -> None:
+        """``table_stream_arn``: the data stack's table stream (None after a point-in-time restore, when the
+        stack names the restored table's stream from stages.json). ``certificate``: the certificate stack's."""
         super().__init__(
             scope,
             settings.stage,
             stack_name=settings.stack_name,
-            description=f"{settings.app_name} {settings.stage}: API, distribution, outbox, table, SES, alarms",
+            description=f"{settings.app_name} {settings.stage}: API, distribution, outbox, SES, alarms (no data)",
             **kwargs,
         )
         self.settings = settings
         self.topic_key = topic_key
-        self._table()
+        self.certificate = certificate
+        self._table(table_stream_arn)
         self.alarm_topic = self._alarm_topic()
         self.ses_events_topic = self._ses_events_topic()
         self.configuration_set = self._configuration_set()
@@ -147,7 +179,7 @@ class StageStack(cdk.Stack):
         # Chalice packages the app (deployment.zip + SAM template) during synth. Stage values
         # come from .chalice/config.json; autogen_policy stays off (infra writes the policies).
         self.chalice = ChaliceWithBytecode(
-            self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config={"autogen_policy": False}
+            self, "ChaliceApp", source_dir=str(REPO_DIR), stage_config=CHALICE_PACKAGE_CONFIG
         )
         self._wire_functions()
         self._wire_api()
@@ -164,47 +196,16 @@ class StageStack(cdk.Stack):
 
     # ------------------------------------------------------------------ data
 
-    def _table(self) -> None:
+    def _table(self, stream_arn: str | None) -> None:
+        """The table lives in the data stack (data_stack.py) or, after a point-in-time restore, in no stack;
+        either way its name is fixed (TABLE_NAME), so this stack builds its ARN and only takes the stream."""
         s = self.settings
-        if s.manage_table:
-            table = ddb.Table(
-                self,
-                "Table",
-                table_name=s.table_name,
-                partition_key=_key(table_design.KEY_SCHEMA, "HASH"),
-                sort_key=_key(table_design.KEY_SCHEMA, "RANGE"),
-                billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
-                # On-demand with a ceiling: a runaway loop or abuse is throttled instead of billed without end.
-                max_read_request_units=s.table_max_read_units,
-                max_write_request_units=s.table_max_write_units,
-                point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
-                ),
-                deletion_protection=True,
-                encryption=ddb.TableEncryption.AWS_MANAGED,
-                time_to_live_attribute=table_design.TTL_ATTRIBUTE,
-                stream=ddb.StreamViewType(table_design.STREAM_SPECIFICATION["StreamViewType"]),
-                removal_policy=cdk.RemovalPolicy.RETAIN,
-            )
-            for gsi in table_design.GLOBAL_SECONDARY_INDEXES:
-                projection = gsi["Projection"]
-                table.add_global_secondary_index(
-                    index_name=gsi["IndexName"],
-                    partition_key=_key(gsi["KeySchema"], "HASH"),  # type: ignore[arg-type]
-                    sort_key=_key(gsi["KeySchema"], "RANGE"),
-                    projection_type=_PROJECTIONS[projection["ProjectionType"]],
-                    non_key_attributes=projection.get("NonKeyAttributes"),
-                    max_read_request_units=s.table_max_read_units,
-                    max_write_request_units=s.table_max_write_units,
-                )
-            self.table_arn = table.table_arn
-            assert table.table_stream_arn is not None
-            self.stream_arn: str = table.table_stream_arn
+        self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=s.table_name)
+        if stream_arn is not None:
+            self.stream_arn: str = stream_arn
         else:
-            # After a point-in-time restore: the restored table (TABLE_NAME in .chalice/config.json)
-            # is not owned by this stack; the old one was retained (RemovalPolicy.RETAIN). Its stream is
-            # enabled by hand (docs/deploy.md) and named by stages.json table_stream_label.
-            self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=s.table_name)
+            # After a point-in-time restore: the restored table's stream, enabled by hand (docs/deploy.md) and
+            # named by stages.json table_stream_label.
             self.stream_arn = self.format_arn(
                 service="dynamodb", resource="table", resource_name=f"{s.table_name}/stream/{s.table_stream_label}"
             )
@@ -291,6 +292,21 @@ class StageStack(cdk.Stack):
             destination=ses.EventDestination.sns_topic(self.ses_events_topic),
             events=list(SES_EVENT_TYPES),
         )
+        # Counted in CloudWatch too, for the delivery-problems alarm (the app records bounces and complaints).
+        config_set.add_event_destination(
+            "SesDeliveryProblems",
+            configuration_set_event_destination_name="delivery-problems-to-cloudwatch",
+            destination=ses.EventDestination.cloud_watch_dimensions(
+                [
+                    ses.CloudWatchDimension(
+                        name=SES_CONFIGURATION_SET_DIMENSION,
+                        source=ses.CloudWatchDimensionSource.MESSAGE_TAG,
+                        default_value=s.configuration_set,
+                    )
+                ]
+            ),
+            events=list(SES_DELIVERY_PROBLEMS),
+        )
         return config_set
 
     def _failed_events_queue(self) -> sqs.Queue:
@@ -345,7 +361,7 @@ class StageStack(cdk.Stack):
                 function.add_property_override(f"Environment.Variables.{key}", value)
             # The log group (with retention) exists before the function can write to it.
             function.add_resource_dependency(self.function_logs[spec.python_name])
-            # Replace Chalice's policy (from .chalice/policy-<stage>.json) on the L1 itself, not through a raw
+            # Replace Chalice's placeholder policy (PACKAGE_POLICY_FILE) on the L1 itself, not through a raw
             # override, so cdk-nag checks the policy that is actually deployed.
             role = self.chalice.get_resource(spec.role_logical_id)
             role.policies = [  # type: ignore[attr-defined]
@@ -359,21 +375,23 @@ class StageStack(cdk.Stack):
                     "resource is key/* in this account and region; the conditions allow it only through SSM "
                     "(kms:ViaService) and only for the stage's key parameters (kms:EncryptionContext:PARAMETER_ARN).",
                 )
+            if spec.sends_email:
+                acknowledge(
+                    role,
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                    "In the SES sandbox SES authorizes the recipients' verified identities too, so the volunteer's own "
+                    "verified address can receive the sign-in link and test mail: the account's identities, and only "
+                    "with ses:FromAddress equal to the configured sender (the sender stays pinned).",
+                )
             if spec.reads_stream:
                 acknowledge(
                     role,
-                    f"AwsSolutions-IAM5[Resource::<{self._table_logical_id()}.Arn>/stream/*]"
-                    if self.settings.manage_table
-                    else "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
                     f"table/{self.settings.table_name}/stream/*]",
                     "Lambda's stream poller reads the table's stream with the function's role; AWS documents these "
                     "four actions on table/<name>/stream/*. The table has one stream, so this is that stream only "
                     "(its label changes if the stream is ever re-enabled).",
                 )
-
-    def _table_logical_id(self) -> str:
-        table = self.node.find_child("Table")
-        return self.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
 
     def param_arn(self, name: str) -> str:
         return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
@@ -424,13 +442,21 @@ class StageStack(cdk.Stack):
                 ),
             ]
         if spec.sends_email:
+            # Only as the configured sender: a bug or a stolen role cannot mail as anyone else at the domain.
+            sender = {"StringEquals": {"ses:FromAddress": s.mail_from_address}}
             statements.append(
                 iam.PolicyStatement(
-                    sid="Mail",
+                    sid="Mail", actions=list(SES_SEND), resources=self.ses_resource_arns(), conditions=sender
+                )
+            )
+            # In the SES sandbox, SES also authorizes each recipient's verified identity: the account's
+            # identities, still only from the configured sender (docs/deploy.md, step 7).
+            statements.append(
+                iam.PolicyStatement(
+                    sid="MailSandboxRecipients",
                     actions=list(SES_SEND),
-                    resources=self.ses_resource_arns(),
-                    # Only as the configured sender: a bug or a stolen role cannot mail as anyone else at the domain.
-                    conditions={"StringEquals": {"ses:FromAddress": s.mail_from_address}},
+                    resources=[self.format_arn(service="ses", resource="identity", resource_name="*")],
+                    conditions=sender,
                 )
             )
         if spec.failure_queue:
@@ -449,6 +475,9 @@ class StageStack(cdk.Stack):
         api.add_property_override("DefinitionBody.info.title", s.stack_name)
         # Only the custom domain (TLS 1.2) serves the API; the default execute-api host (TLS 1.0) is off.
         api.add_property_override("DisableExecuteApiEndpoint", True)
+        # The same enhanced TLS policy as the custom domain, on the API itself (SAM passes both through).
+        api.add_property_override("SecurityPolicy", API_SECURITY_POLICY)
+        api.add_property_override("EndpointAccessMode", API_ENDPOINT_ACCESS_MODE)
         api.add_property_override(
             "MethodSettings",
             [
@@ -495,23 +524,18 @@ class StageStack(cdk.Stack):
             )
 
     def _custom_domain(self) -> None:
-        """api.<domain>: an ACM certificate (DNS validation: the deploy waits until the validation record
-        exists), a REGIONAL domain name with TLS 1.2 at least, and the API's stage mapped at its root."""
+        """api.<domain>: the certificate stack's ACM certificate, a REGIONAL domain name with the enhanced TLS
+        policy (TLS 1.3 and 1.2, forward secrecy only, post-quantum key exchange offered), STRICT access mode
+        (a request's Host/SNI must name this domain), and the API's stage mapped at its root."""
         s = self.settings
-        certificate = acm.Certificate(
-            self,
-            "ApiCertificate",
-            domain_name=s.api_domain,
-            validation=acm.CertificateValidation.from_dns(),
-            certificate_name=f"{s.stack_name} API",
-        )
         self.api_domain_name = apigw.CfnDomainName(
             self,
             "ApiDomain",
             domain_name=s.api_domain,
-            regional_certificate_arn=certificate.certificate_arn,
+            regional_certificate_arn=self.certificate.certificate_arn,
             endpoint_configuration=apigw.CfnDomainName.EndpointConfigurationProperty(types=["REGIONAL"]),
-            security_policy="TLS_1_2",
+            security_policy=API_SECURITY_POLICY,
+            endpoint_access_mode=API_ENDPOINT_ACCESS_MODE,
         )
         apigw.CfnBasePathMapping(
             self,
@@ -551,6 +575,9 @@ class StageStack(cdk.Stack):
             function_name=self.chalice.get_resource("DistributeLinks").ref,
             qualifier="$LATEST",
             maximum_retry_attempts=0,
+            # EventBridge delivers at least once and Lambda may queue an invocation: one that starts this late
+            # would overlap the next scheduled run, which does the same work. Dropped instead.
+            maximum_event_age_in_seconds=SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS,
         )
 
     def _sam_template(self) -> dict[str, Any]:
@@ -724,8 +751,76 @@ class StageStack(cdk.Stack):
             self._log_metric(log_contract.RUN_FAILED.metric_name, "Sum", hour),
             1,
         )
+        self._alarm(
+            "CertificateExpiryAlarm",
+            "certificate-expiring",
+            f"The API certificate of {s.api_domain} expires in less than {CERTIFICATE_EXPIRY_ALARM_DAYS} days: ACM "
+            "could not renew it, usually because its DNS validation record was removed. Put the record back "
+            "(make status prints it); when the certificate expires, links in emails stop working.",
+            cw.Metric(
+                namespace="AWS/CertificateManager",
+                metric_name="DaysToExpiry",
+                dimensions_map={"CertificateArn": self.certificate.certificate_arn},
+                statistic="Minimum",
+                period=cdk.Duration.days(1),
+            ),
+            CERTIFICATE_EXPIRY_ALARM_DAYS,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
         if not full:
             return
+        self._join_link_alarms()
+        self._alarm(
+            "LambdaThrottlesAlarm",
+            "lambda-throttled",
+            "Lambda refused to run functions in this account (throttled): the account's concurrency is used up (new "
+            "accounts start at 10; request 1000 in Service Quotas) or a burst of requests took it. Pages fail, "
+            "and reminders and confirmations wait. The account is mbc-connect's alone, so its total is ours.",
+            # The account-wide metric (no dimension): one alarm metric instead of one per function.
+            cw.Metric(namespace="AWS/Lambda", metric_name="Throttles", statistic="Sum", period=hour),
+            1,
+        )
+        self._alarm(
+            "TableThrottledAlarm",
+            "table-throttled",
+            f"DynamoDB throttled requests on {s.table_name} (its on-demand ceilings, infra/stages.json): sending "
+            "slows down and pages may fail. A runaway loop, abuse, or a ceiling below what the send rate needs.",
+            cw.MathExpression(
+                expression="FILL(r, 0) + FILL(w, 0) + FILL(ir, 0) + FILL(iw, 0)",
+                using_metrics={
+                    "r": self._table_metric("ReadThrottleEvents", hour),
+                    "w": self._table_metric("WriteThrottleEvents", hour),
+                    "ir": self._table_metric("ReadThrottleEvents", hour, index=True),
+                    "iw": self._table_metric("WriteThrottleEvents", hour, index=True),
+                },
+                period=hour,
+                label="Throttle events of the table and its index",
+            ),
+            1,
+        )
+        self._alarm(
+            "SesDeliveryProblemsAlarm",
+            "ses-delivery-problems",
+            "SES reported emails of this stage delayed (DeliveryDelay: the receiving server keeps refusing for now), "
+            "rejected (Reject: SES found a virus) or not rendered (RenderingFailure): reminders may arrive late or "
+            "not at all.",
+            cw.MathExpression(
+                expression=" + ".join(f"FILL(m{i}, 0)" for i in range(len(SES_DELIVERY_PROBLEM_METRICS))),
+                using_metrics={
+                    f"m{i}": cw.Metric(
+                        namespace="AWS/SES",
+                        metric_name=name,
+                        dimensions_map={SES_CONFIGURATION_SET_DIMENSION: s.configuration_set},
+                        statistic="Sum",
+                        period=hour,
+                    )
+                    for i, name in enumerate(SES_DELIVERY_PROBLEM_METRICS)
+                },
+                period=hour,
+                label="DeliveryDelay + Reject + RenderingFailure",
+            ),
+            1,
+        )
         self._alarm(
             "DistributionNoSuccessAlarm",
             "distribute_links-no-successful-run",
@@ -736,6 +831,26 @@ class StageStack(cdk.Stack):
             comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cw.TreatMissingData.BREACHING,
         )
+        behind = cw.Alarm(
+            self,
+            "DistributionBehindAlarm",
+            alarm_name=f"{s.stack_name}-distribution-behind",
+            alarm_description=(
+                "Two scheduled distribution runs in a row ran out of time with reminders still due (stopped = "
+                "deadline): sending has fallen behind the schedule (a very large announcement, a send rate below "
+                "the chapter's size, or throttling). Reminders go out late. See docs/deploy.md, 'What the alarms "
+                "mean'."
+            ),
+            metric=self._log_metric(log_contract.RUN_AT_DEADLINE.metric_name, "Maximum", cdk.Duration.minutes(15)),
+            threshold=1,
+            # One run every 15 minutes: two 15-minute periods in a row, each with a run at its deadline.
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.IGNORE,
+        )
+        behind.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        behind.add_ok_action(cw_actions.SnsAction(self.alarm_topic))
         self._alarm(
             "DistributeLinksErrorsAlarm",
             "distribute_links-errors",
@@ -792,6 +907,59 @@ class StageStack(cdk.Stack):
                     cw.Metric(namespace="AWS/SES", metric_name=metric_name, statistic="Maximum", period=hour),
                     threshold,
                 )
+
+    def _table_metric(self, metric_name: str, period: cdk.Duration, *, index: bool = False) -> cw.Metric:
+        dimensions = {"TableName": self.settings.table_name}
+        if index:
+            dimensions["GlobalSecondaryIndexName"] = table_design.GLOBAL_SECONDARY_INDEXES[0]["IndexName"]
+        return cw.Metric(
+            namespace="AWS/DynamoDB", metric_name=metric_name, dimensions_map=dimensions, statistic="Sum", period=period
+        )
+
+    def _join_link_alarms(self) -> None:
+        """Spikes on the personal join links around a meeting's start, from the API access log."""
+        five_minutes = cdk.Duration.minutes(5)
+        for construct_id, metric_name, pattern, suffix, threshold, what in (
+            (
+                "JoinLinkThrottled",
+                "JoinLinkThrottled",
+                JOIN_LINK_THROTTLED_PATTERN,
+                "join-links-throttled",
+                JOIN_LINK_THROTTLED_ALARM,
+                f"API Gateway answered 429 to {JOIN_LINK_THROTTLED_ALARM} or more personal join link clicks "
+                "(GET /j/{token}) within 5 minutes: members were refused at a meeting's start. One client can use "
+                "up the route's throttle for everyone: look at the access log's client IPs; raise "
+                "join_link_throttle_* (infra/stages.json) or turn on the WAF.",
+            ),
+            (
+                "JoinLinkRefused",
+                "JoinLinkRefused",
+                JOIN_LINK_REFUSED_PATTERN,
+                "join-links-refused",
+                JOIN_LINK_REFUSED_ALARM,
+                f"{JOIN_LINK_REFUSED_ALARM} or more personal join link requests (GET /j/{{token}}) were refused "
+                "(400, 403, 404, 410) within 5 minutes: someone may be guessing links, or a reminder went out with "
+                "broken links.",
+            ),
+        ):
+            logs.CfnMetricFilter(
+                self,
+                f"{construct_id}Filter",
+                log_group_name=self.access_logs.ref,
+                filter_pattern=pattern,
+                metric_transformations=[
+                    logs.CfnMetricFilter.MetricTransformationProperty(
+                        metric_namespace=self.metric_namespace, metric_name=metric_name, metric_value="1", unit="Count"
+                    )
+                ],
+            )
+            self._alarm(
+                f"{construct_id}Alarm",
+                suffix,
+                what,
+                self._log_metric(metric_name, "Sum", five_minutes),
+                threshold,
+            )
 
     def _budget(self) -> None:
         """An AWS Budgets alert on the whole account's monthly cost, to the alarm topic: abuse that runs up

@@ -38,9 +38,17 @@ PROD_ALARMS = {
     "outbox-stream-behind",
     "ses-bounce-rate",
     "ses-complaint-rate",
+    "certificate-expiring",
+    "lambda-throttled",
+    "table-throttled",
+    "ses-delivery-problems",
+    "join-links-throttled",
+    "join-links-refused",
+    "distribution-behind",
 }
-# dev is for trying things out: only the two alarms that say mail is not going out.
-DEV_ALARMS = {"distribution-stopped", "mail-failed"}
+# dev is for trying things out: the two alarms that say mail is not going out, and its certificate.
+DEV_ALARMS = {"distribution-stopped", "mail-failed", "certificate-expiring"}
+DAY = 86400
 HOUR, FIVE_MINUTES = 3600, 300
 
 # The exact patterns (a change here is a change of the contract with the app and of docs/deploy.md).
@@ -55,6 +63,7 @@ PATTERNS = {
     '($.stopped = "throttled") || ($.stopped = "account") || ($.stopped = "config")) }',
     "MailFailed:announcement": '{ ($.event = "announcement_run") && ($.failed > 0) }',
     "MailFailed:outbox": '{ $.event = "outbox_failed" }',
+    "DistributionRunsAtDeadline": '{ ($.event = "distribution_run") && ($.scope = "all") && ($.stopped = "deadline") }',
 }
 
 
@@ -94,6 +103,16 @@ def test_every_alarm_emails_once_per_incident(default_synth: Synth, org_file: di
         assert props["AlarmActions"] == [topic], name
         assert props["OKActions"] == [topic], name
         assert props["AlarmDescription"].endswith("See docs/deploy.md, 'What the alarms mean'."), name
+        if name == "distribution-behind":
+            # "Two runs in a row": two 15-minute periods (one run each), both at the deadline.
+            assert (props["EvaluationPeriods"], props["DatapointsToAlarm"], props["Period"]) == (2, 2, 900)
+            assert (props["MetricName"], props["Statistic"], props["Threshold"]) == (
+                "DistributionRunsAtDeadline",
+                "Maximum",
+                1,
+            )
+            assert props["TreatMissingData"] == "ignore"
+            continue
         assert props["EvaluationPeriods"] == 1, name
         assert "DatapointsToAlarm" not in props, name
         if name == "distribute_links-no-successful-run":
@@ -101,8 +120,13 @@ def test_every_alarm_emails_once_per_incident(default_synth: Synth, org_file: di
             assert props["TreatMissingData"] == "breaching"
         else:
             assert props["TreatMissingData"] == "ignore", name
-        # The queue depth is a state (stays up while messages wait); everything else counts events per hour.
-        assert props["Period"] == (FIVE_MINUTES if name == "failed-events" else HOUR), name
+        # The queue depth is a state (stays up while messages wait) and join-link spikes last minutes; the
+        # certificate's days are published daily; everything else counts events per hour.
+        period = props.get("Period") or next(m["MetricStat"]["Period"] for m in props["Metrics"] if "MetricStat" in m)
+        expected = {"certificate-expiring": DAY}.get(
+            name, FIVE_MINUTES if name.startswith(("failed-events", "join-links")) else HOUR
+        )
+        assert period == expected, name
     _, subscription = only(template, "AWS::SNS::Subscription")
     assert subscription["Properties"] == {
         "Protocol": "email",
@@ -167,6 +191,110 @@ def test_api_5xx_alarm(default_synth: Synth) -> None:
     assert props["Threshold"] == 3
 
 
+def math_metrics(props: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A metric-math alarm's input metrics by id (namespace, name, dimensions, stat, period)."""
+    return {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
+
+
+def test_certificate_expiry_alarm(default_synth: Synth) -> None:
+    """ACM renews while the validation record exists; under 30 days left means renewal is failing."""
+    for stage in STAGES:
+        props = alarms(default_synth.templates[stage], stage)["certificate-expiring"]
+        assert (props["Namespace"], props["MetricName"], props["Statistic"]) == (
+            "AWS/CertificateManager",
+            "DaysToExpiry",
+            "Minimum",
+        )
+        assert (props["ComparisonOperator"], props["Threshold"]) == ("LessThanThreshold", 30)
+        [dimension] = props["Dimensions"]
+        assert dimension["Name"] == "CertificateArn"
+        assert "Fn::ImportValue" in dimension["Value"]  # the certificate stack's certificate
+
+
+def test_throttle_alarms_cover_every_function_and_the_table(default_synth: Synth) -> None:
+    prod = alarms(default_synth.templates["prod"], "prod")
+    lambdas = prod["lambda-throttled"]
+    # Account-wide (no dimension): the account is the installation's alone (docs/deploy.md, step 1).
+    assert (lambdas["Namespace"], lambdas["MetricName"], lambdas["Statistic"]) == ("AWS/Lambda", "Throttles", "Sum")
+    assert "Dimensions" not in lambdas
+    assert lambdas["Threshold"] == 1
+    table = math_metrics(prod["table-throttled"])
+    found = {
+        (m["Metric"]["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in m["Metric"]["Dimensions"])))
+        for m in table.values()
+    }
+    for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+        assert (metric, (("TableName", "mbc-connect-prod"),)) in found
+        assert (metric, (("GlobalSecondaryIndexName", "gsi1"), ("TableName", "mbc-connect-prod"))) in found
+    # Missing data is no throttling: FILL(…, 0) on every input.
+    [expression] = [m["Expression"] for m in prod["table-throttled"]["Metrics"] if "Expression" in m]
+    assert all(f"FILL({i}, 0)" in expression for i in table)
+
+
+def test_ses_delivery_problems_are_counted_and_alarmed(default_synth: Synth) -> None:
+    """DeliveryDelay, Reject and RenderingFailure (bounces and complaints go to the app) are published per
+    configuration set to CloudWatch, and any of them in an hour is one alarm."""
+    for stage in STAGES:
+        template = default_synth.templates[stage]
+        destinations = [
+            d["Properties"]["EventDestination"]
+            for d in resources(template, "AWS::SES::ConfigurationSetEventDestination").values()
+        ]
+        [cloudwatch] = [d for d in destinations if "CloudWatchDestination" in d]
+        assert sorted(cloudwatch["MatchingEventTypes"]) == ["deliveryDelay", "reject", "renderingFailure"]
+        [dimension] = cloudwatch["CloudWatchDestination"]["DimensionConfigurations"]
+        assert dimension == {
+            "DimensionName": "ses:configuration-set",
+            "DimensionValueSource": "messageTag",
+            "DefaultDimensionValue": f"mbc-connect-{stage}",
+        }
+    props = alarms(default_synth.templates["prod"], "prod")["ses-delivery-problems"]
+    inputs = math_metrics(props)
+    assert sorted(m["Metric"]["MetricName"] for m in inputs.values()) == ["DeliveryDelay", "Reject", "RenderingFailure"]
+    for m in inputs.values():
+        assert m["Metric"]["Namespace"] == "AWS/SES"
+        assert m["Metric"]["Dimensions"] == [{"Name": "ses:configuration-set", "Value": "mbc-connect-prod"}]
+    assert props["Threshold"] == 1
+
+
+JOIN_LINE = '{{"requestId":"r","ip":"192.0.2.1","resourcePath":"{path}","status":"{status}","tlsVersion":"TLSv1.3"}}'
+
+
+def test_join_link_spikes_from_the_access_log(default_synth: Synth) -> None:
+    """429s on GET /j/{token} (members refused at a meeting's start) and refused links (guessing), from the
+    API access log (no detailed API Gateway metrics to pay for)."""
+    from mbc_infra import stage_stack
+
+    template = default_synth.templates["prod"]
+    access = [f for f in filters(template) if f["LogGroupName"] == {"Ref": "ApiAccessLogs"}]
+    by_metric = {f["MetricTransformations"][0]["MetricName"]: f["FilterPattern"] for f in access}
+    assert by_metric == {
+        "JoinLinkThrottled": stage_stack.JOIN_LINK_THROTTLED_PATTERN,
+        "JoinLinkRefused": stage_stack.JOIN_LINK_REFUSED_PATTERN,
+    }
+    throttled = compile_pattern(stage_stack.JOIN_LINK_THROTTLED_PATTERN)
+    refused = compile_pattern(stage_stack.JOIN_LINK_REFUSED_PATTERN)
+    line = JOIN_LINE.format
+    assert throttled(line(path="/j/{token}", status="429"))
+    assert not throttled(line(path="/j/{token}", status="303"))
+    assert not throttled(line(path="/groups/{group_id}", status="429"))
+    for status in ("400", "403", "404", "410"):
+        assert refused(line(path="/j/{token}", status=status))
+    for status in ("204", "303", "429", "500"):
+        assert not refused(line(path="/j/{token}", status=status))
+    prod = alarms(template, "prod")
+    assert (prod["join-links-throttled"]["Threshold"], prod["join-links-refused"]["Threshold"]) == (10, 50)
+    assert prod["join-links-throttled"]["MetricName"] == "JoinLinkThrottled"
+    assert "join-links-throttled" not in alarms(default_synth.templates["dev"], "dev")
+
+
+def test_access_log_records_the_negotiated_tls() -> None:
+    from mbc_infra import stage_stack
+
+    assert stage_stack.ACCESS_LOG_FORMAT["tlsVersion"] == "$context.tlsVersion"
+    assert stage_stack.ACCESS_LOG_FORMAT["cipherSuite"] == "$context.cipherSuite"
+
+
 def test_ses_reputation_alarms_once_per_account(default_synth: Synth, stages_file: dict[str, Any]) -> None:
     """Reputation.* are account-wide metrics: alarmed by the stage that stages.json says (prod)."""
     values = stages_file["stages"]["prod"]
@@ -178,6 +306,8 @@ def test_ses_reputation_alarms_once_per_account(default_synth: Synth, stages_fil
         props = prod[suffix]
         assert (props["Namespace"], props["MetricName"], props["Threshold"]) == ("AWS/SES", metric, threshold)
         assert "Dimensions" not in props
+    # 2 % bounces: well before AWS's review at 5 %, with time to find the cause.
+    assert values["bounce_rate_alarm_threshold"] == 0.02
     assert not stages_file["stages"]["dev"]["ses_account_reputation_alarms"]
 
 
@@ -191,6 +321,7 @@ def test_contract_patterns_are_the_pinned_strings() -> None:
     assert log_contract.ANNOUNCEMENT_STOPPED.pattern == PATTERNS["DistributionStopped:announcement"]
     assert log_contract.ANNOUNCEMENT_FAILED.pattern == PATTERNS["MailFailed:announcement"]
     assert log_contract.OUTBOX_FAILED.pattern == PATTERNS["MailFailed:outbox"]
+    assert log_contract.RUN_AT_DEADLINE.pattern == PATTERNS["DistributionRunsAtDeadline"]
 
 
 def app_lines(write: typing.Callable[[], None]) -> list[str]:
@@ -347,6 +478,8 @@ def test_metric_filters(default_synth: Synth, stage: str) -> None:
     found = []
     log_groups = {k: v["Properties"]["LogGroupName"] for k, v in resources(template, "AWS::Logs::LogGroup").items()}
     for props in filters(template):
+        if props["LogGroupName"] == {"Ref": "ApiAccessLogs"}:
+            continue  # the join-link filters on the access log (test_join_link_spikes_from_the_access_log)
         [t] = props["MetricTransformations"]
         assert t["MetricNamespace"] == f"mbc-connect/{stage}"
         found.append(

@@ -76,8 +76,44 @@ def test_first_deploy_file_from_domain_and_alarm_mailbox() -> None:
     # dev mails the SES mailbox simulator, never real people, unless the file says otherwise.
     assert org.stage("dev").mail_redirect_to == deploy_settings.MAIL_SIMULATOR
     assert org.stage("prod").mail_redirect_to is None
-    with pytest.raises(OrgError, match="example domain"):
+    with pytest.raises(OrgError, match="reserved example name"):
         deploy_settings.new_org_data("example.com", "a@example.com")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "mbc-chapter.test",  # RFC 2606/6761 reserved top-level domains, and everything under them
+        "chapter.example",
+        "mbc.invalid",
+        "api.localhost",
+        "example.org",  # the three example second-level domains and their subdomains
+        "www.example.com",
+        "a.b.example.net",
+        "MBC-Chapter.TEST.",
+    ],
+)
+def test_reserved_names_are_refused_everywhere(domain: str) -> None:
+    """Nobody owns a reserved name: first-deploy refuses it, and a settings file holding one is refused
+    by every deploy path (it is a placeholder)."""
+    assert deploy_settings.is_placeholder_domain(domain)
+    with pytest.raises(OrgError, match="reserved example name"):
+        deploy_settings.new_org_data(domain, "alarms@mbc-idmt.org")
+    clean = domain.lower().rstrip(".")
+    text = json.dumps(real_data()).replace("mbc-idmt.org", clean)
+    org = deploy_settings.parse(json.loads(text), REPO_DIR / "deploy" / f"{clean}.json")
+    assert "domain" in org.placeholders
+    with pytest.raises(OrgError, match="still holds example placeholders in: domain"):
+        deploy_settings.refuse_placeholders(org)
+
+
+@pytest.mark.parametrize("domain", ["mbc-idmt.org", "testing.org", "example-chapter.org", "invalidation.net"])
+def test_real_looking_names_are_not_reserved(domain: str) -> None:
+    assert not deploy_settings.is_placeholder_domain(domain)
+
+
+def test_an_alarm_mailbox_at_localhost_is_a_placeholder() -> None:
+    assert "alarm_email" in parse(real_data(alarm_email="root@localhost")).placeholders
 
 
 def test_dev_redirect_can_be_turned_off_explicitly_but_never_on_in_prod() -> None:
@@ -326,3 +362,32 @@ def test_restoring_keys_bumps_the_version_and_redeploys(tmp_path: Path, monkeypa
     assert restored == written == ["/mbc-connect/prod/signing-key"]
     assert deployed == ["prod"]
     assert json.loads(path.read_text())["stages"]["prod"]["signing_key_version"] == 2
+
+
+def test_a_plain_chalice_deploy_stops_before_touching_aws(tmp_path: Path) -> None:
+    """CDK is the only deploy path: `chalice deploy --stage prod` stops on the missing policy file before
+    any AWS call (no credentials here, and it never gets as far as asking for them)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": "us-west-2",
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "HOME": str(tmp_path),
+        }
+    )
+    chalice = Path(sys.executable).parent / "chalice"
+    result = subprocess.run(
+        [str(chalice), "deploy", "--stage", "prod"],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert "Unable to load IAM policy file" in output
+    assert ".chalice/policy-prod.json" in output
+    assert "NoCredentialsError" not in output
+    assert "Unable to locate credentials" not in output

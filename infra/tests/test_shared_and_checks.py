@@ -24,10 +24,25 @@ from devtools import deploy_settings
 # Every acknowledged cdk-nag finding. A new one must be added here on purpose (with its reason in code).
 APIGW_LOGS_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 SSM_KEY = "Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*"
+SES_IDENTITIES = "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*"
 EXPECTED_ACKNOWLEDGMENTS = {
     "shared": {
         ("ApiGatewayCloudWatchRole86F22A4D", f"AwsSolutions-IAM4[{APIGW_LOGS_POLICY}]"),
         ("KeyAdminRoleDefaultPolicy1C80684F", f"AwsSolutions-IAM5[{SSM_KEY}]"),
+        ("OperatorPolicy63C1EB6F", "AwsSolutions-IAM5[Resource::*]"),
+        *(
+            ("OperatorPolicy63C1EB6F", f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:{rest}]")
+            for rest in (
+                "cloudformation:<AWS::Region>:<AWS::AccountId>:stack/mbc-connect-*",
+                "ses:<AWS::Region>:<AWS::AccountId>:configuration-set/mbc-connect-*",
+                "sns:<AWS::Region>:<AWS::AccountId>:mbc-connect-*-alarms",
+                "sqs:<AWS::Region>:<AWS::AccountId>:mbc-connect-*-failed-events",
+                "cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:mbc-connect-*",
+                "logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/mbc-connect-*-distribute_links:*",
+            )
+        ),
+        ("TrailBucketA831CE63", "AwsSolutions-S1"),
+        ("TrailBucketPolicyFEBC3C5C", "AwsSolutions-S1"),
     },
     **{
         stage: {
@@ -35,11 +50,20 @@ EXPECTED_ACKNOWLEDGMENTS = {
                 (role, f"AwsSolutions-IAM5[{SSM_KEY}]")
                 for role in ("ApiHandlerRole", "DistributeLinksRole", "SesEventsRole", "OutboxSenderRole")
             ),
-            ("OutboxSenderRole", "AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/stream/*]"),
+            (
+                "OutboxSenderRole",
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:"
+                f"table/mbc-connect-{stage}/stream/*]",
+            ),
             ("FailedEventsA83487DA", "AwsSolutions-SQS3"),
+            *(
+                (role, f"AwsSolutions-IAM5[{SES_IDENTITIES}]")
+                for role in ("ApiHandlerRole", "DistributeLinksRole", "OutboxSenderRole")
+            ),
         }
         for stage in ("dev", "prod")
     },
+    **{f"{stage}-{kind}": set() for stage in ("dev", "prod") for kind in ("data", "cert")},
 }
 
 
@@ -67,7 +91,10 @@ def test_domain_identity_with_easy_dkim_and_mail_from(default_synth: Synth) -> N
 def test_identity_is_retained(default_synth: Synth) -> None:
     """Replacing or deleting the identity would change the DKIM tokens and stop mail until DNS is redone."""
     _, identity = only(default_synth.templates["shared"], "AWS::SES::EmailIdentity")
-    assert identity["DeletionPolicy"] == identity["UpdateReplacePolicy"] == "Retain"
+    # RetainExceptOnCreate: a failed first create of the shared stack leaves no identity behind to collide
+    # with the retry; afterwards it is kept.
+    assert identity["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert identity["UpdateReplacePolicy"] == "Retain"
 
 
 def test_api_gateway_logging_role(default_synth: Synth) -> None:
@@ -87,7 +114,7 @@ def test_one_customer_managed_key_for_every_topic(default_synth: Synth) -> None:
     keys = [k for t in default_synth.templates.values() for k in resources(t, "AWS::KMS::Key").values()]
     assert len(keys) == 1
     key_id, key = only(default_synth.templates["shared"], "AWS::KMS::Key")
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
     props = key["Properties"]
     assert props["EnableKeyRotation"] is True
     assert props["RotationPeriodInDays"] == 2560  # docs/deploy.md, "Costs": why the longest period
@@ -119,8 +146,11 @@ def test_key_guard_and_key_admin_role(default_synth: Synth) -> None:
     assert role["Properties"]["MaxSessionDuration"] == 3600
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert flatten(trust["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
-    _, policy = only(template, "AWS::IAM::ManagedPolicy")
-    assert policy["Properties"]["ManagedPolicyName"] == "mbc-connect-protect-keys"
+    [policy] = [
+        p
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["ManagedPolicyName"] == "mbc-connect-protect-keys"
+    ]
     [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert {"ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters"} <= set(deny["Action"])
@@ -130,6 +160,102 @@ def test_key_guard_and_key_admin_role(default_synth: Synth) -> None:
     statements = {s["Sid"]: s for s in admin_policy["Properties"]["PolicyDocument"]["Statement"]}
     assert sorted(flatten(r) for r in statements["KeyParameters"]["Resource"]) == params
     assert set(statements["KeyParameters"]["Action"]) == {"ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"}
+
+
+# What make status and make alarm-test call (devtools/deploy_status.py), as IAM actions.
+STATUS_ACTIONS = {
+    "cloudformation:DescribeStacks",
+    "ses:GetEmailIdentity",
+    "ses:GetAccount",
+    "ses:GetConfigurationSet",
+    "sns:ListSubscriptionsByTopic",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:SetAlarmState",
+    "sqs:GetQueueUrl",
+    "sqs:GetQueueAttributes",
+    "acm:ListCertificates",
+    "ssm:DescribeParameters",
+    "logs:FilterLogEvents",
+    "logs:TestMetricFilter",
+}
+
+
+def test_operator_reads_health_never_data_or_keys(default_synth: Synth) -> None:
+    """make status AS=operator: everything status reads is allowed; reading the table (or its stream, or an
+    export), the failed-events queue's messages or the keys is denied explicitly (a deny beats any allow)."""
+    template = default_synth.templates["shared"]
+    [(policy_id, policy)] = [
+        (k, v)
+        for k, v in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if v["Properties"]["ManagedPolicyName"] == "mbc-connect-operator"
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allowed = {a for st in statements if st["Effect"] == "Allow" for a in as_list(st["Action"])}
+    assert allowed >= STATUS_ACTIONS
+    assert not {a for a in allowed if a.split(":")[1].startswith(("Get", "Receive", "Query", "Scan", "Decrypt"))} - {
+        "ses:GetAccount",
+        "ses:GetConfigurationSet",
+        "ses:GetEmailIdentity",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "lambda:GetAccountSettings",
+    }
+    [deny] = [st for st in statements if st["Effect"] == "Deny"]
+    assert deny["Resource"] == "*"
+    assert {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PartiQLSelect",
+        "dynamodb:GetRecords",
+        "dynamodb:ExportTableToPointInTime",
+        "sqs:ReceiveMessage",
+        "ssm:GetParameter",
+        "ssm:GetParameters",
+        "ssm:GetParametersByPath",
+        "ssm:GetParameterHistory",
+        "kms:Decrypt",
+    } <= set(deny["Action"])
+    [logs] = [st for st in statements if st.get("Sid") == "RunSummaries"]
+    assert flatten(logs["Resource"]).endswith(":log-group:/aws/lambda/mbc-connect-*-distribute_links:*")
+    [(_, role)] = [
+        (k, v)
+        for k, v in resources(template, "AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName") == "mbc-connect-operator"
+    ]
+    assert role["Properties"]["ManagedPolicyArns"] == [{"Ref": policy_id}]
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+
+
+def test_one_management_events_trail(default_synth: Synth) -> None:
+    trails = [t for tpl in default_synth.templates.values() for t in resources(tpl, "AWS::CloudTrail::Trail").values()]
+    assert len(trails) == 1
+    props = trails[0]["Properties"]
+    assert props["IsMultiRegionTrail"] is True
+    assert props["IncludeGlobalServiceEvents"] is True
+    assert props["EnableLogFileValidation"] is True
+    assert props["IsLogging"] is True
+    [selector] = props.get("EventSelectors", [{"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    assert selector["IncludeManagementEvents"] is True
+    assert "DataResources" not in selector
+    _, bucket = only(default_synth.templates["shared"], "AWS::S3::Bucket")
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    [rule] = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 365
+
+
+def test_the_stacks_holding_data_are_protected_from_deletion(default_synth: Synth) -> None:
+    """shared (the SES identity, the topics' key, the trail) and each data stack (the table): termination
+    protection; the app and certificate stacks can be deleted and deployed again at will."""
+    protected = {name for name, stack in default_synth.stacks.items() if stack.termination_protection}
+    assert protected == {"shared", "dev-data", "prod-data"}
 
 
 def test_stage_stacks_depend_on_shared(default_synth: Synth) -> None:

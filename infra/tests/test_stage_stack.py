@@ -59,6 +59,25 @@ def table_id(template: dict[str, Any]) -> str:
     return only(template, "AWS::DynamoDB::Table")[0]
 
 
+def table_arn(chalice_config: dict[str, Any], stage: str) -> dict[str, Any]:
+    """The app stack names the table by its fixed name (it lives in the data stack)."""
+    name = stage_env(chalice_config, stage)["TABLE_NAME"]
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":dynamodb:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":table/{name}",
+            ],
+        ]
+    }
+
+
 def arn(service: str, rest: str) -> str:
     return PARTITION_REGION_ACCOUNT.replace("{service}", service) + rest
 
@@ -70,7 +89,7 @@ def arn(service: str, rest: str) -> str:
 def test_table_is_built_from_table_py(
     default_synth: Synth, chalice_config: dict[str, Any], stages_file: dict[str, Any], stage: str
 ) -> None:
-    template = default_synth.templates[stage]
+    template = default_synth.templates[f"{stage}-data"]
     _, table = only(template, "AWS::DynamoDB::Table")
     props = table["Properties"]
     assert props["TableName"] == stage_env(chalice_config, stage)["TABLE_NAME"]
@@ -81,6 +100,7 @@ def test_table_is_built_from_table_py(
         "MaxReadRequestUnits": stages_file["stages"][stage]["table_max_read_request_units"],
         "MaxWriteRequestUnits": stages_file["stages"][stage]["table_max_write_request_units"],
     }
+    index_caps = {**caps, "MaxWriteRequestUnits": stages_file["stages"][stage]["index_max_write_request_units"]}
     assert [{k: v for k, v in g.items() if k != "OnDemandThroughput"} for g in props["GlobalSecondaryIndexes"]] == (
         table_design.GLOBAL_SECONDARY_INDEXES
     )
@@ -88,22 +108,38 @@ def test_table_is_built_from_table_py(
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     # On-demand with a ceiling, on the table and on every index.
     assert props["OnDemandThroughput"] == caps
-    assert all(g["OnDemandThroughput"] == caps for g in props["GlobalSecondaryIndexes"])
+    assert all(g["OnDemandThroughput"] == index_caps for g in props["GlobalSecondaryIndexes"])
     # The stream the outbox sender reads, with the view type chalicelib/table.py names.
     assert table_design.STREAM_SPECIFICATION["StreamEnabled"] is True
     assert props["StreamSpecification"] == {"StreamViewType": table_design.STREAM_SPECIFICATION["StreamViewType"]}
 
 
-def test_table_throughput_caps_fit_a_chapter(stages_file: dict[str, Any]) -> None:
+def test_table_throughput_caps_carry_the_send_rate_and_stay_bounded(
+    stages_file: dict[str, Any], chalice_config: dict[str, Any]
+) -> None:
+    """Sending at MAX_SEND_RATE (about 5 table and 3 index write units per email) uses at most three
+    quarters of each ceiling, in dev too; the ceilings still bound a runaway loop."""
     for stage in STAGES:
         values = stages_file["stages"][stage]
-        assert 0 < values["table_max_write_request_units"] <= 100
+        rate = float(stage_env(chalice_config, stage)["MAX_SEND_RATE"])
+        assert rate * 5 <= 0.75 * values["table_max_write_request_units"] <= 0.75 * 200, stage
+        assert rate * 3 <= 0.75 * values["index_max_write_request_units"] <= 0.75 * 200, stage
         assert 0 < values["table_max_read_request_units"] <= 200
+
+
+def test_synth_refuses_ceilings_below_the_send_rate(tmp_path: Any) -> None:
+    from conftest import synthesize
+    from mbc_infra.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=r"ceilings must be at least 94 .*now 25"):
+        synthesize(tmp_path, context={"stage": "dev"}, overrides={"dev": {"table_max_write_units": 25}})
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_table_protection(default_synth: Synth, stage: str) -> None:
-    default_synth.template(stage).has_resource(
+    """RetainExceptOnCreate: a failed first create cleans up (the retry does not meet "already exists"),
+    every later delete or replacement keeps the data. The data stack is protected from deletion."""
+    default_synth.template(f"{stage}-data").has_resource(
         "AWS::DynamoDB::Table",
         {
             "Properties": Match.object_like(
@@ -113,15 +149,41 @@ def test_table_protection(default_synth: Synth, stage: str) -> None:
                     "SSESpecification": {"SSEEnabled": True},
                 }
             ),
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "UpdateReplacePolicy": "Retain",
         },
     )
+    assert default_synth.stacks[f"{stage}-data"].termination_protection is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_data_stack_holds_only_the_table_and_the_app_stack_no_data(default_synth: Synth, stage: str) -> None:
+    """Alone in its stack, the table cannot be rolled back by anything failing after it; the app stack
+    (functions, API, alarms) holds nothing stateful, so it can be deleted and re-created at will; the
+    certificate's DNS wait happens in its own stack, after the table exists."""
+    data = default_synth.templates[f"{stage}-data"]
+    assert {r["Type"] for r in data["Resources"].values()} == {"AWS::DynamoDB::Table"}
+    app = default_synth.templates[stage]
+    stateful = {
+        "AWS::DynamoDB::Table",
+        "AWS::CertificateManager::Certificate",
+        "AWS::SES::EmailIdentity",
+        "AWS::KMS::Key",
+    }
+    assert not [k for k, r in app["Resources"].items() if r["Type"] in stateful]
+    assert not [k for k, r in app["Resources"].items() if r.get("DeletionPolicy", "Delete") != "Delete"]
+    cert = default_synth.templates[f"{stage}-cert"]
+    assert {r["Type"] for r in cert["Resources"].values()} == {"AWS::CertificateManager::Certificate"}
+    deps = {name: {d.node.id for d in stack.dependencies} for name, stack in default_synth.stacks.items()}
+    assert deps[f"{stage}-data"] == {"shared"}
+    assert deps[f"{stage}-cert"] == {f"{stage}-data"}
+    assert deps[stage] == {"shared", f"{stage}-data", f"{stage}-cert"}
 
 
 def test_restored_table_is_referenced_not_created(restored_synth: Synth, chalice_config: dict[str, Any]) -> None:
     template = restored_synth.templates["prod"]
     assert resources(template, "AWS::DynamoDB::Table") == {}
+    assert "prod-data" not in restored_synth.templates  # the old table stays in its (kept) data stack
     name = stage_env(chalice_config, "prod")["TABLE_NAME"]
     table = role_statements(template, "ApiHandlerRole")["Table"]
     arns = [flatten(r) for r in as_list(table["Resource"])]
@@ -160,7 +222,11 @@ def test_sending_stop_is_kept_by_a_deploy(restored_synth: Synth) -> None:
 def test_ses_events_reach_the_ses_events_function(default_synth: Synth, stage: str) -> None:
     template = default_synth.templates[stage]
     config_set_id, _ = only(template, "AWS::SES::ConfigurationSet")
-    _, destination = only(template, "AWS::SES::ConfigurationSetEventDestination")
+    [destination] = [
+        d
+        for d in resources(template, "AWS::SES::ConfigurationSetEventDestination").values()
+        if "SnsDestination" in d["Properties"]["EventDestination"]
+    ]
     event_destination = destination["Properties"]["EventDestination"]
     assert destination["Properties"]["ConfigurationSetName"] == {"Ref": config_set_id}
     assert event_destination["Enabled"] is True
@@ -218,14 +284,20 @@ def test_no_wildcard_actions_or_resources(default_synth: Synth, stage: str) -> N
             if statement["Sid"] == "Stream":
                 # AWS's documented form for Lambda's stream poller: this table's stream(s) only.
                 assert flatten(resource).endswith("/stream/*")
+            elif statement["Sid"] == "MailSandboxRecipients":
+                # The SES sandbox authorizes recipients' identities too: the account's, from the pinned sender.
+                assert flatten(resource) == arn("ses", "identity/*")
+                assert "ses:FromAddress" in statement["Condition"]["StringEquals"]
             elif statement["Sid"] != "KeysDecrypt":
                 assert "*" not in flatten(resource), statement
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_each_role_has_exactly_its_permissions(default_synth: Synth, stage: str) -> None:
+def test_each_role_has_exactly_its_permissions(
+    default_synth: Synth, chalice_config: dict[str, Any], stage: str
+) -> None:
     template = default_synth.templates[stage]
-    table = {"Fn::GetAtt": [table_id(template), "Arn"]}
+    table = table_arn(chalice_config, stage)
     index = {"Fn::Join": ["", [table, "/index/gsi1"]]}
     queue_id, _ = only(template, "AWS::SQS::Queue")
     assert set(resources(template, "AWS::IAM::Role")) == set(EXPECTED_TABLE_ACTIONS)
@@ -234,14 +306,16 @@ def test_each_role_has_exactly_its_permissions(default_synth: Synth, stage: str)
         statements = role_statements(template, role_id)
         expected_sids = {"Logs", "Table"}
         expected_sids |= {"Keys", "KeysDecrypt"} if role_id in READS_KEYS else set()
-        expected_sids |= {"Mail"} if role_id in SENDS_EMAIL else set()
+        expected_sids |= {"Mail", "MailSandboxRecipients"} if role_id in SENDS_EMAIL else set()
         expected_sids |= {"Stream"} if role_id in READS_STREAM else set()
         expected_sids |= {"FailedEvents"} if role_id in FAILURE_QUEUE else set()
         assert set(statements) == expected_sids, role_id
         assert statements["Logs"]["Resource"] == {"Fn::GetAtt": [log_id, "Arn"]}
         assert set(as_list(statements["Logs"]["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
         assert set(as_list(statements["Table"]["Action"])) == EXPECTED_TABLE_ACTIONS[role_id]
-        assert as_list(statements["Table"]["Resource"]) == ([table, index] if role_id in USES_INDEX else [table])
+        assert [flatten(r) for r in as_list(statements["Table"]["Resource"])] == [
+            flatten(r) for r in ([table, index] if role_id in USES_INDEX else [table])
+        ]
         if role_id in FAILURE_QUEUE:
             assert as_list(statements["FailedEvents"]["Action"]) == ["sqs:SendMessage"]
             assert statements["FailedEvents"]["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
@@ -252,7 +326,7 @@ def test_each_role_has_exactly_its_permissions(default_synth: Synth, stage: str)
                 "dynamodb:GetShardIterator",
                 "dynamodb:ListStreams",
             }
-            assert statements["Stream"]["Resource"] == {"Fn::Join": ["", [table, "/stream/*"]]}
+            assert flatten(statements["Stream"]["Resource"]) == flatten(table) + "/stream/*"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -266,14 +340,16 @@ def test_authorizer_reads_only_organizer_key_items(default_synth: Synth, stage: 
 def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: dict[str, Any], stage: str) -> None:
     template = default_synth.templates[stage]
     ses_statements = [s for s in iam_statements(template) if any(a.startswith("ses:") for a in as_list(s["Action"]))]
-    assert len(ses_statements) == len(SENDS_EMAIL)
+    assert len(ses_statements) == 2 * len(SENDS_EMAIL)
     sender = org_file["mail_from"].split("<")[1].rstrip(">")
     for statement in ses_statements:
         assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
-        assert sorted(flatten(r) for r in as_list(statement["Resource"])) == [
-            arn("ses", f"configuration-set/mbc-connect-{stage}"),
-            arn("ses", "identity/example.org"),
-        ]
+        assert sorted(flatten(r) for r in as_list(statement["Resource"])) == (
+            [arn("ses", f"configuration-set/mbc-connect-{stage}"), arn("ses", "identity/example.org")]
+            if statement["Sid"] == "Mail"
+            # the sandbox's recipients: any identity of the account, the sender still pinned below
+            else [arn("ses", "identity/*")]
+        )
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
 
 
@@ -301,10 +377,26 @@ def test_key_parameters(default_synth: Synth, chalice_config: dict[str, Any], st
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_chalice_policy_files_are_not_deployed(default_synth: Synth, stage: str) -> None:
-    """.chalice/policy-<stage>.json (wildcard accounts, SES identity/*) is replaced on every role."""
+    """Chalice's packaging placeholder (deny everything) is replaced on every role."""
     text = default_synth.text(stage)
-    for leftover in ("identity/*", "arn:aws:dynamodb:*", "arn:aws:ssm:*", "log-group:/aws/lambda/mbc-connect-"):
+    for leftover in ("ReplacedByInfraOnEveryRole", "arn:aws:dynamodb:*", "arn:aws:ssm:*"):
         assert leftover not in text
+
+
+def test_cdk_is_the_only_deploy_path(chalice_config: dict[str, Any]) -> None:
+    """No .chalice/policy-dev.json or policy-prod.json and no iam_policy_file for a deployable stage: a plain
+    `chalice deploy --stage prod` stops on the missing policy file (before any AWS call) instead of creating
+    a second, unmanaged API next to the CDK's."""
+    from conftest import REPO_DIR
+
+    assert chalice_config["autogen_policy"] is False
+    for stage in (*STAGES, "local"):
+        assert "iam_policy_file" not in chalice_config["stages"][stage], stage
+        assert not (REPO_DIR / ".chalice" / f"policy-{stage}.json").exists(), stage
+    placeholder = json.loads((REPO_DIR / "infra" / "chalice-package-policy.json").read_text())
+    assert placeholder["Statement"] == [
+        {"Sid": "ReplacedByInfraOnEveryRole", "Effect": "Deny", "Action": "*", "Resource": "*"}
+    ]
 
 
 # ---------------------------------------------------------------- functions, failures, stream
@@ -380,11 +472,13 @@ def test_async_invocations_fail_into_the_queue_or_not_at_all(default_synth: Synt
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}},
     }
-    # The schedule: no retries; the ledger makes the next run the retry.
+    # The schedule: no retries; the ledger makes the next run the retry. A late delivery (EventBridge is at
+    # least once; Lambda may queue) is dropped after 10 minutes instead of overlapping the next 15-minute run.
     assert configs["DistributeLinks"] == {
         "FunctionName": {"Ref": "DistributeLinks"},
         "Qualifier": "$LATEST",
         "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": 600,
     }
 
 
@@ -397,7 +491,14 @@ def test_outbox_sender_reads_the_stage_table_stream(default_synth: Synth, stage:
     source = events["OutboxSenderDynamodbEventSource"]
     assert source["Type"] == "DynamoDB"
     props = source["Properties"]
-    assert props["Stream"] == {"Fn::GetAtt": [table_id(template), "StreamArn"]}
+    # The data stack's table stream, exported there and imported here.
+    data = default_synth.templates[f"{stage}-data"]
+    [export] = [
+        o["Export"]["Name"]
+        for o in data["Outputs"].values()
+        if "Export" in o and o["Value"] == {"Fn::GetAtt": [table_id(data), "StreamArn"]}
+    ]
+    assert props["Stream"] == {"Fn::ImportValue": export}
     assert (props["BatchSize"], props["StartingPosition"]) == (25, "TRIM_HORIZON")
     assert props["MaximumRetryAttempts"] == 5
     assert props["BisectBatchOnFunctionError"] is True
@@ -538,18 +639,28 @@ def test_api_is_regional_on_its_custom_domain_only(default_synth: Synth, org_fil
     template = default_synth.templates[stage]
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["EndpointConfiguration"] == "REGIONAL"
-    # The default execute-api host (TLS 1.0) answers nothing.
+    # The default execute-api host (TLS 1.0) answers nothing; the API carries the enhanced policy too.
     assert api["DisableExecuteApiEndpoint"] is True
+    assert (api["SecurityPolicy"], api["EndpointAccessMode"]) == ("SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09", "STRICT")
     domain = org_file["stages"][stage]["api_domain"]
-    cert_id, cert = only(template, "AWS::CertificateManager::Certificate")
+    cert_template = default_synth.templates[f"{stage}-cert"]
+    cert_id, cert = only(cert_template, "AWS::CertificateManager::Certificate")
     assert cert["Properties"]["DomainName"] == domain
     assert cert["Properties"]["ValidationMethod"] == "DNS"
+    [export] = [
+        o["Export"]["Name"]
+        for o in cert_template["Outputs"].values()
+        if "Export" in o and o["Value"] == {"Ref": cert_id}
+    ]
     domain_id, domain_name = only(template, "AWS::ApiGateway::DomainName")
     assert domain_name["Properties"] == {
         "DomainName": domain,
         "EndpointConfiguration": {"Types": ["REGIONAL"]},
-        "RegionalCertificateArn": {"Ref": cert_id},
-        "SecurityPolicy": "TLS_1_2",
+        "RegionalCertificateArn": {"Fn::ImportValue": export},
+        # The enhanced policy: TLS 1.3 and 1.2, forward secrecy only, post-quantum key exchange offered;
+        # STRICT: a request's Host/SNI must name this domain.
+        "SecurityPolicy": "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+        "EndpointAccessMode": "STRICT",
         "Tags": domain_name["Properties"]["Tags"],
     }
     _, mapping = only(template, "AWS::ApiGateway::BasePathMapping")

@@ -249,3 +249,88 @@ def test_the_cli_drafts_and_sends(moto_stack: Stack, group: dict[str, Any], caps
         cli.main(["announcements", "draft", "--group", GROUP_ID, "--as", org["id"], "--subject", "", "--body", "x"])
         == 2
     )
+
+
+class SlowInvocation:
+    """The outbox Lambda's context: 120 s at first, and every email SES takes costs 8 s of it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.left * 1000)
+
+
+class SlowSes(FakeSes):
+    def __init__(self, invocation: SlowInvocation) -> None:
+        super().__init__()
+        self.invocation = invocation
+        self.left_at_send: list[float] = []
+
+    def send(self, mail: Any) -> str:
+        self.left_at_send.append(self.invocation.left)
+        self.invocation.left -= 8.0
+        return super().send(mail)
+
+
+def test_passes_in_one_outbox_batch_stop_before_the_invocations_deadline(moto_stack: Stack) -> None:
+    """Two announcement passes in one stream batch share the outbox Lambda's 120 s: each budgets
+    from the invocation's time left (not a minute of its own), stops well before the deadline and
+    hands over; the handover finishes the rest, once each."""
+    from app import outbox_sender
+
+    c = moto_stack.container
+    c.groups.create(group_body())
+    add_members(c, 8)
+    org, _ = c.organizers.create(name="Org", email="org@example.org")
+    made = [
+        c.announcements.draft(GROUP_ID, {"subject": f"News {n}", "body": "Hi all"}, organizer_id=org["id"])
+        for n in range(2)
+    ]
+    before = {item["id"] for item in c.outbox.repo.pending(created_before="~")}
+    for one in made:
+        c.announcements.send(GROUP_ID, one["id"], {"version": 1}, organizer_id=org["id"])
+    passes = [item for item in c.outbox.repo.pending(created_before="~") if item["id"] not in before]
+    assert [item["kind"] for item in passes] == ["announcement", "announcement"]
+    invocation = SlowInvocation(120.0)
+    ses = SlowSes(invocation)
+    moto_stack.rebuild(mailer=ses, workers=1)
+    batch = {
+        "Records": [
+            {
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-west-2",
+                "eventID": str(n),
+                "eventSourceARN": "arn:aws:dynamodb:us-west-2:000000000000:table/t/stream/1",
+                "dynamodb": {
+                    "Keys": {"pk": {"S": f"OUTBOX#{item['id']}"}, "sk": {"S": "OUTBOX"}},
+                    "NewImage": {
+                        "pk": {"S": f"OUTBOX#{item['id']}"},
+                        "sk": {"S": "OUTBOX"},
+                        "status": {"S": "pending"},
+                    },
+                    "SequenceNumber": str(n),
+                    "ApproximateCreationDateTime": 1_800_000_000,
+                    "SizeBytes": 100,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+            for n, item in enumerate(passes)
+        ]
+    }
+    outbox_sender(batch, invocation)
+    assert ses.left_at_send, "the first pass sent nothing"
+    # Nothing was sent within the safety margin and the reserve left to the rest of the batch.
+    assert min(ses.left_at_send) >= 30.0  # the sending safety margin (20 s) and the reserve (10 s)
+    assert len(ses.accepted) < 16  # so the passes stopped early ...
+    handed_over = [i for i in c.outbox.repo.pending(created_before="~") if i["kind"] == "announcement"]
+    assert handed_over  # ... and handed over to fresh items
+    # The scheduled run (or the next pass) finishes: each member gets each announcement once.
+    moto_stack.rebuild(mailer=ses, workers=1)
+    invocation.left = 900.0
+    c = moto_stack.container
+    c.announcements.continue_sending()
+    per_pair = [(m.to, m.subject) for m in ses.accepted]
+    assert len(per_pair) == len(set(per_pair)) == 16
+    assert {c.announcements.get(GROUP_ID, one["id"])["status"] for one in made} == {"sent"}

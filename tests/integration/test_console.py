@@ -482,6 +482,54 @@ def test_deliveries_page_and_resend_only_to_an_active_member(world: tuple[Stack,
     assert refused.status_code == 409 and mails_to(stack, "gone@example.org") == []
 
 
+def test_a_resend_goes_through_the_ledger_so_the_next_run_does_not_repeat_it(world: tuple[Stack, Any]) -> None:
+    from tests.support.builders import MEETING_DAY, T_MINUS_1D, distributor, run_at
+    from tests.support.fakes import FakeSes
+
+    stack, _ = world
+    [member] = add_members(stack.container, emails=["res@example.org"])
+    ses = FakeSes()
+    run = distributor(stack, ses)
+    assert run_at(stack, run, T_MINUS_1D).sent == 1  # the day-before reminder
+    stack.container.meetings.put_override(GROUP_ID, MEETING_DAY, {"status": "cancelled"}, organizer_id="o")
+    stack.clock.set(T_MINUS_1D + timedelta(minutes=5))
+    console = signed_in(world)
+    path = f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/resend"
+    assert console.post(path, {"person": member["id"]}).status_code == 303
+    [resent] = mails_to(stack, "res@example.org")
+    assert str(resent["Subject"]).startswith("Cancelled:")
+    # The scheduled run knows she was told: no second cancellation.
+    assert run_at(stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 0
+    assert [m.tags["message"] for m in ses.accepted] == ["r1440"]
+    kinds = {r["kind"]: r for r in stack.container.ledger.rows(GROUP_ID, MEETING_DAY)}
+    [resend_row] = [r for k, r in kinds.items() if k.startswith("x")]
+    assert (resend_row["status"], resend_row["message"], resend_row["said_status"]) == (
+        "sent",
+        "cancelled",
+        "cancelled",
+    )
+
+
+def test_resend_is_limited_to_one_per_member_and_meeting_every_few_minutes(world: tuple[Stack, Any]) -> None:
+    from tests.support.builders import MEETING_DAY, T_MINUS_1D
+
+    stack, _ = world
+    [member, other] = add_members(stack.container, emails=["res@example.org", "oth@example.org"])
+    stack.clock.set(T_MINUS_1D)
+    console = signed_in(world)
+    path = f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/resend"
+    answers = [console.post(path, {"person": member["id"]}).status_code for _ in range(5)]
+    assert answers == [303, 429, 429, 429, 429]
+    assert len(mails_to(stack, "res@example.org")) == 1  # 5 clicks: one email
+    assert "a moment ago" in text_of(console.post(path, {"person": member["id"]}))
+    assert console.post(path, {"person": other["id"]}).status_code == 303  # another member is not held up
+    stack.clock.set(T_MINUS_1D + timedelta(minutes=5, seconds=1))
+    assert console.post(path, {"person": member["id"]}).status_code == 303
+    assert len(mails_to(stack, "res@example.org")) == 2
+    activity = text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
+    assert activity.count("Sent Member 0 the message about the meeting") == 2  # refused clicks leave no entry
+
+
 # ---------------------------------------------------------------- events
 
 
