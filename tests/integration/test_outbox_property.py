@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from chalicelib import metrics
 from chalicelib.container import Container
@@ -143,13 +143,14 @@ class OutboxStory(RuleBasedStateMachine):
             self.app.outbox.sweep(pending_intake=self.app.signups.pending_intakes)
         self._drain()
 
-    @precondition(lambda self: bool(self.app.outbox.parked()))
-    @rule(data=st.data(), retry=st.booleans())
-    def an_admin_decides(self, data: st.DataObject, retry: bool) -> None:
+    # Draws never depend on the table (what is parked differs when Hypothesis replays a story on
+    # the shared engine): an index, taken modulo what is parked now.
+    @rule(pick=st.integers(min_value=0, max_value=7), retry=st.booleans())
+    def an_admin_decides(self, pick: int, retry: bool) -> None:
         ours = [p for p in self.app.outbox.parked() if p["group_id"] == self.group_id]
         if not ours:
             return
-        item = data.draw(st.sampled_from(ours))
+        item = ours[pick % len(ours)]
         if retry:
             self.admin_retries[str(item["id"])] += 1
             self.app.outbox.retry_parked(str(item["id"]))
