@@ -183,9 +183,13 @@ class OutboxRepository:
                     continue  # retried or discarded meanwhile
         return gone
 
-    def pending(self, *, due_before: str) -> list[OutboxRecord]:
-        """Items still pending (or being sent) whose next attempt is due before ``due_before``."""
-        return self._index(OUTBOX_PENDING, before=due_before)
+    def pending(self, *, due_before: str | None = None, created_before: str | None = None) -> list[OutboxRecord]:
+        """Items still pending (or being sent) whose next attempt is due before ``due_before``
+        (``created_before``: the same bound, its earlier name; a new item is due when written)."""
+        bound = due_before if due_before is not None else created_before
+        if bound is None:
+            raise TypeError("pending() needs due_before")
+        return self._index(OUTBOX_PENDING, before=bound)
 
     def parked(self) -> list[OutboxRecord]:
         """Items waiting for an admin, oldest first."""
