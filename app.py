@@ -60,6 +60,11 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
     if rewritten is not None:
         response.body = rewritten
         response.headers = {**response.headers, "Content-Type": "application/json"}
+    if response.status_code >= 400 and event is not None and event.path.startswith(("/console", "/j/")):
+        from chalicelib.web.error_pages import html_error, is_html_surface
+
+        if is_html_surface(event.path):  # read in a browser: a page with the surface's headers
+            response = html_error(event.path, response)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 

@@ -107,6 +107,11 @@ def parse_now(value: str | None) -> datetime | None:
         raise errors.Invalid(
             fields={"--now": "Needs a UTC offset, e.g. 2026-12-01T22:30:00Z or 2026-12-01T15:30:00-07:00."}
         )
+    from chalicelib.validation import year_problem
+
+    problem = year_problem(moment)  # before converting: 9999-12-31T22:00:00-07:00 overflows in UTC
+    if problem:
+        raise errors.Invalid(fields={"--now": problem})
     return moment.astimezone(UTC)
 
 

@@ -146,7 +146,10 @@ class Container:
             on_erased=self._forget_member,
             join_link_item=lambda record: self.join_links.activation_item(record),
             forget_join_link=lambda record: self.join_links.forget(record),
+            forget_join_link_item=lambda record: self.join_links.forget_item(record),
+            scrub_activity=lambda group_id, name: self.activity.scrub_name(group_id, name),
             origin_allowed=lambda origin: self.site.origin_allowed(origin),
+            sleep=self.sleep,
         )
 
     @cached_property
@@ -263,7 +266,13 @@ class Container:
     def activity(self) -> ActivityLog:
         from chalicelib.activity.log import ActivityLog
 
-        return ActivityLog(self.dynamodb, self.table, self.clock, self.settings)
+        return ActivityLog(
+            self.dynamodb,
+            self.table,
+            self.clock,
+            self.settings,
+            member_names=lambda group_id, ids: self.signups.repo.names(group_id, ids),
+        )
 
     @cached_property
     def signup_admin(self) -> SignupAdmin:

@@ -4,7 +4,8 @@ Trimmed; Unicode NFC; full-width and other compatibility forms folded with NFKC 
 plain ASCII (a full-width ``user@example.com`` is the plain one), and the domain always;
 lower case; valid by RFC 5322/6531 (email-validator, without DNS); a domain with a dot and a
 top-level domain of two or more letters (or an IDN ``xn--`` label), so ``a@b.c`` and
-``a@localhost`` are refused: nothing can be delivered there. (docs/api.md "Email addresses")
+``a@localhost`` are refused: nothing can be delivered there. "=?" is refused (an encoded word in a
+header). (docs/api.md "Email addresses")
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def normalize_email(value: str) -> str:
     text = f"{_fold(local)}{at}{unicodedata.normalize('NFKC', domain)}" if at else _fold(text)
     if len(text) > 254:
         raise ValueError("Must be at most 254 characters.")
+    if "=?" in text:
+        # Valid in a local part, but a mail library reads it as an RFC 2047 encoded word in To: or
+        # Reply-To: (where "=0D=0A" becomes a line break): no one's real address needs it.
+        raise ValueError('Must be a valid email address (without "=?").')
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,12 +37,21 @@ _REFUSED_BMP = (
     "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2"
     "\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
 )
-SINGLE_LINE_PATTERN = f"^[^{_REFUSED_BMP}]*$"
+# Single-line text may not hold "=?", the opening of an RFC 2047 encoded word: a mail library reads
+# "=?utf-8?q?Hi=0D=0ABcc:...?=" in a subject as CR LF and, unpatched, writes a new header line. The
+# pattern says it without lookahead: every run of "=" is followed by a character other than "?".
+SINGLE_LINE_PATTERN = f"^(?:[^={_REFUSED_BMP}]|=+[^=?{_REFUSED_BMP}])*=*$"
 MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t]|[^" + _REFUSED_BMP + "])*$"
 
 
+ENCODED_WORD_PROBLEM = 'Must not contain "=?" (email programs read it as an encoded word).'
+
+
 def refused_character(value: str, *, multi_line: bool = False) -> str | None:
-    """Why ``value`` may not be stored as text, or None."""
+    """Why ``value`` may not be stored as text, or None. Single-line text may reach an email's
+    header (a group's name in a subject, an announcement's subject), so it may not hold "=?"."""
+    if not multi_line and "=?" in value:
+        return ENCODED_WORD_PROBLEM
     for char in value:
         if multi_line and char in _MULTI_LINE_ALLOWED:
             continue
@@ -129,9 +138,24 @@ def _iso_text(value: object) -> object:
 IsoText = BeforeValidator(_iso_text)
 
 
-def _reasonable_year(value: datetime) -> datetime:
-    if not 2000 <= value.astimezone(UTC).year <= 2100:
-        raise ValueError("Must be between the years 2000 and 2100.")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+YEAR_PROBLEM = f"Must be between the years {FIRST_YEAR} and {LAST_YEAR}."
+
+
+def year_problem(value: datetime | date) -> str | None:
+    """Why an instant (its UTC year) or a day is outside the years this service handles, or None.
+    Never overflows: 9999-12-31T22:00:00-07:00 is refused, not an OverflowError (it is year 10000 in UTC)."""
+    if not FIRST_YEAR - 1 <= value.year <= LAST_YEAR + 1:
+        return YEAR_PROBLEM  # checked first: converting such an instant to UTC may overflow
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return None if FIRST_YEAR <= value.year <= LAST_YEAR else YEAR_PROBLEM
+
+
+def _reasonable_year(value: datetime | date) -> datetime | date:
+    problem = year_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -150,7 +174,8 @@ Email = Annotated[
     str,
     StringConstraints(max_length=320),
     AfterValidator(normalize_email),
-    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
+    # The pattern: no "=?" (an encoded word in To:, refused by normalize_email).
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254, "pattern": "^(?:[^=]|=+[^=?])*=*$"}),
 ]
 
 
@@ -165,3 +190,4 @@ class StrictModel(BaseModel):
 
 
 AwareYear = AfterValidator(_reasonable_year)
+"""Instants (and days) within the years 2000 to 2100: pair with IsoText (no epoch numbers)."""

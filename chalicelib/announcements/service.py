@@ -424,19 +424,24 @@ class AnnouncementService:
         return run
 
     def _finish_if_done(self, group_id: str, announcement_id: str) -> bool:
+        """Finished only if every member active now has her row: read from the records themselves
+        (consistent), since the status index may not list someone who became active a moment ago."""
         rows = {r["signup_id"]: r for r in self.repo.rows(group_id, announcement_id)}
-        for member in self.signups.members(group_id, status="active"):
+        for member in self.signups.members_now(group_id, status="active"):
             row = rows.get(member["id"])
             if row is None or row["status"] == "claimed":
                 return False  # still to go, or another run has it in hand
         return self.repo.finish(group_id, announcement_id, when=self.clock.now().isoformat())
 
     def forget_member(self, group_id: str, signup_id: str) -> None:
-        """Erasure: the person's rows of announcements still sending (read consistently; finished
-        ones are found through the member index by the delivery ledger's erasure)."""
-        for sending_group, announcement_id in self.repo.sending():
-            if sending_group == group_id:
-                self.repo.erase_row(group_id, announcement_id, signup_id)
+        """Erasure: the person's row of every announcement of the group whose rows may still exist,
+        by key, from a consistent read of the group's announcements (not the sending index, which
+        may lag one that started a moment ago). Rows are also in the member index (ledger erasure)."""
+        kept_since = (self.clock.now() - ROW_RETENTION - timedelta(days=1)).isoformat()
+        for record in self.repo.all_consistent(group_id):
+            if record["status"] == "draft" or record.get("sent_at", kept_since) < kept_since:
+                continue  # no rows, or rows long expired
+            self.repo.erase_row(group_id, record["id"], signup_id)
 
     # ---------------------------------------------------------------- helpers
 

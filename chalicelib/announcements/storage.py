@@ -77,6 +77,11 @@ class AnnouncementRepository:
         records = [cast(AnnouncementRecord, _plain(item)) for item in resp.get("Items", [])]
         return records, resp.get("LastEvaluatedKey")
 
+    def all_consistent(self, group_id: str) -> list[AnnouncementRecord]:
+        """Every announcement of the group, read consistently (for erasure)."""
+        items = partition_items(self.client, self.table, announcements_partition(group_id), ConsistentRead=True)
+        return [cast(AnnouncementRecord, _plain(item)) for item in items]
+
     def edit_item(self, group_id: str, announcement_id: str, *, version: int, sets: dict[str, Any]) -> dict[str, Any]:
         """A draft's new text, only from the version the organizer saw."""
         update = Update(sets={**sets, "version": version + 1})

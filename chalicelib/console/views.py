@@ -19,7 +19,8 @@ from chalicelib.activity.records import ORGANIZATION
 from chalicelib.console import web
 from chalicelib.console.service import Signed
 from chalicelib.console.static import asset, asset_url
-from chalicelib.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from chalicelib.db import is_unavailable
+from chalicelib.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unavailable
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     DEFAULT_JOIN_DETAILS,
@@ -27,8 +28,9 @@ from chalicelib.groups.records import (
     GroupRecord,
 )
 from chalicelib.templating import render
-from chalicelib.web.errors import status_and_code
+from chalicelib.web.errors import HttpError, status_and_code
 from chalicelib.web.request import query_params, source_ip
+from chalicelib.web.routing import UNAVAILABLE_RETRY_SECONDS
 
 log = logging.getLogger("mbc.console")
 
@@ -209,16 +211,31 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
         elif isinstance(exc, NotFound):
             message = "We could not find this page. It may have been removed."
         else:
-            message = exc.message
+            message = web.failure_message(status, exc.message)
         log.info("console refusal page=%s status=%s", name, status)
-        return ctx.page(
-            "message.html",
-            title="Sorry",
-            status=status,
-            message=message,
-            link=ctx.base,
-            link_text="Back to the console",
-        )
+        retry = exc.retry_after if isinstance(exc, (RateLimited, Unavailable)) else None
+        return web.error_page(status, message, base=ctx.base, retry_after=retry, signed=ctx.signed)
+    except HttpError as exc:  # a form the console cannot read (not UTF-8, too large, malformed)
+        log.info("console refusal page=%s status=%s code=%s", name, exc.status, exc.code)
+        return web.error_page(exc.status, exc.message, base=ctx.base, signed=ctx.signed)
+    except Exception as exc:
+        # An outage (503) or a bug (500): still the console's page and headers, never the API's JSON.
+        # Logged by type and place only (an exception's message may quote what someone typed).
+        if is_unavailable(exc):
+            log.warning("console unavailable page=%s error=%s", name, type(exc).__name__)
+            return web.error_page(503, web.failure_message(503), base=ctx.base, retry_after=UNAVAILABLE_RETRY_SECONDS)
+        log.error("console failure page=%s error=%s at=%s", name, type(exc).__name__, where(exc))
+        return web.error_page(500, web.failure_message(500), base=ctx.base)
+
+
+def where(exc: BaseException) -> str:
+    """file:line where an exception was raised (its innermost frame), for the log."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
 
 
 # ---------------------------------------------------------------- sign-in and out
@@ -357,7 +374,7 @@ def waiting_post(ctx: Ctx) -> Response:
         return _decline_page(ctx, group, people, note="")
     approved = 0
     for person in people:
-        entry = ctx.c.activity.entry(group["id"], ctx.who, "approve", f"Approved {person['name']}")
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "approve", "Approved {member}", member_id=person["id"])
         try:
             ctx.c.signups.approve(group["id"], person["id"], organizer_id=ctx.who.org_id, also=[("activity", entry)])
             approved += 1
@@ -397,7 +414,7 @@ def decline_post(ctx: Ctx) -> Response:
         return _decline_page(ctx, group, people, note=note, status=400, errors={"note": problem})
     declined = 0
     for person in people:
-        entry = ctx.c.activity.entry(group["id"], ctx.who, "decline", f"Declined {person['name']}")
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "decline", "Declined {member}", member_id=person["id"])
         try:
             ctx.c.signups.reject(
                 group["id"], person["id"], organizer_id=ctx.who.org_id, message=note or None, also=[("activity", entry)]
@@ -477,7 +494,12 @@ def member_add(ctx: Ctx) -> Response:
         if not values["consent"]:
             errors["consent"] = "Add only people who asked to join."
         if person is not None and not errors:
-            entry = ctx.c.activity.entry(group["id"], ctx.who, "add_member", f"Added {person.name} by hand")
+            from chalicelib.signups.addresses import signup_id_for
+
+            added_id = signup_id_for(group["id"], person.email)
+            entry = ctx.c.activity.entry(
+                group["id"], ctx.who, "add_member", "Added {member} by hand", member_id=added_id
+            )
             try:
                 ctx.c.signup_admin.add(group["id"], person, added_by=ctx.who.org_id, also=[("activity", entry)])
                 return ctx.done(f"/groups/{group['id']}/members", "added")
@@ -557,7 +579,7 @@ def member_remove(ctx: Ctx) -> Response:
         raise NotFound("member")
     if ctx.request.method == "POST":
         ctx.c.signups.erase_for_organizer(group["id"], signup_id)
-        ctx.c.activity.record(group["id"], ctx.who, "remove", f"Removed {record['name']} (their data was erased)")
+        ctx.c.activity.record(group["id"], ctx.who, "remove", "Removed a member and erased their data")
         return ctx.done(f"/groups/{group['id']}/members", "removed")
     return ctx.page("member_remove.html", title="Remove a member", group=group, section="members", person=record)
 
@@ -1093,6 +1115,9 @@ def _local_instant(
         day = date.fromisoformat(day_text)
     except ValueError:
         errors[day_field] = "Give a date."
+    else:
+        if not 2000 <= day.year <= 2100:  # the calendar's edges overflow once given a zone
+            errors[day_field] = "Give a date between the years 2000 and 2100."
     try:
         clock = time.fromisoformat(time_text)
     except ValueError:
@@ -1210,8 +1235,11 @@ def resend(ctx: Ctx) -> Response:
     )
     tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
-    summary = f"Sent {person['name']} the message about the meeting of {when} again"
-    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary))
+    summary = f"Sent {{member}} the message about the meeting of {when} again"
+    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"]))
+    ref_expires = int((now + timedelta(days=45)).timestamp())
+    ref = c.signups.repo.member_ref_item(group["id"], person["id"], put["id"]["S"], expires_at=ref_expires)
+    tx.add("mail_ref", ref)
     try:
         tx.commit(c.dynamodb)
     except TransactionCancelled as exc:

@@ -116,6 +116,54 @@ def html(body: str, *, status: int = 200, cookie: str | None = None) -> Response
     return Response(body=body, status_code=status, headers=headers)
 
 
+# What a failed console request says, by status: plain words, no detail of the failure.
+FAILURES = {
+    503: "The console is briefly unavailable. Nothing was changed. Please try again in a minute.",
+    500: "Something went wrong on our side. Please go back and try again; if it keeps happening, tell an admin.",
+}
+
+
+def failure_message(status: int, message: str | None = None) -> str:
+    return FAILURES.get(status) or message or "This request could not be completed."
+
+
+def error_page(status: int, message: str, *, base: str, retry_after: int | None = None, signed: Any = None) -> Response:
+    """The console's page for a request that failed (an outage, a form it cannot read, a bug):
+    HTML with the console's own headers (CSP, no-store, no framing), never the API's JSON. Falls
+    back to a page without the template should rendering be what failed."""
+    from html import escape
+
+    try:
+        from chalicelib.console.static import asset_url
+        from chalicelib.templating import render
+
+        body = render(
+            "console/pages/message.html",
+            title="Please try again" if status in (500, 503) else "Sorry",
+            base=base,
+            css_url=asset_url(base, "console.css"),
+            signed=signed,
+            group=None,
+            section="",
+            notice=None,
+            errors={},
+            labels={},
+            message=message,
+            link=base,
+            link_text="Back to the console",
+        )
+    except Exception:  # deliberate: the page of last resort must not fail in turn
+        body = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MBC Connect organizers</title>'
+            f'</head><body><main><h1>Please try again</h1><p>{escape(message)}</p><p><a href="{escape(base)}">'
+            "Back to the console</a></p></main></body></html>"
+        )
+    response = html(body, status=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def see_other(location: str, *, cookie: str | None = None) -> Response:
     headers: dict[str, str | list[str]] = {"Location": location, "Cache-Control": "no-store"}
     if cookie:

@@ -250,7 +250,10 @@ class DeliveryRepository:
             self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
 
     def erase_member(self, group_id: str, signup_id: str) -> None:
-        """Delete every ledger row about one person (found through the member index)."""
+        """Delete every row about one person listed in the member index: meeting deliveries, link
+        openings (under any date, kept by the schedule or not), announcement deliveries and
+        personal-link rows of every generation. The index may lag a row written a moment ago: the
+        caller also reads the partitions a fresh row can be in consistently (``forget_member``)."""
         rows = list(
             query_items(
                 self.client,

@@ -1,6 +1,7 @@
 """What the scheduled function does every 15 minutes, in order:
 
-1. send what the outbox's stream did not deliver (the sweep);
+1. finish any erasure an interruption left, then send what the outbox's stream did not deliver
+   (the sweep);
 2. rewrite every group's personal-link window (meetings roll forward; a change missed is caught);
 3. the distribution run (reminders and notices, through the ledger);
 4. finish any announcement still sending;
@@ -21,6 +22,7 @@ WARM_AHEAD = timedelta(minutes=20)
 def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] | None = None) -> dict[str, Any]:
     from chalicelib.joinlinks.warmup import containers_for, warm
 
+    erasures = c.signups.finish_erasures()  # before the sweep: a new signup may wait for one
     outbox = c.outbox.sweep(pending_intake=c.signups.pending_intakes)
     groups = c.groups.all()
     # Each window is rewritten from the group read again just before (conditionally): a change an
@@ -33,4 +35,4 @@ def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] |
     if opening:
         members = sum(c.signups.repo.count(group["id"], "active") for group in opening)
         warmed = warm(c.settings.public_api_url, containers=containers_for(members))
-    return {**report, "outbox": outbox, "announcements": announcements, "warmed": warmed}
+    return {**report, "outbox": outbox, "announcements": announcements, "warmed": warmed, "erasures": erasures}

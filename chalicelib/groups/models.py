@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, St
 from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS, DEFAULT_JOIN_WINDOW_MINUTES, SLUG_PATTERN, GroupStatus
 from chalicelib.meetings.schedule import DEFAULT_RRULE, validate_rrule
 from chalicelib.validation import (
+    AwareYear,
     Description,
     Email,
     HttpsUrl,
@@ -52,7 +53,7 @@ class ScheduleInput(StrictModel):
     start_time: ClockTime = Field(default="16:00", description="Local start time, HH:MM (24 h).")
     timezone: TimeZoneName = "America/Denver"
     duration_minutes: StrictInt = Field(default=90, ge=15, le=480)
-    starts_on: Annotated[date, IsoText] = Field(
+    starts_on: Annotated[date, IsoText, AwareYear] = Field(
         default=date(2026, 1, 1), description="First day the rule applies from."
     )
 

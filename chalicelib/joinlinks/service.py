@@ -11,7 +11,7 @@ from chalicelib.clock import Clock
 from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression, version_is
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
-from chalicelib.joinlinks.records import JoinLinkRecord, JoinWindowRecord, WindowMeeting
+from chalicelib.joinlinks.records import TOKEN_RATE_PREFIX, JoinLinkRecord, JoinWindowRecord, WindowMeeting
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.meetings.meeting import Meeting
@@ -149,8 +149,15 @@ class JoinLinks:
         return self.repo.new_link_item(token_hash(self.token(record)), link_of(record))
 
     def forget(self, record: SignupRecord) -> None:
-        """Erasure: the link's lookup row goes too (it would show the kind page anyway)."""
-        self.repo.delete_link(token_hash(self.token(record)))
+        """Erasure: the link's lookup row goes too (it would show the kind page anyway), and its
+        rate counters (keyed by the link's hash)."""
+        hashed = token_hash(self.token(record))
+        self.repo.delete_link(hashed)
+        self.repo.delete_counters(TOKEN_RATE_PREFIX + hashed[:32])
+
+    def forget_item(self, record: SignupRecord) -> dict[str, Any]:
+        """Transaction item: a record restarts (a new generation), so its earlier link's row goes."""
+        return self.repo.delete_link_item(token_hash(self.token(record)))
 
     def replace_link(self, group_id: str, signup_id: str, *, organizer_id: str) -> None:
         """Revoke one member's link at once and send them a new one (one transaction)."""
@@ -189,6 +196,9 @@ class JoinLinks:
             "gen": record["gen"],
         }
         tx.add("mail", self.outbox.new_item(cast(OutboxRecord, item)))
+        # The email is about her: erasure finds it through her own partition.
+        ref_expires = int((now + timedelta(days=45)).timestamp())
+        tx.add("mail_ref", self.signups.member_ref_item(group_id, signup_id, item["id"], expires_at=ref_expires))
         try:
             tx.commit(self.signups.client)
         except TransactionCancelled:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, key, to_item, without_keys
-from chalicelib.distribution.records import ledger_partition
+from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, key, partition_items, to_item, without_keys
+from chalicelib.distribution.records import ledger_partition, member_index_key
 from chalicelib.joinlinks.records import (
     JOIN_PREFIX,
     JOIN_SK,
+    LINK_INDEX_SORT_PREFIX,
     OPENED_KIND,
     WINDOW_PREFIX,
     WINDOW_SK,
@@ -36,8 +37,14 @@ class JoinLinkRepository:
         self.table = table
 
     def new_link_item(self, token_hash: str, link: JoinLinkRecord) -> dict[str, Any]:
-        """Transaction item: the lookup row of a member's personal link."""
-        return {"Put": {"TableName": self.table, "Item": {**link_key(token_hash), **to_item(link)}}}
+        """Transaction item: the lookup row of a member's personal link, listed in the member index
+        (erasure finds every link row of the person, whatever generation wrote it)."""
+        indexed = {
+            **link,
+            "gsi1pk": member_index_key(link["group_id"], link["signup_id"]),
+            "gsi1sk": f"{LINK_INDEX_SORT_PREFIX}{token_hash}",
+        }
+        return {"Put": {"TableName": self.table, "Item": {**link_key(token_hash), **to_item(indexed)}}}
 
     def delete_link_item(self, token_hash: str) -> dict[str, Any]:
         return {"Delete": {"TableName": self.table, "Key": link_key(token_hash)}}
@@ -119,6 +126,9 @@ class JoinLinkRepository:
                 "status": OPENED_KIND,
                 "opened_at": when,
                 "expires_at": expires_at,
+                # In the member index, so erasure finds it whatever the schedule is by then.
+                "gsi1pk": member_index_key(group_id, signup_id),
+                "gsi1sk": f"{day}#{OPENED_KIND}",
             }
         )
         try:
@@ -126,6 +136,14 @@ class JoinLinkRepository:
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def delete_counters(self, counter_pk: str) -> None:
+        """Erasure: a personal link's per-minute counters (they expire, but TTL deletion may lag)."""
+        rows = list(
+            partition_items(self.client, self.table, counter_pk, ConsistentRead=True, ProjectionExpression="pk, sk")
+        )
+        for row in rows:  # materialised first: deleting while paging would move the pages under us
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
 
     def count_hit(self, counter_pk: str, *, bucket: str, ttl: int) -> int:
         """One more use of a counter (``TOKEN_RATE_PREFIX`` or ``IP_RATE_PREFIX`` + hash) in ``bucket``."""

@@ -82,3 +82,22 @@ def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[
             **headers,
         },
     )
+
+
+# What a personal link says when it cannot be answered (an outage, a bug): no detail of the failure.
+FAILURES = {
+    503: "We could not open your link just now: the service is briefly unavailable. Please try again in a minute.",
+    500: "Something went wrong on our side while opening your link. Please try again in a minute.",
+}
+
+
+def error_page(status: int, *, settings: Settings, headers: dict[str, str], retry_after: int | None = None) -> Response:
+    """The page a personal link answers when it fails: the member pages' headers (strict CSP, no
+    framing, no-store, no Referer), never the API's JSON."""
+    message = FAILURES.get(status, "This link could not be opened.")
+    response = page("joinlinks/pages/failed.html", status=status, message=message, contact=contact(settings))
+    response.headers.update(headers)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -111,7 +111,9 @@ def upcoming(
 
 
 def parse_day(value: str) -> date | None:
+    """A YYYY-MM-DD date within the years 2000 to 2100 (the edges of the calendar overflow), or None."""
     try:
-        return date.fromisoformat(value) if len(value) == 10 else None
+        day = date.fromisoformat(value) if len(value) == 10 else None
     except ValueError:
         return None
+    return day if day is not None and 2000 <= day.year <= 2100 else None

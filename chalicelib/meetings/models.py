@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
-from chalicelib.validation import Notes, StrictModel
+from chalicelib.validation import AwareYear, IsoText, Notes, StrictModel
 
 
 class MeetingOverrideInput(StrictModel):
@@ -18,7 +18,7 @@ class MeetingOverrideInput(StrictModel):
         description="Default: moved when starts_at is given; with neither, only the note changes and a move "
         "or cancellation in effect stays. scheduled: back to the schedule.",
     )
-    starts_at: datetime | None = Field(
+    starts_at: Annotated[AwareDatetime, IsoText, AwareYear] | None = Field(
         default=None, description="New start (ISO 8601 with offset) for a moved meeting."
     )
     note: Notes | None = Field(default=None, description="Shown on the public list and in the reminder email.")
@@ -27,13 +27,6 @@ class MeetingOverrideInput(StrictModel):
         description="false: make the change without telling members (only before anyone was told about "
         "this meeting; refused with 409 after).",
     )
-
-    @field_validator("starts_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("Must include a UTC offset.")
-        return value
 
 
 class Meeting(BaseModel):

@@ -7,8 +7,11 @@ only then given their zone, so 4pm stays 4pm across daylight-saving changes
 
 from __future__ import annotations
 
+import calendar
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -124,8 +127,64 @@ _KNOWN_PARTS = {
 _TIME_PARTS = {"BYHOUR", "BYMINUTE", "BYSECOND"}
 _FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _MAX_INTERVAL = 52
-# A rule must produce a meeting within this long from its first day: bounded work to check it.
+# Every meeting is followed by another within this long, and the first comes within it (the
+# documented "a meeting within three years").
 _LOOKAHEAD = timedelta(days=3 * 366)
+# The rule is tried from this day over this many years: the calendar repeats every 28 years
+# between century years, so a gap longer than three years shows within them.
+_ANCHOR = date(2026, 1, 1)
+_SPAN_YEARS = 31
+
+
+def _calendar(year: int) -> tuple[int, bool]:
+    """What makes one year's calendar: the weekday of 1 January, and whether it is a leap year."""
+    return date(year, 1, 1).weekday(), calendar.isleap(year)
+
+
+@lru_cache(maxsize=8)
+def calendar_twin(first: int, years: int) -> int:
+    """The latest year T whose next ``years`` calendars are those of ``first`` onwards. dateutil stops
+    at the end of year 9999 however sparse a rule is, so a rule tried from its twin near 9999 is
+    tried with bounded work: it runs out of calendar a few decades on instead of eight thousand
+    years on. (T = first + 7600 always qualifies: the Gregorian calendar repeats every 400 years.)"""
+    wanted = [_calendar(first + i) for i in range(years + 1)]
+    for twin in range(9999 - years, first, -1):
+        if all(_calendar(twin + i) == wanted[i] for i in range(years + 1)):
+            return twin
+    raise ValueError("no twin year")  # unreachable: first + 7600 qualifies for first <= 2399
+
+
+def _shift_years(moment: datetime, years: int) -> datetime:
+    return moment.replace(year=moment.year + years)
+
+
+def rule_problem(parts: dict[str, str], *, anchor: date = _ANCHOR) -> str | None:
+    """Why a rule (its parts) cannot give a meeting within three years of ``anchor`` and then at
+    least every three years after it, or None. Bounded work: the rule runs on the anchor's calendar
+    twin near the end of year 9999 (see ``calendar_twin``), over 31 years and a few beyond."""
+    twin = calendar_twin(anchor.year, _SPAN_YEARS + 4)
+    shift = twin - anchor.year
+    start = datetime.combine(anchor, time(16, 0))
+    end = _shift_years(start, _SPAN_YEARS)
+    parsed = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=start)
+    if not isinstance(parsed, RRule):
+        raise ValueError("not a single rule")
+    rule: Any = parsed  # its parts (_until, _count, _dtstart) have no public reader
+    until = rule._until
+    if until is not None and until > end:
+        until = None  # ends after the span: no effect within it
+    twin_rule: Any = rule.replace(
+        dtstart=_shift_years(start, shift), until=_shift_years(until, shift) if until is not None else None
+    )
+    twin_end = _shift_years(end, shift)
+    found = twin_rule.between(twin_rule._dtstart, twin_end, inc=True)
+    if not found or found[0] - twin_rule._dtstart > _LOOKAHEAD:
+        return "The rule produces no meetings within three years."
+    gaps = [later - earlier for earlier, later in itertools.pairwise(found)]
+    ended = until is not None or (rule._count is not None and len(found) >= rule._count)
+    if any(gap > _LOOKAHEAD for gap in gaps) or (not ended and twin_end - found[-1] > _LOOKAHEAD):
+        return "The rule leaves more than three years between meetings."
+    return None
 
 
 def validate_rrule(value: str) -> str:
@@ -156,16 +215,14 @@ def validate_rrule(value: str) -> str:
     interval = parts.get("INTERVAL", "1")
     if not interval.isdigit() or not 1 <= int(interval) <= _MAX_INTERVAL:
         raise ValueError(f"INTERVAL must be a whole number from 1 to {_MAX_INTERVAL}.")
-    start = datetime(2026, 1, 1, 16, 0)
     try:
-        parsed: Any = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=start)
-        first = parsed.between(start, start + _LOOKAHEAD, inc=True) if isinstance(parsed, RRule) else []
+        problem = rule_problem(parts)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):
         raise ValueError(
             "Not a valid recurrence rule; for example FREQ=MONTHLY;BYDAY=1TU is the first Tuesday."
         ) from None
-    if not first:
-        raise ValueError("The rule produces no meetings within three years.")
+    if problem:
+        raise ValueError(problem)
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
 

@@ -63,8 +63,13 @@ class OrganizerService:
         self, *, name: str, email: str, role: Role = "admin", groups: Iterable[str] = (), invited_by: str | None = None
     ) -> OrganizerRecord:
         """A new organizer's record (not stored): the role's rules checked."""
+        from chalicelib.validation import refused_character
+
         if role not in ROLES:
             raise Invalid(fields={"role": "Must be admin or organizer."})
+        problem = refused_character(name)  # the single-line rule (names may reach an email's header)
+        if problem:
+            raise Invalid(fields={"name": problem})
         chosen = sorted(set(groups))
         if role == "organizer" and not chosen:
             raise Invalid(fields={"groups": "Choose at least one group for an organizer."})

@@ -154,13 +154,21 @@ class SignupAdmin:
                 "version": 1,
             },
         )
-        tx = Transaction().add("signup", service.repo.new_record_item(record, now_epoch=int(now.timestamp())))
-        tx.add("mail", service._mail("confirm", now, group["id"], record, limit="daily"))
+        # A record it replaces (the person left): its personal link's row goes with it.
+        existing = service.repo.get(group["id"], record["id"])
+        tx = Transaction()
+        service.add_new_record(tx, record, existing, now=now)
+        service._promise(tx, "mail", "confirm", now, group["id"], record, limit="daily")
         for label, item in also:
             tx.add(label, item)
         try:
             tx.commit(service.repo.client)
         except TransactionCancelled as exc:
+            if exc.failed("erasure"):
+                raise Conflict(
+                    "This person's data is being erased right now; add them again in a few minutes.",
+                    fields={"email": "Being erased; try again in a few minutes."},
+                ) from None
             if exc.failed("signup"):
                 raise Conflict(
                     "This address is already in the group (or waiting to confirm).",

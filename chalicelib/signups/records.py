@@ -11,6 +11,18 @@
   ``<received_at>#<address hash>`` lets the scheduled sweep find what the stream did not deliver.
 - ``INTAKE#<address hash>#<group>`` / ``RESEND``: a "send me the link again" request, the same way
   (the request does the same storage work for every address; the handler decides).
+  Once processed it is deleted, or, when it promised an email, replaced by a tombstone holding
+  only the request id (``done``); a request whose write may have landed after it answered 503 is
+  fenced off by ``withdrawn`` (see ``SignupService.submit``). Both expire within a day and go with
+  erasure. The same for ``RESEND``.
+- ``MEMBER#<group>#<signup_id>`` / ``OUTBOX#<outbox id>``: which outbox items were written about
+  the person (written in the same transaction as the item), so erasure finds them with one
+  consistent Query of a partition the person owns.
+- ``ERASURE#<group>#<signup_id>`` / ``ERASURE``: an erasure in progress (the signup record is
+  already deleted; what it still has to find, by key: the address hash, the generation and link
+  revision of the personal link). ``gsi1`` = ``ERASURE#pending`` / ``<started_at>#<group>#<id>``
+  lets the scheduled run finish one that was interrupted. While it exists the address cannot
+  start a new signup in the group. Deleted last.
 """
 
 from __future__ import annotations
@@ -26,6 +38,11 @@ INTAKE_PREFIX = "INTAKE#"
 INTAKE_SK = "INTAKE"
 INTAKE_PENDING = "INTAKE#pending"
 RESEND_SK = "RESEND"
+MEMBER_PREFIX = "MEMBER#"
+MEMBER_OUTBOX_PREFIX = "OUTBOX#"
+ERASURE_PREFIX = "ERASURE#"
+ERASURE_SK = "ERASURE"
+ERASURE_PENDING = "ERASURE#pending"
 
 SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
 STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
@@ -122,6 +139,25 @@ class ResendRequest(TypedDict):
     received_at: str
     email: str
     expires_at: int
+
+
+class ErasureRecord(TypedDict):
+    """An erasure in progress: keys and hashes only (no name, no address)."""
+
+    group_id: str
+    signup_id: str
+    address_hash: str
+    gen: str
+    link_rev: int
+    started_at: str
+
+
+def member_pk(group_id: str, signup_id: str) -> str:
+    return f"{MEMBER_PREFIX}{group_id}#{signup_id}"
+
+
+def erasure_pk(group_id: str, signup_id: str) -> str:
+    return f"{ERASURE_PREFIX}{group_id}#{signup_id}"
 
 
 def intake_pk(address_hash: str, group_id: str) -> str:

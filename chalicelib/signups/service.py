@@ -6,7 +6,9 @@ Privacy rules this module keeps:
 - every email a state change promises is an outbox item written in the same transaction as the
   change (``chalicelib/outbox``): a request that fails has sent nothing;
 - logs carry signup ids (keyed hashes) and counts, never names, addresses or tokens;
-- erasure deletes every row about the person except a keyed hash needed for suppression.
+- erasure deletes every row about the person except a keyed hash needed for suppression, and can
+  always be finished: it starts by writing a marker in the same transaction that deletes the
+  record, and the marker goes last (``erase``; the scheduled run finishes interrupted ones).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from chalicelib.clock import Clock
-from chalicelib.db import Transaction, TransactionCancelled
+from chalicelib.db import Transaction, TransactionCancelled, is_unavailable
 from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, NotFound, RateLimited, validate_model
 from chalicelib.groups.service import GroupService
 from chalicelib.organizers.keys import OrganizerService
@@ -35,10 +37,12 @@ from chalicelib.signups.consent import CONSENT_VERSION
 from chalicelib.signups.links import MemberLink, Purpose, link_problem, member_url, read_member_link
 from chalicelib.signups.records import (
     CSV_COLUMNS,
+    INTAKE_SK,
     LIVE_STATUSES,
     PUBLIC_FIELDS,
     RESEND_SK,
     STATUSES,
+    ErasureRecord,
     IntakeRecord,
     PublicSignup,
     ResendRequest,
@@ -52,11 +56,18 @@ log = logging.getLogger("mbc.signups")
 
 PENDING_TTL = timedelta(days=7)
 INTAKE_TTL = timedelta(days=1)
+# Outbox items are kept 30 days after they finish; the references to them a little longer.
+MEMBER_REF_TTL = timedelta(days=45)
+# Tries to take back a form whose write's answer was lost (storage not answering), and the waits.
+WITHDRAW_WAITS = (0.2, 0.5, 1.0, 2.0)
 DETAIL_FIELDS = ("name", "state", "how_heard")
 # (group_id, signup_id): erase what other features hold about the person (the delivery ledger).
 ErasureHook = Callable[[str, str], object]
-# A member's personal-link row (a transaction item), written when they become active.
+# A member's personal-link row (a transaction item), written when they become active; and the
+# transaction item that deletes it (when the record restarts, the old link's row goes with it).
 LinkItem = Callable[[SignupRecord], dict[str, Any]]
+# Legacy activity entries that name the person in their text: (group_id, name) -> rewritten count.
+ActivityScrub = Callable[[str, str], int]
 PROCESS_TRIES = 3
 
 
@@ -73,7 +84,10 @@ class SignupService:
         on_erased: ErasureHook | None = None,
         join_link_item: LinkItem | None = None,
         forget_join_link: Callable[[SignupRecord], object] | None = None,
+        forget_join_link_item: LinkItem | None = None,
+        scrub_activity: ActivityScrub | None = None,
         origin_allowed: Callable[[str], bool] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.repo = repo
         self.outbox = outbox
@@ -84,6 +98,9 @@ class SignupService:
         self.on_erased = on_erased
         self.join_link_item = join_link_item
         self.forget_join_link = forget_join_link
+        self.forget_join_link_item = forget_join_link_item
+        self.scrub_activity = scrub_activity
+        self.sleep = sleep or _sleep
         # Website origins: the deploy-time list, or (wired by the container) that plus the stored one.
         self.origin_allowed = origin_allowed or (lambda o: o in {w.lower() for w in settings.website_origins})
 
@@ -143,9 +160,35 @@ class SignupService:
             "how_heard": form.how_heard,
             "expires_at": int((now + INTAKE_TTL).timestamp()),
         }
-        self.repo.put_intake(
-            cast(IntakeRecord, {k: v for k, v in intake.items() if v is not None}), address_hash=email_hash(form.email)
-        )
+        address_hash = email_hash(form.email)
+        try:
+            self.repo.put_intake(
+                cast(IntakeRecord, {k: v for k, v in intake.items() if v is not None}), address_hash=address_hash
+            )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The write's answer was lost: it may have landed (or land later). The request answers
+            # 503 only once the form is taken back for good; if it was processed already, it succeeded.
+            if self._withdraw(address_hash, group_id, intake["request_id"], now=now):
+                raise
+            log.info("signup form write confirmed after an outage")
+
+    def _withdraw(
+        self, address_hash: str, group_id: str, request_id: str, *, now: datetime, sk: str = INTAKE_SK
+    ) -> bool:
+        """Take back a form whose write may have landed: True once it is taken back (nothing will
+        happen), False if it was processed already (the request succeeded). Raises if storage does
+        not answer at all meanwhile."""
+        expires = int((now + INTAKE_TTL).timestamp())
+        for wait in (*WITHDRAW_WAITS, None):
+            try:
+                return self.repo.withdraw_intake(address_hash, group_id, request_id, expires_at=expires, sk=sk)
+            except Exception as exc:
+                if not is_unavailable(exc) or wait is None:
+                    raise
+                self.sleep(wait)
+        raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------- "send me the link again"
 
@@ -185,7 +228,15 @@ class SignupService:
             "email": form.email,
             "expires_at": int((now + INTAKE_TTL).timestamp()),
         }
-        self.repo.put_resend(request, address_hash=email_hash(form.email))
+        address_hash = email_hash(form.email)
+        try:
+            self.repo.put_resend(request, address_hash=address_hash)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            if self._withdraw(address_hash, group_id, request["request_id"], now=now, sk=RESEND_SK):
+                raise  # taken back: 503, and nothing is sent
+            log.info("resend request write confirmed after an outage")
 
     def _process_resend(self, request: dict[str, Any]) -> None:
         """An active member gets her link and the next meeting; someone still to confirm gets the
@@ -199,8 +250,14 @@ class SignupService:
         if existing is not None and not self.repo.is_suppressed(address_hash):
             kind = {"active": "your_link", "pending_approval": "already_member", "pending_confirmation": "confirm"}
             if existing["status"] in kind:
-                tx.add("mail", self._mail(kind[existing["status"]], now, group_id, existing, limit="spaced"))
-        tx.add("request", self.repo.resend_done_item(address_hash, group_id, str(request["request_id"])))
+                self._promise(tx, "mail", kind[existing["status"]], now, group_id, existing, limit="spaced")
+        done = int((now + INTAKE_TTL).timestamp())
+        request_id = str(request["request_id"])
+        promised = "mail" in tx.labels
+        tx.add(
+            "request",
+            self.repo.resend_done_item(address_hash, group_id, request_id, expires_at=done, tombstone=promised),
+        )
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled:
@@ -210,6 +267,14 @@ class SignupService:
     def process_intake(self, intake: dict[str, Any]) -> None:
         """Apply one posted form (the outbox's stream handler calls this): create, restart or
         refresh the signup and promise at most one email, in one transaction."""
+        if "email" not in intake:
+            return  # a tombstone of a processed form or request, or a withdrawal's fence: nothing to do
+        if intake.get("withdrawn") is not None and intake.get("withdrawn") == intake.get("request_id"):
+            # Its request answered 503 after taking it back: it never happened.
+            sk = RESEND_SK if intake.get("sk") == RESEND_SK else INTAKE_SK
+            group_id, request_id = str(intake["group_id"]), str(intake["request_id"])
+            self.repo.drop_withdrawn(email_hash(str(intake["email"])), group_id, request_id, sk=sk)
+            return
         if intake.get("sk") == RESEND_SK:
             self._process_resend(intake)
             return
@@ -254,10 +319,10 @@ class SignupService:
                     "version": 1,
                 },
             )
-            tx.add("signup", self.repo.new_record_item(record, now_epoch=int(now.timestamp())))
+            self.add_new_record(tx, record, existing, now=now)
             # A new or restarted signup is held back by the daily cap only (not the spacing), so
             # someone who left and signs up again at once gets their confirmation.
-            tx.add("mail", self._mail("confirm", now, group_id, record, limit="daily"))
+            self._promise(tx, "mail", "confirm", now, group_id, record, limit="daily")
         elif existing["status"] == "pending_confirmation":
             proposal_id = None
             if any(details.get(f) != existing.get(f) for f in DETAIL_FIELDS):
@@ -266,19 +331,61 @@ class SignupService:
                 proposal_id = secrets.token_hex(6)
                 proposal = {"id": proposal_id, **{k: v for k, v in details.items() if v is not None}}
                 tx.add("signup", self.repo.propose_item(group_id, sid, proposal))
-            tx.add("mail", self._mail("confirm", now, group_id, existing, limit="spaced", proposal=proposal_id))
+            self._promise(tx, "mail", "confirm", now, group_id, existing, limit="spaced", proposal=proposal_id)
         elif existing["status"] in ("active", "pending_approval"):
-            tx.add("mail", self._mail("already_member", now, group_id, existing, limit="spaced"))
+            self._promise(tx, "mail", "already_member", now, group_id, existing, limit="spaced")
         # rejected or bounced: say nothing to anyone
-        tx.add("intake", self.repo.intake_done_item(address_hash, group_id, str(intake["request_id"])))
+        done = int((now + INTAKE_TTL).timestamp())
+        request_id, promised = str(intake["request_id"]), "mail" in tx.labels
+        tx.add(
+            "intake",
+            self.repo.intake_done_item(address_hash, group_id, request_id, expires_at=done, tombstone=promised),
+        )
         try:
             tx.commit(self.repo.client)
         except TransactionCancelled as exc:
-            # A newer post of the address replaced this one (it is processed on its own): done.
-            # Otherwise the record changed meanwhile: read it again.
+            if exc.failed("erasure"):
+                # The address's earlier signup is being erased: the form waits (the sweep offers it
+                # again once the erasure has finished).
+                log.info("signup form waits for an erasure signup=%s", sid)
+                return True
+            # A newer post of the address replaced this one (it is processed on its own), or its
+            # request took it back: done. Otherwise the record changed meanwhile: read it again.
             return exc.failed("intake")
         log.info("signup form processed signup=%s mail=%s", sid, "mail" in tx.labels)
         return True
+
+    def add_new_record(
+        self, tx: Transaction, record: SignupRecord, existing: SignupRecord | None, *, now: datetime
+    ) -> None:
+        """Create or restart a signup: never while an erasure of the address is under way, and a
+        restarted record's earlier personal link (another generation) is deleted with it."""
+        tx.add("signup", self.repo.new_record_item(record, now_epoch=int(now.timestamp())))
+        tx.add("erasure", self.repo.no_erasure_item(record["group_id"], record["id"]))
+        if existing is not None and self.forget_join_link_item is not None:
+            tx.add("old_link", self.forget_join_link_item(existing))
+
+    def _promise(
+        self,
+        tx: Transaction,
+        label: str,
+        kind: str,
+        now: datetime,
+        group_id: str,
+        record: SignupRecord | None = None,
+        *,
+        limit: AddressLimit | None = None,
+        proposal: str | None = None,
+        **refs: str,
+    ) -> None:
+        """Add an outbox item to the transaction, and (if it is about a member) its reference in
+        the member's own partition, so erasure finds it."""
+        item = self._mail(kind, now, group_id, record, limit=limit, proposal=proposal, **refs)
+        tx.add(label, item)
+        if record is not None:
+            outbox_id = item["Put"]["Item"]["id"]["S"]
+            expires = int((now + MEMBER_REF_TTL).timestamp())
+            tx.add(label + "_ref", self.repo.member_ref_item(group_id, record["id"], outbox_id, expires_at=expires))
 
     def _mail(
         self,
@@ -403,21 +510,70 @@ class SignupService:
         self.erase(member.group_id, member.signup_id)
 
     def erase(self, group_id: str, signup_id: str) -> bool:
-        """Every row about the person in this group; False if there was no record."""
-        record = self.repo.get(group_id, signup_id)
-        if record is None:
-            log.info("signup erased signup=%s found=False", signup_id)
-            return False
-        deleted = self.repo.delete(group_id, signup_id)
+        """Every row about the person in this group; False if there was nothing to erase.
+
+        Resumable and idempotent: the record is deleted in the same transaction that writes the
+        erasure's marker (keys and hashes only), every later step deletes by key and may be
+        repeated, and the marker goes last. A call after an interruption (the link again, the
+        organizer, or the scheduled run) finishes the work."""
+        if not 1 <= len(signup_id) <= 64:
+            return False  # no signup has such an id
+        found = False
+        for _ in range(PROCESS_TRIES):
+            record = self.repo.get(group_id, signup_id)
+            if record is None:
+                break
+            if self.scrub_activity is not None:
+                # Entries written before the log kept people by id name her in their text.
+                self.scrub_activity(group_id, record["name"])
+            marker: ErasureRecord = {
+                "group_id": group_id,
+                "signup_id": signup_id,
+                "address_hash": email_hash(record["email"]),
+                "gen": record["gen"],
+                "link_rev": int(record.get("link_rev", 0)),
+                "started_at": self.clock.now().isoformat(),
+            }
+            if self.repo.start_erasure(marker, version=int(record["version"])):
+                found = True
+                break
+        else:
+            raise Conflict("This signup is changing right now; please try again.")
+        marker_found = self.repo.erasure(group_id, signup_id)
+        if marker_found is None:
+            log.info("signup erased signup=%s found=%s", signup_id, found)
+            return found
+        self._finish_erasure(marker_found)
+        log.info("signup erased signup=%s found=True resumed=%s", signup_id, not found)
+        return True
+
+    def _finish_erasure(self, marker: ErasureRecord) -> None:
+        """Every step deletes by key (or a consistent Query of a partition the person owns, or the
+        member index for rows old enough to be in it) and may run again."""
+        group_id, signup_id = marker["group_id"], marker["signup_id"]
         if self.forget_join_link is not None:
-            self.forget_join_link(record)
+            # The personal link's lookup row, by the key the generation and revision give.
+            stub = {"group_id": group_id, "id": signup_id, "gen": marker["gen"], "link_rev": marker["link_rev"]}
+            self.forget_join_link(cast(SignupRecord, stub))
         if self.on_erased is not None:
-            self.on_erased(group_id, signup_id)
-        address_hash = email_hash(record["email"])
-        self.repo.delete_address_counters(address_hash)
-        self.repo.delete_intake(address_hash, group_id)
-        log.info("signup erased signup=%s found=%s", signup_id, deleted)
-        return deleted
+            self.on_erased(group_id, signup_id)  # delivery ledger, openings, announcements, link rows
+        self.repo.erase_member_refs(group_id, signup_id)  # outbox items about her
+        self.repo.delete_address_counters(marker["address_hash"])
+        self.repo.delete_intake(marker["address_hash"], group_id, received_before=marker["started_at"])
+        self.repo.finish_erasure(group_id, signup_id)
+
+    def finish_erasures(self) -> int:
+        """The scheduled run: finish every erasure an interruption left (each marker read again)."""
+        finished = 0
+        for listed in self.repo.pending_erasures():
+            marker = self.repo.erasure(listed["group_id"], listed["signup_id"])
+            if marker is None:
+                continue  # finished meanwhile (the index lags the deletion)
+            self._finish_erasure(marker)
+            finished += 1
+        if finished:
+            log.info("interrupted erasures finished count=%d", finished)
+        return finished
 
     def erase_for_organizer(self, group_id: str, signup_id: str) -> None:
         self.groups.get(group_id)
@@ -493,7 +649,7 @@ class SignupService:
             ),
         )
         if record["status"] in ("pending_approval", "active"):
-            tx.add("mail", self._mail("declined", now, group_id, record))
+            self._promise(tx, "mail", "declined", now, group_id, record)
         for label, item in also:
             tx.add(label, item)
         try:
@@ -511,17 +667,17 @@ class SignupService:
         personal link starts to work in the same transaction."""
         if self.join_link_item is not None:
             tx.add("join_link", self.join_link_item(record))
-        tx.add("welcome", self._mail("welcome", now, record["group_id"], record))
-        tx.add("catch_up", self._mail("catch_up", now, record["group_id"], record))
+        self._promise(tx, "welcome", "welcome", now, record["group_id"], record)
+        self._promise(tx, "catch_up", "catch_up", now, record["group_id"], record)
 
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
         """One "signups waiting" email per organizer of this group (the admins if it has none), each
         sent (or failed) on its own."""
         organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
-            tx.add("notice", self._mail("organizer_notice", now, group_id, organizer_id=organizer["id"]))
+            self._promise(tx, "notice", "organizer_notice", now, group_id, organizer_id=organizer["id"])
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
-            tx.add("notice", self._mail("organizer_notice", now, group_id, fallback=str(index)))
+            self._promise(tx, "notice", "organizer_notice", now, group_id, fallback=str(index))
 
     def _existing(self, group_id: str, signup_id: str) -> SignupRecord:
         record = self.repo.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
@@ -536,6 +692,11 @@ class SignupService:
     def members(self, group_id: str, *, status: SignupStatus | None = None) -> Iterator[SignupRecord]:
         """Every record of a group (optionally of one status), page by page."""
         return self.repo.all(group_id, status=status)
+
+    def members_now(self, group_id: str, *, status: SignupStatus) -> Iterator[SignupRecord]:
+        """The same, read consistently from the records themselves (never the index alone): for a
+        decision such as "every active member has it"."""
+        return self.repo.all_consistent(group_id, status=status)
 
     def list_page(self, group_id: str, params: dict[str, str]) -> SignupPage:
         self.groups.get(group_id)
@@ -583,6 +744,12 @@ class SignupService:
             except StateConflict:
                 continue  # no such signup, or already closed
         return closed
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
 
 
 def _replaceable(record: SignupRecord, now: datetime) -> bool:

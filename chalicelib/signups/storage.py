@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any, cast
 
 from chalicelib.db import (
     ITEM_IS_NEW,
     Cond,
+    Transaction,
+    TransactionCancelled,
     Update,
     from_item,
     key,
@@ -18,21 +21,29 @@ from chalicelib.db import (
     status_in,
     status_is,
     to_item,
+    version_is,
     without_keys,
 )
+from chalicelib.outbox.storage import outbox_key
 from chalicelib.signups.records import (
     ADDRESS_RATE_PREFIX,
+    ERASURE_PENDING,
+    ERASURE_SK,
     INTAKE_PENDING,
     INTAKE_SK,
     IP_RATE_PREFIX,
+    MEMBER_OUTBOX_PREFIX,
     RESEND_SK,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
+    ErasureRecord,
     IntakeRecord,
     ResendRequest,
     SignupRecord,
     SignupStatus,
+    erasure_pk,
     intake_pk,
+    member_pk,
     signup_partition,
     status_index_key,
 )
@@ -46,7 +57,26 @@ def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
     return key(signup_partition(group_id), signup_id)
 
 
+def erasure_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    return key(erasure_pk(group_id, signup_id), ERASURE_SK)
+
+
 # ---- named conditions
+
+NO_ERASURE_UNDER_WAY = ITEM_IS_NEW  # (on the erasure marker's key)
+
+
+def not_withdrawn(request_id: str) -> Cond:
+    """The request that wrote this intake has not taken it back (it answered 503: nothing happens)."""
+    return Cond("attribute_not_exists(withdrawn) OR withdrawn <> :wrid", values={":wrid": request_id})
+
+
+def request_is(request_id: str) -> Cond:
+    return Cond("request_id = :rid", values={":rid": request_id})
+
+
+def not_processed(request_id: str) -> Cond:
+    return Cond("attribute_not_exists(done) OR done <> :drid", values={":drid": request_id})
 
 
 def replaceable_signup(now_epoch: int) -> Cond:
@@ -194,7 +224,38 @@ class SignupRepository:
                 "gsi1sk": f"{intake['received_at']}#{address_hash}",
             }
         )
-        self.client.put_item(TableName=self.table, Item=item)
+        # A copy of this write that lands after the request withdrew it (and answered 503) is refused.
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **not_withdrawn(intake["request_id"]).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def withdraw_intake(
+        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, sk: str = INTAKE_SK
+    ) -> bool:
+        """Take back a posted form whose write may or may not have landed (its answer was lost): from
+        now on it is never processed, and a late copy of the write is refused. False if it was
+        already processed (the request did succeed)."""
+        update = Update(sets={"withdrawn": request_id, "expires_at": expires_at})
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(intake_pk(address_hash, group_id), sk),
+                **merge_expression(update.request(), not_processed(request_id)),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def drop_withdrawn(self, address_hash: str, group_id: str, request_id: str, *, sk: str = INTAKE_SK) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=key(intake_pk(address_hash, group_id), sk),
+                **Cond("request_id = :rid AND withdrawn = :rid", values={":rid": request_id}).kwargs(),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
 
     def put_resend(self, request: ResendRequest, *, address_hash: str) -> None:
         """Keep a "send me the link again" request for the handler (a newer one replaces it)."""
@@ -207,24 +268,44 @@ class SignupRepository:
                 "gsi1sk": f"{request['received_at']}#{address_hash}#resend",
             }
         )
-        self.client.put_item(TableName=self.table, Item=item)
+        # As a form: a copy of this write that lands after the request withdrew it is refused.
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **not_withdrawn(request["request_id"]).kwargs())
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
 
-    def resend_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
-        return {
-            "Delete": {
-                "TableName": self.table,
-                "Key": key(intake_pk(address_hash, group_id), RESEND_SK),
-                **Cond("request_id = :rid", values={":rid": request_id}).kwargs(),
-            }
-        }
+    def resend_done_item(
+        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, tombstone: bool
+    ) -> dict[str, Any]:
+        """Transaction item: the processed request goes, or becomes a tombstone (as a form's, below)."""
+        return self.intake_done_item(
+            address_hash, group_id, request_id, expires_at=expires_at, tombstone=tombstone, sk=RESEND_SK
+        )
 
-    def intake_done_item(self, address_hash: str, group_id: str, request_id: str) -> dict[str, Any]:
-        """Transaction item: drop the processed form, unless a newer post replaced it meanwhile."""
+    def intake_done_item(
+        self,
+        address_hash: str,
+        group_id: str,
+        request_id: str,
+        *,
+        expires_at: int,
+        tombstone: bool,
+        sk: str = INTAKE_SK,
+    ) -> dict[str, Any]:
+        """Transaction item: the processed form goes, unless a newer post replaced it meanwhile or
+        the request withdrew it. ``tombstone`` (an email was promised): it is replaced by a tombstone
+        holding only its request id instead, so a request whose answer was lost can tell it
+        succeeded; when nothing was promised, "nothing happened" is true either way."""
+        condition = (request_is(request_id) & not_withdrawn(request_id)).kwargs()
+        if not tombstone:
+            return {"Delete": {"TableName": self.table, "Key": key(intake_pk(address_hash, group_id), sk), **condition}}
+        stone = {**key(intake_pk(address_hash, group_id), sk), **to_item({"done": request_id})}
+        stone["expires_at"] = {"N": str(expires_at)}
         return {
-            "Delete": {
+            "Put": {
                 "TableName": self.table,
-                "Key": key(intake_pk(address_hash, group_id), INTAKE_SK),
-                **Cond("request_id = :rid", values={":rid": request_id}).kwargs(),
+                "Item": stone,
+                **condition,
             }
         }
 
@@ -238,8 +319,18 @@ class SignupRepository:
         )
         return [from_item(item) for item in items]
 
-    def delete_intake(self, address_hash: str, group_id: str) -> None:
-        self.client.delete_item(TableName=self.table, Key=key(intake_pk(address_hash, group_id), INTAKE_SK))
+    def delete_intake(self, address_hash: str, group_id: str, *, received_before: str | None = None) -> None:
+        """Erasure: the posted form (or its tombstone) and any "send me the link again" request.
+        ``received_before``: keep a form posted after the erasure started (a new signup waiting)."""
+        pk = intake_pk(address_hash, group_id)
+        condition: dict[str, Any] = {}
+        if received_before is not None:
+            older = "attribute_not_exists(received_at) OR received_at < :started"
+            condition = Cond(older, values={":started": received_before}).kwargs()
+        # A form posted since the erasure started (a new signup waiting for it to finish) is kept.
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.delete_item(TableName=self.table, Key=key(pk, INTAKE_SK), **condition)
+        self.client.delete_item(TableName=self.table, Key=key(pk, RESEND_SK))
 
     def page(
         self, group_id: str, *, status: SignupStatus | None, limit: int, start_key: dict[str, Any] | None
@@ -269,6 +360,21 @@ class SignupRepository:
             if not start:
                 return
 
+    def all_consistent(self, group_id: str, *, status: SignupStatus) -> Iterator[SignupRecord]:
+        """The group's records of one status read from the table itself (consistent), not through
+        the status index, which may lag a change made a moment ago: for decisions about people."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":pk": {"S": signup_partition(group_id)}, ":status": {"S": status}},
+            ConsistentRead=True,
+        )
+        for item in items:
+            yield cast(SignupRecord, without_keys(item))
+
     def count(self, group_id: str, status: SignupStatus) -> int:
         pages = query_pages(
             self.client,
@@ -294,6 +400,116 @@ class SignupRepository:
         )
         for row in rows:  # materialised first: deleting while paging would move the pages under us
             self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
+
+    def names(self, group_id: str, signup_ids: list[str]) -> dict[str, str]:
+        """The current names of these signups (consistent reads); an erased one is absent."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(signup_ids))
+        for start in range(0, len(ids), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [signup_key(group_id, i) for i in ids[start : start + 100]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "sk, #name",
+                    "ExpressionAttributeNames": {"#name": "name"},
+                }
+            }
+            for _ in range(5):  # unprocessed keys (throttling) are asked again
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    found[item["sk"]["S"]] = item["name"]["S"]
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
+
+    # ---------------------------------------------------------------- erasure
+
+    def start_erasure(self, marker: ErasureRecord, *, version: int) -> bool:
+        """One transaction: the erasure's marker is written and the record deleted (only at the
+        version read). From then on no claim, click or confirmation can act on the person."""
+        item = to_item(
+            {
+                **marker,
+                "pk": erasure_pk(marker["group_id"], marker["signup_id"]),
+                "sk": ERASURE_SK,
+                "gsi1pk": ERASURE_PENDING,
+                "gsi1sk": f"{marker['started_at']}#{marker['group_id']}#{marker['signup_id']}",
+            }
+        )
+        tx = Transaction()
+        tx.add("marker", {"Put": {"TableName": self.table, "Item": item}})
+        tx.add(
+            "signup",
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": signup_key(marker["group_id"], marker["signup_id"]),
+                    **version_is(version).kwargs(),
+                }
+            },
+        )
+        try:
+            tx.commit(self.client)
+        except TransactionCancelled:
+            return False
+        return True
+
+    def erasure(self, group_id: str, signup_id: str) -> ErasureRecord | None:
+        item = self.client.get_item(
+            TableName=self.table, Key=erasure_key(group_id, signup_id), ConsistentRead=True
+        ).get("Item")
+        return cast(ErasureRecord, without_keys(item)) if item else None
+
+    def pending_erasures(self) -> list[ErasureRecord]:
+        """Erasures an interruption left unfinished (the index only lists them; each is read again)."""
+        items = query_items(
+            self.client,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": ERASURE_PENDING}},
+        )
+        return [cast(ErasureRecord, without_keys(item)) for item in items]
+
+    def finish_erasure(self, group_id: str, signup_id: str) -> None:
+        self.client.delete_item(TableName=self.table, Key=erasure_key(group_id, signup_id))
+
+    def no_erasure_item(self, group_id: str, signup_id: str) -> dict[str, Any]:
+        """Transaction item: no erasure of this signup is under way (a new signup waits for it)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": erasure_key(group_id, signup_id),
+                **NO_ERASURE_UNDER_WAY.kwargs(),
+            }
+        }
+
+    def member_ref_item(self, group_id: str, signup_id: str, outbox_id: str, *, expires_at: int) -> dict[str, Any]:
+        """Transaction item: this outbox item is about this person (erasure finds it by this key)."""
+        item = {
+            **key(member_pk(group_id, signup_id), MEMBER_OUTBOX_PREFIX + outbox_id),
+            "expires_at": {"N": str(expires_at)},
+        }
+        return {"Put": {"TableName": self.table, "Item": item}}
+
+    def erase_member_refs(self, group_id: str, signup_id: str) -> int:
+        """Delete every outbox item written about the person, and the references (consistent Query)."""
+        rows = list(
+            partition_items(
+                self.client,
+                self.table,
+                member_pk(group_id, signup_id),
+                ConsistentRead=True,
+                ProjectionExpression="pk, sk",
+            )
+        )
+        for row in rows:  # materialised first: deleting while paging would move the pages under us
+            sort = row["sk"]["S"]
+            if sort.startswith(MEMBER_OUTBOX_PREFIX):
+                self.client.delete_item(TableName=self.table, Key=outbox_key(sort[len(MEMBER_OUTBOX_PREFIX) :]))
+            self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
+        return len(rows)
 
     # ---------------------------------------------------------------- counters
 

@@ -251,6 +251,48 @@ def test_the_cli_drafts_and_sends(moto_stack: Stack, group: dict[str, Any], caps
     )
 
 
+def test_finishing_reads_the_members_themselves_not_the_lagging_index(moto_stack: Stack, group: dict[str, Any]) -> None:
+    """Issue 19: "every active member has it" was decided from the status index alone. A member
+    approved a moment ago is not in the index yet (it lags); the announcement must not be marked
+    sent without her, and she gets it on the next pass."""
+    c = moto_stack.container
+    organizer, _ = c.organizers.create(name="Olga Organizer", email="olga@example.org")
+    late = signup_id_for(GROUP_ID, "waiting0@example.org")
+    ses = FakeSes()
+    lagging = LaggingIndex(moto_stack.client, hidden={late})
+    sender = moto_stack.build(mailer=ses, dynamodb=lagging)
+    made = c.announcements.draft(GROUP_ID, {"subject": "Hello", "body": "Text."}, organizer_id=organizer["id"])
+    c.signups.approve(GROUP_ID, late, organizer_id=organizer["id"])  # active now; the index lags
+    c.announcements.send(GROUP_ID, made["id"], {"version": made["version"]}, organizer_id=organizer["id"])
+    sender.announcements.deliver(GROUP_ID, made["id"])
+    record = c.announcements.repo.get(GROUP_ID, made["id"])
+    assert record is not None and record["status"] == "sending"  # not finished without her
+    lagging.hidden.clear()  # the index caught up
+    sender.announcements.continue_sending()
+    record = c.announcements.repo.get(GROUP_ID, made["id"])
+    assert record is not None and record["status"] == "sent"
+    assert ses.per_recipient()["waiting0@example.org"] == 1
+
+
+class LaggingIndex:
+    """A DynamoDB client whose index Queries do not list some signups yet (gsi1 is eventually
+    consistent); everything else is the real client."""
+
+    def __init__(self, client: Any, *, hidden: set[str]) -> None:
+        self._client = client
+        self.hidden = hidden
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def query(self, **kwargs: Any) -> Any:
+        resp = self._client.query(**kwargs)
+        if kwargs.get("IndexName") and self.hidden:
+            items = [i for i in resp.get("Items", []) if i.get("sk", {}).get("S") not in self.hidden]
+            resp = {**resp, "Items": items, "Count": len(items)}
+        return resp
+
+
 class SlowInvocation:
     """The outbox Lambda's context: 120 s at first, and every email SES takes costs 8 s of it."""
 

@@ -910,3 +910,39 @@ def test_an_announcement_from_the_console_is_previewed_then_reaches_each_member_
     assert "We meet." in done and "nothing has been sent" not in done  # what members got, without the banner
     assert "Sent the announcement: Snow day" in text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
     assert console.get(f"/console/groups/{OTHER}/announcements").status_code == 403
+
+
+def test_the_activity_log_keeps_members_by_id_and_forgets_an_erased_one(world: tuple[Stack, Any]) -> None:
+    """Issue 19: "Approved Ann Kowalski" was kept a year. The log keeps her id; her name is read
+    from her record when shown, and after her erasure nothing of her remains in the log, old
+    entries (written with her name in the text) included."""
+    from chalicelib.organizers.scope import Principal
+
+    stack, _ = world
+    [ann] = add_members(stack.container, emails=["ann.k@example.org"], status="pending_approval")
+    stack.container.signups.repo.client.update_item(
+        TableName=stack.table,
+        Key={"pk": {"S": f"SIGNUPS#{GROUP_ID}"}, "sk": {"S": ann["id"]}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "Ann Kowalski"}},
+    )
+    legacy = Principal("org_old", "organizer", frozenset({GROUP_ID}), "Old Organizer")
+    stack.container.activity.record(GROUP_ID, legacy, "note", "Wrote to Ann Kowalski about the group")  # before ids
+    console = signed_in(world)
+    path = f"/console/groups/{GROUP_ID}/waiting"
+    assert console.post(path, [("person", ann["id"]), ("action", "approve")]).status_code == 303
+    entries = stack.client.query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ACTIVITY#{GROUP_ID}"}},
+    )["Items"]
+    approved = [e for e in entries if e["action"]["S"] == "approve"]
+    assert approved and "Ann" not in str(approved) and approved[0]["member_id"]["S"] == ann["id"]
+    log = text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
+    assert "Approved Ann Kowalski" in log  # shown with her current name
+    stack.container.signups.erase(GROUP_ID, ann["id"])
+    log = text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
+    assert "Approved a member who erased her data" in log
+    assert "Wrote to a member who erased her data about the group" in log
+    assert "Kowalski" not in str(stack.client.scan(TableName=stack.table)["Items"])  # tests may scan

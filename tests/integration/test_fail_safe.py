@@ -4,6 +4,7 @@ clear answers; outages answer 503; erasure and key rotation keep their promises.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import replace
@@ -319,7 +320,9 @@ def test_ledger_and_outbox_items_expire(moto_stack: Stack, group: dict[str, Any]
     items = moto_stack.client.scan(TableName=moto_stack.table)["Items"]  # a test may look at everything
     outbox = [i for i in items if i["pk"]["S"].startswith("OUTBOX#")]
     assert outbox and all("expires_at" in i and i["status"]["S"] == "sent" for i in outbox)
-    assert not [i for i in items if i["pk"]["S"].startswith("INTAKE#")]  # the form is gone once processed
+    intakes = [i for i in items if i["pk"]["S"].startswith("INTAKE#")]
+    # The form is gone once processed: a tombstone holds its request id only, and expires within a day.
+    assert intakes and all(set(i) == {"pk", "sk", "done", "expires_at"} for i in intakes)
 
 
 def test_rotating_the_signing_key_keeps_links_and_identities(moto_stack: Stack, group: dict[str, Any]) -> None:
@@ -441,3 +444,52 @@ def test_failed_deliveries_can_be_requeued(ddb_stack: Stack) -> None:
     assert done.returncode == 0, done.stderr
     assert "2 failed deliveries" in done.stdout
     assert ddb_stack.build(mailer=FakeSes()).distributor.run().sent == 2
+
+
+@pytest.mark.parametrize("lose_answer", [False, True], ids=["refused", "answer_lost"])
+@pytest.mark.parametrize("route", ["signups", "resend"])
+def test_a_request_answered_503_changed_nothing_and_a_202_was_kept(
+    moto_stack: Stack, group: dict[str, Any], lose_answer: bool, route: str
+) -> None:
+    """Issue 19: a signup answered 503 during an outage had been stored, and its confirmation went
+    out. The outage is injected at each storage call of the request in turn (refused, or done with
+    its answer lost, as a timeout after DynamoDB wrote): a 503 leaves no form and sends nothing,
+    even when the lost write is replayed late; a 202 is processed and sends its email. The same
+    for "send me the link again" (an active member's link)."""
+    from tests.support.faulty_client import FaultyClient
+
+    ops = {"get_item", "put_item", "update_item", "delete_item", "query", "batch_get_item", "transact_write_items"}
+    if route == "resend":
+        add_members(moto_stack.container, 8, prefix="p")
+    for n in range(1, 8):
+        email = f"p{n}@example.org"
+        faulty = FaultyClient(moto_stack.client, fail_at=n, operations=ops, lose_answer=lose_answer)
+        moto_stack.rebuild(dynamodb=faulty)
+        body = signup_body(email=email) if route == "signups" else {"email": email}
+        with make_client(moto_stack) as api:
+            answer = api._client.http.post(
+                f"/groups/{GROUP_ID}/{route}",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps(body).encode(),
+            )
+            if answer.status_code == 503:
+                for name, late in faulty.failed_calls:  # the write lands after the request gave up
+                    if name == "put_item":
+                        with contextlib.suppress(moto_stack.client.exceptions.ConditionalCheckFailedException):
+                            moto_stack.client.put_item(**late)
+            moto_stack.rebuild()
+            moto_stack.drain()
+        emails = [m for m in outbox_messages(moto_stack.outbox) if m["To"] == email]
+        stored = moto_stack.container.signups.get(GROUP_ID, signup_id_for_test(email))
+        assert answer.status_code in (202, 503), (n, answer.status_code)
+        if answer.status_code == 202:
+            assert len(emails) == 1 and stored is not None, n
+        else:
+            assert emails == [], (n, faulty.failed)
+            assert (stored is None) if route == "signups" else True
+
+
+def signup_id_for_test(email: str) -> str:
+    from chalicelib.signups.addresses import signup_id_for
+
+    return signup_id_for(GROUP_ID, email)
