@@ -115,7 +115,8 @@ def test_the_stream_handler_reports_the_records_it_could_not_handle(moto_stack: 
     app.signups.submit(GROUP_ID, app.signups.parse_form(signup_body()), source_ip="10.0.0.1")
     [intake] = app.signups.pending_intakes("~")
     good = next(i for i in moto_stack.client.scan(TableName=moto_stack.table)["Items"] if i["pk"]["S"] == intake["pk"])
-    broken = {"group_id": {"S": GROUP_ID}}  # a form this version cannot read
+    # A form this version cannot read (an earlier version's, without the fields it needs now).
+    broken = {"group_id": {"S": GROUP_ID}, "email": {"S": "bea@example.org"}, "request_id": {"S": "r1"}}
     event = {
         "Records": [
             lambda_record("INTAKE#broken#g", broken, "101"),
