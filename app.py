@@ -19,6 +19,7 @@ from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
 from chalicelib.joinlinks.routes import routes as join_routes
 from chalicelib.meetings.routes import routes as meeting_routes
+from chalicelib.outbox import mapping as stream_mapping
 from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
 from chalicelib.web.openapi import routes as openapi_routes
@@ -112,13 +113,20 @@ OUTBOX_STREAM_PLACEHOLDER = (
 
 
 @app.on_dynamodb_record(
-    stream_arn=OUTBOX_STREAM_PLACEHOLDER, name="outbox_sender", batch_size=25, starting_position="TRIM_HORIZON"
+    stream_arn=OUTBOX_STREAM_PLACEHOLDER,
+    name="outbox_sender",
+    batch_size=stream_mapping.BATCH_SIZE,
+    starting_position=stream_mapping.STARTING_POSITION,
 )
-def outbox_sender(event: Any) -> dict[str, int]:
-    """The transactional outbox: send what state changes promised, process signup forms. Raising
-    (RetryLater) makes the stream deliver the batch again; sent items are never sent twice."""
+def outbox_sender(event: Any) -> dict[str, list[dict[str, str]]]:
+    """The transactional outbox: send what state changes promised, process signup forms. Answers
+    the records it could not handle (``batchItemFailures``: the mapping reports partial failures,
+    chalicelib/outbox/mapping.py); an email that cannot go out now is retried by the sweep."""
     from chalicelib import invocation
 
-    # Handlers that send in passes (announcements) budget from this invocation's time left.
-    with invocation.within(invocation.remaining_of(getattr(event, "context", None))):
-        return container.current().outbox.handle_stream((record.event_name, record.new_image) for record in event)
+    # Handlers that send in passes (announcements), and the sender's own mark retries, budget from
+    # this invocation's time left.
+    remaining = invocation.remaining_of(getattr(event, "context", None))
+    records = ((record.event_name, record.new_image, record.sequence_number) for record in event)
+    with invocation.within(remaining):
+        return container.current().outbox.handle_stream(records, remaining_seconds=remaining)

@@ -248,6 +248,53 @@ def cmd_announcements_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox_parked(args: argparse.Namespace) -> int:
+    """Parked emails: ids, kinds, groups, reasons, attempts and dates (never an address or a name)."""
+    sender = container.current().outbox
+    _print({"paused_until": sender.paused_until(), "parked": sender.parked()})
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    sender = container.current().outbox
+    sender.retry_parked(args.id)
+    outcome = sender.deliver(args.id)
+    print(f"Outbox item {args.id} is pending again; tried now: {outcome}.")
+    return 0
+
+
+def cmd_outbox_discard(args: argparse.Namespace) -> int:
+    container.current().outbox.discard_parked(args.id)
+    print(f"Outbox item {args.id} discarded: it will never be sent.")
+    return 0
+
+
+def cmd_outbox_resume(args: argparse.Namespace) -> int:
+    sender = container.current().outbox
+    lifted = sender.resume()
+    print("Sending resumed." if lifted else "Sending was not paused.")
+    c = container.current()
+    _print(sender.sweep(pending_intake=c.signups.pending_intakes))
+    return 0
+
+
+def _outbox_parsers(areas: Any) -> None:
+    outbox = areas.add_parser("outbox", help="transactional emails (confirmations, welcomes, sign-in links)")
+    actions = outbox.add_subparsers(dest="action", required=True)
+    actions.add_parser("parked", help="emails that wait for an admin, and any sending pause").set_defaults(
+        func=cmd_outbox_parked
+    )
+    retry = actions.add_parser("retry", help="send a parked email again (an unknown outcome may send a 2nd copy)")
+    retry.add_argument("id")
+    retry.set_defaults(func=cmd_outbox_retry)
+    discard = actions.add_parser("discard", help="never send a parked email")
+    discard.add_argument("id")
+    discard.set_defaults(func=cmd_outbox_discard)
+    actions.add_parser("resume", help="SES sends again: lift the sending pause and sweep now").set_defaults(
+        func=cmd_outbox_resume
+    )
+
+
 def _announcement_parsers(areas: Any) -> None:
     commands = areas.add_parser("announcements", help="messages to every active member").add_subparsers(
         dest="action", required=True
@@ -363,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--state", choices=["ID", "MT"], default="MT", help="the sample member's state")
     preview.set_defaults(func=cmd_reminders_preview)
     _announcement_parsers(areas)
+    _outbox_parsers(areas)
 
     site = areas.add_parser("site", help="site settings").add_subparsers(dest="setting", required=True)
     origins = site.add_parser("origins", help="the website origins allowed to use the API").add_subparsers(

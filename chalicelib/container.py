@@ -212,6 +212,7 @@ class Container:
                 "announcement": self.announcements.sender_pass,
             },
             address_check=self.signups.address_may_be_mailed,
+            address_release=self.signups.address_slot_back,
             processors={
                 INTAKE_PREFIX: self.signups.process_intake,
                 SIGNIN_REQUEST_PREFIX: self.console.process_request,
@@ -224,6 +225,7 @@ class Container:
         """Erasure: every delivery row about the person (meetings and announcements)."""
         self.distributor.forget_member(group_id, signup_id)
         self.announcements.forget_member(group_id, signup_id)
+        self.outbox_items.forget_member(group_id, signup_id)
 
     @cached_property
     def announcements(self) -> AnnouncementService:

@@ -77,6 +77,7 @@ def start_outbox_poller(env: dict[str, str], stop: threading.Event) -> threading
         table=c.table,
         handler=outbox_sender,
         region=c.settings.aws_region,
+        failures_file=LOCAL / "stream-failures.jsonl",  # the failed-events queue's stand-in
     )
     thread = threading.Thread(target=poller.run, args=(stop,), name="outbox-stream", daemon=True)
     thread.start()

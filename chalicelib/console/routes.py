@@ -65,6 +65,8 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     ("/console/site", "GET", "website", None),
     ("/console/site", "POST", "website", FORM),
     ("/console/site/remove", "POST", "website_remove", FORM),
+    ("/console/outbox", "GET", "outbox", None),
+    ("/console/outbox/{outbox_id}", "POST", "outbox_item", FORM),
 ]
 
 

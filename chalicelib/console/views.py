@@ -1722,6 +1722,8 @@ def website_remove(ctx: Ctx) -> Response:
     return ctx.done("/site", "site_removed")
 
 
+from chalicelib.console import outbox_views  # noqa: E402 (its pages take the Ctx defined above)
+
 PAGES: dict[str, Callable[[Ctx], Response]] = {
     "announcements": announcements,
     "announcement": announcement,
@@ -1757,4 +1759,6 @@ PAGES: dict[str, Callable[[Ctx], Response]] = {
     "organizer_remove": organizer_remove,
     "website": website,
     "website_remove": website_remove,
+    "outbox": outbox_views.outbox,
+    "outbox_item": outbox_views.outbox_item,
 }

@@ -103,22 +103,32 @@ class SesMailer:
 def classify(exc: Exception, *, recipient: str = "", sender: str = "") -> Exception:
     """Turn a botocore error into a SendError with a kind (see SendError)."""
     from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
+    from botocore.exceptions import (
+        CredentialRetrievalError,
+        HTTPClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
 
     if isinstance(exc, BotoConnectionError):
         return SendError("throttled", type(exc).__name__)  # never connected to SES: safe to retry later
     if isinstance(exc, HTTPClientError):
         # A read timeout, or the connection closed after the request left: SES may have taken it.
         return SendError("unknown", type(exc).__name__)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, NoRegionError)):
+        return SendError("config", type(exc).__name__)  # no request left: the setup fails for everyone
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
         return exc
     code = str(response.get("Error", {}).get("Code", ""))
     message = str(response.get("Error", {}).get("Message", "")).lower()
     status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _THROTTLED or code == "LimitExceededException":
+    if status == 408 or code in ("RequestTimeout", "RequestTimeoutException"):
+        return SendError("unknown", code or str(status))  # the request arrived; its outcome is unknown
+    if code in _THROTTLED or code == "LimitExceededException" or (status == 429 and not code):
         quota = "daily" in message or "quota" in message or code == "LimitExceededException"
-        return SendError("account" if quota else "throttled", code)
+        return SendError("account" if quota else "throttled", code or str(status))
     if code in _ACCOUNT or "sending paused" in message or "suspended" in message:
         return SendError("account", code)
     if code == "MessageRejected" and _about_recipient(message, recipient, sender):

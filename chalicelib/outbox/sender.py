@@ -1,11 +1,30 @@
-"""Sends what the outbox holds, once: the handler behind the table's stream (and the sweep that
-catches up on anything the stream did not deliver).
+"""Sends what the outbox holds, at most once: the handler behind the table's stream (a new item's
+INSERT) and the scheduled sweep (what is due: retries, what the stream did not deliver).
 
-Each item is claimed with a condition (pending → sending, with a lease), rendered from the
-record it refers to as it stands now, sent, and finished (sent, held or failed) with a condition
-on the claim. A stream record delivered twice finds the item no longer pending and sends nothing.
-The only duplicate possible is a crash after SES accepted the message and before the item was
-marked sent (the lease then runs out and the sweep sends again).
+Each item is claimed with a condition (pending and due → sending, with a lease), rendered from
+the record it refers to as it stands now, marked ``submit_run`` just before SES is asked, sent,
+and finished with a condition on the claim. What each failure does (docs/operations.md has the
+table):
+
+- SES throttles, or the item's handler raises (a renderer bug, a record it cannot read): the
+  attempt counts; the item is pending again with its next attempt 1, 2, 4, 8, 16 minutes later
+  (found by the sweep, never by its own write); after ``MAX_ATTEMPTS`` it is *parked* with an
+  alarm line, and an admin retries or discards it (``outbox`` CLI, the console's Outbox page).
+  The rest of a batch or sweep goes on (a throttle leaves the rest pending for the sweep).
+- SES refuses for everyone (sending paused, account suspended, access denied, configuration):
+  one conditional ``MAILPAUSE`` item stops sending for everyone until ``PAUSE_FOR`` has passed
+  (one alarm line per pause); items stay pending, attempts not counted; each sweep after the pause
+  asks SES once, and sends everything once SES takes it (or an admin runs ``outbox resume``).
+- SES refuses the recipient: ``failed``, with an alarm line (no retry).
+- The outcome is unknown (a timeout, a 5xx, an answer lost), or a sender died between asking SES
+  and recording the answer (the next claim finds ``submit_run`` set): parked as
+  ``outcome_unknown``, never sent again without an admin's decision.
+- SES accepted but "sent" cannot be recorded (a storage outage): the mark is retried with backoff
+  within the invocation's remaining time; if it still fails, ``submit_run`` stays, and the item is
+  parked as ``outcome_unknown`` when its lease runs out (the log line has SES's message id).
+
+The address's email slot (the per-address limits) is taken before sending and given back unless
+SES accepted the email (or may have).
 """
 
 from __future__ import annotations
@@ -20,6 +39,7 @@ from typing import Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.db import from_item
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
@@ -29,36 +49,73 @@ from chalicelib.outbox.storage import OutboxRepository
 log = logging.getLogger("mbc.outbox")
 
 LEASE_SECONDS = 120
-# Sent (or held) items are kept this long, then expire (DynamoDB TTL).
+# Sent (or held, failed, discarded) items are kept this long, then expire (DynamoDB TTL).
 RETENTION = timedelta(days=30)
 # The sweep leaves items this young to the stream.
 SWEEP_AFTER = timedelta(minutes=2)
-FINISH_TRIES = 3
+# The sweep's share of the scheduled run (the distribution comes after it).
+SWEEP_BUDGET_SECONDS = 60.0
+# Attempts of one item (a throttle, a handler that raises) before it is parked for an admin; the
+# waits between them, in minutes: 1, 2, 4, 8, 16 (capped). The sweep runs every 15 minutes, so
+# in practice an item is tried at most once per sweep: parked about 1.5 hours after its first try.
+MAX_ATTEMPTS = 6
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(minutes=60)
+# SES refuses for everyone: nobody asks SES again before this has passed (then one sweep asks once).
+PAUSE_FOR = timedelta(minutes=10)
+# Recording "sent": retried this often with these waits (seconds), while the invocation has time.
+MARK_WAITS = (0.25, 0.5, 1.0, 2.0, 2.0, 2.0, 2.0)
+MARK_MARGIN_SECONDS = 5.0
 
 # kind -> what to send for an item (rendered from the records it refers to, as they stand): None
 # when there is nothing to send any more (the item is then "held"); [] when the work is done and
 # no email was due (then "done").
 Handler = Callable[[OutboxRecord], list[OutgoingEmail] | None]
-# (recipient, limit) -> may this address be mailed now? (the per-address limits)
+# (recipient, limit) -> may this address be mailed now? (takes one of the address's email slots)
 AddressCheck = Callable[[str, AddressLimit], bool]
+# recipient -> give the slot back (the email was not sent)
+AddressRelease = Callable[[str], None]
 # Items of other prefixes the same stream handler processes (signup forms): item -> None.
 Processor = Callable[[dict[str, Any]], None]
+# A stream record, as (event name, new image in DynamoDB JSON, sequence number).
+StreamRecord = tuple[str, dict[str, Any] | None, str]
 
 Finished = Literal["sent", "done", "held", "failed"]
-Outcome = Literal["sent", "done", "held", "failed", "skipped", "retry", "deferred"]
+Outcome = Literal["sent", "done", "held", "failed", "parked", "retry", "paused", "deferred", "skipped", "unrecorded"]
 
 
 class RetryLater(Exception):
-    """Some items could not be handled now (throttling, an outage): the stream delivers the batch
-    again, and the sweep catches up after that."""
+    """A handler cannot work now (an outage): the attempt counts and the item is retried later."""
 
 
 @dataclass
-class BatchReport:
+class Pass:
+    """One stream batch or one sweep: what happened, and whether to stop asking SES."""
+
+    remaining: Callable[[], float] | None = None
+    budget_until: float | None = None  # time.monotonic() deadline
     outcomes: dict[str, int] = field(default_factory=dict)
+    paused: bool | None = None  # read once per pass
+    stopped: str | None = None  # throttled or unknown: leave the rest pending for the sweep
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def out_of_time(self, margin: float = 0.0) -> bool:
+        if self.budget_until is not None and time.monotonic() > self.budget_until:
+            return True
+        return self.remaining is not None and self.remaining() < margin
+
+
+def stamp(moment: datetime) -> str:
+    """One fixed-width form for the times the sender compares (due, parked)."""
+    return moment.isoformat(timespec="microseconds")
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed attempts: 1, 2, 4, ... minutes, capped."""
+    wait: timedelta = BACKOFF_FIRST * 2 ** max(0, attempts - 1)
+    return min(BACKOFF_CAP, wait)
 
 
 class OutboxSender:
@@ -70,6 +127,7 @@ class OutboxSender:
         clock: Clock,
         handlers: Mapping[str, Handler],
         address_check: AddressCheck,
+        address_release: AddressRelease | None = None,
         processors: Mapping[str, Processor] | None = None,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -79,135 +137,335 @@ class OutboxSender:
         self.clock = clock
         self.handlers = dict(handlers)
         self.address_check = address_check
+        self.address_release = address_release
         self.processors = dict(processors or {})
         self.lease_clock = lease_clock
         self.sleep = sleep
 
     # ---------------------------------------------------------------- entry points
 
-    def handle_stream(self, records: Iterable[tuple[str, dict[str, Any] | None]]) -> dict[str, int]:
-        """A batch of stream records, as (event name, new image in DynamoDB JSON)."""
-        report = BatchReport()
-        retry = False
-        for event_name, image in records:
+    def handle_stream(
+        self, records: Iterable[StreamRecord], *, remaining_seconds: Callable[[], float] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """A batch of stream records. Every record is handled on its own; the answer names the
+        records that failed (``ReportBatchItemFailures``: the stream retries from the first of
+        them, a bounded number of times). An outbox item that could not be sent is not a failure
+        here: it is pending, due later, and the sweep has it."""
+        run = Pass(remaining=remaining_seconds)
+        failures: list[str] = []
+        for event_name, image, sequence in records:
             if event_name not in ("INSERT", "MODIFY") or not image:
                 continue
             values = from_item(image)
             pk = str(values.get("pk", ""))
             try:
                 if pk.startswith(OUTBOX_PREFIX):
-                    if values.get("status") == "pending":
-                        outcome = self.deliver(pk[len(OUTBOX_PREFIX) :])
-                        report.count(outcome)
-                        retry = retry or outcome == "retry"
+                    # Only a new item: a later write to it (claim, retry, park) never invokes a send.
+                    if event_name == "INSERT" and values.get("status") == "pending":
+                        run.count(self.deliver(pk[len(OUTBOX_PREFIX) :], run))
                     continue
                 for prefix, process in self.processors.items():
                     if pk.startswith(prefix):
                         process(values)
-                        report.count("processed")
-            except RetryLater:
-                retry = True
-                report.count("retry")
-        if retry:
-            raise RetryLater(f"retry: {report.outcomes}")
-        return report.outcomes
+                        run.count("processed")
+            except Exception as exc:  # deliberate: one record never stops the others; the stream retries it
+                log.warning("outbox stream record failed prefix=%s error=%s", pk.split("#", 1)[0], type(exc).__name__)
+                run.count("error")
+                failures.append(sequence)
+        if run.outcomes:
+            log.info("outbox batch %s", run.outcomes)
+        return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failures]}
 
     def sweep(
         self,
         *,
         pending_intake: Callable[[str], list[dict[str, Any]]] | None = None,
         min_age: timedelta = SWEEP_AFTER,
+        remaining_seconds: Callable[[], float] | None = None,
     ) -> dict[str, int]:
-        """What the stream did not deliver (written ``min_age`` ago or earlier): the scheduled run
-        calls this with the default of two minutes, leaving younger items to the stream."""
-        before = (self.clock.now() - min_age).isoformat() + "~"  # "~" sorts after "#<id>": inclusive
-        report = BatchReport()
-        for item in self.repo.pending(created_before=before):
-            report.count(self.deliver(item["id"]))
+        """Everything due: retries whose time has come, and what the stream did not deliver
+        (written ``min_age`` ago or earlier: the scheduled run leaves younger items to the stream).
+        Each item on its own: whatever one item does, the others are tried, and the sweep itself
+        never raises (the distribution runs after it)."""
+        from chalicelib import invocation
+
+        remaining = remaining_seconds or invocation.remaining()  # the scheduled run's time left
+        run = Pass(remaining=remaining, budget_until=time.monotonic() + SWEEP_BUDGET_SECONDS)
+        now = self.clock.now()
+        young = (now - min_age).isoformat()
+        try:
+            items = self.repo.pending(due_before=stamp(now) + "~")  # "~" sorts after "#<id>": inclusive
+        except Exception as exc:  # deliberate: a storage outage; the next sweep tries again
+            log.error("outbox sweep could not read the pending items error=%s", type(exc).__name__)
+            items = []
+            run.count("error")
+        for item in items:
+            if item["status"] == "pending" and not item.get("attempts") and item["created_at"] > young:
+                continue  # the stream's (it was written moments ago)
+            if run.out_of_time(margin=30.0):
+                run.count("later")
+                continue
+            try:
+                run.count(self.deliver(item["id"], run))
+            except Exception as exc:  # deliberate: isolate each item (it stays pending or leased)
+                log.error("outbox sweep item failed outbox=%s error=%s", item["id"], type(exc).__name__)
+                run.count("error")
         if pending_intake is not None:
-            for values in pending_intake(before):
-                pk = str(values.get("pk", ""))
-                for prefix, process in self.processors.items():
-                    if pk.startswith(prefix):
-                        try:
-                            process(values)
-                            report.count("processed")
-                        except RetryLater:
-                            report.count("retry")
-        if report.outcomes:
-            log.info("outbox sweep %s", report.outcomes)
-        return report.outcomes
+            self._sweep_intake(pending_intake, now - min_age, run)
+        if run.outcomes:
+            log.info("outbox sweep %s", run.outcomes)
+        return run.outcomes
+
+    def _sweep_intake(self, pending_intake: Callable[[str], list[dict[str, Any]]], before: datetime, run: Pass) -> None:
+        failed: list[str] = []
+        try:
+            intakes = pending_intake(before.isoformat() + "~")
+        except Exception as exc:  # deliberate: as above
+            log.error("outbox sweep could not read the pending forms error=%s", type(exc).__name__)
+            intakes = []
+            failed.append(type(exc).__name__)
+        for values in intakes:
+            pk = str(values.get("pk", ""))
+            for prefix, process in self.processors.items():
+                if pk.startswith(prefix):
+                    try:
+                        process(values)
+                        run.count("processed")
+                    except Exception as exc:  # deliberate: one form never stops the others
+                        log.error("outbox sweep form failed prefix=%s error=%s", prefix, type(exc).__name__)
+                        failed.append(type(exc).__name__)
+                        run.count("error")
+        if failed:  # one line per sweep (every 15 minutes while it lasts), not one per form
+            emit("outbox_failed", kind="intake", outbox_id="", reason=failed[0], status="error", count=len(failed))
+
+    # ---------------------------------------------------------------- admin decisions
+
+    def parked(self) -> list[dict[str, Any]]:
+        """What waits for an admin: ids, kinds, groups, reasons, attempts and dates (nothing personal)."""
+        fields = ("id", "kind", "group_id", "reason", "attempts", "created_at", "parked_at")
+        return [{name: item.get(name) for name in fields} for item in self.repo.parked()]
+
+    def retry_parked(self, outbox_id: str) -> None:
+        """Send a parked item again (the next sweep takes it; ``deliver`` now, if the caller wants).
+        For an ``outcome_unknown`` item this may send a second copy: the admin's decision."""
+        if not self.repo.requeue(outbox_id, now=stamp(self.clock.now())):
+            self._not_parked(outbox_id)
+        log.info("outbox parked item requeued outbox=%s", outbox_id)
+
+    def discard_parked(self, outbox_id: str) -> None:
+        now = self.clock.now()
+        if not self.repo.discard(outbox_id, when=now.isoformat(), expires_at=int((now + RETENTION).timestamp())):
+            self._not_parked(outbox_id)
+        log.info("outbox parked item discarded outbox=%s", outbox_id)
+
+    def _not_parked(self, outbox_id: str) -> None:
+        item = self.repo.get(outbox_id)
+        if item is None:
+            raise NotFound("outbox item")
+        raise Conflict(f"The outbox item is {item['status']}, not parked.")
+
+    def resume(self) -> bool:
+        """SES sends again (the account or the configuration is fixed): lift the pause now."""
+        lifted = self.repo.clear_pause()
+        log.info("outbox sending resumed lifted=%s", lifted)
+        return lifted
+
+    def paused_until(self) -> str | None:
+        record = self.repo.pause()
+        return record["until"] if record and record["until"] > stamp(self.clock.now()) else None
 
     # ---------------------------------------------------------------- one item
 
-    def deliver(self, outbox_id: str) -> Outcome:
-        run_id = secrets.token_hex(6)
-        item = self.repo.claim(outbox_id, run_id=run_id, now_epoch=int(self.lease_clock()), lease_seconds=LEASE_SECONDS)
-        if item is None:
-            return "skipped"  # sent, held, failed, or another sender has it
-        handler = self.handlers.get(item["kind"])
-        if handler is None:
-            return self._fail(item, run_id, f"no handler for {item['kind']}")
-        try:
-            emails = handler(item)
-        except RetryLater:
-            self.repo.release(outbox_id, run_id=run_id)
-            return "retry"
-        if emails is None:
-            return self._finish(item, run_id, "held", "nothing to send")
-        if not emails:
-            return self._finish(item, run_id, "done")
-        limit = item.get("limit")
-        if limit is not None and not all(self.address_check(mail.to, limit) for mail in emails):
-            log.info("outbox item held by the address limit outbox=%s kind=%s", outbox_id, item["kind"])
-            return self._finish(item, run_id, "held", "address limit")
-        for mail in emails:
-            mail.tags = {**mail.tags, "kind": item["kind"]}
-            try:
-                self.mailer.send(mail)
-            except SendError as exc:
-                return self._send_failed(item, run_id, exc)
-        log.info("outbox sent outbox=%s kind=%s emails=%d", outbox_id, item["kind"], len(emails))
-        return self._finish(item, run_id, "sent")
-
-    def _send_failed(self, item: OutboxRecord, run_id: str, exc: SendError) -> Outcome:
-        if exc.kind == "rejected":  # this recipient will never take it: no retry
-            return self._fail(item, run_id, exc.code)
-        if exc.kind == "unknown":
-            # SES may have accepted it: no retry now; the sweep takes it once the claim's lease ends.
-            log.error("outbox send outcome unknown outbox=%s kind=%s code=%s", item["id"], item["kind"], exc.code)
+    def deliver(self, outbox_id: str, run: Pass | None = None) -> Outcome:
+        run = run if run is not None else Pass()
+        if run.stopped is not None:
             return "deferred"
+        if run.paused is None:
+            run.paused = self.paused_until() is not None
+        if run.paused:
+            return "paused"
+        run_id = secrets.token_hex(6)
+        item = self.repo.claim(
+            outbox_id,
+            run_id=run_id,
+            now=stamp(self.clock.now()),
+            now_epoch=int(self.lease_clock()),
+            lease_seconds=LEASE_SECONDS,
+        )
+        if item is None:
+            return "skipped"  # sent, parked, not due yet, or another sender has it
+        if item.get("submit_run"):
+            # A sender died (or could not record the answer) after asking SES: it may have been sent.
+            return self._park(item, run_id, "outcome_unknown")
+        try:
+            handler = self.handlers.get(item["kind"])
+            if handler is None:
+                raise LookupError(f"no handler for {item['kind']}")
+            emails = handler(item)
+        except Exception as exc:  # deliberate: a poison item counts an attempt; the others go on
+            log.error("outbox handler failed outbox=%s kind=%s error=%s", outbox_id, item["kind"], type(exc).__name__)
+            return self._retry(item, run_id, "handler:" + type(exc).__name__)
+        if emails is None:
+            return self._finish(item, run_id, "held", run, "nothing to send")
+        if not emails:
+            return self._finish(item, run_id, "done", run)
+        taken = self._take_slots(item, emails)
+        if taken is None:
+            log.info("outbox item held by the address limit outbox=%s kind=%s", outbox_id, item["kind"])
+            return self._finish(item, run_id, "held", run, "address limit")
+        try:
+            ours = self.repo.submitting(outbox_id, run_id=run_id)
+        except Exception:
+            self._give_back(taken)
+            raise
+        if not ours:
+            self._give_back(taken)
+            return "skipped"  # the lease ran out meanwhile: another sender has it
+        return self._send(item, run_id, emails, taken, run)
+
+    def _send(
+        self, item: OutboxRecord, run_id: str, emails: list[OutgoingEmail], taken: list[str], run: Pass
+    ) -> Outcome:
+        message_ids: list[str] = []
+        for index, mail in enumerate(emails):
+            mail.tags = {**mail.tags, "kind": item["kind"], "outbox": item["id"]}
+            try:
+                message_ids.append(self.mailer.send(mail))
+            except SendError as exc:
+                if index:
+                    return self._park(item, run_id, f"partly_sent:{exc.code}")
+                return self._send_failed(item, run_id, exc, taken, run)
+            except Exception as exc:  # deliberate: a bug before SES was asked (building the message)
+                if index:
+                    return self._park(item, run_id, f"partly_sent:{type(exc).__name__}")
+                self._give_back(taken)
+                log.error("outbox send failed outbox=%s kind=%s error=%s", item["id"], item["kind"], type(exc).__name__)
+                return self._retry(item, run_id, "send:" + type(exc).__name__)
+        log.info("outbox sent outbox=%s kind=%s message_id=%s", item["id"], item["kind"], ",".join(message_ids))
+        return self._finish(item, run_id, "sent", run, message_id=",".join(message_ids))
+
+    def _send_failed(self, item: OutboxRecord, run_id: str, exc: SendError, taken: list[str], run: Pass) -> Outcome:
+        if exc.kind == "unknown":
+            # SES may have accepted it: the slot stays spent, and nobody sends it again on their own.
+            run.stopped = "unknown"
+            return self._park(item, run_id, f"outcome_unknown:{exc.code}")
+        self._give_back(taken)  # SES refused it: nothing was sent
+        if exc.kind == "rejected":  # this recipient will never take it: no retry
+            emit("outbox_failed", kind=item["kind"], outbox_id=item["id"], reason=exc.code, status="failed")
+            return self._finish(item, run_id, "failed", run, exc.code)
+        if exc.kind == "throttled":
+            run.stopped = "throttled"  # the rest of this pass waits for the sweep
+            log.warning("outbox send throttled outbox=%s kind=%s code=%s", item["id"], item["kind"], exc.code)
+            return self._retry(item, run_id, exc.code)
+        # account or config: SES refuses for everyone. Stop for everyone; this item waits, uncounted.
+        run.paused = True
         self.repo.release(item["id"], run_id=run_id)
-        if exc.kind != "throttled":  # the account or the configuration: someone must act
-            emit("outbox_failed", kind=item["kind"], outbox_id=item["id"], reason=exc.code)
-        log.warning("outbox send deferred outbox=%s kind=%s code=%s", item["id"], item["kind"], exc.code)
+        self._pause(exc.code)
+        return "paused"
+
+    def _take_slots(self, item: OutboxRecord, emails: list[OutgoingEmail]) -> list[str] | None:
+        """The addresses' email slots (per-address limits), all or none: the taken list, or None."""
+        limit = item.get("limit")
+        if limit is None:
+            return []
+        taken: list[str] = []
+        for mail in emails:
+            if not self.address_check(mail.to, limit):
+                self._give_back(taken)
+                return None
+            taken.append(mail.to)
+        return taken
+
+    def _give_back(self, taken: list[str]) -> None:
+        if self.address_release is None:
+            return
+        for address in taken:
+            try:
+                self.address_release(address)
+            except Exception as exc:  # deliberate: a slot not given back only delays a later email
+                log.warning("outbox could not give an address slot back error=%s", type(exc).__name__)
+
+    def _pause(self, code: str) -> None:
+        now = self.clock.now()
+        until = stamp(now + PAUSE_FOR)
+        try:
+            raised = self.repo.set_pause({"until": until, "reason": code, "since": stamp(now)}, now=stamp(now))
+        except Exception as exc:  # deliberate: this pass stops anyway; the next one meets SES's refusal again
+            log.error("outbox could not record the sending pause code=%s error=%s", code, type(exc).__name__)
+            return
+        if raised:
+            emit("outbox_failed", kind="*", outbox_id="", reason=code, status="paused", until=until)
+            log.error("outbox sending paused until=%s code=%s", until, code)
+
+    def _retry(self, item: OutboxRecord, run_id: str, reason: str) -> Outcome:
+        attempts = int(item.get("attempts", 1))
+        if attempts >= MAX_ATTEMPTS:
+            return self._park(item, run_id, reason)
+        wait = backoff(attempts)
+        next_attempt = stamp(self.clock.now() + wait)
+        if not self.repo.retry(item["id"], run_id=run_id, next_attempt_at=next_attempt, reason=reason):
+            return "skipped"
+        log.warning(
+            "outbox retry later outbox=%s kind=%s attempt=%d reason=%s wait_s=%d",
+            item["id"],
+            item["kind"],
+            attempts,
+            reason,
+            int(wait.total_seconds()),
+        )
         return "retry"
 
-    def _fail(self, item: OutboxRecord, run_id: str, reason: str) -> Outcome:
-        emit("outbox_failed", kind=item["kind"], outbox_id=item["id"], reason=reason)
-        return self._finish(item, run_id, "failed", reason)
+    def _park(self, item: OutboxRecord, run_id: str, reason: str) -> Outcome:
+        if not self.repo.park(item["id"], run_id=run_id, when=stamp(self.clock.now()), reason=reason):
+            return "skipped"
+        emit(
+            "outbox_failed",
+            kind=item["kind"],
+            outbox_id=item["id"],
+            reason=reason,
+            status="parked",
+            attempts=int(item.get("attempts", 1)),
+        )
+        return "parked"
 
     def _finish(
         self,
         item: OutboxRecord,
         run_id: str,
-        status: Literal["sent", "done", "held", "failed"],
+        status: Finished,
+        run: Pass,
         reason: str | None = None,
+        *,
+        message_id: str | None = None,
     ) -> Outcome:
+        """Record the outcome. A storage hiccup must not lose a "sent": the mark is retried while the
+        invocation has time; if it never lands, ``submit_run`` stays and nothing sends it again."""
         now = self.clock.now()
         expires = int((now + RETENTION).timestamp())
-        for attempt in range(FINISH_TRIES):
+        for wait in (*MARK_WAITS, None):
             try:
-                self.repo.finish(
-                    item["id"], run_id=run_id, status=status, when=now.isoformat(), expires_at=expires, reason=reason
+                ours = self.repo.finish(
+                    item["id"],
+                    run_id=run_id,
+                    status=status,
+                    when=now.isoformat(),
+                    expires_at=expires,
+                    reason=reason,
+                    message_id=message_id,
                 )
-                return status
-            except Exception as exc:  # deliberate: a storage hiccup must not re-send what was sent; retry the mark
-                if attempt == FINISH_TRIES - 1:
-                    log.error("outbox mark failed outbox=%s error=%s", item["id"], type(exc).__name__)
-                    raise
-                self.sleep(0.2 * 2**attempt)
-        return status
+                return status if ours else "skipped"
+            except Exception as exc:  # deliberate: retry the mark, never the send
+                if wait is None or run.out_of_time(margin=MARK_MARGIN_SECONDS + wait):
+                    log.error(
+                        "outbox mark failed outbox=%s status=%s message_id=%s error=%s",
+                        item["id"],
+                        status,
+                        message_id or "",
+                        type(exc).__name__,
+                    )
+                    return "unrecorded"
+                self.sleep(wait)
+        return "unrecorded"
 
 
 def new_outbox_id(now: datetime) -> str:

@@ -428,6 +428,11 @@ class SignupService:
             per_day=s.signup_emails_per_address_per_day,
         )
 
+    def address_slot_back(self, email: str) -> None:
+        """Give back a slot ``address_may_be_mailed`` took for an email SES did not accept: only an
+        email SES accepted spends one (a retry after a throttle or a pause is not held back)."""
+        self.repo.release_address_send(email_hash(email), day=self.clock.now().strftime("%Y-%m-%d"))
+
     # ---------------------------------------------------------------- member links
 
     def link(self, purpose: Purpose, member: MemberLink) -> str:

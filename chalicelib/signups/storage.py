@@ -530,11 +530,14 @@ class SignupRepository:
     def release_address_send(self, email_hash: str, *, day: str) -> None:
         """Give back a slot whose email could not be sent, so the person can try again."""
         update = Update(removes=("last",), adds={"n": -1})
-        self.client.update_item(
-            TableName=self.table,
-            Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
-            **merge_expression(update.request(), Cond("attribute_exists(n)")),
-        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
+                **merge_expression(update.request(), Cond("attribute_exists(n) AND n > :zero", values={":zero": 0})),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # taken on another day (midnight passed meanwhile), or already given back
 
     def count_ip(self, ip_hash: str, *, hour: str, ttl: int) -> int:
         resp = self.client.update_item(

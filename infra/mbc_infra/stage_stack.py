@@ -34,6 +34,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import table as table_design
+from chalicelib.outbox import mapping as stream_mapping
 from mbc_infra import log_contract
 from mbc_infra.functions import BY_LOGICAL_ID, FUNCTIONS, SES_SEND, STREAM_READ, FunctionSpec
 from mbc_infra.nag import acknowledge
@@ -41,15 +42,8 @@ from mbc_infra.settings import REPO_DIR, ConfigError, StageSettings
 
 # app.py declares the outbox sender on this stream; infra points the mapping at the stage table's stream.
 OUTBOX_STREAM_PLACEHOLDER_TABLE = "mbc-connect-placeholder"
-# Only new or changed outbox, intake and console sign-in request items invoke the sender (event filtering: free).
-OUTBOX_FILTER_PATTERN = {
-    "eventName": ["INSERT", "MODIFY"],
-    "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
-}
-# A failing batch: split in halves to isolate the bad record, retried at most this often, never older than
-# an hour (the distribution's sweep sends what is still pending), then recorded in the failed-events queue.
-STREAM_MAX_RETRIES = 5
-STREAM_MAX_RECORD_AGE_SECONDS = 3600
+# The mapping (filter, retries, bisect, record age, partial batch failures) is defined once, in
+# chalicelib/outbox/mapping.py: devtools/stream_poller.py plays the same definition locally.
 # Asynchronous invocations (SNS -> ses_events): Lambda's default retries, then the failed-events queue.
 SES_EVENTS_MAX_RETRIES = 2
 FAILED_EVENTS_RETENTION = cdk.Duration.days(14)
@@ -607,14 +601,20 @@ class StageStack(cdk.Stack):
         return str(names[0])
 
     def _wire_outbox_stream(self) -> None:
+        def _compact(pattern: dict[str, Any]) -> str:
+            return json.dumps(pattern, separators=(",", ":"))
+
         function = self.chalice.get_resource("OutboxSender")
         prefix = f"Events.{self._outbox_event_name()}.Properties"
         for key, value in {
             "Stream": self.stream_arn,
-            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(OUTBOX_FILTER_PATTERN, separators=(",", ":"))}]},
-            "MaximumRetryAttempts": STREAM_MAX_RETRIES,
-            "BisectBatchOnFunctionError": True,
-            "MaximumRecordAgeInSeconds": STREAM_MAX_RECORD_AGE_SECONDS,
+            "FilterCriteria": {"Filters": [{"Pattern": _compact(p)} for p in stream_mapping.FILTER_PATTERNS]},
+            "BatchSize": stream_mapping.BATCH_SIZE,
+            "StartingPosition": stream_mapping.STARTING_POSITION,
+            "MaximumRetryAttempts": stream_mapping.MAXIMUM_RETRY_ATTEMPTS,
+            "BisectBatchOnFunctionError": stream_mapping.BISECT_BATCH_ON_FUNCTION_ERROR,
+            "MaximumRecordAgeInSeconds": stream_mapping.MAXIMUM_RECORD_AGE_SECONDS,
+            "FunctionResponseTypes": list(stream_mapping.FUNCTION_RESPONSE_TYPES),
             "DestinationConfig": {"OnFailure": {"Destination": self.failed_events.queue_arn}},
         }.items():
             function.add_property_override(f"{prefix}.{key}", value)

@@ -504,11 +504,17 @@ def test_outbox_sender_reads_the_stage_table_stream(default_synth: Synth, stage:
     assert props["BisectBatchOnFunctionError"] is True
     assert props["MaximumRecordAgeInSeconds"] == 3600
     assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
-    [pattern] = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
-    assert pattern == {
-        "eventName": ["INSERT", "MODIFY"],
-        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
-    }
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # An outbox item's own later writes (claim, retry, park, sent) never invoke the sender (issue 19:
+    # a MODIFY filter turned one undeliverable email into thousands of SES calls).
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}},
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "INTAKE#"}, {"prefix": "SIGNINREQ#"}]}}},
+        },
+    ]
 
 
 def test_the_app_placeholder_stream_is_never_deployed(
@@ -733,3 +739,29 @@ def test_gateway_answers_in_the_api_error_shape(default_synth: Synth, stage: str
     for props in by_type.values():
         assert props["RestApiId"] == {"Ref": "RestAPI"}
         assert json.loads(props["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"'))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_outbox_stream_mapping_is_the_one_the_local_poller_plays(default_synth: Synth, stage: str) -> None:
+    """The deployed mapping is chalicelib/outbox/mapping.py, the module devtools/stream_poller.py plays
+    against DynamoDB Local: what the tests see locally is what production does."""
+    from chalicelib.outbox import mapping
+
+    event = default_synth.templates[stage]["Resources"]["OutboxSender"]["Properties"]["Events"]
+    props = event["OutboxSenderDynamodbEventSource"]["Properties"]
+    assert [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]] == list(mapping.FILTER_PATTERNS)
+    assert {
+        "BatchSize": props["BatchSize"],
+        "StartingPosition": props["StartingPosition"],
+        "MaximumRetryAttempts": props["MaximumRetryAttempts"],
+        "BisectBatchOnFunctionError": props["BisectBatchOnFunctionError"],
+        "MaximumRecordAgeInSeconds": props["MaximumRecordAgeInSeconds"],
+        "FunctionResponseTypes": props["FunctionResponseTypes"],
+    } == {
+        "BatchSize": mapping.BATCH_SIZE,
+        "StartingPosition": mapping.STARTING_POSITION,
+        "MaximumRetryAttempts": mapping.MAXIMUM_RETRY_ATTEMPTS,
+        "BisectBatchOnFunctionError": mapping.BISECT_BATCH_ON_FUNCTION_ERROR,
+        "MaximumRecordAgeInSeconds": mapping.MAXIMUM_RECORD_AGE_SECONDS,
+        "FunctionResponseTypes": list(mapping.FUNCTION_RESPONSE_TYPES),
+    }
