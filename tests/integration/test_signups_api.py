@@ -266,6 +266,7 @@ def test_confirmation_link_expires_after_72_hours(
 
     from chalicelib.signing import make_token
 
+    # real clock: itsdangerous stamps and checks member tokens with time.time(); ages are set relative to it
     real = time.time()
     with monkeypatch.context() as m:
         m.setattr(time, "time", lambda: real - 73 * 3600)

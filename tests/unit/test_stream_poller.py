@@ -25,6 +25,7 @@ class FakeStreams:
                     "Keys": {"pk": {"S": pk}, "sk": {"S": "X"}},
                     "NewImage": {"pk": {"S": pk}, "sk": {"S": "X"}},
                     "SequenceNumber": f"{i:021d}",
+                    # real clock: the poller ages records by time.time(), as Lambda does by its own clock
                     "ApproximateCreationDateTime": created if created is not None else time.time(),
                     "StreamViewType": "NEW_AND_OLD_IMAGES",
                 },
@@ -132,6 +133,7 @@ def test_a_batch_that_raises_is_bisected_until_the_poison_record_is_alone_then_s
 
 
 def test_records_older_than_the_maximum_age_are_skipped_without_an_invocation() -> None:
+    # real clock: the poller ages records by time.time(), as Lambda does by its own clock
     old = time.time() - mapping.MAXIMUM_RECORD_AGE_SECONDS - 5
     handler = Handler()
     p = poller(FakeStreams([("OUTBOX#1", "INSERT")], created=old), handler)
