@@ -69,6 +69,9 @@ LinkItem = Callable[[SignupRecord], dict[str, Any]]
 # Legacy activity entries that name the person in their text: (group_id, name) -> rewritten count.
 ActivityScrub = Callable[[str, str], int]
 PROCESS_TRIES = 3
+# Emails that bring a member her link: a confirmation email (to the same address, before she was a
+# member) never holds them back by the spacing.
+MEMBER_KINDS = frozenset({"your_link", "already_member"})
 
 
 class SignupService:
@@ -417,16 +420,26 @@ class SignupService:
     def pending_intakes(self, received_before: str) -> list[dict[str, Any]]:
         return self.repo.pending_intakes(received_before=received_before)
 
-    def address_may_be_mailed(self, email: str, limit: AddressLimit) -> bool:
-        """Take one of the address's email slots (the per-address limits), or say it is held back."""
+    def address_may_be_mailed(self, email: str, item: OutboxRecord) -> bool | datetime:
+        """Take one of the address's email slots (the per-address limits): True; or the time the
+        item may go (the spacing: it waits, and is sent then); or False (held back for good: the
+        daily cap, or another email waits for the address already and brings the same news).
+        A confirmation email never holds back her link once she is a member."""
         s, now = self.settings, self.clock.now()
-        return self.repo.claim_address_send(
+        limit = item.get("limit")
+        answer = self.repo.claim_address_send(
             email_hash(email),
             day=now.strftime("%Y-%m-%d"),
             now_epoch=int(now.timestamp()),
             min_interval=s.signup_email_min_interval_seconds if limit == "spaced" else 0,
             per_day=s.signup_emails_per_address_per_day,
+            confirmation=item["kind"] == "confirm",
+            count_confirmations=item["kind"] not in MEMBER_KINDS,
+            outbox_id=item["id"],
         )
+        if answer is True or answer is False:
+            return answer
+        return datetime.fromtimestamp(answer, tz=now.tzinfo)
 
     def address_slot_back(self, email: str) -> None:
         """Give back a slot ``address_may_be_mailed`` took for an email SES did not accept: only an
