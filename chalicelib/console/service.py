@@ -1,7 +1,7 @@
 """Console sign-in and sessions.
 
 - **Sign-in request**: every address gets the same answer and the same storage work (the IP
-  counter, the address counter, one put of the request); the outbox's stream handler decides
+  counter, the address's counters per requester and in all, one put of the request); the outbox's stream handler decides
   whether the address is an active organizer's and, only then, writes the sign-in link and its
   email (an outbox item) in one transaction.
 - **Sign-in link**: valid ``SIGNIN_MINUTES`` and used once (a conditional update). The token is
@@ -42,7 +42,11 @@ SIGNIN_MINUTES = 15
 IDLE = timedelta(hours=12)
 LIFETIME = timedelta(days=7)
 TOUCH_EVERY_SECONDS = 300
-REQUESTS_PER_ADDRESS_PER_HOUR = 5
+# Sign-in emails an hour to one address from one requester (a source network), and from everyone
+# together. Someone who knows an organizer's address uses up only their own share: the owner's
+# first request of the hour from her own network is sent even when the address's total is spent.
+REQUESTS_PER_ADDRESS_PER_REQUESTER_PER_HOUR = 5
+REQUESTS_PER_ADDRESS_PER_HOUR = 20
 REQUESTS_PER_IP_PER_HOUR = 30
 REQUEST_TTL = timedelta(hours=1)
 
@@ -81,7 +85,7 @@ class ConsoleAccess:
     # ---------------------------------------------------------------- sign-in request
 
     def request_sign_in(self, email_text: str, *, source_ip: str) -> None:
-        """Same answer, same storage work, whatever the address (three writes)."""
+        """Same answer, same storage work, whatever the address (four writes)."""
         from chalicelib.emails import normalize_email
 
         try:
@@ -99,8 +103,14 @@ class ConsoleAccess:
                 retry_after=int((reset - now).total_seconds()),
             )
         address = keyed_hash(email, "console-email")
-        if self.repo.count_address(address, hour=hour, ttl=ttl) > REQUESTS_PER_ADDRESS_PER_HOUR:
-            # The same answer; the links already sent are still good for a few minutes.
+        # Both counters, always (the same storage work for every address); the requester is a
+        # keyed hash of the address and the source network together, never logged.
+        mine = self.repo.count_address(keyed_hash(f"{email}\n{source_ip}", "console-email-ip"), hour=hour, ttl=ttl)
+        everyone = self.repo.count_address(address, hour=hour, ttl=ttl)
+        over_total = everyone > REQUESTS_PER_ADDRESS_PER_HOUR and mine > 1
+        if mine > REQUESTS_PER_ADDRESS_PER_REQUESTER_PER_HOUR or over_total:
+            # The same answer (the page says how many links an hour we send); the links already
+            # sent are still good for a few minutes.
             log.info("console sign-in request over the address limit; nothing sent")
             return
         self.repo.put_request(
