@@ -110,7 +110,7 @@ class EngineRestarts:
         extra = len(self.stops) - self.QUICK
         if extra <= 0:
             return now
-        return now + min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** (extra - 1))
+        return now + min(self.MAX_WAIT, self.FIRST_WAIT * float(2 ** (extra - 1)))
 
 
 def banner(*, seeded: bool, base: str, web_port: int, dynamodb_port: int) -> str:

@@ -50,6 +50,15 @@ def _until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-unt
         time.sleep(0.2)
 
 
+def _answers_until_not_ok(url: str, timeout: float) -> list[tuple[int, bytes]]:
+    answers: list[tuple[int, bytes]] = []
+    deadline = time.monotonic() + timeout
+    while not answers or answers[-1][0] == 200:
+        assert time.monotonic() < deadline, "the API never noticed"
+        answers.append(_status(url))
+    return answers
+
+
 def test_make_run_on_a_fresh_nested_folder_and_an_engine_that_keeps_dying(tmp_path: Path) -> None:
     state = tmp_path / "x" / "y" / "state"  # none of it exists yet
     with run_stack(state) as stack:
@@ -72,9 +81,7 @@ def test_make_run_on_a_fresh_nested_folder_and_an_engine_that_keeps_dying(tmp_pa
         seen: list[int] = []
         for death in range(4):  # four deaths in well under ten minutes
             os.kill(_engine_pid(port), signal.SIGKILL)
-            answers: list[tuple[int, bytes]] = []
-            _until(lambda: answers.append(_status(group)) or answers[-1][0] != 200, 60, "the API noticed")
-            for status, body in answers:
+            for status, body in _answers_until_not_ok(group, 60):
                 seen.append(status)
                 if status == 503:
                     assert json.loads(body)["error"]["code"], body  # the error shape
