@@ -62,6 +62,21 @@
     });
   }
 
+  /* Why the API's answers cannot be read here. A website that is not allowed yet cannot read them
+     (the browser's CORS rule), but /site/allowed answers any website, yes or no for itself only. */
+  var allowedCheck = null;
+  function notAllowedHere(config) {
+    allowedCheck = allowedCheck || fetch(config.api + "/site/allowed").then(function (response) {
+      return response.json();
+    }).then(function (json) { return Boolean(json) && json.allowed === false; }, function () { return false; });
+    return allowedCheck;
+  }
+
+  function notAllowedText(what) {
+    return what + " cannot be shown on this website yet: it is not on the list of allowed websites. " +
+      "Please ask an admin of the organizer console to allow this website (" + location.origin + ") on its Website page. ";
+  }
+
   function apiFromScript(src) {
     var match = /^(https?:\/\/[^?#]*?)\/widgets\/(?:[0-9a-f]{12}\/)?mbc-connect\.js(?:[?#].*)?$/.exec(src || "");
     return match ? match[1] : "";
@@ -305,6 +320,11 @@
       setStatus(status, "The signup form could not be loaded here. ", false);
       var link = el("a", { href: config.api + "/embed/" + encodeURIComponent(config.group) + "?show=signup", target: "_blank", rel: "noopener" }, "Open the signup form on its own page");
       status.appendChild(link);
+      notAllowedHere(config).then(function (refused) {
+        if (!refused) { return; }
+        setStatus(status, notAllowedText("The signup form"), false);
+        status.appendChild(link);
+      });
     });
   }
 
@@ -499,6 +519,9 @@
         if (mine !== token) { return; }
         more.disabled = false;
         setStatus(status, "Events could not be loaded here. Please try again later, or subscribe to a calendar below.", false);
+        notAllowedHere(config).then(function (refused) {
+          if (refused && mine === token) { setStatus(status, notAllowedText("The events list") + "Meanwhile, subscribe to a calendar below.", false); }
+        });
       });
     }
 
