@@ -112,10 +112,10 @@ def paths() -> dict[str, Any]:
         },
         "/site/allowed": {
             "get": {
-                "summary": "Is the asking website allowed? (yes or no for the request's Origin only; any origin may ask)",
+                "summary": "Is the asking website allowed? (yes or no for its own Origin; any origin may ask)",
                 "responses": {
                     "200": {
-                        "description": "Whether the Origin of the request is an allowed website origin (cached a minute).",
+                        "description": "Whether the request's Origin is allowed (cached a minute).",
                         "content": {
                             "application/json": {
                                 "schema": {
