@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, to_item, without_keys
+from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, to_attr, to_item, without_keys
 from chalicelib.outbox.records import (
     OUTBOX_PARKED,
     OUTBOX_PENDING,
@@ -59,6 +59,23 @@ class OutboxRepository:
             **to_item({**record, "gsi1pk": OUTBOX_PENDING, "gsi1sk": f"{record['created_at']}#{record['id']}"}),
         }
         return {"Put": {"TableName": self.table, "Item": item, **ITEM_IS_NEW.kwargs()}}
+
+    def batched_item(self, record: OutboxRecord, *, due: str) -> dict[str, Any]:
+        """A transaction item for an email that gathers several changes (one per id): the first
+        change writes the item, pending and not due before ``due``; later ones (the same id) change
+        nothing, and never fail the caller's transaction (an update, every field ``if_not_exists``)."""
+        values = {**record, "next_attempt_at": due, "gsi1pk": OUTBOX_PENDING, "gsi1sk": f"{due}#{record['id']}"}
+        names = {f"#b{i}": name for i, name in enumerate(values)}
+        parts = [f"#b{i} = if_not_exists(#b{i}, :b{i})" for i in range(len(values))]
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": outbox_key(record["id"]),
+                "UpdateExpression": "SET " + ", ".join(parts),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {f":b{i}": to_attr(v) for i, v in enumerate(values.values())},
+            }
+        }
 
     def get(self, outbox_id: str) -> OutboxRecord | None:
         item = self.client.get_item(TableName=self.table, Key=outbox_key(outbox_id), ConsistentRead=True).get("Item")

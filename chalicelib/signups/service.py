@@ -14,11 +14,12 @@ Privacy rules this module keeps:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, Not
 from chalicelib.groups.service import GroupService
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import AddressLimit, OutboxRecord
-from chalicelib.outbox.sender import new_outbox_id
+from chalicelib.outbox.sender import new_outbox_id, stamp
 from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, read_cursor, sign_cursor
@@ -69,9 +70,14 @@ LinkItem = Callable[[SignupRecord], dict[str, Any]]
 # Legacy activity entries that name the person in their text: (group_id, name) -> rewritten count.
 ActivityScrub = Callable[[str, str], int]
 PROCESS_TRIES = 3
+CONFIRM_TRIES = 6
 # Emails that bring a member her link: a confirmation email (to the same address, before she was a
 # member) never holds them back by the spacing.
 MEMBER_KINDS = frozenset({"your_link", "already_member"})
+# Organizers' "signups waiting" notices: one per organizer per batch of this length, sent this long
+# after the batch closes (with the scheduled sweep: in AWS within 15 minutes after that).
+NOTICE_BATCH = timedelta(minutes=5)
+NOTICE_MARGIN = timedelta(minutes=1)
 
 
 class SignupService:
@@ -458,7 +464,7 @@ class SignupService:
         """Confirm the address (and the details the link was sent for); returns the resulting
         status. Harmless to repeat; a link from an earlier signup or email is out of date."""
         now = self.clock.now()
-        for _ in range(PROCESS_TRIES):
+        for _ in range(CONFIRM_TRIES):
             record = self.repo.get(member.group_id, member.signup_id)
             if record is None or record["gen"] != member.gen:
                 raise link_problem("gone")
@@ -492,7 +498,11 @@ class SignupService:
                 self._organizer_notices(tx, now, member.group_id)
             try:
                 tx.commit(self.repo.client)
-            except TransactionCancelled:
+            except TransactionCancelled as exc:
+                if "TransactionConflict" in exc.reasons:
+                    # Another confirmation writes the same batched notice at this moment: a short,
+                    # jittered wait, then again.
+                    self.sleep(0.05 + secrets.randbelow(150) / 1000)
                 continue  # changed meanwhile: look again
             log.info("signup confirmed signup=%s status=%s", member.signup_id, target)
             return target
@@ -685,12 +695,43 @@ class SignupService:
 
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
         """One "signups waiting" email per organizer of this group (the admins if it has none), each
-        sent (or failed) on its own."""
+        sent (or failed) on its own, and batched: every confirmation within the same few minutes
+        writes the same outbox item (``notice_batch``), sent once the batch closes, naming how many
+        wait then. Four confirmations within a second are one email."""
         organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
-            self._promise(tx, "notice", "organizer_notice", now, group_id, organizer_id=organizer["id"])
+            tx.add("notice", self._notice_item(now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
-            self._promise(tx, "notice", "organizer_notice", now, group_id, fallback=str(index))
+            tx.add("notice", self._notice_item(now, group_id, fallback=str(index)))
+
+    def _notice_item(self, now: datetime, group_id: str, **recipient: str) -> dict[str, Any]:
+        due, outbox_id = notice_batch(now, group_id, notice_recipient(cast(OutboxRecord, recipient)))
+        record = {
+            "id": outbox_id,
+            "kind": "organizer_notice",
+            "status": "pending",
+            "created_at": now.isoformat(),
+            "group_id": group_id,
+            "ref": due,
+            **recipient,
+        }
+        return self.outbox.batched_item(cast(OutboxRecord, record), due=due)
+
+    def may_send_notice(self, item: OutboxRecord) -> bool:
+        """A batched notice goes unless a notice to the same organizer was rendered since its batch
+        closed (that one counted this batch's signups too). Claims it: call when rendering."""
+        due = item.get("ref")
+        if not due:
+            return True  # written before notices were batched
+        now = self.clock.now()
+        return self.repo.claim_notice(
+            item["group_id"],
+            notice_recipient(item),
+            due=due,
+            now=stamp(now),
+            outbox_id=item["id"],
+            ttl=int((now + timedelta(days=2)).timestamp()),
+        )
 
     def _existing(self, group_id: str, signup_id: str) -> SignupRecord:
         record = self.repo.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
@@ -757,6 +798,22 @@ class SignupService:
             except StateConflict:
                 continue  # no such signup, or already closed
         return closed
+
+
+def notice_recipient(item: OutboxRecord) -> str:
+    """Who an organizer notice is for, as a key: an organizer, or an entry of ORGANIZER_NOTIFY_EMAILS."""
+    return f"org:{item['organizer_id']}" if "organizer_id" in item else f"fallback:{item.get('fallback', '0')}"
+
+
+def notice_batch(now: datetime, group_id: str, recipient: str) -> tuple[str, str]:
+    """The batch a confirmation at ``now`` joins: (when its notice is due, the outbox id it shares).
+    Batches are ``NOTICE_BATCH`` long; the notice is due a margin after the batch closes, so no
+    write of the batch can reach its item after it was sent."""
+    width = int(NOTICE_BATCH.total_seconds())
+    start = int(now.timestamp()) // width * width
+    due = datetime.fromtimestamp(start + width, tz=UTC) + NOTICE_MARGIN
+    digest = hashlib.sha256(f"notice\n{group_id}\n{recipient}".encode()).hexdigest()[:12]
+    return stamp(due), f"{due:%Y%m%dT%H%M%S%f}-{digest}"
 
 
 def _sleep(seconds: float) -> None:

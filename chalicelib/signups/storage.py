@@ -33,6 +33,7 @@ from chalicelib.signups.records import (
     INTAKE_SK,
     IP_RATE_PREFIX,
     MEMBER_OUTBOX_PREFIX,
+    NOTICE_PREFIX,
     RESEND_SK,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
@@ -628,6 +629,28 @@ class SignupRepository:
             **Update(sets={"expires_at": ttl}, adds={"n": 1}).request(),
         )
         return int(resp["Attributes"]["n"]["N"])
+
+    # ------------------------------------------------------------- organizers' notices
+
+    def claim_notice(self, group_id: str, recipient: str, *, due: str, now: str, outbox_id: str, ttl: int) -> bool:
+        """May the batched notice due at ``due`` be sent (rendered now)? Not if a notice to the same
+        recipient was rendered at or after ``due``: that one counted this batch's signups too. The
+        same item may render again (a retry after a failed send)."""
+        update = Update(sets={"at": now, "by": outbox_id, "expires_at": ttl})
+        cond = Cond(
+            "attribute_not_exists(#at) OR #at < :due OR #by = :me",
+            {"#at": "at", "#by": "by"},
+            {":due": due, ":me": outbox_id},
+        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(f"{NOTICE_PREFIX}{group_id}", recipient),
+                **merge_expression(update.request(), cond),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # ------------------------------------------------------------- suppression
 

@@ -245,6 +245,9 @@ def test_organizer_notices_go_to_the_groups_organizers_and_link_to_the_console(w
     link = re.search(r"(/signups/confirm\?token=[^\s]+)", plain_text(confirm))
     assert link
     client.http.post(link.group(1), headers={"Accept": "application/json"}, body=b"")
+    assert mails_to(stack, "cora@example.org") == []  # batched: a few minutes later
+    stack.clock.advance(minutes=7)
+    stack.drain()
     [notice] = mails_to(stack, "cora@example.org")
     assert "http://api.test/console/groups/mbc-connection-group/waiting" in plain_text(notice)
     assert "Nell" not in plain_text(notice)  # a count, no personal details
