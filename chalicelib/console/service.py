@@ -62,6 +62,8 @@ class Signed:
     principal: Principal
     csrf: str
     session_hash: str
+    # Where to go once signed in (an allowed console path), when the sign-in asked for a page.
+    next: str | None = None
 
 
 class ConsoleAccess:
@@ -84,7 +86,7 @@ class ConsoleAccess:
 
     # ---------------------------------------------------------------- sign-in request
 
-    def request_sign_in(self, email_text: str, *, source_ip: str) -> None:
+    def request_sign_in(self, email_text: str, *, source_ip: str, next_path: str | None = None) -> None:
         """Same answer, same storage work, whatever the address (four writes)."""
         from chalicelib.emails import normalize_email
 
@@ -120,6 +122,7 @@ class ConsoleAccess:
                 "request_id": secrets.token_hex(8),
                 "received_at": now.isoformat(),
                 "expires_at": int((now + REQUEST_TTL).timestamp()),
+                **({"next": next_path} if next_path else {}),
             },
         )
 
@@ -137,6 +140,8 @@ class ConsoleAccess:
                 "created_at": now.isoformat(),
                 "expires_at": int((now + timedelta(minutes=SIGNIN_MINUTES)).timestamp()),
             }
+            if values.get("next"):
+                record["next"] = str(values["next"])[:300]
             tx.add("signin", self.repo.new_signin_item(sha256(self.token_for(signin_id)), record))
             tx.add("mail", self.mail_item("console_signin", now, organizer_id=organizer["id"], ref=signin_id))
         tx.add("request", self.repo.request_done_item(str(values["pk"]), str(values.get("request_id", ""))))
@@ -200,7 +205,7 @@ class ConsoleAccess:
         }
         self.repo.put_session(sha256(session_id), record)
         log.info("console session started org=%s", organizer["id"])
-        return session_id, Signed(Principal.of(organizer), record["csrf"], sha256(session_id))
+        return session_id, Signed(Principal.of(organizer), record["csrf"], sha256(session_id), used.get("next"))
 
     # ---------------------------------------------------------------- sessions
 

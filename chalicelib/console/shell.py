@@ -49,6 +49,8 @@ NOTICES = {
     "announcement_sending": "Sending now. Each member gets it once; the counts below fill in within a minute.",
     "announcement_discarded": "The draft is deleted.",
     "site_added": "Allowed. Within a minute, its pages can show the signup form and the events.",
+    "site_added_trimmed": "Allowed. You pasted the address of one page, so we kept only the website's address "
+    "(shown below): every page of the site can now show the signup form and the events, within a minute.",
     "site_already": "That website was already allowed; nothing changed.",
     "site_removed": "Removed. Within a minute, its pages can no longer show the signup form or the events.",
 }

@@ -4,7 +4,7 @@ the note, put it back) with who will be told before saving."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from chalice.app import Response
@@ -12,6 +12,7 @@ from chalice.app import Response
 from chalicelib.console import web
 from chalicelib.console.shell import Ctx, local_instant, local_words
 from chalicelib.errors import Invalid
+from chalicelib.meetings.activity_words import Change, meeting_change_summary
 
 KIND_WORDS = {
     "cancelled": "cancellation notice",
@@ -145,10 +146,15 @@ def meeting(ctx: Ctx) -> Response:
     except Invalid as exc:
         fields = {("new_date" if k == "starts_at" else k): why for k, why in exc.fields.items()}
         return ctx.page("meeting.html", title=title, status=400, v=v, errors=fields, **page)
-    what = {"cancel": "Cancelled", "move": "Moved", "restore": "Put back as scheduled", "note": "Changed the note of"}
-    summary = f"{what[v['change']]} the meeting of {local_words(current.scheduled_starts_at, zone)}"
-    if starts is not None and v["change"] == "move":
-        summary += f" (now {local_words(starts, zone)})"
+    # The log names the meeting by its scheduled date and, once moved, by its date now (issue 21).
+    summary = meeting_change_summary(
+        cast(Change, v["change"]),  # one of the four: any other was refused above
+        scheduled=current.scheduled_starts_at,
+        current=current.starts_at,
+        moved=current.status == "moved",
+        new_start=starts,
+        words=lambda moment: local_words(moment, zone),
+    )
     c.activity.record(group["id"], ctx.who, f"meeting_{v['change']}", summary)
     # The same words as the preview the organizer just read: now, closer to the date, or nobody.
     told = "meeting" if preview.now else ("meeting_later" if preview.later else "meeting_quiet")

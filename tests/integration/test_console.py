@@ -658,7 +658,8 @@ def test_an_admin_allows_and_removes_a_website_and_each_change_is_logged(world: 
     ("typed", "why"),
     [
         ("http://plain.example.org", "Must use https:// (http:// is allowed only for localhost and 127.0.0.1)."),
-        ("https://www.example.org/join", "Only the scheme and host, without a path: https://www.example.org, not"),
+        # A page address is trimmed to its website (tests/integration/test_console_small_things.py).
+        ("https://user:pw@www.example.org", "Must not contain a user name or password."),
         ("www.example.org", "Must start with https:// (http:// only for localhost), e.g. https://www.example.org."),
         ("", "Must be a web origin such as https://www.example.org."),
     ],
