@@ -281,7 +281,8 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     page.wait_for_url(re.compile(r".*/console/sign-in$"))
     assert [c for c in context.cookies() if c["name"] == "mbc_console"] == []
     page.goto(f"{stack.api}/console/groups/{GROUP}/members")
-    page.wait_for_url(re.compile(r".*/console/sign-in$"))
+    # To sign in, and back to the page asked for afterwards (issue 21 item 9).
+    page.wait_for_url(re.compile(r".*/console/sign-in\?next=%2Fgroups%2F" + GROUP + r"%2Fmembers$"))
     context.close()
 
     # A script's key carries the same scope as the organizer it belongs to.
