@@ -171,6 +171,7 @@ class Container:
         """The sender behind the table's stream: signup emails, and a new member's catch-up."""
         from chalicelib.outbox.sender import OutboxSender
         from chalicelib.signups.mail import SignupMail
+        from chalicelib.signups.notices import may_send_notice
         from chalicelib.signups.records import INTAKE_PREFIX
 
         signup_mail = SignupMail(
@@ -180,7 +181,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
-            may_send_notice=self.signups.may_send_notice,
+            may_send_notice=lambda item: may_send_notice(self.signups.repo, self.clock, item),
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:

@@ -14,12 +14,11 @@ Privacy rules this module keeps:
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -29,7 +28,7 @@ from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, Not
 from chalicelib.groups.service import GroupService
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import AddressLimit, OutboxRecord
-from chalicelib.outbox.sender import new_outbox_id, stamp
+from chalicelib.outbox.sender import new_outbox_id
 from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, read_cursor, sign_cursor
@@ -74,10 +73,6 @@ CONFIRM_TRIES = 6
 # Emails that bring a member her link: a confirmation email (to the same address, before she was a
 # member) never holds them back by the spacing.
 MEMBER_KINDS = frozenset({"your_link", "already_member"})
-# Organizers' "signups waiting" notices: one per organizer per batch of this length, sent this long
-# after the batch closes (with the scheduled sweep: in AWS within 15 minutes after that).
-NOTICE_BATCH = timedelta(minutes=5)
-NOTICE_MARGIN = timedelta(minutes=1)
 
 
 class SignupService:
@@ -696,42 +691,15 @@ class SignupService:
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
         """One "signups waiting" email per organizer of this group (the admins if it has none), each
         sent (or failed) on its own, and batched: every confirmation within the same few minutes
-        writes the same outbox item (``notice_batch``), sent once the batch closes, naming how many
-        wait then. Four confirmations within a second are one email."""
+        writes the same outbox item, sent once the batch closes, naming how many wait then
+        (``signups/notices.py``). Four confirmations within a second are one email."""
+        from chalicelib.signups.notices import notice_item
+
         organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
-            tx.add("notice", self._notice_item(now, group_id, organizer_id=organizer["id"]))
+            tx.add("notice", notice_item(self.outbox, now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
-            tx.add("notice", self._notice_item(now, group_id, fallback=str(index)))
-
-    def _notice_item(self, now: datetime, group_id: str, **recipient: str) -> dict[str, Any]:
-        due, outbox_id = notice_batch(now, group_id, notice_recipient(cast(OutboxRecord, recipient)))
-        record = {
-            "id": outbox_id,
-            "kind": "organizer_notice",
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": group_id,
-            "ref": due,
-            **recipient,
-        }
-        return self.outbox.batched_item(cast(OutboxRecord, record), due=due)
-
-    def may_send_notice(self, item: OutboxRecord) -> bool:
-        """A batched notice goes unless a notice to the same organizer was rendered since its batch
-        closed (that one counted this batch's signups too). Claims it: call when rendering."""
-        due = item.get("ref")
-        if not due:
-            return True  # written before notices were batched
-        now = self.clock.now()
-        return self.repo.claim_notice(
-            item["group_id"],
-            notice_recipient(item),
-            due=due,
-            now=stamp(now),
-            outbox_id=item["id"],
-            ttl=int((now + timedelta(days=2)).timestamp()),
-        )
+            tx.add("notice", notice_item(self.outbox, now, group_id, fallback=str(index)))
 
     def _existing(self, group_id: str, signup_id: str) -> SignupRecord:
         record = self.repo.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None
@@ -798,22 +766,6 @@ class SignupService:
             except StateConflict:
                 continue  # no such signup, or already closed
         return closed
-
-
-def notice_recipient(item: OutboxRecord) -> str:
-    """Who an organizer notice is for, as a key: an organizer, or an entry of ORGANIZER_NOTIFY_EMAILS."""
-    return f"org:{item['organizer_id']}" if "organizer_id" in item else f"fallback:{item.get('fallback', '0')}"
-
-
-def notice_batch(now: datetime, group_id: str, recipient: str) -> tuple[str, str]:
-    """The batch a confirmation at ``now`` joins: (when its notice is due, the outbox id it shares).
-    Batches are ``NOTICE_BATCH`` long; the notice is due a margin after the batch closes, so no
-    write of the batch can reach its item after it was sent."""
-    width = int(NOTICE_BATCH.total_seconds())
-    start = int(now.timestamp()) // width * width
-    due = datetime.fromtimestamp(start + width, tz=UTC) + NOTICE_MARGIN
-    digest = hashlib.sha256(f"notice\n{group_id}\n{recipient}".encode()).hexdigest()[:12]
-    return stamp(due), f"{due:%Y%m%dT%H%M%S%f}-{digest}"
 
 
 def _sleep(seconds: float) -> None:
