@@ -72,9 +72,9 @@
     return allowedCheck;
   }
 
-  function notAllowedText(what) {
-    return what + " cannot be shown on this website yet: it is not on the list of allowed websites. " +
-      "Please ask an admin of the organizer console to allow this website (" + location.origin + ") on its Website page. ";
+  function notAllowedText(lead) {
+    return lead + ": it is not on the list of allowed websites. Please ask an admin of the organizer " +
+      "console to allow this website (" + location.origin + ") on its Website page. ";
   }
 
   function apiFromScript(src) {
@@ -287,6 +287,10 @@
         }
       }).catch(function () {
         setStatus(status, "We could not reach the server. Check your connection and try again.", false);
+        var api = (form.getAttribute("action") || "").replace(/\/groups\/[^\/]+\/signups(?:[?#].*)?$/, "");
+        return notAllowedHere({ api: api }).then(function (refused) {
+          if (refused) { setStatus(status, notAllowedText("This form cannot send signups from this website yet"), false); }
+        });
       }).then(function () {
         button.disabled = false;
       });
@@ -322,7 +326,7 @@
       status.appendChild(link);
       notAllowedHere(config).then(function (refused) {
         if (!refused) { return; }
-        setStatus(status, notAllowedText("The signup form"), false);
+        setStatus(status, notAllowedText("The signup form cannot be shown on this website yet"), false);
         status.appendChild(link);
       });
     });
@@ -520,7 +524,7 @@
         more.disabled = false;
         setStatus(status, "Events could not be loaded here. Please try again later, or subscribe to a calendar below.", false);
         notAllowedHere(config).then(function (refused) {
-          if (refused && mine === token) { setStatus(status, notAllowedText("The events list") + "Meanwhile, subscribe to a calendar below.", false); }
+          if (refused && mine === token) { setStatus(status, notAllowedText("The events list cannot be shown on this website yet") + "Meanwhile, subscribe to a calendar below.", false); }
         });
       });
     }
