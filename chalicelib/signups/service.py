@@ -27,9 +27,8 @@ from chalicelib.db import Transaction, TransactionCancelled, is_unavailable
 from chalicelib.errors import Conflict, GroupPaused, Invalid, InvalidCursor, NotFound, RateLimited, validate_model
 from chalicelib.groups.service import GroupService
 from chalicelib.organizers.keys import OrganizerService
-from chalicelib.outbox.records import AddressLimit, OutboxRecord
-from chalicelib.outbox.sender import new_outbox_id
-from chalicelib.outbox.storage import OutboxRepository
+from chalicelib.outbox.promise import promised_email, promised_id
+from chalicelib.outbox.records import AddressLimit
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, read_cursor, sign_cursor
 from chalicelib.signups.addresses import email_hash, signup_id_for
@@ -76,7 +75,6 @@ class SignupService:
         self,
         *,
         repo: SignupRepository,
-        outbox: OutboxRepository,
         groups: GroupService,
         organizers: OrganizerService,
         settings: Settings,
@@ -90,7 +88,6 @@ class SignupService:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.repo = repo
-        self.outbox = outbox
         self.groups = groups
         self.organizers = organizers
         self.settings = settings
@@ -376,43 +373,28 @@ class SignupService:
         *,
         limit: AddressLimit | None = None,
         proposal: str | None = None,
-        **refs: str,
+        organizer_id: str | None = None,
+        fallback: str | None = None,
     ) -> None:
         """Add an outbox item to the transaction, and (if it is about a member) its reference in
         the member's own partition, so erasure finds it."""
-        item = self._mail(kind, now, group_id, record, limit=limit, proposal=proposal, **refs)
+        item = promised_email(
+            table=self.repo.table,
+            kind=kind,
+            now=now,
+            group_id=group_id,
+            signup_id=record["id"] if record is not None else None,
+            gen=record["gen"] if record is not None else None,
+            limit=limit,
+            proposal=proposal,
+            organizer_id=organizer_id,
+            fallback=fallback,
+        )
         tx.add(label, item)
         if record is not None:
-            outbox_id = item["Put"]["Item"]["id"]["S"]
+            outbox_id = promised_id(item)
             expires = int((now + MEMBER_REF_TTL).timestamp())
             tx.add(label + "_ref", self.repo.member_ref_item(group_id, record["id"], outbox_id, expires_at=expires))
-
-    def _mail(
-        self,
-        kind: str,
-        now: datetime,
-        group_id: str,
-        record: SignupRecord | None = None,
-        *,
-        limit: AddressLimit | None = None,
-        proposal: str | None = None,
-        **refs: str,
-    ) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "id": new_outbox_id(now),
-            "kind": kind,
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": group_id,
-            **refs,
-        }
-        if record is not None:
-            item.update(signup_id=record["id"], gen=record["gen"])
-        if limit is not None:
-            item["limit"] = limit
-        if proposal is not None:
-            item["proposal"] = proposal
-        return self.outbox.new_item(cast(OutboxRecord, item))
 
     def pending_intakes(self, received_before: str) -> list[dict[str, Any]]:
         return self.repo.pending_intakes(received_before=received_before)
@@ -722,6 +704,27 @@ class SignupService:
             values: dict[str, Any] = dict(record)
             writer.writerow([csv_cell(values.get(col)) for col in CSV_COLUMNS])
         return out.getvalue()
+
+    # ------------------------------------------- parts of other features' transactions
+
+    def still_member_item(
+        self, group_id: str, signup_id: str, *, gen: str, link_rev: int | None = None
+    ) -> dict[str, Any]:
+        """Transaction item for a delivery ledger's claim: the member is still active in the same
+        signup (and, with ``link_rev``, still has that personal link)."""
+        return self.repo.still_member_item(group_id, signup_id, gen=gen, link_rev=link_rev)
+
+    def link_renewed_item(self, record: SignupRecord, *, now: datetime) -> dict[str, Any]:
+        """Transaction item: the member's personal link moves to its next revision (the join
+        links' replacement), only if the record is still as read."""
+        return self.repo.link_renewed_item(record, now=now.isoformat())
+
+    def promise_member_email(
+        self, tx: Transaction, *, label: str, kind: str, record: SignupRecord, now: datetime
+    ) -> None:
+        """Add an email about this member to another feature's transaction: the outbox item and
+        its reference in her own partition (erasure finds it), labelled ``label`` and ``label_ref``."""
+        self._promise(tx, label, kind, now, record["group_id"], record)
 
     # ---------------------------------------------------------------- bounces
 

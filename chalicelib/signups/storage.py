@@ -24,7 +24,7 @@ from chalicelib.db import (
     version_is,
     without_keys,
 )
-from chalicelib.outbox.storage import outbox_key
+from chalicelib.outbox.records import outbox_key
 from chalicelib.signups.records import (
     ADDRESS_RATE_PREFIX,
     ERASURE_PENDING,
@@ -41,9 +41,11 @@ from chalicelib.signups.records import (
     ResendRequest,
     SignupRecord,
     SignupStatus,
+    erasure_key,
     erasure_pk,
     intake_pk,
     member_pk,
+    signup_key,
     signup_partition,
     status_index_key,
 )
@@ -51,14 +53,6 @@ from chalicelib.signups.records import (
 
 class StateConflict(Exception):
     """The record was not in a state that allows this change (or is gone)."""
-
-
-def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
-    return key(signup_partition(group_id), signup_id)
-
-
-def erasure_key(group_id: str, signup_id: str) -> dict[str, Any]:
-    return key(erasure_pk(group_id, signup_id), ERASURE_SK)
 
 
 # ---- named conditions
@@ -95,6 +89,20 @@ def replaceable_signup(now_epoch: int) -> Cond:
 def generation_is(gen: str) -> Cond:
     """Links carry the generation of the record they were made for."""
     return Cond("gen = :gen", values={":gen": gen})
+
+
+def member_active(gen: str) -> Cond:
+    """The member is still active, and is the same signup a run planned for (not a later one)."""
+    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+
+
+def link_still(link_rev: int) -> Cond:
+    """The member's personal link is still the one the email will carry: an organizer may have
+    replaced it since the run planned (the claim would otherwise write the revoked link's row back
+    and send it)."""
+    if link_rev == 0:
+        return Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
+    return Cond("link_rev = :rev", values={":rev": link_rev})
 
 
 def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int) -> Cond:
@@ -210,6 +218,31 @@ class SignupRepository:
         except self.client.exceptions.ConditionalCheckFailedException as exc:
             raise StateConflict from exc
         return cast(SignupRecord, without_keys(resp["Attributes"]))
+
+    # -------------------------------------------- parts of other features' transactions
+
+    def still_member_item(
+        self, group_id: str, signup_id: str, *, gen: str, link_rev: int | None = None
+    ) -> dict[str, Any]:
+        """Transaction item: the member is still active in the same signup (generation) and, when
+        ``link_rev`` is given, still has that personal link (a delivery ledger's claim)."""
+        condition = member_active(gen) if link_rev is None else member_active(gen) & link_still(link_rev)
+        return {
+            "ConditionCheck": {"TableName": self.table, "Key": signup_key(group_id, signup_id), **condition.kwargs()}
+        }
+
+    def link_renewed_item(self, record: SignupRecord, *, now: str) -> dict[str, Any]:
+        """Transaction item: the member's personal link moves to the next revision, only if the
+        record is still at the generation and version that were read."""
+        update = Update(sets={"link_rev": int(record.get("link_rev", 0)) + 1, "updated_at": now}, adds={"version": 1})
+        current = generation_is(record["gen"]) & version_is(int(record["version"]))
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": signup_key(record["group_id"], record["id"]),
+                **merge_expression(update.request(), current),
+            }
+        }
 
     # ------------------------------------------------------------------ intake
 
