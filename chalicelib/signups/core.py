@@ -96,6 +96,7 @@ class SignupCore:
         proposal: str | None = None,
         organizer_id: str | None = None,
         fallback: str | None = None,
+        ref: str | None = None,
     ) -> None:
         """Add an outbox item to the transaction, and (if it is about a member) its reference in
         the member's own partition, so erasure finds it."""
@@ -110,6 +111,7 @@ class SignupCore:
             proposal=proposal,
             organizer_id=organizer_id,
             fallback=fallback,
+            ref=ref,
         )
         tx.add(label, item)
         if record is not None:

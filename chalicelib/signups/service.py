@@ -107,11 +107,20 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
         return self.repo.link_renewed_item(record, now=now.isoformat())
 
     def promise_member_email(
-        self, tx: Transaction, *, label: str, kind: str, record: SignupRecord, now: datetime
+        self,
+        tx: Transaction,
+        *,
+        label: str,
+        kind: str,
+        record: SignupRecord,
+        now: datetime,
+        organizer_id: str | None = None,
+        ref: str | None = None,
     ) -> None:
         """Add an email about this member to another feature's transaction: the outbox item and
-        its reference in her own partition (erasure finds it), labelled ``label`` and ``label_ref``."""
-        self._promise(tx, label, kind, now, record["group_id"], record)
+        its reference in her own partition (erasure finds it), labelled ``label`` and ``label_ref``.
+        ``organizer_id`` and ``ref``: who asked, and what the handler needs (a meeting's date)."""
+        self._promise(tx, label, kind, now, record["group_id"], record, organizer_id=organizer_id, ref=ref)
 
     # ---------------------------------------------------------------- bounces
 
