@@ -204,7 +204,7 @@ class AnnouncementService:
         form = validate_model(AnnouncementSend, data)
         record = self._existing(group_id, announcement_id)
         self._still_draft(record, form.version)
-        audience = self.signups.repo.count(group_id, "active")
+        audience = self.signups.count(group_id, "active")
         if audience == 0:
             raise Conflict("This group has no active members to send it to.")
         now = self.clock.now().isoformat()
@@ -273,7 +273,7 @@ class AnnouncementService:
                 )
             out["counts"] = {"sent": sent, "failed": failed, "pending": pending}
         elif record["status"] == "draft":
-            out["audience"] = self.signups.repo.count(record["group_id"], "active")
+            out["audience"] = self.signups.count(record["group_id"], "active")
         return out
 
     # ---------------------------------------------------------------- the outbox's handlers
@@ -295,7 +295,7 @@ class AnnouncementService:
             group=group,
             to=str(organizer["email"]),
             organizer_name=str(organizer.get("name") or "organizer"),
-            audience=self.signups.repo.count(record["group_id"], "active"),
+            audience=self.signups.count(record["group_id"], "active"),
             settings=self.settings,
             series=self.meetings.upcoming(group, count=12, now=now) if record["attach_invite"] else [],
             now=now,

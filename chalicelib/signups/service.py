@@ -58,6 +58,11 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
 
     # ---------------------------------------------------------------- organizers' reads
 
+    def count(self, group_id: str, status: SignupStatus) -> int:
+        """How many records of a group have this status (from the status index: it may lag a
+        change by a moment; for what a page shows, never for a decision)."""
+        return self.repo.count(group_id, status)
+
     def members(self, group_id: str, *, status: SignupStatus | None = None) -> Iterator[SignupRecord]:
         """Every record of a group (optionally of one status), page by page."""
         return self.repo.all(group_id, status=status)
