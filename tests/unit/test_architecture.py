@@ -56,9 +56,10 @@ class Module:
 
     @property
     def is_storage(self) -> bool:
-        """A repository: a ``storage.py``, or a module that defines a ``...Repository`` class
-        (the distribution's ``ledger.py``)."""
-        return self.name.endswith(".storage") or any(c.endswith("Repository") for c in self.classes)
+        """A repository: a ``storage.py`` or ``..._storage.py`` (a part of one), or a module that
+        defines a ``...Repository`` class (the distribution's ``ledger.py``)."""
+        last = self.name.rsplit(".", 1)[-1]
+        return last == "storage" or last.endswith("_storage") or any(c.endswith("Repository") for c in self.classes)
 
     @property
     def is_service(self) -> bool:
@@ -234,6 +235,12 @@ BAD = [
         RULE_REACH,
         "chalicelib/events/views.py:2 uses join_link_items",
         id="feature-reaches-a-repository-through-the-container",
+    ),
+    pytest.param(
+        ("chalicelib/events/views.py", "from chalicelib.signups.intake_storage import IntakeStorage\n"),
+        RULE_STORAGE,
+        "chalicelib/events/views.py:1 imports chalicelib.signups.intake_storage.IntakeStorage",
+        id="feature-imports-a-part-of-other-storage",
     ),
     pytest.param(
         ("chalicelib/events/storage.py", "from chalicelib.groups.service import GroupService\n"),
