@@ -26,13 +26,6 @@ RULE_SERVICE_WEB = "a service imports the web edge or Chalice"
 RULE_DEV_ONLY = "shipped code imports devtools or bench"
 RULE_SIZE = f"a chalicelib/ file is over {MAX_LINES} lines"
 
-# TEMPORARY: the console's pages move into their features (issue 20, the console split). The
-# lead removes this entry when that split merges; nothing else may be added here. A file listed
-# here is excused from these rules only, and only while it still breaks them.
-TEMPORARY_ALLOWED: dict[str, tuple[str, ...]] = {
-    "chalicelib/console/views.py": (RULE_SIZE, RULE_REACH),
-}
-
 
 @dataclass(frozen=True)
 class Module:
@@ -143,10 +136,9 @@ def _is_web_edge(imported: str) -> bool:
     return imported == "chalice" or imported.startswith(("chalice.", "chalicelib.web.")) or imported == "chalicelib.web"
 
 
-def violations(modules: dict[str, Module], *, allowed: dict[str, tuple[str, ...]] | None = None) -> list[str]:
-    """Every broken rule, one line each: the rule, the file and line, the import (a file of
-    ``allowed``, by default ``TEMPORARY_ALLOWED``, is excused from the rules it names)."""
-    allowed = TEMPORARY_ALLOWED if allowed is None else allowed
+def violations(modules: dict[str, Module]) -> list[str]:
+    """Every broken rule, one line each: the rule, the file and line, the import (no file is
+    excused from any rule)."""
     found: list[str] = []
     for m in modules.values():
         for line, imported in m.imports:
@@ -170,29 +162,12 @@ def violations(modules: dict[str, Module], *, allowed: dict[str, tuple[str, ...]
             found.extend(_reaches(m, modules))
         if m.path.startswith("chalicelib/") and m.lines > MAX_LINES:
             found.append(f"{RULE_SIZE}: {m.path} has {m.lines} lines")
-    excused = {
-        line
-        for line in found
-        for path, rules in allowed.items()
-        if any(line.startswith(f"{rule}: {path}:") or line.startswith(f"{rule}: {path} ") for rule in rules)
-    }
-    return sorted(set(found) - excused)
+    return sorted(set(found))
 
 
 def test_the_shipped_code_keeps_every_rule() -> None:
     broken = violations(shipped_modules())
     assert broken == [], "\n".join(broken)
-
-
-def test_the_temporary_allow_list_excuses_only_what_is_still_broken() -> None:
-    """An entry whose file is gone, or no longer breaks the rule it is excused from, is removed
-    (the list only shrinks)."""
-    unexcused = violations(shipped_modules(), allowed={})
-    for path, rules in TEMPORARY_ALLOWED.items():
-        assert (ROOT / path).exists(), f"{path} is gone: remove it from TEMPORARY_ALLOWED"
-        for rule in rules:
-            still = [v for v in unexcused if v.startswith(f"{rule}: {path}")]
-            assert still, f"{path} no longer breaks '{rule}': remove it from TEMPORARY_ALLOWED"
 
 
 def _with(*extra: tuple[str, str]) -> dict[str, Module]:
