@@ -138,7 +138,6 @@ class Container:
 
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
-            outbox=self.outbox_items,
             groups=self.groups,
             organizers=self.organizers,
             settings=self.settings,
@@ -171,7 +170,6 @@ class Container:
         """The sender behind the table's stream: signup emails, and a new member's catch-up."""
         from chalicelib.outbox.sender import OutboxSender
         from chalicelib.signups.mail import SignupMail
-        from chalicelib.signups.notices import may_send_notice
         from chalicelib.signups.records import INTAKE_PREFIX
 
         signup_mail = SignupMail(
@@ -181,7 +179,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
-            may_send_notice=lambda item: may_send_notice(self.signups.repo, self.clock, item),
+            may_send_notice=self.signups.may_send_notice,
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -239,7 +237,6 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             signups=self.signups,
-            outbox=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
             settings=self.settings,
@@ -259,7 +256,6 @@ class Container:
         return ConsoleAccess(
             repo=ConsoleRepository(self.dynamodb, self.table),
             organizers=self.organizers,
-            outbox=self.outbox_items,
             settings=self.settings,
             clock=self.clock,
         )
@@ -303,7 +299,7 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             planner=self.planner,
-            join_links=self.join_link_items,
+            join_links=self.join_links,
             signups=self.signups,
             ledger=self.ledger,
             mailer=self.mailer,
@@ -328,8 +324,7 @@ class Container:
         return JoinLinks(
             repo=self.join_link_items,
             meetings=self.meetings,
-            signups=self.signups.repo,
-            outbox=self.outbox_items,
+            signups=self.signups,
             settings=self.settings,
             clock=self.clock,
         )

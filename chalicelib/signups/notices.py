@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.clock import Clock
+from chalicelib.outbox.promise import batched_email
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import stamp
-from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.signups.storage import SignupRepository
 
 NOTICE_BATCH = timedelta(minutes=5)
@@ -40,20 +40,21 @@ def notice_batch(now: datetime, group_id: str, recipient: str) -> tuple[str, str
     return stamp(due), f"{due:%Y%m%dT%H%M%S%f}-{digest}"
 
 
-def notice_item(outbox: OutboxRepository, now: datetime, group_id: str, **recipient: str) -> dict[str, Any]:
+def notice_item(table: str, now: datetime, group_id: str, **recipient: str) -> dict[str, Any]:
     """The transaction item of this confirmation's batch, to one organizer (``organizer_id``) or one
     entry of ORGANIZER_NOTIFY_EMAILS (``fallback``)."""
     due, outbox_id = notice_batch(now, group_id, notice_recipient(cast(OutboxRecord, recipient)))
-    record = {
-        "id": outbox_id,
-        "kind": "organizer_notice",
-        "status": "pending",
-        "created_at": now.isoformat(),
-        "group_id": group_id,
-        "ref": due,
-        **recipient,
-    }
-    return outbox.batched_item(cast(OutboxRecord, record), due=due)
+    return batched_email(
+        table=table,
+        outbox_id=outbox_id,
+        kind="organizer_notice",
+        now=now,
+        due=due,
+        group_id=group_id,
+        organizer_id=recipient.get("organizer_id"),
+        fallback=recipient.get("fallback"),
+        ref=due,
+    )
 
 
 def may_send_notice(repo: SignupRepository, clock: Clock, item: OutboxRecord) -> bool:
