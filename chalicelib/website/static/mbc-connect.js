@@ -73,8 +73,8 @@
   }
 
   function notAllowedText(lead) {
-    return lead + ": it is not on the list of allowed websites. Please ask an admin of the organizer " +
-      "console to allow this website (" + location.origin + ") on its Website page. ";
+    return lead + ": it is not on the list of allowed websites. " +
+      "Please ask an admin of the organizer console to allow this website (" + location.origin + ") on its Website page. ";
   }
 
   function apiFromScript(src) {
