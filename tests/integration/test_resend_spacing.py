@@ -94,3 +94,22 @@ def test_the_daily_cap_still_holds_for_good(ddb_stack: Stack) -> None:
     assert len(_subjects(ddb_stack)) == cap
     held = [i for i in _outbox_items(ddb_stack) if i["status"] == "held"]
     assert held and all(i["reason"] == "address limit" for i in held)
+
+
+def test_the_page_says_what_happens_inside_the_spacing_and_over_the_daily_cap(ddb_stack: Stack) -> None:
+    from urllib.parse import urlencode
+
+    from tests.support.stacks import make_client
+
+    container.current().groups.create(group_body(requires_approval=False))
+    with make_client(ddb_stack) as api:
+        page = api.http.post(
+            f"/groups/{GROUP_ID}/resend",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=urlencode({"email": ANN, "website": ""}).encode(),
+        )
+    text = " ".join(page.body.decode().split())
+    assert page.status_code == 200
+    assert "this one waits until they have passed and then comes on its own" in text
+    assert "There is no need to ask again" in text and "look for that earlier email" not in text
+    assert "no more than 5 emails a day to one address" in text and "please ask again tomorrow" in text
