@@ -152,7 +152,9 @@ def test_the_go_ahead_is_checked_and_given_once(stack: Stack) -> None:
     assert set(caught.value.fields) == {"mode"}
     job = draft(stack, members_list(2))
     with pytest.raises(Conflict):  # not the version the organizer saw
-        imports.commit(GROUP_ID, job["id"], version=job["version"] + 1, mode="invite", basis=None, basis_on=None, by=ORG)
+        imports.commit(
+            GROUP_ID, job["id"], version=job["version"] + 1, mode="invite", basis=None, basis_on=None, by=ORG
+        )
     commit(stack, job)
     with pytest.raises(Conflict):
         commit(stack, job)
