@@ -37,6 +37,8 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/add", "POST", "member_add", FORM),
     (f"{GROUP}/members/import", "GET", "member_import", None),
     (f"{GROUP}/members/import", "POST", "member_import", UPLOAD),
+    (f"{GROUP}/members/import/{{job_id}}", "GET", "member_import_job", None),
+    (f"{GROUP}/members/import/{{job_id}}", "POST", "member_import_job", FORM),
     (f"{GROUP}/members/{{signup_id}}/remove", "GET", "member_remove", None),
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "member_remove", FORM),
     (f"{GROUP}/settings", "GET", "settings", None),

@@ -519,56 +519,15 @@ def member_add(ctx: Ctx) -> Response:
 
 
 def member_import(ctx: Ctx) -> Response:
-    from chalicelib.signups.admin import MAX_IMPORT_ROWS, parse_csv
+    from chalicelib.signups import import_pages
 
-    group = ctx.group()
-    page: dict[str, Any] = {"group": group, "section": "members", "max_rows": MAX_IMPORT_ROWS, "rows": None}
-    if ctx.request.method != "POST":
-        return ctx.page("member_import.html", title="Import a list", csv_text="", **page)
-    text = web.first(ctx.fields, "file").strip() or web.first(ctx.fields, "csv").strip()
-    try:
-        rows = parse_csv(text)
-    except Invalid as exc:
-        return ctx.page(
-            "member_import.html",
-            title="Import a list",
-            status=400,
-            csv_text=text,
-            errors=exc.fields,
-            labels={"csv": "The CSV"},
-            **page,
-        )
-    good = [r for r in rows if r.person is not None]
-    page.update(rows=rows, good=len(good), bad=len(rows) - len(good), csv_text=text)
-    if ctx.form("action") != "commit":
-        return ctx.page("member_import.html", title="Check the list", **page)
-    if ctx.form("consent") != "yes":
-        return ctx.page(
-            "member_import.html",
-            title="Check the list",
-            status=400,
-            errors={"consent": "Add only people who asked to join."},
-            **page,
-        )
-    added, results = 0, []
-    for row in good:
-        assert row.person is not None
-        try:
-            ctx.c.signup_admin.add(group["id"], row.person, added_by=ctx.who.org_id)
-            added += 1
-        except Conflict as exc:
-            results.append(f"Row {row.line} ({row.person.name}): {exc.message}")
-    ctx.c.activity.record(group["id"], ctx.who, "import", f"Imported {added} of {len(rows)} people from a list")
-    if results:
-        page.update(rows=None, results=results)
-        return ctx.page(
-            "member_import.html",
-            title="Import a list",
-            csv_text="",
-            notice=f"{added} added; {len(results)} could not be added.",
-            **page,
-        )
-    return ctx.done(f"/groups/{group['id']}/members", "imported", added)
+    return import_pages.member_import(ctx)
+
+
+def member_import_job(ctx: Ctx) -> Response:
+    from chalicelib.signups import import_pages
+
+    return import_pages.member_import_job(ctx)
 
 
 def member_remove(ctx: Ctx) -> Response:
@@ -1742,6 +1701,7 @@ PAGES: dict[str, Callable[[Ctx], Response]] = {
     "members_csv": members_csv,
     "member_add": member_add,
     "member_import": member_import,
+    "member_import_job": member_import_job,
     "member_remove": member_remove,
     "settings": settings,
     "meetings": meetings,
