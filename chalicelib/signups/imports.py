@@ -60,7 +60,7 @@ BASES: dict[str, tuple[str, str]] = {
 }
 MODES: tuple[ImportMode, ...] = ("members", "invite")
 EARLIEST_BASIS = date(1990, 1, 1)
-MAIL_KIND = {"members": "moved", "invite": "confirm"}
+MAIL_KIND = {"members": "new_system", "invite": "confirm"}
 
 SKIP_WHY = {
     "active": "Already a member.",

@@ -60,7 +60,7 @@ class SignupMail:
             "confirm": self.confirm,
             "already_member": self.already_member,
             "welcome": self.welcome,
-            "moved": self.moved,
+            "new_system": self.new_system,
             "your_link": self.your_link,
             "new_join_link": self.new_join_link,
             "organizer_notice": self.organizer_notice,
@@ -124,7 +124,7 @@ class SignupMail:
         her personal link), so every meeting lands in the calendar once."""
         return self.link_email("signups/email/welcome", item)
 
-    def moved(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+    def new_system(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         """Imported from the organizer's list as a member: "we have moved to a new system, here is
         your own link"; nothing to do, leaving and erasing one link away. Says why she gets it
         (the basis of consent the organizer recorded) and who added her."""
@@ -137,7 +137,7 @@ class SignupMail:
         basis = BASES.get(str(record.get("consent_basis", "")))
         organizer = self.organizers.get(str(record.get("added_by", ""))) if record.get("added_by") else None
         return self.link_email(
-            "signups/email/moved",
+            "signups/email/new_system",
             item,
             basis_words=basis[1] if basis else "you asked to join the group",
             basis_since=month_words(str(record.get("consent_basis_on", ""))),
