@@ -231,3 +231,50 @@ def test_an_import_of_thousands_is_checked_at_once_and_added_in_the_background(d
     sent = [m["To"] for m in outbox_messages(stack.outbox)]
     assert len(sent) == len(set(sent)) == 120 and "p7@example.org" not in sent
     assert stack.container.signups.get(GROUP_ID, signup_id_for(GROUP_ID, "p7@example.org"))["status"] == "active"  # type: ignore[index]
+
+
+def test_the_cli_imports_a_list_and_waits_for_it(ddb_stack: Stack, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.stacks import ROOT
+
+    make_group(ddb_stack.container)
+    organizer, _ = ddb_stack.container.organizers.create(name="Emily", email="emily@example.org")
+    listed = tmp_path / "members.csv"
+    listed.write_bytes(
+        "Name;E-mail;State\r\nJosé Núñez;jose@example.org;Mont.\r\nAnn;ann@example.org;Id.\r\nNo One;nope;ID\r\n".encode(
+            "cp1252"
+        )
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "chalicelib.cli",
+            "members",
+            "import",
+            "--group",
+            GROUP_ID,
+            "--file",
+            str(listed),
+        ]
+        return subprocess.run(
+            [*command, "--as", organizer["id"], *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+
+    checked = cli("--mode", "invite", "--check-only")
+    assert checked.returncode == 0, checked.stderr
+    assert (
+        "2 of 3 people are ready to add" in checked.stdout and "row 4: Email: Must be a valid email" in checked.stdout
+    )
+    assert list(ddb_stack.container.signups.members(GROUP_ID)) == []
+    assert cli("--mode", "members", "--since", "2099-01-01").returncode == 2  # bad input: no basis, a future date
+    done = cli("--mode", "members", "--basis", "asked_coordinator", "--since", "2024-03-01", "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "done; 2 of 2 done, 2 added" in done.stdout
+    people = by_email(ddb_stack)
+    assert people["jose@example.org"]["name"] == "José Núñez" and people["jose@example.org"]["status"] == "active"
+    assert sorted(m["To"] for m in outbox_messages(ddb_stack.outbox)) == ["ann@example.org", "jose@example.org"]
+    assert "@example.org" not in done.stderr  # logs: ids and counts only
