@@ -334,7 +334,12 @@ def parse_upload(data: bytes, *, default_state: str = "") -> ParsedList:
     text, encoding = decode_text(data)
     parsed = parse_text(text, default_state=default_state, encoding=encoding)
     if encoding != "UTF-8":
-        parsed.notes.insert(0, f"The file was read as {encoding} text (as Excel saves it); check the names below.")
+        kind = "Excel's older Windows format" if encoding == "Windows-1252" else "Unicode text"
+        parsed.notes.insert(
+            0,
+            f"Your file was saved in {kind} ({encoding}); we read it that way. "
+            "Check that names with accents look right.",
+        )
     return parsed
 
 
