@@ -30,10 +30,12 @@ from typing import Any, cast
 from chalicelib.clock import Clock
 from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.outbox.promise import promised_email
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.settings import Settings
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
+from chalicelib.signups.core import PENDING_TTL
 from chalicelib.signups.import_storage import ImportRepository
 from chalicelib.signups.importing import ParsedList
 from chalicelib.signups.records import (
@@ -44,7 +46,7 @@ from chalicelib.signups.records import (
     ImportSkip,
     SignupRecord,
 )
-from chalicelib.signups.service import PENDING_TTL, SignupService
+from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.signups")
 
@@ -227,7 +229,7 @@ class ImportService:
             sets["finished_at"] = now.isoformat()
         tx = Transaction().add("job", self.repo.start_item(group_id, job_id, version=version, sets=sets))
         if job["chunks"]:
-            tx.add("next", self.signups._mail("member_import", now, group_id, ref=f"{job_id}:0"))
+            tx.add("next", self._chunk_item(now, group_id, job_id, 0))
         for label, item in also:
             tx.add(label, item)
         try:
@@ -290,7 +292,7 @@ class ImportService:
             ),
         )
         if not last:
-            tx.add("next", self.signups._mail("member_import", now, group_id, ref=f"{job_id}:{number + 1}"))
+            tx.add("next", self._chunk_item(now, group_id, job_id, number + 1))
         # The pace: one chunk's emails at no more than half the sending rate.
         wait = len(chunk["people"]) / max(1.0, self.settings.max_send_rate / 2) - (self.monotonic() - started)
         if wait > 0 and not last:
@@ -305,6 +307,12 @@ class ImportService:
             "import chunk added job=%s chunk=%d added=%d skipped=%d last=%s", job_id, number, added, len(skipped), last
         )
         return []
+
+    def _chunk_item(self, now: datetime, group_id: str, job_id: str, number: int) -> dict[str, Any]:
+        """The outbox item that has the background add one chunk (no email of its own)."""
+        return promised_email(
+            table=self.signups.repo.table, kind="member_import", now=now, group_id=group_id, ref=f"{job_id}:{number}"
+        )
 
     def _add(self, group_id: str, person: ImportPerson, job: ImportJob) -> str | None:
         """Add one person (their own transaction: record, link, email). None when added (now, or by
