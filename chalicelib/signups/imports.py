@@ -62,6 +62,8 @@ BASES: dict[str, tuple[str, str]] = {
 }
 MODES: tuple[ImportMode, ...] = ("members", "invite")
 EARLIEST_BASIS = date(1990, 1, 1)
+# A zone hint of the list -> the member's own time (the record's ``timezone``, meetings/zones.py).
+HINT_ZONES = {"pacific": "America/Los_Angeles", "mountain": "America/Denver"}
 MAIL_KIND = {"members": "new_system", "invite": "confirm"}
 
 SKIP_WHY = {
@@ -369,6 +371,10 @@ class ImportService:
             "gen": str(int(now.timestamp() * 1000)),
             "version": 1,
         }
+        if person.get("zone_hint") in HINT_ZONES:
+            # The list said which part of Idaho ("ID (north)", "Coeur d'Alene, ID", a time-zone
+            # column): the time she lives on, as the signup form's choice would record it.
+            values["timezone"] = HINT_ZONES[str(person.get("zone_hint"))]
         if job.get("mode") == "members":
             values.update(
                 status="active",

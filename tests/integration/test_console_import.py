@@ -114,6 +114,8 @@ def test_an_import_including_people_already_in_the_group_adds_the_others_and_nam
     assert "Row 2: Kim Member kim@example.org Already a member." in result
     records = {r["email"]: r for r in stack.container.signups.members(GROUP_ID)}
     assert records["ann@example.org"]["status"] == records["bea@example.org"]["status"] == "active"
+    assert records["ann@example.org"]["timezone"] == "America/Los_Angeles"  # "ID (north)": her own time
+    assert "timezone" not in records["bea@example.org"]  # Montana: Mountain time, from her state
     assert "cy" not in " ".join(records)
     sent = [m["To"] for m in member_mail(stack)]
     assert sorted(sent) == ["ann@example.org", "bea@example.org"]
