@@ -278,3 +278,30 @@ def test_the_cli_imports_a_list_and_waits_for_it(ddb_stack: Stack, tmp_path: Any
     assert people["jose@example.org"]["name"] == "José Núñez" and people["jose@example.org"]["status"] == "active"
     assert sorted(m["To"] for m in outbox_messages(ddb_stack.outbox)) == ["ann@example.org", "jose@example.org"]
     assert "@example.org" not in done.stderr  # logs: ids and counts only
+
+
+def test_two_runs_of_one_chunk_at_once_add_and_mail_each_person_once(ddb_stack: Stack) -> None:
+    """A chunk whose lease ran out while it was still being added is claimed again: both runs go
+    on at once (on DynamoDB Local, which serialises conditional writes as AWS does). Each person is
+    added once, with one email; the chunk counts once; someone who signed up meanwhile is skipped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stack = ddb_stack
+    make_group(stack.container)
+    job = draft(stack, members_list(12))
+    add_members(stack.container, emails=["p5@example.org"], status="pending_approval")  # after the check
+    job = commit(stack, job)
+    item: Any = {"id": "x", "kind": "member_import", "group_id": GROUP_ID, "ref": f"{job['id']}:0"}
+    runs = [stack.build() for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(lambda c: c.imports.process_chunk(item), runs)) == [[], []]
+    done = stack.container.imports.job(GROUP_ID, job["id"])
+    assert (done["status"], done["added"], done["skipped"], done["chunks_done"]) == ("done", 11, 1, 1)
+    stack.drain()
+    sent = [m["To"] for m in outbox_messages(stack.outbox)]
+    assert len(sent) == len(set(sent)) == 11 and "p5@example.org" not in sent
+    _, skipped = stack.container.imports.rows(GROUP_ID, job["id"])
+    assert [(s["line"], s["why"]) for s in skipped] == [(7, SKIP_WHY_WAITING)]
+
+
+SKIP_WHY_WAITING = "Already signed up: waiting for your approval (see Waiting)."
