@@ -285,3 +285,14 @@ def test_any_list_written_by_a_spreadsheet_reads_back_the_same(
     ]
     assert people(parsed) == expected
     assert parsed.refused == []
+
+
+def test_the_deployed_api_hands_uploads_over_as_the_bytes_sent() -> None:
+    """API Gateway passes a body it does not list as binary as UTF-8 text: a Windows-1252 file
+    would reach the import garbled. The generated API lists multipart/form-data as binary."""
+    from chalice.deploy.swagger import CFNSwaggerGenerator
+
+    from app import app
+
+    document = CFNSwaggerGenerator().generate_swagger(app)
+    assert "multipart/form-data" in document["x-amazon-apigateway-binary-media-types"]
