@@ -131,10 +131,10 @@ def within_announcement(group: GroupRecord, meeting: Meeting, now: datetime) -> 
 
 
 def considered_from(group: GroupRecord, meeting: Meeting) -> datetime:
-    """From when a run looks at a meeting (``Planner.meetings_ahead``): once it starts within the
-    planning horizon (a meeting moved later enters it later), or from when the organizer asked to
-    tell members now."""
-    window = meeting.starts_at - planning_horizon(group)
+    """From when a run looks at a meeting (``Planner.meetings_ahead``): once its start or its
+    scheduled start, whichever is earlier, is within the planning horizon, or from when the
+    organizer asked to tell members now."""
+    window = min(meeting.starts_at, meeting.scheduled_starts_at) - planning_horizon(group)
     return window if meeting.announce_from is None else min(window, meeting.announce_from)
 
 

@@ -252,7 +252,9 @@ class Distributor:
         except NotFound:
             return
         now = self.clock.now()
-        for meeting in self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=now + planning_horizon(group)):
+        until = now + planning_horizon(group)
+        kept = self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=until)
+        for meeting in kept + self.meetings.told_early(group, now=now, after=until):
             self.ledger.erase_member_of(group_id, meeting.date, signup_id)
 
     def deliver_now(self, group_id: str, signup_id: str) -> RunReport:

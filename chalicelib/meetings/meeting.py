@@ -96,11 +96,15 @@ def _with_overrides(
 def in_window(
     schedule: Schedule, overrides_for: OverridesFor, *, now: datetime, until: datetime, base_sequence: int = 0
 ) -> list[Meeting]:
-    """Meetings that have not ended at ``now`` and start by ``until`` (moved ones by their new
-    time), in start order. ``overrides_for`` is called once, for the whole window."""
+    """Meetings that have not ended at ``now`` and start by ``until`` by their new time or their
+    scheduled one (a meeting moved later is in the window while members still expect it at its
+    scheduled time), in start order. ``overrides_for`` is called once, for the whole window."""
     starts = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, until + MOVE_WINDOW)
     meetings = _with_overrides(schedule, starts, overrides_for, base_sequence)
-    return sorted((m for m in meetings if m.ends_at > now and m.starts_at <= until), key=lambda m: m.starts_at)
+    return sorted(
+        (m for m in meetings if m.ends_at > now and min(m.starts_at, m.scheduled_starts_at) <= until),
+        key=lambda m: m.starts_at,
+    )
 
 
 def upcoming(
