@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -126,5 +125,3 @@ def test_a_move_save_would_refuse_is_refused_in_the_preview_with_the_same_words(
     meeting = stack.container.meetings.meeting_on(stack.container.groups.get(GROUP_ID), "2027-01-05")
     assert meeting.status == "scheduled"
     assert re.search(r"at most 31 days", text_of(saved))
-
-
