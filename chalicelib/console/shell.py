@@ -34,6 +34,7 @@ NOTICES = {
     "imported": "{n} added. Each gets an email to confirm their address.",
     "removed": "Removed, with everything we held about them in this group.",
     "saved": "Saved.",
+    "group_created": "The group is created. Its signup page and emails use the settings below.",
     "meeting": "Saved. Members are told within 15 minutes.",
     "meeting_later": "Saved. Members are told on {n}; the reminders carry the change too.",
     "meeting_quiet": "Saved. Nobody needed to be told.",
