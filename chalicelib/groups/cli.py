@@ -10,6 +10,7 @@ words, never the Zoom link (a secret)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib import container, errors
@@ -29,11 +30,12 @@ def group_body(args: argparse.Namespace) -> dict[str, Any]:
     problems: dict[str, str] = {}
     schedule: dict[str, Any] = {"duration_minutes": args.duration}
     repeat = "weekly" if args.weekly else "monthly"
-    for name, build in (
+    builders: list[tuple[str, Callable[[], str]]] = [
         ("rrule", lambda: rrule_from_words(weekday=args.weekday, weeks=args.week or ["first"], repeat=repeat)),
         ("start_time", lambda: clock_from_words(args.time)),
         ("timezone", lambda: zone_from_words(args.zone)),
-    ):
+    ]
+    for name, build in builders:
         try:
             schedule[name] = build()
         except errors.Invalid as exc:
