@@ -57,8 +57,7 @@ def group_body(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_groups_create(args: argparse.Namespace) -> int:
-    from chalicelib.meetings.schedule import describe
-    from chalicelib.meetings.service import schedule_of
+    from chalicelib.meetings.schedule_words import schedule_sentence
 
     c = container.current()
     try:
@@ -67,7 +66,7 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
         raise errors.Invalid(exc.message, fields=_flag(exc.fields)) from None
     meeting = c.meetings.next_meeting(group)
     print(f"Group {group['id']} created: {group['name']}.")
-    print(f"It meets: {describe(schedule_of(group))}.")
+    print(f"It meets {schedule_sentence(group['schedule'])}.")
     if meeting is not None:
         print(f"Next meeting: {meeting.starts_at.isoformat()} ({meeting.date}).")
     print(f"Everything else is in the console: {c.settings.public_api_url}/console/groups/{group['id']}/settings")

@@ -223,6 +223,7 @@ def settings(ctx: Ctx) -> Response:
         "zone_options": ZONES,
         "lead_options": LEADS,
         "labels": SETTING_LABELS,
+        "creating": False,
     }
     if ctx.request.method != "POST":
         return ctx.page(
@@ -359,10 +360,8 @@ def group_new(ctx: Ctx) -> Response:
     except AlreadyExists:
         taken = {"id": "Another group has this web address name; choose another."}
         return ctx.page("settings.html", title="New group", status=409, v=values, errors=taken, **page)
-    from chalicelib.meetings.schedule import describe
-    from chalicelib.meetings.service import schedule_of
+    from chalicelib.meetings.schedule_words import schedule_sentence
 
-    ctx.c.activity.record(
-        created["id"], ctx.who, "group_created", f"Created the group; it meets: {describe(schedule_of(created))}"
-    )
+    when = schedule_sentence(created["schedule"])
+    ctx.c.activity.record(created["id"], ctx.who, "group_created", f"Created the group; it meets {when}")
     return ctx.done(f"/groups/{created['id']}/settings", "group_created")

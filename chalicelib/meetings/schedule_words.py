@@ -9,9 +9,9 @@ The time (``clock_from_words``) and the zone (``zone_from_words``) are read the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from chalicelib.errors import Invalid
 from chalicelib.meetings.schedule import validate_rrule
@@ -153,3 +153,15 @@ def zone_from_words(value: str) -> str:
     if "/" in text:
         return text
     raise Invalid(fields={"timezone": "Give Mountain, Pacific, Central or Eastern, or a name like America/Denver."})
+
+
+def schedule_sentence(schedule: Mapping[str, Any]) -> str:
+    """'the first Tuesday of each month at 4:00 PM Mountain Time' (a custom rule: its text)."""
+    from chalicelib.meetings.wording import ZONE_WORDS
+
+    words = words_from_rrule(str(schedule["rrule"]))
+    hour, minute = (int(x) for x in str(schedule["start_time"]).split(":"))
+    clock = f"{hour % 12 or 12}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
+    zone = ZONE_WORDS.get(str(schedule["timezone"]), str(schedule["timezone"]))
+    when = words.text() if words is not None else f"by the rule {schedule['rrule']}"
+    return f"{when} at {clock} {zone}"
