@@ -81,18 +81,25 @@ class MeetingService:
     def told_early(self, group: GroupRecord, *, now: datetime, after: datetime) -> list[Meeting]:
         """Meetings starting after ``after`` (beyond a planning window) that an organizer asked to
         announce now (a cancellation months ahead, told at once): one Query of the overrides ahead."""
+        return [
+            m for m in self.changed_after(group, after=after) if m.announce_from is not None and m.announce_from <= now
+        ]
+
+    def changed_after(self, group: GroupRecord, *, after: datetime) -> list[Meeting]:
+        """Meetings starting after ``after`` that an override cancels or moves (or annotates), however
+        far ahead, in start order: one Query of the overrides ahead."""
         schedule = schedule_of(group)
         first = (after - MOVE_WINDOW).astimezone(schedule.zone).date().isoformat()
         out = []
         for day, override in self.overrides.between(group["id"], from_date=first, to_date=LAST_DAY).items():
-            if not override.get("announce_from") or override.get("status") == "scheduled":
-                continue
+            if override.get("status") == "scheduled" and not override.get("note"):
+                continue  # an override taken back
             parsed = parse_day(day)
             scheduled = schedule.start_on(parsed) if parsed is not None else None
             if scheduled is None:
                 continue  # a date the schedule no longer has (the planner's dropped dates)
             meeting = apply_override(schedule, scheduled, override, base_sequence=group.get("schedule_rev", 0))
-            if meeting.starts_at > after and meeting.announce_from is not None and meeting.announce_from <= now:
+            if meeting.starts_at > after:
                 out.append(meeting)
         return sorted(out, key=lambda m: m.starts_at)
 
