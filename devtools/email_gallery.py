@@ -567,7 +567,7 @@ def play(story: Story) -> None:
         "A meeting cancelled months ahead, with the organizer's message",
         "member",
         "At the next scheduled run (within 15 minutes) after an organizer cancels any meeting ahead with "
-        "\"Tell them now, with your message\" ticked (otherwise the group's announcement horizon before it).",
+        '"Tell them now, with your message" ticked (otherwise the group\'s announcement horizon before it).',
         kind="cancelled",
         to=ANN["email"],
     )
