@@ -36,7 +36,7 @@ MEETING_STATUS = {"scheduled": "On", "moved": "Moved", "cancelled": "Cancelled"}
 CHANGE_OPTIONS = [
     ("cancel", "Cancel this meeting"),
     ("move", "Move it to another time"),
-    ("note", "Only add or change the note"),
+    ("note", "Only add or change the message"),
     ("restore", "Put it back as scheduled"),
 ]
 
