@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from icalendar import Calendar
 
+from chalicelib.errors import Invalid
 from chalicelib.mail.message import OutgoingEmail
 from tests.support.builders import GROUP_ID, add_members, distributor, make_group, run_at
 from tests.support.fakes import FakeSes
@@ -45,3 +47,14 @@ def test_the_series_excludes_a_meeting_cancelled_beyond_its_next_twelve(moto_sta
     reminder = ses.accepted[-1]
     assert reminder.tags["kind"] == "reminder"
     assert FAR in _exdates(reminder)
+
+
+def test_tell_now_with_notify_false_is_refused_by_field_and_writes_nothing(moto_stack: Stack) -> None:
+    moto_stack.clock.set(NOW)
+    c = moto_stack.container
+    make_group(c)
+    body = {"status": "cancelled", "tell_now": True, "notify": False}
+    with pytest.raises(Invalid) as refused:
+        c.meetings.put_override(GROUP_ID, "2027-07-06", body, organizer_id="o")
+    assert set(refused.value.fields) == {"tell_now"}
+    assert c.meetings.meeting_on(c.groups.get(GROUP_ID), "2027-07-06").status == "scheduled"
