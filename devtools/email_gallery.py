@@ -49,6 +49,8 @@ from chalicelib.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
+# The organizer's own words with a cancellation months ahead (issue 21 item 3).
+JULY_MESSAGE = "No meeting in July: enjoy the summer. We meet again on Tuesday, August 3."
 # How this machine launches Debian's chromium (the same as tests/e2e/test_browser.py CHROMIUM and FLAGS).
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -553,6 +555,24 @@ def play(story: Story) -> None:
         "member",
         "At the next scheduled run after an organizer takes back a cancellation members were told about.",
         kind="back_on",
+        to=ANN["email"],
+    )
+    # "No meeting in July": cancelled seven months ahead with the organizer's words, told now.
+    story.at("2026-12-10T18:00:00+00:00")
+    story.call(
+        "PUT",
+        f"{g}/meetings/2027-07-06",
+        {"status": "cancelled", "note": JULY_MESSAGE, "tell_now": True},
+        organizer=True,
+    )
+    story.run_distribution("2026-12-10T18:15:00+00:00")
+    story.keep(
+        "cancelled-with-message",
+        "A meeting cancelled months ahead, with the organizer's message",
+        "member",
+        "At the next scheduled run (within 15 minutes) after an organizer cancels any meeting ahead with "
+        '"Tell them now, with your message" ticked (otherwise the group\'s announcement horizon before it).',
+        kind="cancelled",
         to=ANN["email"],
     )
     story.at("2026-12-11T17:00:00+00:00")

@@ -458,12 +458,13 @@ def test_cancelling_a_meeting_shows_who_will_be_told_and_the_run_tells_exactly_t
     later = console.post(
         f"/console/groups/{GROUP_ID}/meetings/{later_day}", {"change": "cancel", "note": "", "action": "preview"}
     )
-    assert "will be told closer to the date" in text_of(later)
+    # Told 35 days (announce_days) before the meeting, the date the run will first send it.
+    assert "5 members will get a cancellation notice on Tuesday, December 29, 2026 (not before)." in text_of(later)
     later_saved = console.post(
         f"/console/groups/{GROUP_ID}/meetings/{later_day}", {"change": "cancel", "note": "", "action": "save"}
     )
     assert "done=meeting_later" in later_saved.headers["Location"]
-    assert "Members are told once this is the next meeting" in text_of(console.get(later_saved.headers["Location"]))
+    assert "Members are told on Tuesday, December 29, 2026" in text_of(console.get(later_saved.headers["Location"]))
     before = len(ses.accepted)
     report = run_at(stack, run, T_MINUS_1D + timedelta(minutes=15))
     assert report.sent == 5 and {m.tags.get("kind") for m in ses.accepted[before:]} == {"cancelled"}
