@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,12 +23,9 @@ from pydantic import (
 )
 
 from chalicelib.emails import normalize_email
+from chalicelib.text_rules import ENCODED_WORD_PROBLEM as ENCODED_WORD_PROBLEM
+from chalicelib.text_rules import refused_character as refused_character
 
-# Characters no text field may hold: controls (Cc), invisible formatting characters (Cf: direction
-# overrides such as U+202E that disguise text, zero-width joiners, the BOM), and the line and
-# paragraph separators (Zl, Zp). Multi-line text may also hold line breaks and tabs.
-_REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
-_MULTI_LINE_ALLOWED = {"\n", "\r", "\t", "\u2028", "\u2029"}
 # Multi-line text keeps the Unicode line and paragraph separators (a phone's or a word processor's
 # paste carries them) as the line breaks they mean.
 _LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n\n"})
@@ -45,29 +41,6 @@ _REFUSED_BMP = (
 # pattern says it without lookahead: every run of "=" is followed by a character other than "?".
 SINGLE_LINE_PATTERN = f"^(?:[^={_REFUSED_BMP}]|=+[^=?{_REFUSED_BMP}])*=*$"
 MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t\\u2028\\u2029]|[^" + _REFUSED_BMP + "])*$"
-
-
-ENCODED_WORD_PROBLEM = 'Must not contain "=?" (email programs read it as an encoded word).'
-
-
-def refused_character(value: str, *, multi_line: bool = False) -> str | None:
-    """Why ``value`` may not be stored as text, or None. Single-line text may reach an email's
-    header (a group's name in a subject, an announcement's subject), so it may not hold "=?"."""
-    if not multi_line and "=?" in value:
-        return ENCODED_WORD_PROBLEM
-    for char in value:
-        if multi_line and char in _MULTI_LINE_ALLOWED:
-            continue
-        category = unicodedata.category(char)
-        if category in _REFUSED_CATEGORIES:
-            if char in "\n\r" or category in ("Zl", "Zp"):
-                return "Must be a single line."
-            if category == "Cf":
-                return (
-                    "Must not contain invisible formatting characters (such as direction marks or zero-width spaces)."
-                )
-            return "Must not contain control characters."
-    return None
 
 
 def normalize_line_breaks(value: str) -> str:

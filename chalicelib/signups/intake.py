@@ -12,11 +12,12 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from chalicelib.db import Transaction, TransactionCancelled, is_unavailable
-from chalicelib.errors import GroupPaused, Invalid, NotFound, RateLimited, validate_model
+from chalicelib.errors import GroupPaused, Invalid, NotFound, RateLimited
 from chalicelib.signing import keyed_hash
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
 from chalicelib.signups.core import INTAKE_TTL, PENDING_TTL, PROCESS_TRIES, SignupCore
+from chalicelib.signups.public_forms import ResendInput, SignupInput, check_resend, check_signup
 from chalicelib.signups.records import (
     INTAKE_SK,
     RESEND_SK,
@@ -35,13 +36,13 @@ DETAIL_FIELDS = ("name", "state", "how_heard")
 class SignupIntake(SignupCore):
     # ---------------------------------------------------------------- the form
 
-    def parse_form(self, data: dict[str, Any]) -> Any:
-        from chalicelib.signups.models import SignupForm
-
+    def parse_form(self, data: dict[str, Any]) -> SignupInput:
+        """The form's fields (``public_forms``: the rules of ``models.SignupForm`` without pydantic,
+        so that a first signup in a fresh container does not wait for it)."""
         if isinstance(data, dict) and "consent" not in data:
             # An unticked checkbox is not sent at all: say what it means, not "please fill this in".
             data = {**data, "consent": False}
-        form = validate_model(SignupForm, data)
+        form = check_signup(data)
         if form.redirect is not None and not self.redirect_allowed(form.redirect):
             raise Invalid(fields={"redirect": "Must be a page on the website's own origin."})
         return form
@@ -121,10 +122,8 @@ class SignupIntake(SignupCore):
 
     # ---------------------------------------------------------------- "send me the link again"
 
-    def parse_resend(self, data: dict[str, Any]) -> Any:
-        from chalicelib.signups.models import ResendForm
-
-        form = validate_model(ResendForm, data)
+    def parse_resend(self, data: dict[str, Any]) -> ResendInput:
+        form = check_resend(data)
         if form.redirect is not None and not self.redirect_allowed(form.redirect):
             raise Invalid(fields={"redirect": "Must be a page on the website's own origin."})
         return form

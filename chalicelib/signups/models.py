@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 from chalicelib.constants import StateCode
-from chalicelib.signups.consent import CONSENT_VERSION
-from chalicelib.validation import Email, Notes, SingleLine, StrictModel, refused_character
-
-_TRUTHY = {"true", "on", "yes", "1"}
-
-
-def _plain_address(value: str) -> str:
-    """A web address as one plain line (a CR/LF here would split the Location header)."""
-    if refused_character(value):
-        raise ValueError("Must be a web address without line breaks or control characters.")
-    return value
-
+from chalicelib.signups.public_forms import CONSENT_CHANGED as CONSENT_CHANGED
+from chalicelib.signups.public_forms import consent, current_consent_version, plain_address
+from chalicelib.validation import Email, Notes, SingleLine, StrictModel
 
 Redirect = Annotated[
     str,
     StringConstraints(max_length=2000),
-    AfterValidator(_plain_address),
+    AfterValidator(plain_address),
     WithJsonSchema({"type": "string", "maxLength": 2000, "pattern": "^[^\\u0000-\\u001f\\u007f]*$"}),
 ]
-
-
-def _consent(value: Any) -> bool:
-    if value is True or (isinstance(value, str) and value.strip().lower() in _TRUTHY):
-        return True
-    raise ValueError("You must agree to the consent statement.")
-
-
-CONSENT_CHANGED = (
-    "The consent statement changed since this page was loaded. Please reload the page, read it again and sign up."
-)
-
-
-def _current_consent_version(value: str) -> str:
-    """Only the current statement can be agreed to: a page showing an older one must be reloaded."""
-    if value != CONSENT_VERSION:
-        raise ValueError(CONSENT_CHANGED)
-    return value
 
 
 ConsentVersion = Annotated[
     str,
     StringConstraints(max_length=40),
-    AfterValidator(_current_consent_version),
+    AfterValidator(current_consent_version),
     WithJsonSchema({"type": "string", "maxLength": 40}),
 ]
 PersonName = Annotated[str, SingleLine(max_length=100)]
 HowHeard = Annotated[str, SingleLine(max_length=200, min_length=0)]
 Consent = Annotated[
     bool,
-    BeforeValidator(_consent),
+    BeforeValidator(consent),
     WithJsonSchema({"oneOf": [{"const": True}, {"type": "string", "enum": ["on", "yes", "true", "1"]}]}),
 ]
 

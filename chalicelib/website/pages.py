@@ -106,7 +106,7 @@ def outcome(exc: Exception) -> tuple[int, dict[str, str], dict[str, Any]]:
     message = str(body["error"]["message"])
     context: dict[str, Any] = {"problems": [], "back_hint": True}
     if "consent_version" in fields:
-        from chalicelib.signups.models import CONSENT_CHANGED
+        from chalicelib.signups.public_forms import CONSENT_CHANGED
 
         context.update(title="Please reload the form", message=CONSENT_CHANGED)
     elif status == 400:

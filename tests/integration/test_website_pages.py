@@ -410,7 +410,7 @@ def test_the_consent_version_recorded_is_the_one_shown(
     assert "reload the page" in as_json(stale)["error"]["fields"]["consent_version"]
     assert send(api, "POST", SIGNUPS, signup_body(email="none@example.org")).status_code == 202  # older clients
     # A new statement: a page still showing the old one is refused; the new one is recorded as posted.
-    monkeypatch.setattr("chalicelib.signups.models.CONSENT_VERSION", "2027-02-01")
+    monkeypatch.setattr("chalicelib.signups.public_forms.CONSENT_VERSION", "2027-02-01")  # the rule's one copy
     assert send(api, "POST", SIGNUPS, signup_body(email="late@example.org", consent_version=shown)).status_code == 400
     assert (
         send(api, "POST", SIGNUPS, signup_body(email="new@example.org", consent_version="2027-02-01")).status_code
