@@ -40,7 +40,7 @@ class Pages(dict[str, Page | str]):
         return page
 
 
-PAGES = Pages({function_name(target): f"chalicelib.{target}" for _, _, target, _ in CONSOLE})
+PAGES = Pages({function_name(target): target for _, _, target, _ in CONSOLE})
 # Pages anyone may open (signing in); every other page needs a session.
 PUBLIC = {"sign_in_form", "sign_in_request", "sign_in_link", "sign_in_complete", "static"}
 

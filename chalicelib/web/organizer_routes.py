@@ -1,6 +1,6 @@
-"""The organizer routing table: every route only organizers use, each naming its view as
-``module:function`` (under ``chalicelib.``), registered with views that import the module on the
-route's first request (``web/lazy.py``). A member's cold start (the events, a group, the signup
+"""The organizer routing table: every route only organizers use, each naming its view (a function
+in a module), registered with views that import the module on the route's first request
+(``web/lazy.py``). A member's cold start (the events, a group, the signup
 form, the member links, ``/j/``, the widget) never loads the organizer API, the console, or the
 features only organizers reach (tests/unit/test_cold_imports.py).
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from chalicelib.web.lazy import LazyRoutes, Row
 
-GROUP = "/groups/{group_id}"
-CONSOLE_GROUP = "/console/groups/{group_id}"
+API_GROUP = "/groups/{group_id}"
+GROUP = "/console/groups/{group_id}"  # the console's pages of one group
 FORM = ["application/x-www-form-urlencoded"]
 UPLOAD = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
@@ -26,77 +26,77 @@ API: list[tuple[str, str, str]] = [
     ("/events/{event_id}", "PATCH", "events:update_event"),
     ("/events/{event_id}", "DELETE", "events:delete_event"),
     ("/groups", "POST", "groups:create_group"),
-    (f"{GROUP}/settings", "GET", "groups:get_group_settings"),
-    (f"{GROUP}/settings", "PATCH", "groups:update_group_settings"),
-    (f"{GROUP}/signups", "GET", "signups:list_signups"),
-    (f"{GROUP}/signups.csv", "GET", "signups:export_signups"),
-    (f"{GROUP}/signups/{{signup_id}}/approve", "POST", "signups:approve_signup"),
-    (f"{GROUP}/signups/{{signup_id}}/reject", "POST", "signups:reject_signup"),
-    (f"{GROUP}/signups/{{signup_id}}", "DELETE", "signups:erase_signup"),
-    (f"{GROUP}/meetings/{{date}}", "PUT", "meetings:put_meeting_override"),
-    (f"{GROUP}/meetings/{{date}}", "DELETE", "meetings:delete_meeting_override"),
-    (f"{GROUP}/meetings/{{date}}/deliveries", "GET", "distribution:meeting_deliveries"),
-    (f"{GROUP}/meetings/{{date}}/deliveries/requeue", "POST", "distribution:requeue_failed"),
-    (f"{GROUP}/signups/{{signup_id}}/join-link", "POST", "joinlinks:replace_join_link"),
-    (f"{GROUP}/announcements", "POST", "announcements:draft_announcement"),
-    (f"{GROUP}/announcements", "GET", "announcements:list_announcements"),
-    (f"{GROUP}/announcements/{{announcement_id}}", "GET", "announcements:get_announcement"),
-    (f"{GROUP}/announcements/{{announcement_id}}", "PATCH", "announcements:edit_announcement"),
-    (f"{GROUP}/announcements/{{announcement_id}}", "DELETE", "announcements:discard_announcement"),
-    (f"{GROUP}/announcements/{{announcement_id}}/send", "POST", "announcements:send_announcement"),
+    (f"{API_GROUP}/settings", "GET", "groups:get_group_settings"),
+    (f"{API_GROUP}/settings", "PATCH", "groups:update_group_settings"),
+    (f"{API_GROUP}/signups", "GET", "signups:list_signups"),
+    (f"{API_GROUP}/signups.csv", "GET", "signups:export_signups"),
+    (f"{API_GROUP}/signups/{{signup_id}}/approve", "POST", "signups:approve_signup"),
+    (f"{API_GROUP}/signups/{{signup_id}}/reject", "POST", "signups:reject_signup"),
+    (f"{API_GROUP}/signups/{{signup_id}}", "DELETE", "signups:erase_signup"),
+    (f"{API_GROUP}/meetings/{{date}}", "PUT", "meetings:put_meeting_override"),
+    (f"{API_GROUP}/meetings/{{date}}", "DELETE", "meetings:delete_meeting_override"),
+    (f"{API_GROUP}/meetings/{{date}}/deliveries", "GET", "distribution:meeting_deliveries"),
+    (f"{API_GROUP}/meetings/{{date}}/deliveries/requeue", "POST", "distribution:requeue_failed"),
+    (f"{API_GROUP}/signups/{{signup_id}}/join-link", "POST", "joinlinks:replace_join_link"),
+    (f"{API_GROUP}/announcements", "POST", "announcements:draft_announcement"),
+    (f"{API_GROUP}/announcements", "GET", "announcements:list_announcements"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "GET", "announcements:get_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "PATCH", "announcements:edit_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "DELETE", "announcements:discard_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}/send", "POST", "announcements:send_announcement"),
     ("/site/origins", "GET", "website:get_site_origins"),
     ("/site/origins", "PUT", "website:put_site_origins"),
 ]
 
 # The console's pages: (path, method, "<module>:<function>", content types of a POST).
 CONSOLE: list[tuple[str, str, str, list[str] | None]] = [
-    ("/console", "GET", "console.pages:home", None),
-    ("/console/sign-in", "GET", "console.pages:sign_in_form", None),
-    ("/console/sign-in", "POST", "console.pages:sign_in_request", FORM),
-    ("/console/sign-in/link", "GET", "console.pages:sign_in_link", None),
-    ("/console/sign-in/link", "POST", "console.pages:sign_in_complete", FORM),
-    ("/console/sign-out", "POST", "console.pages:sign_out", FORM),
-    ("/console/sign-out-everywhere", "POST", "console.pages:sign_out_everywhere", FORM),
-    ("/console/static/{version}/{name}", "GET", "console.pages:static", None),
-    (f"{CONSOLE_GROUP}/waiting", "GET", "signups.console:waiting", None),
-    (f"{CONSOLE_GROUP}/waiting", "POST", "signups.console:waiting_post", FORM),
-    (f"{CONSOLE_GROUP}/decline", "POST", "signups.console:decline_post", FORM),
-    (f"{CONSOLE_GROUP}/members", "GET", "signups.console:members", None),
-    (f"{CONSOLE_GROUP}/members.csv", "GET", "signups.console:members_csv", None),
-    (f"{CONSOLE_GROUP}/members/add", "GET", "signups.console:member_add", None),
-    (f"{CONSOLE_GROUP}/members/add", "POST", "signups.console:member_add", FORM),
-    (f"{CONSOLE_GROUP}/members/import", "GET", "signups.console:member_import", None),
-    (f"{CONSOLE_GROUP}/members/import", "POST", "signups.console:member_import", UPLOAD),
-    (f"{CONSOLE_GROUP}/members/{{signup_id}}/remove", "GET", "signups.console:member_remove", None),
-    (f"{CONSOLE_GROUP}/members/{{signup_id}}/remove", "POST", "signups.console:member_remove", FORM),
-    (f"{CONSOLE_GROUP}/settings", "GET", "groups.console:settings", None),
-    (f"{CONSOLE_GROUP}/settings", "POST", "groups.console:settings", FORM),
-    (f"{CONSOLE_GROUP}/meetings", "GET", "meetings.console:meetings", None),
-    (f"{CONSOLE_GROUP}/meetings/{{date}}", "GET", "meetings.console:meeting", None),
-    (f"{CONSOLE_GROUP}/meetings/{{date}}", "POST", "meetings.console:meeting", FORM),
-    (f"{CONSOLE_GROUP}/meetings/{{date}}/deliveries", "GET", "distribution.console:deliveries", None),
-    (f"{CONSOLE_GROUP}/meetings/{{date}}/resend", "POST", "distribution.console:resend", FORM),
-    (f"{CONSOLE_GROUP}/announcements", "GET", "announcements.console:announcements", None),
-    (f"{CONSOLE_GROUP}/announcements", "POST", "announcements.console:announcements", FORM),
-    (f"{CONSOLE_GROUP}/announcements/{{announcement_id}}", "GET", "announcements.console:announcement", None),
-    (f"{CONSOLE_GROUP}/announcements/{{announcement_id}}", "POST", "announcements.console:announcement", FORM),
-    (f"{CONSOLE_GROUP}/activity", "GET", "activity.console:activity", None),
-    ("/console/activity", "GET", "activity.console:org_activity", None),
-    ("/console/events", "GET", "events.console:events", None),
-    ("/console/events/new", "GET", "events.console:event_new", None),
-    ("/console/events/new", "POST", "events.console:event_new", FORM),
-    ("/console/events/{event_id}", "GET", "events.console:event_edit", None),
-    ("/console/events/{event_id}", "POST", "events.console:event_edit", FORM),
-    ("/console/events/{event_id}/cancel", "POST", "events.console:event_cancel", FORM),
-    ("/console/organizers", "GET", "organizers.console:organizers", None),
-    ("/console/organizers/new", "GET", "organizers.console:organizer_new", None),
-    ("/console/organizers/new", "POST", "organizers.console:organizer_new", FORM),
-    ("/console/organizers/{org_id}/remove", "POST", "organizers.console:organizer_remove", FORM),
-    ("/console/site", "GET", "website.console:website", None),
-    ("/console/site", "POST", "website.console:website", FORM),
-    ("/console/site/remove", "POST", "website.console:website_remove", FORM),
-    ("/console/outbox", "GET", "outbox.console:outbox", None),
-    ("/console/outbox/{outbox_id}", "POST", "outbox.console:outbox_item", FORM),
+    ("/console", "GET", "chalicelib.console.pages:home", None),
+    ("/console/sign-in", "GET", "chalicelib.console.pages:sign_in_form", None),
+    ("/console/sign-in", "POST", "chalicelib.console.pages:sign_in_request", FORM),
+    ("/console/sign-in/link", "GET", "chalicelib.console.pages:sign_in_link", None),
+    ("/console/sign-in/link", "POST", "chalicelib.console.pages:sign_in_complete", FORM),
+    ("/console/sign-out", "POST", "chalicelib.console.pages:sign_out", FORM),
+    ("/console/sign-out-everywhere", "POST", "chalicelib.console.pages:sign_out_everywhere", FORM),
+    ("/console/static/{version}/{name}", "GET", "chalicelib.console.pages:static", None),
+    (f"{GROUP}/waiting", "GET", "chalicelib.signups.console:waiting", None),
+    (f"{GROUP}/waiting", "POST", "chalicelib.signups.console:waiting_post", FORM),
+    (f"{GROUP}/decline", "POST", "chalicelib.signups.console:decline_post", FORM),
+    (f"{GROUP}/members", "GET", "chalicelib.signups.console:members", None),
+    (f"{GROUP}/members.csv", "GET", "chalicelib.signups.console:members_csv", None),
+    (f"{GROUP}/members/add", "GET", "chalicelib.signups.console:member_add", None),
+    (f"{GROUP}/members/add", "POST", "chalicelib.signups.console:member_add", FORM),
+    (f"{GROUP}/members/import", "GET", "chalicelib.signups.console:member_import", None),
+    (f"{GROUP}/members/import", "POST", "chalicelib.signups.console:member_import", UPLOAD),
+    (f"{GROUP}/members/{{signup_id}}/remove", "GET", "chalicelib.signups.console:member_remove", None),
+    (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
+    (f"{GROUP}/settings", "GET", "chalicelib.groups.console:settings", None),
+    (f"{GROUP}/settings", "POST", "chalicelib.groups.console:settings", FORM),
+    (f"{GROUP}/meetings", "GET", "chalicelib.meetings.console:meetings", None),
+    (f"{GROUP}/meetings/{{date}}", "GET", "chalicelib.meetings.console:meeting", None),
+    (f"{GROUP}/meetings/{{date}}", "POST", "chalicelib.meetings.console:meeting", FORM),
+    (f"{GROUP}/meetings/{{date}}/deliveries", "GET", "chalicelib.distribution.console:deliveries", None),
+    (f"{GROUP}/meetings/{{date}}/resend", "POST", "chalicelib.distribution.console:resend", FORM),
+    (f"{GROUP}/announcements", "GET", "chalicelib.announcements.console:announcements", None),
+    (f"{GROUP}/announcements", "POST", "chalicelib.announcements.console:announcements", FORM),
+    (f"{GROUP}/announcements/{{announcement_id}}", "GET", "chalicelib.announcements.console:announcement", None),
+    (f"{GROUP}/announcements/{{announcement_id}}", "POST", "chalicelib.announcements.console:announcement", FORM),
+    (f"{GROUP}/activity", "GET", "chalicelib.activity.console:activity", None),
+    ("/console/activity", "GET", "chalicelib.activity.console:org_activity", None),
+    ("/console/events", "GET", "chalicelib.events.console:events", None),
+    ("/console/events/new", "GET", "chalicelib.events.console:event_new", None),
+    ("/console/events/new", "POST", "chalicelib.events.console:event_new", FORM),
+    ("/console/events/{event_id}", "GET", "chalicelib.events.console:event_edit", None),
+    ("/console/events/{event_id}", "POST", "chalicelib.events.console:event_edit", FORM),
+    ("/console/events/{event_id}/cancel", "POST", "chalicelib.events.console:event_cancel", FORM),
+    ("/console/organizers", "GET", "chalicelib.organizers.console:organizers", None),
+    ("/console/organizers/new", "GET", "chalicelib.organizers.console:organizer_new", None),
+    ("/console/organizers/new", "POST", "chalicelib.organizers.console:organizer_new", FORM),
+    ("/console/organizers/{org_id}/remove", "POST", "chalicelib.organizers.console:organizer_remove", FORM),
+    ("/console/site", "GET", "chalicelib.website.console:website", None),
+    ("/console/site", "POST", "chalicelib.website.console:website", FORM),
+    ("/console/site/remove", "POST", "chalicelib.website.console:website_remove", FORM),
+    ("/console/outbox", "GET", "chalicelib.outbox.console:outbox", None),
+    ("/console/outbox/{outbox_id}", "POST", "chalicelib.outbox.console:outbox_item", FORM),
 ]
 
 DISPATCH = "chalicelib.console.views:handle"
@@ -108,7 +108,7 @@ def rows() -> list[Row]:
         for path, method, target in API
         for feature, _, function in [target.partition(":")]
     ]
-    pages = [Row(path, method, f"chalicelib.{target}", types, via=DISPATCH) for path, method, target, types in CONSOLE]
+    pages = [Row(path, method, target, types, via=DISPATCH) for path, method, target, types in CONSOLE]
     return api + pages
 
 
