@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
+    from chalicelib.distribution.resend import ResendRequests
     from chalicelib.distribution.runner import Distributor
     from chalicelib.events.service import EventService
     from chalicelib.groups.service import GroupService
@@ -338,6 +339,19 @@ class Container:
         from chalicelib.joinlinks.click import JoinClicks
 
         return JoinClicks(repo=self.join_link_items, clock=self.clock)
+
+    @cached_property
+    def resends(self) -> ResendRequests:
+        """An organizer's "send it again" of a meeting's message to one member (the console)."""
+        from chalicelib.distribution.resend import ResendRequests
+
+        return ResendRequests(
+            client=self.dynamodb,
+            ledger=self.ledger,
+            clock=self.clock,
+            mail_item=self.console.mail_item,
+            member_ref_item=self.signups.repo.member_ref_item,
+        )
 
     @cached_property
     def deliveries_report(self) -> DeliveriesReport:

@@ -3,13 +3,13 @@ member the meeting's message again (through the meeting's ledger, one per few mi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, local_words
-from chalicelib.errors import Conflict, RateLimited
+from chalicelib.errors import Conflict
 
 # ---------------------------------------------------------------- deliveries
 
@@ -94,40 +94,8 @@ def resend(ctx: Ctx) -> Response:
         raise Conflict("Only an active member can be sent the meeting's message.")
     if c.clock.now() >= meeting.ends_at:
         raise Conflict("This meeting is over.")
-    now = c.clock.now()
-    item = c.console.mail_item("meeting_resend", now, organizer_id=ctx.who.org_id, ref=day)
-    put = item["Put"]["Item"]
-    from chalicelib.db import to_attr
-
-    put["group_id"], put["signup_id"], put["gen"] = to_attr(group["id"]), to_attr(person["id"]), to_attr(person["gen"])
-    from chalicelib.db import Transaction, TransactionCancelled
-    from chalicelib.distribution.runner import LEDGER_RETENTION, RESEND_COOLDOWN
-
-    tx = Transaction().add("mail", item)
-    # Through the meeting's ledger (the next run knows what she was told), one per few minutes.
-    guard = c.ledger.resend_guard_item(
-        group["id"],
-        day,
-        person["id"],
-        now_epoch=int(now.timestamp()),
-        cooldown_seconds=int(RESEND_COOLDOWN.total_seconds()),
-        expires_at=int((meeting.ends_at + LEDGER_RETENTION).timestamp()),
-    )
-    tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {{member}} the message about the meeting of {when} again"
-    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"]))
-    ref_expires = int((now + timedelta(days=45)).timestamp())
-    ref = c.signups.repo.member_ref_item(group["id"], person["id"], put["id"]["S"], expires_at=ref_expires)
-    tx.add("mail_ref", ref)
-    try:
-        tx.commit(c.dynamodb)
-    except TransactionCancelled as exc:
-        if exc.failed("guard"):
-            minutes = int(RESEND_COOLDOWN.total_seconds() // 60)
-            raise RateLimited(
-                f"{person['name']} was sent this a moment ago; you can send it again after {minutes} minutes.",
-                retry_after=int(RESEND_COOLDOWN.total_seconds()),
-            ) from None
-        raise
+    entry = c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"])
+    c.resends.request(group["id"], day, meeting, person, organizer_id=ctx.who.org_id, also=[("activity", entry)])
     return ctx.done(f"/groups/{group['id']}/meetings/{day}/deliveries", "resent")
