@@ -4,12 +4,13 @@ member the meeting's message again (through the meeting's ledger, one per few mi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, local_words
 from chalicelib.errors import Conflict
+from chalicelib.signups.records import SignupRecord
 
 # ---------------------------------------------------------------- deliveries
 
@@ -97,5 +98,6 @@ def resend(ctx: Ctx) -> Response:
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {{member}} the message about the meeting of {when} again"
     entry = c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"])
-    c.resends.request(group["id"], day, meeting, person, organizer_id=ctx.who.org_id, also=[("activity", entry)])
+    member = cast(SignupRecord, person)
+    c.resends.request(group["id"], day, meeting, member, organizer_id=ctx.who.org_id, also=[("activity", entry)])
     return ctx.done(f"/groups/{group['id']}/meetings/{day}/deliveries", "resent")
