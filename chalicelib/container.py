@@ -140,7 +140,7 @@ class Container:
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
             groups=self.groups,
-            organizers=self.organizers,
+            organizers_for_group=lambda group_id: self.organizers.for_group(group_id),
             settings=self.settings,
             clock=self.clock,
             on_erased=self._forget_member,

@@ -190,7 +190,7 @@ class SignupMembership(SignupCore):
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
         """One "signups waiting" email per organizer of this group (the admins if it has none), each
         sent (or failed) on its own."""
-        organizers = self.organizers.for_group(group_id)
+        organizers = self.organizers_for_group(group_id)
         for organizer in organizers:
             self._promise(tx, "notice", "organizer_notice", now, group_id, organizer_id=organizer["id"])
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
