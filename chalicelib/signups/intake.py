@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from chalicelib.db import Transaction, TransactionCancelled, is_unavailable
@@ -17,7 +17,6 @@ from chalicelib.signing import keyed_hash
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
 from chalicelib.signups.core import INTAKE_TTL, PENDING_TTL, PROCESS_TRIES, SignupCore
-from chalicelib.signups.public_forms import ResendInput, SignupInput, check_resend, check_signup
 from chalicelib.signups.records import (
     INTAKE_SK,
     RESEND_SK,
@@ -25,6 +24,9 @@ from chalicelib.signups.records import (
     ResendRequest,
     SignupRecord,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.signups.public_forms import ResendInput, SignupInput
 
 log = logging.getLogger("mbc.signups")
 
@@ -39,6 +41,8 @@ class SignupIntake(SignupCore):
     def parse_form(self, data: dict[str, Any]) -> SignupInput:
         """The form's fields (``public_forms``: the rules of ``models.SignupForm`` without pydantic,
         so that a first signup in a fresh container does not wait for it)."""
+        from chalicelib.signups.public_forms import check_signup  # the forms' routes only
+
         if isinstance(data, dict) and "consent" not in data:
             # An unticked checkbox is not sent at all: say what it means, not "please fill this in".
             data = {**data, "consent": False}
@@ -123,6 +127,8 @@ class SignupIntake(SignupCore):
     # ---------------------------------------------------------------- "send me the link again"
 
     def parse_resend(self, data: dict[str, Any]) -> ResendInput:
+        from chalicelib.signups.public_forms import check_resend
+
         form = check_resend(data)
         if form.redirect is not None and not self.redirect_allowed(form.redirect):
             raise Invalid(fields={"redirect": "Must be a page on the website's own origin."})

@@ -96,8 +96,9 @@ SIGNUPS = GROUP | _lib(
 # Telling the organizers about someone waiting for approval (a confirmation does that when the
 # group asks for approval).
 ORGANIZERS = _lib("organizers", "organizers.keys", "organizers.records", "organizers.scope", "organizers.storage")
-# The form: the model and address checks, and the pages a form post without JavaScript answers.
-FORM_CHECKS = SIGNUPS | _lib("constants", "emails", "signups.models", "validation")
+# The form: the pydantic-free field and address checks (never the models: issue 23,
+# tests/unit/test_cold_signup.py checks the libraries), and the pages a form post without JavaScript answers.
+FORM_CHECKS = SIGNUPS | _lib("constants", "emails", "signups.public_forms", "text_rules")
 SIGNUP_FORM = FORM_CHECKS | _lib("website.assets", "website.origins", "website.pages", "website.theme")
 EMBED = _lib(
     *(f"website.{m}" for m in ("assets", "embed", "origins", "pages", "records", "service", "storage", "theme"))
