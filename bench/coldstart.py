@@ -130,13 +130,16 @@ def by_key(variants: list[Variant]) -> dict[str, Variant]:
     return {v.key: v for v in variants}
 
 
-def measure(variants: list[Variant], spec: dict[str, Any], env: dict[str, str], reps: int) -> None:
+def measure(variants: list[Variant], spec: dict[str, Any], env: dict[str, str], reps: int, log: Any = None) -> None:
     for variant in variants:  # one unrecorded run each: file system caches warm, like a Lambda host's
         run_child(variant, spec, env)
+    started = time.perf_counter()
     for rep in range(reps):
         order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
         for variant in order:
             variant.samples.append(run_child(variant, spec, env))
+        if log is not None and (rep + 1) % 20 == 0 and rep + 1 < reps:
+            log(f"  {rep + 1} of {reps} repetitions ({time.perf_counter() - started:.0f} s)")
 
 
 def check_identity(

@@ -12,9 +12,12 @@ as their users would (their sizes say what that costs).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,8 +54,35 @@ FLOORS = (FLOOR_BOTOCORE, FLOOR_BOTO3)
 PEERS = (POWERTOOLS, FASTAPI)
 
 
+def _fingerprint(peer: Peer) -> str:
+    """What a package is built from: its pins, the handlers, the Python that compiles it."""
+    digest = hashlib.sha256(sys.version.encode())
+    if peer.requirements == "floor":
+        from importlib.metadata import version
+
+        digest.update(version("itsdangerous").encode())
+    else:
+        digest.update((HANDLERS / f"requirements-{peer.requirements}.txt").read_bytes())
+    for handler in sorted(HANDLERS.glob("*.py")):
+        digest.update(handler.name.encode() + handler.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def build(peer: Peer, work: Path) -> Path:
-    """``<work>/peer-<requirements>/deployment.zip`` (built once per package and run)."""
+    """The package's zip, cached under ``$TMPDIR/mbc-bench-peers/`` by what it is built from (the peers'
+    come from the package index: a later run reuses them); ``work`` holds the build."""
+    cache = Path(tempfile.gettempdir()) / "mbc-bench-peers" / f"{peer.requirements}-{_fingerprint(peer)}.zip"
+    if cache.exists():
+        return cache
+    zip_path = _build(peer, work)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(f".{os.getpid()}.part")
+    shutil.copyfile(zip_path, partial)
+    partial.rename(cache)  # atomic: a concurrent run sees the whole zip or none
+    return cache
+
+
+def _build(peer: Peer, work: Path) -> Path:
     from devtools.package import add_bytecode
 
     out = work / f"peer-{peer.requirements}"

@@ -106,18 +106,20 @@ def _stale_summary(names: list[str]) -> str:
     return ", ".join(f"{n} in `{top}/`" for top, n in sorted(tops.items()))
 
 
-def _vs(x: Any, floor: Any) -> str:
+def _vs(x: Any, floor: Any, key: str = "total_s") -> str:
     """'1.10 / 1.12x': the ratio of the medians, then the median of the paired (same repetition) ratios."""
     if x is floor:
         return "1"
-    st = paired_stats(x, floor)
+    if not all(key in s for s in (*x.samples, *floor.samples)):
+        return "n/a"
+    st = paired_stats(x, floor, key)
     return f"{st['ratio_of_medians']:.2f} / {st['paired']:.2f}x"
 
 
-def _halves(x: Any, floor: Any) -> str:
-    if x is floor:
+def _halves(x: Any, floor: Any, key: str = "total_s") -> str:
+    if x is floor or not all(key in s for s in (*x.samples, *floor.samples)):
         return "-"
-    st = paired_stats(x, floor)
+    st = paired_stats(x, floor, key)
     return f"{st['first_half']:.2f} / {st['second_half']:.2f}x"
 
 
@@ -139,6 +141,9 @@ def cold(r: dict[str, Any]) -> list[str]:
                 fms(x.median_of("process_wall_s")),
                 _vs(x, floor),
                 _halves(x, floor),
+                fms(x.median_of("total_cpu_s")),
+                _vs(x, floor, "total_cpu_s"),
+                _halves(x, floor, "total_cpu_s"),
                 f"{x.median_of('max_rss_kb') / 1024:.0f} MiB",
                 ", ".join(_imports(x)) or "-",
             ]
@@ -175,7 +180,10 @@ def cold(r: dict[str, Any]) -> list[str]:
         "interpreter's start and exit, the same for every variant. **vs botocore floor** gives the ratio of "
         "the medians, then the median of the paired ratios (each repetition's variant against the floor run "
         "back to back with it); **halves** gives the paired figure of the first and of the second half of the "
-        "repetitions: how far two runs of this size disagree.",
+        "repetitions: how far two runs of this size disagree. The **CPU** columns measure the same span in the "
+        "process's CPU time (all threads): what the other work on a shared 2-core machine disturbs least (it "
+        "leaves out waiting, for DynamoDB Local's answer too, the same Query for every variant); the wall-clock "
+        "columns are what a caller waits for.",
         "",
         table(
             [
@@ -186,6 +194,9 @@ def cold(r: dict[str, Any]) -> list[str]:
                 "whole process",
                 "vs botocore floor",
                 "halves",
+                "CPU time",
+                "CPU vs floor",
+                "CPU halves",
                 "max RSS",
                 "imported",
             ],
@@ -279,6 +290,7 @@ def peers(r: dict[str, Any]) -> list[str]:
                 names[key],
                 fms(v[key].median_of("total_s")),
                 _vs(v[key], floor),
+                _vs(v[key], floor, "total_cpu_s"),
                 fms(w["p50"]),
                 fms(w["p95"]),
                 "1" if key == "floor-botocore" else f"{w['ratio_p50']:.2f} / {w['ratio_p95']:.2f}x",
@@ -308,6 +320,7 @@ def peers(r: dict[str, Any]) -> list[str]:
                 "",
                 "cold: import + first request",
                 "cold vs botocore floor",
+                "cold CPU vs floor",
                 "warm p50",
                 "warm p95",
                 "warm vs floor (p50 / p95)",

@@ -170,7 +170,7 @@ def cold_section(
         variants.append(
             coldstart.Variant(peer.key, peer.name, "module", [str(folder), str(runtime)], module=peer.module)
         )
-    if "cold" in sections:
+    if "cold" in sections and cfg.cold_sources:
         before_dir = packaging.extract(pkg["before"].zip_path, work / "task-before")
         variants.append(
             coldstart.Variant("before", "app, sources only (no bytecode)", "app", [str(before_dir), str(runtime)])
@@ -196,7 +196,7 @@ def cold_section(
         problem(results, text)
     log(f"identity: {identity['summary']}")
     log(f"cold starts: {len(variants)} variants x {cfg.cold_reps} fresh processes, interleaved")
-    coldstart.measure(variants, spec, env, cfg.cold_reps)
+    coldstart.measure(variants, spec, env, cfg.cold_reps, log)
     for v in variants:
         odd = [s for s in v.samples if (s["events"], s["cursor"]) != (probe["events"], probe["cursor"])]
         if odd:
@@ -217,11 +217,13 @@ def cold_section(
     floor = next(v for v in variants if v.key == "floor-botocore")
     for v in variants:
         if v is not floor:
-            stats = coldstart.paired_stats(v, floor)
-            log(
-                f"  {v.key} vs botocore floor: ratio of medians {stats['ratio_of_medians']:.3f}, median of paired "
-                f"{stats['paired']:.3f} (halves {stats['first_half']:.3f} / {stats['second_half']:.3f})"
-            )
+            for key in ("total_s", "total_cpu_s"):
+                stats = coldstart.paired_stats(v, floor, key)
+                log(
+                    f"  {v.key} vs botocore floor ({key}): ratio of medians {stats['ratio_of_medians']:.3f}, "
+                    f"median of paired {stats['paired']:.3f} (halves {stats['first_half']:.3f} / "
+                    f"{stats['second_half']:.3f})"
+                )
 
 
 def peers_warm_section(cfg: Config, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:
