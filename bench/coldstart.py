@@ -217,7 +217,7 @@ def measure_warm(variants: list[Variant], spec: dict[str, Any], env: dict[str, s
                 cwd="/",
             )
 
-        def one(key: str) -> float:
+        def one(key: str) -> tuple[float, float]:
             proc = procs[key]
             assert proc.stdin is not None
             assert proc.stdout is not None
@@ -229,21 +229,25 @@ def measure_warm(variants: list[Variant], spec: dict[str, Any], env: dict[str, s
             answer = json.loads(line)
             if answer["status"] != 200:
                 raise RuntimeError(f"warm child {key} answered {answer}")
-            return float(answer["s"])
+            return float(answer["s"]), float(answer["cpu"])
 
         keys = [v.key for v in variants]
         for _ in range(cfg.warmup):
             for key in keys:
                 one(key)
-        per_round: dict[str, dict[str, list[float]]] = {k: {"p50": [], "p95": []} for k in keys}
+        per_round: dict[str, dict[str, list[float]]] = {k: {"p50": [], "p95": [], "cpu50": []} for k in keys}
         for _ in range(cfg.rounds):
             times: dict[str, list[float]] = {k: [] for k in keys}
+            cpus: dict[str, list[float]] = {k: [] for k in keys}
             for i in range(cfg.per_round):
                 for key in keys[i % len(keys) :] + keys[: i % len(keys)]:
-                    times[key].append(one(key))
+                    wall, cpu = one(key)
+                    times[key].append(wall)
+                    cpus[key].append(cpu)
             for key in keys:
                 per_round[key]["p50"].append(percentile(times[key], 50))
                 per_round[key]["p95"].append(percentile(times[key], 95))
+                per_round[key]["cpu50"].append(percentile(cpus[key], 50))
     finally:
         for proc in procs.values():
             if proc.stdin:
@@ -261,6 +265,8 @@ def measure_warm(variants: list[Variant], spec: dict[str, Any], env: dict[str, s
             "p95": median(mine["p95"]),
             "ratio_p50": median([a / b for a, b in zip(mine["p50"], floor["p50"], strict=True) if b]),
             "ratio_p95": median([a / b for a, b in zip(mine["p95"], floor["p95"], strict=True) if b]),
+            "cpu_p50": median(mine["cpu50"]),
+            "ratio_cpu_p50": median([a / b for a, b in zip(mine["cpu50"], floor["cpu50"], strict=True) if b]),
             "rounds": len(mine["p50"]),
         }
     return out

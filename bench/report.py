@@ -294,6 +294,8 @@ def peers(r: dict[str, Any]) -> list[str]:
                 fms(w["p50"]),
                 fms(w["p95"]),
                 "1" if key == "floor-botocore" else f"{w['ratio_p50']:.2f} / {w['ratio_p95']:.2f}x",
+                fms(w["cpu_p50"]) if "cpu_p50" in w else "n/a",
+                "1" if key == "floor-botocore" else (fx(w["ratio_cpu_p50"]) if "ratio_cpu_p50" in w else "n/a"),
                 fmb(sizes[key]) if key in sizes else "n/a",
             ]
         )
@@ -313,7 +315,9 @@ def peers(r: dict[str, Any]) -> list[str]:
         "interleaved with the app's and the floor's. Warm: one long-lived process per variant, each from its "
         f"package (`bench/warm_child.py`), the requests interleaved in a rotating order; {r['config'].rounds} "
         f"rounds of {r['config'].per_round} requests each, p50/p95 per round, medians over rounds; the ratio is "
-        "each round's against the floor's round, then the median.",
+        "each round's against the floor's round, then the median. Warm CPU: each request's CPU time in its "
+        "process (the handler's own work and botocore's, without the wait for DynamoDB Local, whose answer "
+        "dominates the wall clock and swings with the machine's load).",
         "",
         table(
             [
@@ -324,6 +328,8 @@ def peers(r: dict[str, Any]) -> list[str]:
                 "warm p50",
                 "warm p95",
                 "warm vs floor (p50 / p95)",
+                "warm CPU p50",
+                "warm CPU vs floor",
                 "package (zip)",
             ],
             rows,

@@ -236,7 +236,11 @@ def peers_warm_section(cfg: Config, ctx: dict[str, Any], results: dict[str, Any]
     out = coldstart.measure_warm(variants, {"event": warm.rest_event("GET", "/events", "/events")}, env, cfg)
     results["peers_warm"] = out
     for key, res in out.items():
-        log(f"  {key}: p50 {res['p50'] * 1000:.2f} ms, p95 {res['p95'] * 1000:.2f} ms, vs floor {res['ratio_p50']:.3f}")
+        log(
+            f"  {key}: p50 {res['p50'] * 1000:.2f} ms, p95 {res['p95'] * 1000:.2f} ms, "
+            f"vs floor {res['ratio_p50']:.3f}; "
+            f"CPU p50 {res['cpu_p50'] * 1000:.2f} ms, vs floor {res['ratio_cpu_p50']:.3f}"
+        )
 
 
 def _boto_version() -> str:
