@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
+    from chalicelib.distribution.resend import ResendRequests
     from chalicelib.distribution.runner import Distributor
     from chalicelib.events.service import EventService
     from chalicelib.groups.service import GroupService
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
+    from chalicelib.signups.imports import ImportService
     from chalicelib.signups.service import SignupService
     from chalicelib.website.service import SiteService
 
@@ -139,7 +141,7 @@ class Container:
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
             groups=self.groups,
-            organizers=self.organizers,
+            organizers_for_group=lambda group_id: self.organizers.for_group(group_id),
             settings=self.settings,
             clock=self.clock,
             on_erased=self._forget_member,
@@ -179,6 +181,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
+            may_send_notice=self.signups.may_send_notice,
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -209,6 +212,7 @@ class Container:
                 "catch_up": catch_up,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
+                "member_import": self.imports.process_chunk,  # an organizer's list, a chunk at a time
             },
             address_check=self.signups.address_may_be_mailed,
             address_release=self.signups.address_slot_back,
@@ -278,6 +282,20 @@ class Container:
         return SignupAdmin(self.signups)
 
     @cached_property
+    def imports(self) -> ImportService:
+        """An organizer's existing list: checked drafts, then added in the background (the outbox)."""
+        from chalicelib.signups.import_storage import ImportRepository
+        from chalicelib.signups.imports import ImportService
+
+        return ImportService(
+            repo=ImportRepository(self.dynamodb, self.table),
+            signups=self.signups,
+            settings=self.settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+
+    @cached_property
     def ledger(self) -> DeliveryRepository:
         from chalicelib.distribution.ledger import DeliveryRepository
 
@@ -334,6 +352,18 @@ class Container:
         from chalicelib.joinlinks.click import JoinClicks
 
         return JoinClicks(repo=self.join_link_items, clock=self.clock)
+
+    @cached_property
+    def resends(self) -> ResendRequests:
+        """An organizer's "send it again" of a meeting's message to one member (the console)."""
+        from chalicelib.distribution.resend import ResendRequests
+
+        return ResendRequests(
+            client=self.dynamodb,
+            ledger=self.ledger,
+            clock=self.clock,
+            promise_member_email=self.signups.promise_member_email,
+        )
 
     @cached_property
     def deliveries_report(self) -> DeliveriesReport:
