@@ -476,7 +476,7 @@ def fault_scenarios(cfg: Config) -> list[faults.FaultScenario]:
 
 def table_names(cfg: Config, sections: tuple[str, ...]) -> list[str]:
     """Every table the run will use, so they can all be created before any is filled (see precreate)."""
-    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "warm"} & set(sections) else []
+    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "peers", "warm"} & set(sections) else []
     if "warm" in sections and cfg.density:
         names += [density_table(ended) for ended in density_levels(cfg)]
     if "dist" in sections:
