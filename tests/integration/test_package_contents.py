@@ -58,7 +58,8 @@ def top_level(task: Path) -> set[str]:
     for entry in task.iterdir():
         if entry.name == "__pycache__":
             continue
-        names.add(entry.name.removesuffix(".py") if entry.suffix == ".py" else entry.name)
+        # a module is its source (ours) or its bytecode alone (third-party: devtools/package.py OWN_CODE)
+        names.add(entry.stem if entry.suffix in (".py", ".pyc") else entry.name)
     return names
 
 
