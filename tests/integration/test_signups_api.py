@@ -187,7 +187,7 @@ def test_missing_consent_and_bad_bodies(api: Any, group: dict[str, Any]) -> None
     empty = as_json(send(api, "POST", SIGNUPS, signup_body(name="", state="WA", how_heard="x" * 201)))
     assert empty["error"]["fields"] == {
         "name": "Please fill this in.",
-        "state": "Must be one of: ID or MT.",
+        "state": "Please choose Idaho or Montana.",
         "how_heard": "Must be at most 200 characters.",
     }
     assert missing_all["consent"] == "You must agree to the consent statement."
