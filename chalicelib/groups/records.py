@@ -47,7 +47,7 @@ DEFAULT_DECLINE_MESSAGE = "\n\n".join(
 # set its own (console: Group settings). Plain text; {group} and {duration} ("about 90 minutes", from
 # the schedule) are filled in.
 DEFAULT_WHAT_TO_EXPECT = (
-    "What a meeting is like: a relaxed video call of {duration}, hosted by one of the group's organizers. "
+    "Each meeting is a relaxed video call of {duration}, hosted by one of the group's organizers. "
     "Your camera is optional: you are welcome to just listen, and to come late or leave early if you need to. "
     "Nobody has to share anything, and what is said in the group stays in the group."
 )

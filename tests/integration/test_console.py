@@ -371,8 +371,8 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     fields: list[tuple[str, str]] = []
     for name, value in re.findall(r'<input type="(?:text|url|time)" id="f-[^"]+" name="([^"]+)" value="([^"]*)"', page):
         fields.append((name, value.replace("&amp;", "&")))
-    assert "What a meeting is like: a relaxed video call of about 90 minutes" not in page  # {duration} stays a field
-    assert "What a meeting is like: a relaxed video call of {duration}" in unescape(page)
+    assert "Each meeting is a relaxed video call of about 90 minutes" not in page  # {duration} stays a field
+    assert "Each meeting is a relaxed video call of {duration}" in unescape(page)
     for name in ("description", "eligibility", "zoom_dial_in", "decline_message", "what_to_expect"):
         match = re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', page)
         assert match, name
