@@ -74,7 +74,7 @@ def announcements(ctx: Ctx) -> Response:
         v=values,
         errors=errors,
         labels=ANNOUNCEMENT_LABELS,
-        audience=c.signups.repo.count(group["id"], "active"),
+        audience=c.signups.count(group["id"], "active"),
     )
 
 

@@ -104,8 +104,8 @@ def home(ctx: Ctx) -> Response:
         items.append(
             {
                 "group": group,
-                "waiting": c.signups.repo.count(group["id"], "pending_approval"),
-                "active": c.signups.repo.count(group["id"], "active"),
+                "waiting": c.signups.count(group["id"], "pending_approval"),
+                "active": c.signups.count(group["id"], "active"),
                 "next": local_words(meeting.starts_at, group["schedule"]["timezone"]) if meeting else None,
             }
         )

@@ -3,13 +3,14 @@ member the meeting's message again (through the meeting's ledger, one per few mi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, local_words
 from chalicelib.errors import Conflict, RateLimited
+from chalicelib.signups.records import SignupRecord
 
 # ---------------------------------------------------------------- deliveries
 
@@ -95,15 +96,20 @@ def resend(ctx: Ctx) -> Response:
     if c.clock.now() >= meeting.ends_at:
         raise Conflict("This meeting is over.")
     now = c.clock.now()
-    item = c.console.mail_item("meeting_resend", now, organizer_id=ctx.who.org_id, ref=day)
-    put = item["Put"]["Item"]
-    from chalicelib.db import to_attr
-
-    put["group_id"], put["signup_id"], put["gen"] = to_attr(group["id"]), to_attr(person["id"]), to_attr(person["gen"])
     from chalicelib.db import Transaction, TransactionCancelled
     from chalicelib.distribution.runner import LEDGER_RETENTION, RESEND_COOLDOWN
 
-    tx = Transaction().add("mail", item)
+    tx = Transaction()
+    # The email about her (the outbox's part, and its reference in her partition for erasure).
+    c.signups.promise_member_email(
+        tx,
+        label="mail",
+        kind="meeting_resend",
+        record=cast(SignupRecord, person),
+        now=now,
+        organizer_id=ctx.who.org_id,
+        ref=day or None,
+    )
     # Through the meeting's ledger (the next run knows what she was told), one per few minutes.
     guard = c.ledger.resend_guard_item(
         group["id"],
@@ -117,9 +123,6 @@ def resend(ctx: Ctx) -> Response:
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {{member}} the message about the meeting of {when} again"
     tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"]))
-    ref_expires = int((now + timedelta(days=45)).timestamp())
-    ref = c.signups.repo.member_ref_item(group["id"], person["id"], put["id"]["S"], expires_at=ref_expires)
-    tx.add("mail_ref", ref)
     try:
         tx.commit(c.dynamodb)
     except TransactionCancelled as exc:
