@@ -38,6 +38,8 @@ class Membership:
     group: GroupRecord
     name: str | None = None
     next_meeting: str | None = None
+    # Declined by the organizers: no "come back" invitation (the decline email said why, kindly).
+    declined: bool = False
     # Fresh single-purpose links for the steps that have their own confirmation page.
     erase_url: str | None = None
     # The hook for item 1 (a member's own time zone): the choices and hers, once members have one.
@@ -78,6 +80,7 @@ class Manage:
             group,
             name=record["name"],
             next_meeting=next_text,
+            declined=record["status"] == "rejected",
             erase_url=member_url("erase", current, self.signups.settings),
         )
 

@@ -170,6 +170,19 @@ def test_a_member_waiting_for_approval_gets_no_link_but_can_leave(
     assert "You are always welcome back" in after and 'href="https://www.example.org"' in again.decode()
 
 
+def test_someone_declined_is_not_invited_back(
+    api: Any, moto_stack: Stack, group: dict[str, Any], organizer_key: str
+) -> None:
+    confirm(api, moto_stack)
+    sid = signup_id_for(GROUP_ID, EMAIL)
+    send(api, "POST", f"{SIGNUPS}/{sid}/reject", None, organizer_key)
+    moto_stack.drain()
+    declined = outbox_messages(moto_stack.outbox)[-1]
+    page = text_of(api.http.get(link_in(declined, "/signups/manage"), headers=HTML).body)
+    assert "You are not getting emails" in page and "Erase my data" in page
+    assert "welcome back" not in page and "Come back" not in page
+
+
 def test_leaving_says_goodbye_kindly_with_a_way_back(
     api: Any, moto_stack: Stack, group: dict[str, Any], organizer_key: str
 ) -> None:
