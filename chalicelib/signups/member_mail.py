@@ -79,6 +79,8 @@ def member_email(
         org=organization(settings),
         unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
         manage_url=member_url("manage", link, settings),
+        # Not in the footer (the manage page offers it): for an email that offers erasing in one tap.
+        erase_url=member_url("erase", link, settings),
         contact=contact,
         schedule_line=schedule_line(group) if with_schedule else None,
         group=group,
