@@ -962,3 +962,10 @@ def test_the_activity_log_keeps_members_by_id_and_forgets_an_erased_one(world: t
     assert "Approved a member who erased her data" in log
     assert "Wrote to a member who erased her data about the group" in log
     assert "Kowalski" not in str(stack.client.scan(TableName=stack.table)["Items"])  # tests may scan
+
+
+def test_the_console_is_titled_with_the_chapter_and_the_product(world: tuple[Stack, Any]) -> None:
+    console = signed_in(world)
+    body = unescape(console.get("/console").body.decode())
+    assert "<title>Your groups - Gem State & Big Sky MBC Network organizers (MBC Connect)</title>" in body
+    assert "Gem State & Big Sky MBC Network organizers</a>" in body  # the brand, top left
