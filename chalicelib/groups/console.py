@@ -326,6 +326,7 @@ def _new_values() -> dict[str, Any]:
         "requires_approval": True,
         "paused": False,
         "decline_message": DEFAULT_DECLINE_MESSAGE,
+        "what_to_expect": DEFAULT_WHAT_TO_EXPECT,
         "join_window_minutes": str(DEFAULT_JOIN_WINDOW_MINUTES),
         "show_meeting_id": True,
         "show_dial_in": True,
