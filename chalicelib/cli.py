@@ -173,7 +173,9 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
         now=c.clock.now(),
         series=c.meetings.upcoming(group, count=12),
     )
-    message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
+    from chalicelib.organization import sender
+
+    message_id = OutboxMailer(settings.outbox_dir, sender(settings), settings.mail_reply_to).send(mail)
     print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")
     return 0
 

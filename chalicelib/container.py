@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.imports import ImportService
+    from chalicelib.signups.manage import Manage
     from chalicelib.signups.service import SignupService
     from chalicelib.website.service import SiteService
 
@@ -152,6 +153,13 @@ class Container:
             origin_allowed=lambda origin: self.site.origin_allowed(origin),
             sleep=self.sleep,
         )
+
+    @cached_property
+    def manage(self) -> Manage:
+        """A member's "Manage my membership" page (signups/manage.py)."""
+        from chalicelib.signups.manage import Manage
+
+        return Manage(signups=self.signups, meetings=self.meetings)
 
     @cached_property
     def site(self) -> SiteService:

@@ -27,6 +27,8 @@ def normalize_email(value: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
     text = value.strip()
+    if not text:
+        raise ValueError("Please fill this in.")  # an empty field is not a wrong address
     local, at, domain = text.rpartition("@")
     text = f"{_fold(local)}{at}{unicodedata.normalize('NFKC', domain)}" if at else _fold(text)
     if len(text) > 254:

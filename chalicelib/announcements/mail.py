@@ -12,11 +12,24 @@ from chalicelib.announcements.records import AnnouncementRecord
 from chalicelib.groups.records import GroupRecord
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.organization import organization
 from chalicelib.settings import Settings
 from chalicelib.signups.member_mail import member_email, schedule_line
 from chalicelib.signups.records import SignupRecord
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
+# An organizer's message that opens with its own greeting ("Hello everyone,", "Dear friends,",
+# "Hi all!") is not greeted again ("Hello Ann Kowalski, / Hello everyone,").
+_GREETING = re.compile(
+    r"^\s*(hello|hi|hey|hiya|dear|greetings|good (morning|afternoon|evening|day)|welcome|howdy)\b", re.IGNORECASE
+)
+
+
+def greets(body: str) -> bool:
+    """Whether the message's first line is a greeting of its own."""
+    return bool(_GREETING.match(body))
+
+
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -85,6 +98,7 @@ def announcement_email(
         group=group,
         settings=settings,
         preview=False,
+        greet=not greets(announcement["body"]),
         subject=announcement["subject"],
         body=announcement["body"],
         body_html=body_html(announcement["body"]),
@@ -121,7 +135,9 @@ def preview_email(
     mail = render_email(
         "announcements/email/announcement",
         to=to,
+        org=organization(settings),
         preview=True,
+        greet=not greets(announcement["body"]),
         banner=banner,
         audience=f"{audience} member{'s' if audience != 1 else ''}",
         name=organizer_name,

@@ -91,9 +91,12 @@ class Ctx:
         done = query_params(self.request).get("done")
         if done in NOTICES:
             notice = NOTICES[done].format(n=query_params(self.request).get("n", ""))
+        from chalicelib.organization import organization
+
         body = render(
             f"console/pages/{template}",
             title=title,
+            org=organization(self.c.settings),
             base=self.base,
             css_url=asset_url(self.base, "console.css"),
             signed=self.signed,

@@ -7,10 +7,12 @@ from typing import Any
 from chalicelib.groups.records import PUBLIC_FIELDS, GroupRecord
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import Schedule, describe
-from chalicelib.signups.consent import CONSENT_TEXT, CONSENT_VERSION
+from chalicelib.organization import Organization
+from chalicelib.signups.consent import CONSENT_VERSION, consent_text
 
 
-def public_view(group: GroupRecord, next_meeting: Meeting | None) -> dict[str, Any]:
+def public_view(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -> dict[str, Any]:
+    """``org``: the chapter that runs the group (named by the widget and in the consent text)."""
     schedule = Schedule.from_dict(dict(group["schedule"]))
     return {
         **{k: group[k] for k in PUBLIC_FIELDS},  # type: ignore[literal-required]
@@ -28,6 +30,7 @@ def public_view(group: GroupRecord, next_meeting: Meeting | None) -> dict[str, A
         ),
         "requires_approval": group["requires_approval"],
         "accepting_signups": group["status"] == "active",
-        "consent_text": CONSENT_TEXT,
+        "organization": {"name": org.name, "website_url": org.website_url},
+        "consent_text": consent_text(org.name),
         "consent_version": CONSENT_VERSION,
     }

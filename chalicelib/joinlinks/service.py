@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from chalicelib.clock import Clock
 from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.groups.expect import what_to_expect
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import TOKEN_RATE_PREFIX, JoinLinkRecord, JoinWindowRecord, WindowMeeting
 from chalicelib.joinlinks.storage import JoinLinkRepository
@@ -53,6 +54,7 @@ def window_of(group: GroupRecord, meetings: list[Meeting], *, computed_at: str) 
         "zoom_meeting_id": group.get("zoom_meeting_id"),
         "zoom_dial_in": list(group.get("zoom_dial_in") or []),
         "window_minutes": minutes,
+        "what_to_expect": what_to_expect(group),
         "meetings": listed,
         "computed_at": computed_at,
     }

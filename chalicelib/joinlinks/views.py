@@ -47,6 +47,7 @@ def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, 
             meeting_id=window.get("zoom_meeting_id"),
             passcode=window.get("zoom_passcode"),
             dial_in=window.get("zoom_dial_in") or [],
+            expect=[p.strip() for p in (window.get("what_to_expect") or "").split("\n\n") if p.strip()],
         )
         response = page("joinlinks/pages/waiting.html", status=200, **context)
     elif opened.result == "limited":

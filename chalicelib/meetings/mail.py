@@ -24,6 +24,7 @@ from chalicelib.meetings.wording import (
     time_left,
     zone_abbreviation,
 )
+from chalicelib.organization import Organization
 
 MeetingEmailKind = Literal["reminder", "changed", "cancelled", "back_on"]
 
@@ -33,10 +34,11 @@ class MemberLinks:
     """What every email to one member carries besides its message (signups/member_mail.py)."""
 
     join_url: str
-    unsubscribe_url: str
-    erase_url: str
+    unsubscribe_url: str  # the RFC 8058 headers
+    manage_url: str  # the footer's "Manage my membership"
     contact: Contact
     schedule_line: str
+    org: Organization
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,9 @@ def meeting_email(
     mail = render_email(
         template,
         to=recipient,
+        org=links.org,
         unsubscribe_url=links.unsubscribe_url,
-        erase_url=links.erase_url,
+        manage_url=links.manage_url,
         contact=links.contact,
         schedule_line=links.schedule_line,
         subject=subject_for(kind, group=group, meeting=meeting, now=now, change=change),

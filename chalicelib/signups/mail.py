@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from chalicelib.groups.expect import paragraphs, what_to_expect
 from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.service import MeetingService
 from chalicelib.meetings.wording import meeting_words
+from chalicelib.organization import organization
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
@@ -178,6 +180,7 @@ class SignupMail:
             if meeting
             else None,
             window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
+            expect=paragraphs(what_to_expect(group)),
             **extra,
         )
         if meetings:
@@ -199,7 +202,14 @@ class SignupMail:
             return None  # a later batch's notice went first and counted these too
         url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
-            render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)
+            render_email(
+                "signups/email/organizer_notice",
+                to=address,
+                org=organization(self.settings),
+                group=group,
+                waiting=waiting,
+                review_url=url,
+            )
         ]
 
     def declined(self, item: OutboxRecord) -> list[OutgoingEmail] | None:

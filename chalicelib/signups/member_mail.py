@@ -1,6 +1,7 @@
-"""Every email to a member (or someone who signed up) carries the same promises: the unsubscribe
-link and its RFC 8058 headers, the erase-my-data link, a named person to write to (replies go to
-them), and the group's schedule in one line. Built here once, for every feature's emails."""
+"""Every email to a member (or someone who signed up) carries the same promises: one "Manage my
+membership" link (her link, leaving, erasing her data), the RFC 8058 one-click unsubscribe headers,
+a named person to write to (replies go to them), the chapter's name and contact, and the group's
+schedule in one line. Built here once, for every feature's emails."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.groups.contact import contact_of
 from chalicelib.groups.records import GroupRecord
 from chalicelib.mail.message import OutgoingEmail, render_email
+from chalicelib.organization import organization
 from chalicelib.settings import Settings
 from chalicelib.signups.links import MemberLink, member_url
 from chalicelib.signups.records import SignupRecord
@@ -32,9 +34,10 @@ def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *
     return MemberLinks(
         join_url=join_url,
         unsubscribe_url=member_url("unsubscribe", link, settings),
-        erase_url=member_url("erase", link, settings),
+        manage_url=member_url("manage", link, settings),
         contact=contact_of(group, settings),
         schedule_line=schedule_line(group),
+        org=organization(settings),
     )
 
 
@@ -46,9 +49,10 @@ def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
     return MemberLinks(
         join_url=f"{base}/j/PREVIEW",
         unsubscribe_url=f"{base}/signups/unsubscribe?token=PREVIEW",
-        erase_url=f"{base}/signups/erase?token=PREVIEW",
+        manage_url=f"{base}/signups/manage?token=PREVIEW",
         contact=contact_of(group, settings),
         schedule_line=schedule_line(group),
+        org=organization(settings),
     )
 
 
@@ -72,7 +76,10 @@ def member_email(
     mail = render_email(
         template,
         to=record["email"],
+        org=organization(settings),
         unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
+        manage_url=member_url("manage", link, settings),
+        # Not in the footer (the manage page offers it): for an email that offers erasing in one tap.
         erase_url=member_url("erase", link, settings),
         contact=contact,
         schedule_line=schedule_line(group) if with_schedule else None,

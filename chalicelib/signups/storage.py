@@ -329,6 +329,17 @@ class SignupRepository(IntakeStorage, ListingStorage):
     def finish_erasure(self, group_id: str, signup_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=erasure_key(group_id, signup_id))
 
+    def still_item(self, record: SignupRecord) -> dict[str, Any]:
+        """Transaction item: the record is still this generation, in the status it was read in."""
+        condition = status_in((record["status"],)) & generation_is(record["gen"])
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": signup_key(record["group_id"], record["id"]),
+                **condition.kwargs(),
+            }
+        }
+
     def no_erasure_item(self, group_id: str, signup_id: str) -> dict[str, Any]:
         """Transaction item: no erasure of this signup is under way (a new signup waits for it)."""
         return {

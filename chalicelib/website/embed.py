@@ -302,6 +302,7 @@ def embed_page(
     from chalicelib.errors import DomainError, InvalidCursor
     from chalicelib.events.views import parse_listing
     from chalicelib.groups.views import public_view
+    from chalicelib.organization import organization
     from chalicelib.website.pages import FIELD_LABELS, outcome_page, website_page, with_query
 
     c, api, frames = _api_and_frames()
@@ -312,7 +313,7 @@ def embed_page(
     page_url = f"{api}/embed/{group_id}"
     try:
         group = c.groups.get(group_id)
-        view = public_view(group, c.meetings.next_meeting(group))
+        view = public_view(group, c.meetings.next_meeting(group), organization(c.settings))
         events: list[dict[str, Any]] = []
         next_cursor = None
         if "events" in options.show:

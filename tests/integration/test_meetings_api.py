@@ -148,7 +148,7 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
         "Hello Member 0,\n\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)\n"
         "The MBC Connection Group meets in 30 minutes.\n"
     )
-    assert "/signups/erase?token=" in text and "Questions? Write to" in text
+    assert "/signups/manage?token=" in text and "Questions? Write to" in text
     assert "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain Time." in text
     assert message["Reply-To"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
