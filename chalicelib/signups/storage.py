@@ -43,6 +43,7 @@ from chalicelib.signups.records import (
     signup_partition,
     status_index_key,
 )
+from chalicelib.signups.search import search_key
 
 
 class StateConflict(Exception):
@@ -126,6 +127,7 @@ class SignupRepository(IntakeStorage, ListingStorage):
                 "sk": record["id"],
                 "gsi1pk": status_index_key(record["group_id"], record["status"]),
                 "gsi1sk": f"{record['created_at']}#{record['id']}",
+                "search": search_key(record["name"]),  # finding her by name (search.py)
             }
         )
 
@@ -177,6 +179,8 @@ class SignupRepository(IntakeStorage, ListingStorage):
         remove: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Transaction item: move a record between statuses (only from ``from_statuses``)."""
+        if "name" in set_values:  # her name changed: so does what a search finds her by
+            set_values = {**set_values, "search": search_key(str(set_values["name"]))}
         update = Update(
             sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
             removes=remove,
