@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.console.shell import Ctx, local_words
+from chalicelib.console.shell import ZONES, Ctx, local_words
 from chalicelib.errors import NotFound
 
 STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
@@ -157,7 +157,7 @@ def member(ctx: Ctx) -> Response:
         person=person,
         status_text=STATUS_WORDS.get(person["status"], person["status"]),
         state_name=STATE_NAMES.get(person["state"], person["state"]),
-        zone=zone,
+        zone=dict(ZONES).get(zone, zone),
         history=_history(person, zone),
         emails=_emails(ctx, group["id"], signup_id, zone),
         openings=[{"date": o["date"], "when": _when(o["opened_at"], zone)} for o in openings],
