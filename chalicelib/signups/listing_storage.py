@@ -88,15 +88,18 @@ class ListingStorage:
                 values[f":w{n}"] = {"S": f" {word}"}
                 parts.append(f"contains(#search, :w{n})")
             # A record written before names were searchable has no ``search``: checked below.
-            found_by.append(f"attribute_not_exists(#search) OR ({' AND '.join(parts)})")
+            all_words = parts[0] if len(parts) == 1 else f"({' AND '.join(parts)})"
+            found_by.append(f"attribute_not_exists(#search) OR {all_words}")
         if email:
             names["#email"] = "email"
             values[":email"] = {"S": email}
             found_by.append("contains(#email, :email)")
-        if found_by:
-            filters.append("(" + " OR ".join(f"({f})" for f in found_by) + ")")
+        if found_by:  # DynamoDB refuses redundant parentheses
+            filters.append(" OR ".join(found_by))
         if filters:
-            kwargs["FilterExpression"] = " AND ".join(filters)
+            kwargs["FilterExpression"] = (
+                filters[0] if len(filters) == 1 else " AND ".join(f"({f})" if " OR " in f else f for f in filters)
+            )
         if names:
             kwargs["ExpressionAttributeNames"] = names
         kwargs.update(TableName=self.table, ExpressionAttributeValues=values)
