@@ -99,3 +99,39 @@ def test_members_waiting_and_the_deliveries_link_to_her_page(world: tuple[Stack,
     assert href in console.get(f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/deliveries").body.decode()
     waiting = console.get(f"/console/groups/{GROUP_ID}/waiting").body.decode()
     assert f'href="/console/groups/{GROUP_ID}/members/{wes["id"]}"' in waiting
+
+
+def test_who_was_sent_what_counts_and_filters_not_sent_failed_not_opened(world: tuple[Stack, Any]) -> None:
+    stack, _ = world
+    c = stack.container
+    [ann, bea] = add_members(c, emails=["ann@example.org", "bea@example.org"])
+    run_at(stack, distributor(stack, FakeSes()), T_MINUS_1D)  # both get the day-before reminder
+    [cat] = add_members(c, emails=["cat@example.org"])  # approved after the run: nothing yet
+    c.join_link_items.record_opened(
+        group_id=GROUP_ID, day=MEETING_DAY, signup_id=ann["id"], when="2026-12-01T22:31:00+00:00", expires_at=2**31
+    )
+    console = signed_in(world)
+    path = f"/console/groups/{GROUP_ID}/meetings/{MEETING_DAY}/deliveries"
+    words = unescape(text_of(console.get(path)))
+    assert "Emails sent: 2" in words and "Opened their link: 1" in words
+    assert "Not sent yet (1)" in words and "Failed or bounced (0)" in words and "Not opened their link (2)" in words
+
+    def shown(show: str) -> set[str]:
+        html = console.get(f"{path}?show={show}").body.decode()
+        return set(re.findall(rf'href="/console/groups/{GROUP_ID}/members/([0-9a-f]{{16,64}})"', html))
+
+    assert shown("not_sent") == {cat["id"]}
+    assert shown("not_opened") == {bea["id"], cat["id"]}
+    assert shown("failed") == set()
+    assert shown("all") == {ann["id"], bea["id"], cat["id"]}
+    assert console.get(f"{path}?show=all&cursor=forged").status_code == 400
+
+
+def test_search_words_fold_accents_and_order() -> None:
+    from chalicelib.signups.search import matches, query_words, search_key
+
+    assert matches(search_key("Renée Côté"), query_words("Renee"))
+    assert matches(search_key("Ann Kowalski"), query_words("Kowalski Ann"))
+    assert matches(search_key("Zoë Łukasik-Nguyễn"), query_words("nguyen zoe LUK"))
+    assert not matches(search_key("Annie Kowalczyk"), query_words("Kowalski Ann"))
+    assert not matches(search_key("Joanne Smith"), query_words("Ann"))  # the start of a word only
