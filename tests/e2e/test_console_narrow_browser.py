@@ -90,7 +90,7 @@ def test_every_console_page_fits_360_px_with_long_names(browser: Any, stack: Liv
 
     visit(page, f"{group}/waiting")
     assert "Approve everyone waiting (3)" in page.locator("main").inner_text()
-    shot(page, "waiting", tmp_path)
+    shot(page, "waiting-long-names", tmp_path)
     page.get_by_label(PEOPLE[0][0]).check()
     page.get_by_role("button", name="Approve the people I chose").click()
     page.get_by_text("1 approved").wait_for()
