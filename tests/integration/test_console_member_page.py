@@ -135,3 +135,23 @@ def test_search_words_fold_accents_and_order() -> None:
     assert matches(search_key("Zoë Łukasik-Nguyễn"), query_words("nguyen zoe LUK"))
     assert not matches(search_key("Annie Kowalczyk"), query_words("Kowalski Ann"))
     assert not matches(search_key("Joanne Smith"), query_words("Ann"))  # the start of a word only
+
+
+def test_the_csv_download_stops_short_of_lambdas_response_limit(
+    world: tuple[Stack, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from chalicelib.signups import service
+
+    stack, _ = world
+    add_members(stack.container, 30)
+    console = signed_in(world)
+    whole = console.get(f"/console/groups/{GROUP_ID}/members.csv")
+    assert "X-Rows-Left-Out" not in whole.headers and whole.body.decode().count("\r\n") == 31
+    monkeypatch.setattr(service, "MAX_CSV_BYTES", 2_000)  # as the response carries it (JSON-escaped)
+    cut = console.get(f"/console/groups/{GROUP_ID}/members.csv")
+    body = cut.body.decode()
+    assert cut.headers["X-Rows-Left-Out"] == "yes" and body.startswith("\ufeffid,name")
+    rows = body.split("\r\n")[1:-1]
+    assert 0 < len(rows) < 30 and len(json.dumps("\r\n".join(rows))) <= 2_000 + 2 * len(rows) + 2
