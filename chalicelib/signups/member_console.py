@@ -146,7 +146,9 @@ def member(ctx: Ctx) -> Response:
     if record is None:
         raise NotFound("member")
     person = dict(record)
-    zone = str(person.get("timezone") or group["schedule"]["timezone"])
+    # Her own zone once members can choose one (issue 21 item 1); until then the group's.
+    own_zone = person.get("timezone") or person.get("zone")
+    zone = str(own_zone or group["schedule"]["timezone"])
     next_meeting = c.meetings.next_meeting(group) if person["status"] == "active" else None
     openings = c.join_links.openings(group["id"], signup_id)
     return ctx.page(
@@ -158,6 +160,7 @@ def member(ctx: Ctx) -> Response:
         status_text=STATUS_WORDS.get(person["status"], person["status"]),
         state_name=STATE_NAMES.get(person["state"], person["state"]),
         zone=dict(ZONES).get(zone, zone),
+        own_zone=bool(own_zone),
         history=_history(person, zone),
         emails=_emails(ctx, group["id"], signup_id, zone),
         openings=[{"date": o["date"], "when": _when(o["opened_at"], zone)} for o in openings],
