@@ -45,7 +45,6 @@ from chalicelib.signups.records import (
     signup_partition,
     status_index_key,
 )
-from chalicelib.signups.search import search_key
 
 
 class StateConflict(Exception):
@@ -137,6 +136,8 @@ class SignupRepository(IntakeStorage, ListingStorage):
         return cast(SignupRecord, without_keys(item)) if item else None
 
     def _record_item(self, record: SignupRecord) -> dict[str, Any]:
+        from chalicelib.signups.search import search_key  # when a record is written, not at cold start
+
         return to_item(
             {
                 **record,
@@ -197,6 +198,8 @@ class SignupRepository(IntakeStorage, ListingStorage):
     ) -> dict[str, Any]:
         """Transaction item: move a record between statuses (only from ``from_statuses``)."""
         if "name" in set_values:  # her name changed: so does what a search finds her by
+            from chalicelib.signups.search import search_key
+
             set_values = {**set_values, "search": search_key(str(set_values["name"]))}
         update = Update(
             sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
