@@ -38,6 +38,7 @@ NOTICES = {
     "meeting_later": "Saved. Members are told on {n}; the reminders carry the change too.",
     "meeting_quiet": "Saved. Nobody needed to be told.",
     "resent": "Sent again. It arrives within a minute.",
+    "new_link": "A new link is made and on its way to her; the old one no longer opens the meetings.",
     "event_saved": "The event is saved.",
     "event_cancelled": "The event is cancelled; the website shows it as cancelled.",
     "invited": "Added. They get an email telling them how to sign in.",

@@ -158,6 +158,10 @@ class JoinLinks:
         """Transaction item: a record restarts (a new generation), so its earlier link's row goes."""
         return self.repo.delete_link_item(token_hash(self.token(record)))
 
+    def openings(self, group_id: str, signup_id: str) -> list[dict[str, Any]]:
+        """The meetings she opened her link for: ``date`` and ``opened_at`` (the first time), newest first."""
+        return self.repo.openings(group_id, signup_id)
+
     def replace_link(self, group_id: str, signup_id: str, *, organizer_id: str) -> None:
         """Revoke one member's link at once and send them a new one (one transaction)."""
         record = self.signups.get(group_id, signup_id) if 1 <= len(signup_id) <= 64 else None

@@ -38,18 +38,40 @@ def _person(record: dict[str, Any]) -> dict[str, Any]:
 
 def waiting(ctx: Ctx) -> Response:
     group = ctx.group()
-    people = [_person(dict(r)) for r in ctx.c.signups.members(group["id"], status="pending_approval")]
+    cursor = query_params(ctx.request).get("cursor") or None
+    records, next_cursor = ctx.c.signups.find(group["id"], show="pending_approval", q="", cursor=cursor)
+    people = [_person(dict(r)) for r in records]
     return ctx.page(
-        "waiting.html", title="Waiting for approval", group=group, section="waiting", people=people, states=STATE_NAMES
+        "waiting.html",
+        title="Waiting for approval",
+        group=group,
+        section="waiting",
+        people=people,
+        states=STATE_NAMES,
+        waiting_count=ctx.c.signups.count(group["id"], "pending_approval"),
+        next_cursor=next_cursor,
+        first_page=cursor is None,
     )
+
+
+# At most this many approvals in one request ("Approve everyone waiting"): each is a transaction
+# and an email; the page says how many are left, and the button does the next ones.
+APPROVE_ALL_AT_ONCE = 100
 
 
 def waiting_post(ctx: Ctx) -> Response:
     group = ctx.group()
-    people = chosen(ctx, group, "pending_approval")
+    action = ctx.form("action")
+    if action == "approve_all":
+        people = [dict(r) for r in ctx.c.signups.members_now(group["id"], status="pending_approval")]
+        people = people[:APPROVE_ALL_AT_ONCE]
+    else:
+        if action == "approve_page":
+            ctx.fields["person"] = ctx.fields.get("on_page", [])
+        people = chosen(ctx, group, "pending_approval")
     if not people:
         raise Invalid("Choose at least one person first (tick the box next to their name).")
-    if ctx.form("action") == "decline":
+    if action == "decline":
         return _decline_page(ctx, group, people, note="")
     approved = 0
     for person in people:
@@ -108,54 +130,63 @@ def decline_post(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- members
 
 
-def members(ctx: Ctx) -> Response:
-    group = ctx.group()
+SHOW_OPTIONS = [
+    ("current", "Current members and people waiting"),
+    ("all", "Everyone, including people who left"),
+    *STATUS_WORDS.items(),
+]
+
+
+def _filter(ctx: Ctx) -> tuple[str, str]:
     params = query_params(ctx.request)
-    q, status = params.get("q", "").strip().lower()[:100], params.get("status", "current")
-    shown = []
-    for record in ctx.c.signups.members(group["id"]):
-        if status == "current" and record["status"] not in ("active", "pending_approval", "pending_confirmation"):
-            continue
-        if status not in ("current", "all") and record["status"] != status:
-            continue
-        if q and q not in record["name"].lower() and q not in record["email"].lower():
-            continue
-        shown.append(
-            {
-                **record,
-                "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
-            }
-        )
-    shown.sort(key=lambda r: r["name"].lower())
-    options = [
-        ("current", "Current members and people waiting"),
-        ("all", "Everyone, including people who left"),
-        *STATUS_WORDS.items(),
+    show = params.get("status", "current")
+    return (show if show in dict(SHOW_OPTIONS) else "current"), params.get("q", "").strip()[:100]
+
+
+def members(ctx: Ctx) -> Response:
+    """A page of the group's people (50 at a time, a signed cursor for the next), filtered by
+    status and found by name in any order, accents or not, or by part of the address."""
+    group = ctx.group()
+    show, q = _filter(ctx)
+    cursor = query_params(ctx.request).get("cursor") or None
+    records, next_cursor = ctx.c.signups.find(group["id"], show=show, q=q, cursor=cursor)
+    shown = [
+        {**record, "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"])}
+        for record in records
     ]
+    from urllib.parse import urlencode
+
+    filter_query = urlencode({k: v for k, v in (("status", show), ("q", q)) if v})
     return ctx.page(
         "members.html",
         title="Members",
         group=group,
         section="members",
         people=shown,
-        q=params.get("q", ""),
-        status_filter=status,
-        status_options=options,
+        q=q,
+        status_filter=show,
+        status_options=SHOW_OPTIONS,
         status_words=STATUS_WORDS,
+        filter_query=filter_query,
+        next_cursor=next_cursor,
+        first_page=cursor is None,
     )
 
 
 def members_csv(ctx: Ctx) -> Response:
+    """The people the Members page shows with the same filter, for Excel (UTF-8 with a BOM)."""
     group = ctx.group()
-    body = ctx.c.signups.csv_export(group["id"], {})
+    show, q = _filter(ctx)
+    body, more = ctx.c.signups.find_csv(group["id"], show=show, q=q)
     return Response(
-        body=body,
+        body="\ufeff" + body,
         status_code=200,
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{group["id"]}-members.csv"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            **({"X-Rows-Left-Out": "yes"} if more else {}),
         },
     )
 

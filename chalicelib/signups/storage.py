@@ -136,6 +136,8 @@ class SignupRepository(IntakeStorage, ListingStorage):
         return cast(SignupRecord, without_keys(item)) if item else None
 
     def _record_item(self, record: SignupRecord) -> dict[str, Any]:
+        from chalicelib.signups.search import search_key  # when a record is written, not at cold start
+
         return to_item(
             {
                 **record,
@@ -143,6 +145,7 @@ class SignupRepository(IntakeStorage, ListingStorage):
                 "sk": record["id"],
                 "gsi1pk": status_index_key(record["group_id"], record["status"]),
                 "gsi1sk": f"{record['created_at']}#{record['id']}",
+                "search": search_key(record["name"]),  # finding her by name (search.py)
             }
         )
 
@@ -194,6 +197,10 @@ class SignupRepository(IntakeStorage, ListingStorage):
         remove: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Transaction item: move a record between statuses (only from ``from_statuses``)."""
+        if "name" in set_values:  # her name changed: so does what a search finds her by
+            from chalicelib.signups.search import search_key
+
+            set_values = {**set_values, "search": search_key(str(set_values["name"]))}
         update = Update(
             sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
             removes=remove,

@@ -69,6 +69,8 @@ CONSOLE: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/import", "POST", "chalicelib.signups.console:member_import", UPLOAD),
     (f"{GROUP}/members/import/{{job_id}}", "GET", "chalicelib.signups.console:member_import_job", None),
     (f"{GROUP}/members/import/{{job_id}}", "POST", "chalicelib.signups.console:member_import_job", FORM),
+    (f"{GROUP}/members/{{signup_id}}", "GET", "chalicelib.signups.member_console:member", None),
+    (f"{GROUP}/members/{{signup_id}}/new-link", "POST", "chalicelib.signups.member_console:new_link", FORM),
     (f"{GROUP}/members/{{signup_id}}/remove", "GET", "chalicelib.signups.console:member_remove", None),
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
     ("/console/groups/new", "GET", "chalicelib.groups.console:group_new", None),
