@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.service import SignupService
+    from chalicelib.signups.zone import MemberZones
     from chalicelib.website.service import SiteService
 
 
@@ -279,6 +280,12 @@ class Container:
         from chalicelib.signups.admin import SignupAdmin
 
         return SignupAdmin(self.signups)
+
+    @cached_property
+    def member_zones(self) -> MemberZones:
+        from chalicelib.signups.zone import MemberZones
+
+        return MemberZones(repo=self.signups.repo, clock=self.clock)
 
     @cached_property
     def ledger(self) -> DeliveryRepository:

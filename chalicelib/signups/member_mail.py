@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from chalicelib.meetings.mail import MemberLinks
 
 
-def schedule_line(group: GroupRecord) -> str:
+def schedule_line(group: GroupRecord, record: SignupRecord | None = None) -> str:
+    """The group's schedule in the zones the person of ``record`` is shown (both without one)."""
     from chalicelib.meetings.schedule import describe
     from chalicelib.meetings.service import schedule_of
+    from chalicelib.meetings.zones import member_zones
 
-    return describe(schedule_of(group))
+    return describe(schedule_of(group), member_zones(record))
 
 
 def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *, join_url: str) -> MemberLinks:
@@ -34,7 +36,7 @@ def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *
         unsubscribe_url=member_url("unsubscribe", link, settings),
         erase_url=member_url("erase", link, settings),
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, record),
     )
 
 
@@ -75,7 +77,7 @@ def member_email(
         unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
         erase_url=member_url("erase", link, settings),
         contact=contact,
-        schedule_line=schedule_line(group) if with_schedule else None,
+        schedule_line=schedule_line(group, record) if with_schedule else None,
         group=group,
         name=name or record["name"],
         **context,

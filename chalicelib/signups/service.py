@@ -60,7 +60,7 @@ INTAKE_TTL = timedelta(days=1)
 MEMBER_REF_TTL = timedelta(days=45)
 # Tries to take back a form whose write's answer was lost (storage not answering), and the waits.
 WITHDRAW_WAITS = (0.2, 0.5, 1.0, 2.0)
-DETAIL_FIELDS = ("name", "state", "how_heard")
+DETAIL_FIELDS = ("name", "state", "timezone", "how_heard")
 # (group_id, signup_id): erase what other features hold about the person (the delivery ledger).
 ErasureHook = Callable[[str, str], object]
 # A member's personal-link row (a transaction item), written when they become active; and the
@@ -155,6 +155,7 @@ class SignupService:
             "name": form.name,
             "email": form.email,
             "state": form.state,
+            "timezone": form.timezone,
             # The version the person was shown (the form refuses any but the current one).
             "consent_version": form.consent_version or CONSENT_VERSION,
             "how_heard": form.how_heard,
@@ -297,6 +298,7 @@ class SignupService:
         details = {
             "name": intake["name"],
             "state": intake["state"],
+            "timezone": intake.get("timezone"),
             "how_heard": intake.get("how_heard"),
             "consent_at": intake["received_at"],
             "consent_version": intake["consent_version"],
