@@ -65,7 +65,8 @@ WIDTH = 600
 GROUP_ID = "mbc-connection-group"
 API = "https://connect.example.org"
 CONTACT_NAME, CONTACT_EMAIL = "Maria Lopez", "maria@example.org"
-ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID"}
+# Ann lives in Coeur d'Alene (north Idaho): she says so at signup, and every email speaks Pacific time.
+ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID", "timezone": "America/Los_Angeles"}
 JO = {"name": "Jo Sample", "email": "jo@example.org", "state": "MT"}
 ROSA = {"name": "Rosa Example", "email": "rosa@example.org", "state": "MT"}
 SAM = {"name": "Sam Rivera", "email": "sam@example.org"}
