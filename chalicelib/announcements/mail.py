@@ -52,12 +52,12 @@ def _invite(
     """The next meeting, as an instance of the group's series (the same event reminders update),
     in the reader's zones."""
     from chalicelib.meetings.calendar import series_calendar
-    from chalicelib.meetings.zones import long_when
+    from chalicelib.meetings.zones import long_when, own_zone
 
     meeting = next((m for m in series if m.status != "cancelled"), None)
     if meeting is None:
         return None, {"invite": False}
-    zone = zones[0] if len(zones) == 1 else None
+    zone = own_zone(zones)
     ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting, zone=zone)
     attachment = Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
     return attachment, {

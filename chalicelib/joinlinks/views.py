@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.joinlinks.click import Opened
-from chalicelib.meetings.zones import at, long_when, member_zone, member_zones, zone_choices, zones_words
+from chalicelib.meetings.zones import at, long_when, member_zone, member_zones, own_zone, zone_choices, zones_words
 from chalicelib.settings import Settings
 from chalicelib.web.pages import page
 
@@ -81,11 +81,13 @@ def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[
         return link_page(opened, token=token, settings=container.settings, now=container.clock.now(), headers=headers)
     group = container.groups.get(opened.window["group_id"])
     meetings = container.meetings.upcoming(group, count=12)
+    zones = member_zones(opened.member)
     body = series_calendar(
         group,
         meetings,
         stamp=container.clock.now(),
         join_url=f"{container.settings.public_api_url}/j/{token}",
+        zone=own_zone(zones),
     ).decode("utf-8")
     return Response(
         body=body,

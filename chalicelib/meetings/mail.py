@@ -16,7 +16,7 @@ from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.calendar import series_calendar
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.wording import fit_subject, month_day, subject_when, time_left
-from chalicelib.meetings.zones import PUBLIC, Zones, at, local, long_when, short_when, zones_for
+from chalicelib.meetings.zones import PUBLIC, Zones, at, local, long_when, own_zone, short_when, zones_for
 
 MeetingEmailKind = Literal["reminder", "changed", "cancelled", "back_on"]
 
@@ -124,7 +124,7 @@ def meeting_email(
         join_url=None if kind == "cancelled" else links.join_url,
         instance=meeting,
         method=method,
-        zone=zones[0] if len(zones) == 1 else None,
+        zone=own_zone(zones),
     )
     mail.attachments.append(Attachment("meeting.ics", ics, "text", "calendar", {"method": method, "charset": "utf-8"}))
     mail.tags = {"kind": kind}

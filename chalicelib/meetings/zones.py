@@ -107,6 +107,11 @@ def member_zones(record: Mapping[str, Any] | None) -> Zones:
     return zones_for(state=record.get("state"), timezone=record.get("timezone"))
 
 
+def own_zone(zones: Zones) -> str | None:
+    """Her one zone (what her calendar's times are written in), or None while she is shown both."""
+    return zones[0] if len(zones) == 1 else None
+
+
 def zone_name(zone: str) -> str:
     """'Mountain', 'Pacific'; another zone by its city ('Paris time')."""
     return ZONE_NAMES.get(zone) or zone.rsplit("/", 1)[-1].replace("_", " ") + " time"

@@ -11,7 +11,7 @@ from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, DEFAULT_JOIN_WIND
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.service import MeetingService
-from chalicelib.meetings.zones import long_when, member_zone, member_zones, zones_words
+from chalicelib.meetings.zones import long_when, member_zone, member_zones, own_zone, zones_words
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
@@ -152,7 +152,7 @@ class SignupMail:
                 meetings,
                 stamp=self.meetings.clock.now(),
                 join_url=join_url,
-                zone=zones[0] if len(zones) == 1 else None,
+                zone=own_zone(zones),
             )
             mail.attachments.append(
                 Attachment("meetings.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
