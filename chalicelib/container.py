@@ -139,7 +139,6 @@ class Container:
 
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
-            outbox=self.outbox_items,
             groups=self.groups,
             organizers=self.organizers,
             settings=self.settings,
@@ -238,7 +237,6 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             signups=self.signups,
-            outbox=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
             settings=self.settings,
@@ -258,7 +256,6 @@ class Container:
         return ConsoleAccess(
             repo=ConsoleRepository(self.dynamodb, self.table),
             organizers=self.organizers,
-            outbox=self.outbox_items,
             settings=self.settings,
             clock=self.clock,
         )
@@ -308,7 +305,7 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             planner=self.planner,
-            join_links=self.join_link_items,
+            join_links=self.join_links,
             signups=self.signups,
             ledger=self.ledger,
             mailer=self.mailer,
@@ -333,8 +330,7 @@ class Container:
         return JoinLinks(
             repo=self.join_link_items,
             meetings=self.meetings,
-            signups=self.signups.repo,
-            outbox=self.outbox_items,
+            signups=self.signups,
             settings=self.settings,
             clock=self.clock,
         )

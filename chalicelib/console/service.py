@@ -31,8 +31,7 @@ from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Invalid, RateLimited
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.organizers.scope import Principal
-from chalicelib.outbox.sender import new_outbox_id
-from chalicelib.outbox.storage import OutboxRepository
+from chalicelib.outbox.promise import promised_email
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, signing_key
 
@@ -66,14 +65,12 @@ class ConsoleAccess:
         *,
         repo: ConsoleRepository,
         organizers: OrganizerService,
-        outbox: OutboxRepository,
         settings: Settings,
         clock: Clock,
         requests_per_ip: int = REQUESTS_PER_IP_PER_HOUR,
     ) -> None:
         self.repo = repo
         self.organizers = organizers
-        self.outbox = outbox
         self.settings = settings
         self.clock = clock
         self.requests_per_ip = requests_per_ip
@@ -137,17 +134,10 @@ class ConsoleAccess:
         log.info("console sign-in request processed link=%s", organizer is not None)
 
     def mail_item(self, kind: str, now: datetime, *, organizer_id: str, ref: str = "") -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "id": new_outbox_id(now),
-            "kind": kind,
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": "",
-            "organizer_id": organizer_id,
-        }
-        if ref:
-            item["ref"] = ref
-        return self.outbox.new_item(item)  # type: ignore[arg-type]
+        """The transaction part for an email to an organizer this change promises (the outbox's)."""
+        return promised_email(
+            table=self.repo.table, kind=kind, now=now, group_id="", organizer_id=organizer_id, ref=ref or None
+        )
 
     def token_for(self, signin_id: str) -> str:
         digest = hmac.new(signing_key(self.settings), f"console-signin:{signin_id}".encode(), hashlib.sha256).digest()

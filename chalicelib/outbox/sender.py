@@ -466,8 +466,3 @@ class OutboxSender:
                     return "unrecorded"
                 self.sleep(wait)
         return "unrecorded"
-
-
-def new_outbox_id(now: datetime) -> str:
-    """Sortable and unguessable: the creation instant, then 48 random bits."""
-    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(6)}"

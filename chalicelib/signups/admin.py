@@ -20,8 +20,9 @@ from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict, Invalid
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
+from chalicelib.signups.core import PENDING_TTL
 from chalicelib.signups.records import SignupRecord
-from chalicelib.signups.service import PENDING_TTL, SignupService
+from chalicelib.signups.service import SignupService
 from chalicelib.validation import refused_character
 
 log = logging.getLogger("mbc.signups")

@@ -4,7 +4,7 @@ them), and the group's schedule in one line. Built here once, for every feature'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.groups.contact import contact_of
 from chalicelib.groups.records import GroupRecord
@@ -40,8 +40,11 @@ def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *
     )
 
 
-def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
-    """Placeholders for previews (nobody's real links)."""
+def sample_links(
+    group: GroupRecord, settings: Settings, *, state: str | None = None, timezone: str | None = None
+) -> MemberLinks:
+    """Placeholders for previews (nobody's real links), the schedule line in the zones a member of
+    ``state`` on ``timezone`` is shown (both without them)."""
     from chalicelib.meetings.mail import MemberLinks
 
     base = settings.public_api_url
@@ -50,7 +53,7 @@ def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
         unsubscribe_url=f"{base}/signups/unsubscribe?token=PREVIEW",
         erase_url=f"{base}/signups/erase?token=PREVIEW",
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, cast(SignupRecord, {"state": state, "timezone": timezone})),
     )
 
 

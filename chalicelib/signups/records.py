@@ -27,7 +27,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict, get_args
+from typing import Any, Literal, NotRequired, TypedDict, get_args
+
+from chalicelib.db import key
 
 SIGNUPS_PREFIX = "SIGNUPS#"
 ADDRESS_RATE_PREFIX = "RATE#addr#"
@@ -155,6 +157,15 @@ class ErasureRecord(TypedDict):
     gen: str
     link_rev: int
     started_at: str
+
+
+def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    """A signup record's key (other features read the record by it: the join link's click path)."""
+    return key(signup_partition(group_id), signup_id)
+
+
+def erasure_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    return key(erasure_pk(group_id, signup_id), ERASURE_SK)
 
 
 def member_pk(group_id: str, signup_id: str) -> str:

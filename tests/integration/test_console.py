@@ -738,7 +738,7 @@ def test_website_changes_need_the_sessions_csrf_token(world: tuple[Stack, Any]) 
 def test_the_snippets_are_the_ones_the_web_volunteers_guide_shows() -> None:
     from pathlib import Path
 
-    from chalicelib.console.views import embed_snippets
+    from chalicelib.website.console import embed_snippets
 
     guide = (Path(__file__).resolve().parents[2] / "web" / "README.md").read_text()
     snippet = embed_snippets("https://api.example.org", "mbc-connection-group")

@@ -1,0 +1,305 @@
+"""Console page of a group's settings: the schedule, the Zoom details, reminders, approval and
+the decline message, with a preview of the next reminder before saving."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.console import web
+from chalicelib.console.shell import Ctx, shown_zone, zone_options
+from chalicelib.errors import Conflict, Invalid
+from chalicelib.groups.records import (
+    DEFAULT_DECLINE_MESSAGE,
+    DEFAULT_JOIN_DETAILS,
+    DEFAULT_JOIN_WINDOW_MINUTES,
+    GroupRecord,
+)
+
+WEEKDAYS = [
+    ("MO", "Monday"),
+    ("TU", "Tuesday"),
+    ("WE", "Wednesday"),
+    ("TH", "Thursday"),
+    ("FR", "Friday"),
+    ("SA", "Saturday"),
+    ("SU", "Sunday"),
+]
+WEEKS = [("1", "First"), ("2", "Second"), ("3", "Third"), ("4", "Fourth"), ("-1", "Last")]
+LEADS = [
+    ("10080", "1 week before"),
+    ("2880", "2 days before"),
+    ("1440", "1 day before"),
+    ("180", "3 hours before"),
+    ("60", "1 hour before"),
+    ("15", "15 minutes before"),
+]
+
+# ---------------------------------------------------------------- group settings
+
+
+SETTING_LABELS = {
+    "name": "Group name",
+    "description": "Description",
+    "eligibility": "Who can join",
+    "weeks": "Which weeks",
+    "weekday": "Day of the week",
+    "start_time": "Start time",
+    "timezone": "Time zone",
+    "duration_minutes": "Length in minutes",
+    "zoom_url": "Zoom link",
+    "zoom_passcode": "Passcode",
+    "zoom_meeting_id": "Meeting ID",
+    "zoom_dial_in": "Dial-in phone numbers",
+    "leads": "Reminders",
+    "decline_message": "Message to people you decline",
+    "join_window_minutes": "Minutes before the start that links open the room",
+    "join_details": "What emails show besides the personal link",
+    "contact_name": "Contact name",
+    "contact_email": "Contact email address",
+    "schedule.rrule": "Schedule",
+    "schedule.start_time": "Start time",
+    "schedule.duration_minutes": "Length in minutes",
+    "reminder_leads_minutes": "Reminders",
+}
+
+
+def _schedule_values(group: GroupRecord) -> dict[str, Any]:
+    parts = dict(p.split("=", 1) for p in group["schedule"]["rrule"].split(";") if "=" in p)
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    weekday, weeks, custom = "TU", [], None
+    simple = set(parts) <= {"FREQ", "BYDAY", "INTERVAL", "WKST"} and parts.get("INTERVAL", "1") == "1" and days
+    if simple and parts.get("FREQ") == "WEEKLY" and len(days) == 1 and days[0].isalpha():
+        return {"repeat": "weekly", "weeks": [], "weekday": days[0], "custom_rule": None}
+    if simple and parts.get("FREQ") == "MONTHLY" and len({d[-2:] for d in days}) == 1:
+        weekday, weeks = days[0][-2:], [d[:-2].lstrip("+") for d in days]
+        if all(w in {k for k, _ in WEEKS} for w in weeks):
+            return {"repeat": "monthly", "weeks": weeks, "weekday": weekday, "custom_rule": None}
+    custom = group["schedule"]["rrule"]
+    return {"repeat": "monthly", "weeks": ["1"], "weekday": weekday, "custom_rule": custom}
+
+
+def _settings_values(group: GroupRecord) -> dict[str, Any]:
+    policy = group.get("join_details") or DEFAULT_JOIN_DETAILS
+    return {
+        "name": group["name"],
+        "description": group["description"],
+        "eligibility": group["eligibility"],
+        **_schedule_values(group),
+        "start_time": group["schedule"]["start_time"],
+        "timezone": shown_zone(group["schedule"]["timezone"]),
+        "duration_minutes": str(group["schedule"]["duration_minutes"]),
+        "zoom_url": group["zoom_url"],
+        "zoom_passcode": group.get("zoom_passcode") or "",
+        "zoom_meeting_id": group.get("zoom_meeting_id") or "",
+        "zoom_dial_in": "\n".join(group.get("zoom_dial_in") or []),
+        "leads": [str(x) for x in group["reminder_leads_minutes"]],
+        "requires_approval": group["requires_approval"],
+        "paused": group["status"] == "paused",
+        "decline_message": group.get("decline_message") or DEFAULT_DECLINE_MESSAGE,
+        "join_window_minutes": str(group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES)),
+        "show_meeting_id": policy["meeting_id"],
+        "show_dial_in": policy["dial_in"],
+        "show_passcode": policy["passcode"],
+        "contact_name": group.get("contact_name") or "",
+        "contact_email": group.get("contact_email") or "",
+    }
+
+
+def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """(the form's values to show again, the settings patch, errors found before the model's checks)."""
+    f = ctx.fields
+    v: dict[str, Any] = {
+        k: ctx.form(k)
+        for k in (
+            "name",
+            "description",
+            "eligibility",
+            "repeat",
+            "weekday",
+            "start_time",
+            "timezone",
+            "duration_minutes",
+            "zoom_url",
+            "zoom_passcode",
+            "zoom_meeting_id",
+            "decline_message",
+            "join_window_minutes",
+            "contact_name",
+            "contact_email",
+        )
+    }
+    for shown in ("show_meeting_id", "show_dial_in", "show_passcode"):
+        v[shown] = ctx.form(shown) == "yes"
+    v["description"], v["eligibility"] = web.first(f, "description").strip(), web.first(f, "eligibility").strip()
+    v["decline_message"] = web.first(f, "decline_message").strip()
+    v["zoom_dial_in"] = web.first(f, "zoom_dial_in")
+    v["weeks"] = [w for w in f.get("weeks", []) if w in {k for k, _ in WEEKS}]
+    v["leads"] = [x for x in f.get("leads", []) if x in {k for k, _ in LEADS}]
+    v["requires_approval"] = ctx.form("requires_approval") == "yes"
+    v["paused"] = ctx.form("paused") == "yes"
+    v["custom_rule"] = None
+    errors: dict[str, str] = {}
+    weekday = v["weekday"] if v["weekday"] in {k for k, _ in WEEKDAYS} else "TU"
+    if v["repeat"] == "weekly":
+        rrule = f"FREQ=WEEKLY;BYDAY={weekday}"
+    else:
+        if not v["weeks"]:
+            errors["weeks"] = "Choose at least one week of the month."
+        rrule = "FREQ=MONTHLY;BYDAY=" + ",".join(f"{w}{weekday}" for w in (v["weeks"] or ["1"]))
+    duration: Any = v["duration_minutes"]
+    if str(duration).isdigit():
+        duration = int(duration)
+    else:
+        errors["duration_minutes"] = "Give a whole number of minutes, e.g. 90."
+        duration = 90
+    window: Any = v["join_window_minutes"]
+    if str(window).isdigit():
+        window = int(window)
+    else:
+        errors["join_window_minutes"] = "Give a whole number of minutes, e.g. 30."
+        window = DEFAULT_JOIN_WINDOW_MINUTES
+    decline = v["decline_message"]
+    patch: dict[str, Any] = {
+        "name": v["name"],
+        "description": v["description"],
+        "eligibility": v["eligibility"],
+        "schedule": {
+            "rrule": rrule,
+            "start_time": v["start_time"],
+            "timezone": v["timezone"],
+            "duration_minutes": duration,
+        },
+        "zoom_url": v["zoom_url"],
+        "zoom_passcode": v["zoom_passcode"] or None,
+        "zoom_meeting_id": v["zoom_meeting_id"] or None,
+        "zoom_dial_in": [line.strip() for line in v["zoom_dial_in"].splitlines() if line.strip()],
+        "reminder_leads_minutes": sorted({int(x) for x in v["leads"]}, reverse=True),
+        "requires_approval": v["requires_approval"],
+        "status": "paused" if v["paused"] else "active",
+        "decline_message": None if decline in ("", DEFAULT_DECLINE_MESSAGE) else decline,
+        "join_window_minutes": window,
+        "join_details": {
+            "meeting_id": v["show_meeting_id"],
+            "dial_in": v["show_dial_in"],
+            "passcode": v["show_passcode"],
+        },
+        "contact_name": v["contact_name"] or None,
+        "contact_email": v["contact_email"] or None,
+    }
+    if not v["leads"]:
+        errors["leads"] = "Choose at least one reminder."
+    return v, patch, errors
+
+
+def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
+    from chalicelib.meetings.mail import meeting_email
+    from chalicelib.meetings.zones import PACIFIC
+    from chalicelib.signups.member_mail import sample_links
+
+    c = ctx.c
+    meeting = c.meetings.next_meeting(group)
+    if meeting is None:
+        return []
+    out = []
+    # Each member reads her own zone (chalicelib/meetings/zones.py): one preview per way it is written.
+    for who, state, zone in (
+        ("A member on Mountain time (Montana, Boise, south Idaho)", "MT", None),
+        ("A member on Pacific time (north Idaho)", "ID", PACIFIC),
+        ("An Idaho member who has not said which time she lives on (both zones)", "ID", None),
+    ):
+        mail = meeting_email(
+            "reminder",
+            group=group,
+            meeting=meeting,
+            recipient="member@example.org",
+            name="Sam Sample",
+            state=state,
+            timezone=zone,
+            links=sample_links(group, c.settings, state=state, timezone=zone),
+            now=meeting.starts_at - timedelta(days=1),
+            series=[meeting],
+        )
+        out.append({"who": who, "subject": mail.subject, "text": mail.text, "room": group["zoom_url"]})
+    return out
+
+
+def settings(ctx: Ctx) -> Response:
+    group = ctx.group()
+    page: dict[str, Any] = {
+        "group": group,
+        "section": "settings",
+        "week_options": WEEKS,
+        "weekday_options": WEEKDAYS,
+        "zone_options": zone_options(group["schedule"]["timezone"]),
+        "lead_options": LEADS,
+        "labels": SETTING_LABELS,
+    }
+    if ctx.request.method != "POST":
+        return ctx.page(
+            "settings.html",
+            title="Group settings",
+            v=_settings_values(group),
+            version=group["version"],
+            previews=_previews(ctx, group),
+            previewing=False,
+            **page,
+        )
+    values, patch, errors = _settings_from_form(ctx)
+    version = ctx.form("version")
+    from chalicelib.groups.models import GroupInput
+
+    merged = {k: v for k, v in group.items() if k in GroupInput.model_fields} | patch
+    proposed: GroupRecord | None = None
+    try:
+        from chalicelib.errors import validate_model
+
+        proposed = {**group, **validate_model(GroupInput, merged).model_dump(mode="json")}  # type: ignore[typeddict-item]
+    except Invalid as exc:
+        errors = {**exc.fields, **errors}
+    if errors or proposed is None:
+        return ctx.page(
+            "settings.html",
+            title="Group settings",
+            status=400,
+            v=values,
+            version=version,
+            errors=errors,
+            previews=[],
+            previewing=False,
+            **page,
+        )
+    if ctx.form("action") != "save":
+        return ctx.page(
+            "settings.html",
+            title="Group settings",
+            v=values,
+            version=version,
+            previews=_previews(ctx, proposed),
+            previewing=True,
+            notice="Not saved yet. The next reminder with your changes is shown below the form; "
+            "press Save the settings to keep them.",
+            **page,
+        )
+    changed = [SETTING_LABELS.get(k, k).lower() for k in patch if (proposed.get(k) or None) != (group.get(k) or None)]
+    if not version.isdigit():
+        raise Invalid(fields={"version": "Reload the page and try again."})
+    try:
+        saved = ctx.c.groups.update(group["id"], {**patch, "version": int(version)}, if_match=None)
+    except Conflict as exc:
+        return ctx.page(
+            "settings.html",
+            title="Group settings",
+            status=409,
+            v=values,
+            version=version,
+            errors={"version": exc.message + " Reload the page to see the current settings."},
+            previews=[],
+            previewing=False,
+            **page,
+        )
+    if changed:
+        ctx.c.activity.record(saved["id"], ctx.who, "settings", "Changed the settings: " + ", ".join(changed))
+    return ctx.done(f"/groups/{group['id']}/settings", "saved")
