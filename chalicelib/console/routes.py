@@ -42,6 +42,8 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/import", "POST", "chalicelib.signups.console:member_import", UPLOAD),
     (f"{GROUP}/members/{{signup_id}}/remove", "GET", "chalicelib.signups.console:member_remove", None),
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
+    (f"{GROUP}/members/{{signup_id}}/zone", "GET", "chalicelib.signups.console:member_zone", None),
+    (f"{GROUP}/members/{{signup_id}}/zone", "POST", "chalicelib.signups.console:member_zone", FORM),
     (f"{GROUP}/settings", "GET", "chalicelib.groups.console:settings", None),
     (f"{GROUP}/settings", "POST", "chalicelib.groups.console:settings", FORM),
     (f"{GROUP}/meetings", "GET", "chalicelib.meetings.console:meetings", None),

@@ -33,7 +33,7 @@ def zone_options(current: str | None) -> list[tuple[str, str]]:
     never changes it unasked."""
     if not current or member_zone(current):
         return ZONES
-    return [*ZONES, (current, f"{zone_name(current)} (as set)")]
+    return [*ZONES, (current, f"{zone_name(current)} time (as set)")]
 
 
 def shown_zone(current: str) -> str:

@@ -113,8 +113,8 @@ def own_zone(zones: Zones) -> str | None:
 
 
 def zone_name(zone: str) -> str:
-    """'Mountain', 'Pacific'; another zone by its city ('Paris time')."""
-    return ZONE_NAMES.get(zone) or zone.rsplit("/", 1)[-1].replace("_", " ") + " time"
+    """'Mountain', 'Pacific'; another zone by its city ('Paris')."""
+    return ZONE_NAMES.get(zone) or zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def zones_words(zones: Zones) -> str:
