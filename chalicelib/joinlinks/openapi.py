@@ -65,8 +65,10 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "303": {"description": "Saved: back to her link's page (`?zone=saved`), which speaks it."},
-                    "400": {"description": "Not one of the times offered.", "content": HTML},
+                    "400": {"description": "Not one of the times offered, or not a readable form.", "content": HTML},
                     "404": {"description": "Unknown or revoked link.", "content": HTML},
+                    "413": {"description": "Form over 64 KB.", "content": HTML},
+                    "415": {"description": "Not a form post.", "content": HTML},
                 },
             }
         },
