@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
+    from chalicelib.signups.imports import ImportService
     from chalicelib.signups.service import SignupService
     from chalicelib.signups.zone import MemberZones
     from chalicelib.website.service import SiteService
@@ -210,6 +211,7 @@ class Container:
                 "catch_up": catch_up,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
+                "member_import": self.imports.process_chunk,  # an organizer's list, a chunk at a time
             },
             address_check=self.signups.address_may_be_mailed,
             address_release=self.signups.address_slot_back,
@@ -283,6 +285,20 @@ class Container:
         from chalicelib.signups.zone import MemberZones
 
         return MemberZones(repo=self.signups.repo, clock=self.clock)
+
+    @cached_property
+    def imports(self) -> ImportService:
+        """An organizer's existing list: checked drafts, then added in the background (the outbox)."""
+        from chalicelib.signups.import_storage import ImportRepository
+        from chalicelib.signups.imports import ImportService
+
+        return ImportService(
+            repo=ImportRepository(self.dynamodb, self.table),
+            signups=self.signups,
+            settings=self.settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
 
     @cached_property
     def ledger(self) -> DeliveryRepository:

@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from chalicelib import container
 from chalicelib.container import Container
@@ -71,6 +71,7 @@ ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID", "timezo
 JO = {"name": "Jo Sample", "email": "jo@example.org", "state": "MT"}
 ROSA = {"name": "Rosa Example", "email": "rosa@example.org", "state": "MT"}
 SAM = {"name": "Sam Rivera", "email": "sam@example.org"}
+LEE = {"name": "Lee Example", "email": "lee@example.org"}
 MEETING_ID, NEW_MEETING_ID = "987 6543 2100", "876 5432 1099"
 DIAL_IN = ["+1 208 555 0142", "+1 406 555 0199"]
 
@@ -95,6 +96,8 @@ UNSET = ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM", "SIGNING_KEY_PREVIOUS_PARAM",
 KINDS_WITHOUT_EMAIL = {
     "catch_up": "sends nothing itself: it runs the distribution for a member just approved, whose emails "
     "are the reminders and notices in this gallery",
+    "member_import": "sends nothing itself: it adds one chunk of an organizer's list, each person with their "
+    "own email (new_system or confirm, in this gallery)",
 }
 
 Audience = Literal["member", "declined", "organizer"]
@@ -580,6 +583,31 @@ def play(story: Story) -> None:
         to=ANN["email"],
     )
 
+    # Last (so the placeholders above keep their numbers): Maria brings her existing list.
+    # Lee asked her to join last spring (as a member, no confirming).
+    listed = "First Name,Last Name,E-mail Address,State/Province\r\nLee,Example,lee@example.org,ID (north)\r\n"
+    checked = story.console_post(f"/console/groups/{GROUP_ID}/members/import", [("csv", listed)])
+    job_path = urlsplit(str(checked.headers["Location"])).path
+    version = re.search(r'name="version" value="(\d+)"', story.call("GET", job_path).body.decode())
+    if version is None:
+        raise RuntimeError("the checked list has no go-ahead form")
+    choices = [("mode", "members"), ("basis", "asked_coordinator"), ("basis_on", "2026-04-01"), ("consent", "yes")]
+    story.console_post(job_path, [*choices, ("version", version.group(1)), ("action", "commit")])
+    story.drain()  # the chunk is added, then its people's emails go
+    moved = story.keep(
+        "new-system",
+        "We have moved: your own link (imported from the organizer's list)",
+        "member",
+        "When an organizer imports her existing list as members (they asked her to join): one email, nothing "
+        "to confirm, with their own link and the basis of consent she recorded.",
+        kind="new_system",
+        to=LEE["email"],
+    )
+    # Lee would rather not: she leaves from that email.
+    story.call(
+        "POST", "/signups/unsubscribe?" + urlencode({"token": _token_in(moved, "/signups/unsubscribe")}), {}, form=True
+    )
+
 
 def render_gallery() -> Gallery:
     """Play the story on a fresh moto table and return every email it produced (no browser)."""
@@ -710,8 +738,9 @@ Tuesday of every month, 4 PM Mountain time, with a meeting ID and dial-in number
 contact. Ann Example, in Coeur d'Alene (north Idaho), signs up saying she lives on Pacific time and
 lives through every member email: each gives her times in Pacific time (3:00 PM Pacific), her
 calendar too. Jo Sample (Montana, Mountain time) is declined with a note; Rosa Example (Montana) is
-added by hand; Sam Rivera is invited as an organizer. An Idaho member who has not said which time
-she lives on gets both ("4:00 PM Mountain / 3:00 PM Pacific"). Every
+added by hand; Lee Example comes from Maria's existing list; Sam Rivera is invited as an organizer.
+An Idaho member who has not said which time she lives on gets both ("4:00 PM Mountain / 3:00 PM
+Pacific"). Every
 email goes through the real code path: the HTTP API, the console, the outbox's handlers and the
 scheduled distribution run, on a moto table, with a stand-in for SES.
 
@@ -731,6 +760,7 @@ DOC_ORDER = (
     "confirm",
     "confirm-added",
     "welcome",
+    "new-system",
     "already-member",
     "already-member-waiting",
     "your-link",

@@ -40,6 +40,8 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/add", "POST", "chalicelib.signups.console:member_add", FORM),
     (f"{GROUP}/members/import", "GET", "chalicelib.signups.console:member_import", None),
     (f"{GROUP}/members/import", "POST", "chalicelib.signups.console:member_import", UPLOAD),
+    (f"{GROUP}/members/import/{{job_id}}", "GET", "chalicelib.signups.console:member_import_job", None),
+    (f"{GROUP}/members/import/{{job_id}}", "POST", "chalicelib.signups.console:member_import_job", FORM),
     (f"{GROUP}/members/{{signup_id}}/remove", "GET", "chalicelib.signups.console:member_remove", None),
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
     (f"{GROUP}/members/{{signup_id}}/zone", "GET", "chalicelib.signups.console:member_zone", None),

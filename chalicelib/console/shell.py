@@ -45,7 +45,6 @@ NOTICES = {
     "approved": "{n} approved. They get a welcome email now with their own link to the meetings.",
     "declined": "{n} declined. They get the group's message.",
     "added": "Added. They get an email to confirm their address.",
-    "imported": "{n} added. Each gets an email to confirm their address.",
     "removed": "Removed, with everything we held about them in this group.",
     "saved": "Saved.",
     "meeting": "Saved. Members are told within 15 minutes.",

@@ -26,6 +26,19 @@ HEADERS = {
     "Content-Security-Policy": CSP,
 }
 MAX_FIELDS = 1200
+# A file upload (the member import: a few thousand rows); every other form stays under 64 KB.
+MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+
+
+class FormFields(dict[str, list[str]]):
+    """A form's text fields (every value of each name), and its files' bytes by field name
+    (multipart only): a file is read by whoever knows its format (the import reads encodings)."""
+
+    files: dict[str, bytes]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.files = {}
 
 
 def base_path(public_api_url: str) -> str:
@@ -56,24 +69,24 @@ def expired_cookie(*, path: str) -> str:
     return f"{COOKIE_NAME}=; Path={path}; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
 
-def form_fields(request: Any) -> dict[str, list[str]]:
+def form_fields(request: Any) -> FormFields:
     """A form post's fields (every value of each name); multipart for file uploads."""
     ctype = content_type(request.headers)
-    body = raw_body(request)
     if ctype == "multipart/form-data":
-        return _multipart(str(request.headers.get("content-type")), body)
+        return _multipart(str(request.headers.get("content-type")), raw_body(request, limit=MAX_UPLOAD_BYTES))
+    body = raw_body(request)
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return FormFields(parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
     except (UnicodeDecodeError, ValueError):
         raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."}) from None
 
 
-def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
+def _multipart(header: str, body: bytes) -> FormFields:
     from email.parser import BytesParser
     from email.policy import HTTP
 
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body)
-    fields: dict[str, list[str]] = {}
+    fields = FormFields()
     if not message.is_multipart():
         raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."})
     for part in message.iter_parts():
@@ -82,10 +95,13 @@ def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
             continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            fields.files[name] = data  # as sent: its encoding is the reader's business
+            continue
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise HttpError(400, "invalid_form", "Send the file as UTF-8 text.", {name: "Not UTF-8 text."}) from None
+            raise HttpError(400, "invalid_form", "The form could not be read.", {name: "Not UTF-8 text."}) from None
         fields.setdefault(name, []).append(text)
         if sum(len(v) for v in fields.values()) > MAX_FIELDS:
             raise HttpError(400, "invalid_form", "Too many form fields.", {"body": "Too many fields."})

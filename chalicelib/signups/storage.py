@@ -67,6 +67,16 @@ def replaceable_signup(now_epoch: int) -> Cond:
     )
 
 
+def importable_signup(now_epoch: int) -> Cond:
+    """An imported person may take the place of nobody, or of an expired unconfirmed signup; never
+    of someone who left (only they can join again)."""
+    return ITEM_IS_NEW | Cond(
+        "#status = :pending AND expires_at < :now",
+        {"#status": "status"},
+        {":pending": "pending_confirmation", ":now": now_epoch},
+    )
+
+
 def generation_is(gen: str) -> Cond:
     """Links carry the generation of the record they were made for."""
     return Cond("gen = :gen", values={":gen": gen})
@@ -136,6 +146,16 @@ class SignupRepository(IntakeStorage, ListingStorage):
                 "TableName": self.table,
                 "Item": self._record_item(record),
                 **replaceable_signup(now_epoch).kwargs(),
+            }
+        }
+
+    def imported_record_item(self, record: SignupRecord, *, now_epoch: int) -> dict[str, Any]:
+        """Transaction item: create a signup from an organizer's list (``importable_signup``)."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self._record_item(record),
+                **importable_signup(now_epoch).kwargs(),
             }
         }
 

@@ -333,19 +333,26 @@ def test_csv_import_previews_every_row_then_adds_the_good_ones(world: tuple[Stac
     console = signed_in(world)
     path = f"/console/groups/{GROUP_ID}/members/import"
     csv_text = "Name,Email,State\nIvy One,ivy@example.org,Montana\n=HYPERLINK(1),x@example.org,MT\nJo Two,bad,ID\n"
-    preview = console.post(path, {"csv": csv_text, "action": "preview"})
+    checked = console.post(path, {"csv": csv_text})
+    assert checked.status_code == 303
+    preview = console.get(checked.headers["Location"].split("?")[0])
     words = text_of(preview)
-    assert "1 of 3 rows are ready to add" in words and "A name cannot start with" in words
-    assert list(stack.container.signups.members(GROUP_ID)) == []  # nothing before the commit
+    assert "1 of 3 people are ready to add" in words and "A name cannot start with" in words
+    assert list(stack.container.signups.members(GROUP_ID)) == []  # nothing before the go-ahead
     assert mails_to(stack, "ivy@example.org") == []
-    no_consent = console.post(path, {"csv": csv_text, "action": "commit"})
+    job_path = checked.headers["Location"].split("?")[0]
+    version = re.search(r'name="version" value="(\d+)"', preview.body.decode())
+    assert version
+    choices = {"mode": "invite", "version": version.group(1), "action": "commit"}
+    no_consent = console.post(job_path, choices)
     assert no_consent.status_code == 400
-    done = console.post(path, {"csv": csv_text, "action": "commit", "consent": "yes"})
+    done = console.post(job_path, {**choices, "consent": "yes"})
     assert done.status_code == 303
+    stack.drain()  # added in the background: the chunk, then her email
     assert [r["email"] for r in stack.container.signups.members(GROUP_ID)] == ["ivy@example.org"]
     assert len(mails_to(stack, "ivy@example.org")) == 1
-    too_many = "name,email,state\n" + "".join(f"P{i},p{i}@example.org,MT\n" for i in range(301))
-    assert console.post(path, {"csv": too_many, "action": "preview"}).status_code == 400
+    too_many = "name,email,state\n" + "".join(f"P{i},p{i}@example.org,MT\n" for i in range(5001))
+    assert console.post(path, {"csv": too_many}).status_code in (400, 413)
 
 
 def test_search_remove_and_export(world: tuple[Stack, Any]) -> None:

@@ -19,6 +19,7 @@ SCHEDULES = {
     "ann@example.org": "First Tuesday of every month, 3:00 PM Pacific",
     "jo@example.org": "First Tuesday of every month, 4:00 PM Mountain",
     "rosa@example.org": "First Tuesday of every month, 4:00 PM Mountain",
+    "lee@example.org": "First Tuesday of every month, 3:00 PM Pacific",  # her list said "ID (north)"
 }
 # The only emails that are not to a member (or someone who signed up): they go to organizers.
 TO_ORGANIZERS = {"organizer_notice", "announcement_preview", "console_signin", "console_invite"}
