@@ -15,6 +15,7 @@ import pytest
 from chalicelib import container
 from chalicelib.signups.addresses import signup_id_for
 from chalicelib.signups.records import SignupRecord
+from chalicelib.signups.storage import SignupRepository
 from tests.support.builders import (
     GROUP_ID,
     T_MINUS_1D,
@@ -285,3 +286,37 @@ def test_group_settings_offer_one_label_per_real_zone(api: Any, moto_stack: Stac
         page = console.get(f"/console/groups/{GROUP_ID}/settings").body.decode()
         assert re.search(rf'<option value="{shown}" selected>', page), stored
     assert "Central time (as set)" in page
+
+
+def test_a_record_changed_between_read_and_write(moto_stack: Stack, group: dict[str, Any]) -> None:
+    """Her own choice is applied to the record as it now stands; an organizer's page that read an
+    older version is refused, never written over."""
+    from chalicelib.errors import StaleVersion
+    from chalicelib.signups.zone import MemberZones
+
+    c = moto_stack.container
+    [ann] = add_members(c, 1, prefix="ann", state="ID")
+    other = MemberZones(repo=c.signups.repo, clock=moto_stack.clock)
+
+    class Racing(SignupRepository):
+        """Someone else's write lands between this repository's read and its write, once."""
+
+        raced = False
+
+        def get(self, group_id: str, signup_id: str) -> SignupRecord | None:
+            found = super().get(group_id, signup_id)
+            if not self.raced:
+                self.raced = True
+                other.set_zone(group_id, signup_id, MOUNTAIN)
+            return found
+
+    repo = Racing(c.signups.repo.client, c.signups.repo.table)
+    racing = MemberZones(repo=repo, clock=moto_stack.clock)
+    start = record_of(moto_stack, ann["email"])["version"]
+    racing.set_zone(GROUP_ID, ann["id"], PACIFIC, gen=ann["gen"])
+    now = record_of(moto_stack, ann["email"])
+    assert (now["timezone"], now["version"]) == (PACIFIC, start + 2)
+    repo.raced = False
+    with pytest.raises(StaleVersion):
+        racing.set_zone(GROUP_ID, ann["id"], PACIFIC, version=now["version"])
+    assert record_of(moto_stack, ann["email"])["timezone"] == MOUNTAIN  # the other write stands
