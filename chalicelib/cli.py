@@ -505,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     _announcement_parsers(areas)
     _outbox_parsers(areas)
     _member_parsers(areas)
+    from chalicelib.groups.cli import add_parsers as group_parsers
+
+    group_parsers(areas)
 
     site = areas.add_parser("site", help="site settings").add_subparsers(dest="setting", required=True)
     origins = site.add_parser("origins", help="the website origins allowed to use the API").add_subparsers(

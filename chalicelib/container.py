@@ -181,6 +181,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
+            may_send_notice=self.signups.may_send_notice,
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:

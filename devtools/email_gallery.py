@@ -50,6 +50,8 @@ from chalicelib.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
+# The organizer's own words with a cancellation months ahead (issue 21 item 3).
+JULY_MESSAGE = "No meeting in July: enjoy the summer. We meet again on Tuesday, August 3."
 # How this machine launches Debian's chromium (the same as tests/e2e/test_browser.py CHROMIUM and FLAGS).
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -344,12 +346,14 @@ def play(story: Story) -> None:
         to=ANN["email"],
     )
     story.call("POST", "/signups/confirm?" + urlencode({"token": _token_in(confirm, "/signups/confirm")}))
+    story.at("2026-11-16T17:07:00+00:00")  # organizer notices go in batches, a few minutes apart
+    story.drain()
     story.keep(
         "organizer-notice",
         "Signups waiting (to organizers)",
         "organizer",
         "When someone confirms their email and the group needs approval: to the group's organizers "
-        "(the admins if it has none).",
+        "(the admins if it has none), one email per few minutes however many confirm, naming how many wait.",
         kind="organizer_notice",
         to=CONTACT_EMAIL,
     )
@@ -379,6 +383,8 @@ def play(story: Story) -> None:
     story.call("POST", f"{g}/signups", {**JO, "consent": True})
     jo_confirm = story.skip(kind="confirm", to=JO["email"])  # the same email as Ann's
     story.call("POST", "/signups/confirm?" + urlencode({"token": _token_in(jo_confirm, "/signups/confirm")}))
+    story.at("2026-11-17T16:07:00+00:00")
+    story.drain()
     story.skip(kind="organizer_notice", to=CONTACT_EMAIL)  # the same email as for Ann
     story.at("2026-11-17T17:00:00+00:00")
     story.call("POST", f"{g}/signups", {**JO, "consent": True})
@@ -551,6 +557,24 @@ def play(story: Story) -> None:
         "member",
         "At the next scheduled run after an organizer takes back a cancellation members were told about.",
         kind="back_on",
+        to=ANN["email"],
+    )
+    # "No meeting in July": cancelled seven months ahead with the organizer's words, told now.
+    story.at("2026-12-10T18:00:00+00:00")
+    story.call(
+        "PUT",
+        f"{g}/meetings/2027-07-06",
+        {"status": "cancelled", "note": JULY_MESSAGE, "tell_now": True},
+        organizer=True,
+    )
+    story.run_distribution("2026-12-10T18:15:00+00:00")
+    story.keep(
+        "cancelled-with-message",
+        "A meeting cancelled months ahead, with the organizer's message",
+        "member",
+        "At the next scheduled run (within 15 minutes) after an organizer cancels any meeting ahead with "
+        '"Tell them now, with your message" ticked (otherwise the group\'s announcement horizon before it).',
+        kind="cancelled",
         to=ANN["email"],
     )
     story.at("2026-12-11T17:00:00+00:00")

@@ -10,23 +10,25 @@ from chalice.app import Response
 from chalicelib.console import web
 from chalicelib.console.shell import Ctx, local_words
 from chalicelib.console.static import asset
-from chalicelib.errors import Forbidden, Invalid, RateLimited
+from chalicelib.errors import Invalid, RateLimited
 from chalicelib.web.request import query_params, source_ip
 
 # ---------------------------------------------------------------- sign-in and out
 
 
 def sign_in_form(ctx: Ctx) -> Response:
-    return ctx.page("sign_in.html", title="Sign in", sent=False, email="")
+    wanted = web.safe_next(query_params(ctx.request).get("next"))
+    return ctx.page("sign_in.html", title="Sign in", sent=False, email="", next_path=wanted)
 
 
 def sign_in_request(ctx: Ctx) -> Response:
     if not web.same_origin(ctx.request.headers, ctx.c.settings.public_api_url):
-        raise Forbidden("This form came from another site.")
+        raise web.CrossSite()
     ctx.fields = web.form_fields(ctx.request)
     email = ctx.form("email")
+    wanted = web.safe_next(ctx.form("next"))
     try:
-        ctx.c.console.request_sign_in(email, source_ip=source_ip(ctx.request))
+        ctx.c.console.request_sign_in(email, source_ip=source_ip(ctx.request), next_path=wanted)
     except Invalid as exc:
         return ctx.page(
             "sign_in.html",
@@ -34,6 +36,7 @@ def sign_in_request(ctx: Ctx) -> Response:
             status=400,
             sent=False,
             email=email,
+            next_path=wanted,
             errors=exc.fields,
             labels={"email": "Your email address"},
         )
@@ -55,12 +58,13 @@ def sign_in_link(ctx: Ctx) -> Response:
 
 def sign_in_complete(ctx: Ctx) -> Response:
     if not web.same_origin(ctx.request.headers, ctx.c.settings.public_api_url):
-        raise Forbidden("This form came from another site.")
+        raise web.CrossSite()
     started = ctx.c.console.start_session(_token(ctx), replacing=web.cookie_value(ctx.request.headers))
     if started is None:
         return ctx.page("sign_in_link.html", title="Sign in", status=400, live=False, action="")
-    session_id, _ = started
-    return web.see_other(ctx.base, cookie=web.session_cookie(session_id, path=ctx.base))
+    session_id, signed = started
+    wanted = web.safe_next(signed.next)  # checked again: only a console page, never another site
+    return web.see_other(ctx.base + (wanted or ""), cookie=web.session_cookie(session_id, path=ctx.base))
 
 
 def sign_out(ctx: Ctx) -> Response:

@@ -46,6 +46,8 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
     (f"{GROUP}/members/{{signup_id}}/zone", "GET", "chalicelib.signups.console:member_zone", None),
     (f"{GROUP}/members/{{signup_id}}/zone", "POST", "chalicelib.signups.console:member_zone", FORM),
+    ("/console/groups/new", "GET", "chalicelib.groups.console:group_new", None),
+    ("/console/groups/new", "POST", "chalicelib.groups.console:group_new", FORM),
     (f"{GROUP}/settings", "GET", "chalicelib.groups.console:settings", None),
     (f"{GROUP}/settings", "POST", "chalicelib.groups.console:settings", FORM),
     (f"{GROUP}/meetings", "GET", "chalicelib.meetings.console:meetings", None),

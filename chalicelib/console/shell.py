@@ -47,11 +47,9 @@ NOTICES = {
     "added": "Added. They get an email to confirm their address.",
     "removed": "Removed, with everything we held about them in this group.",
     "saved": "Saved.",
+    "group_created": "The group is created. Its signup page and emails use the settings below.",
     "meeting": "Saved. Members are told within 15 minutes.",
-    "meeting_later": (
-        "Saved. Members are told once this is the next meeting (it says when on the meeting's page); "
-        "the reminders carry the change too."
-    ),
+    "meeting_later": "Saved. Members are told on {n}; the reminders carry the change too.",
     "meeting_quiet": "Saved. Nobody needed to be told.",
     "resent": "Sent again. It arrives within a minute.",
     "event_saved": "The event is saved.",
@@ -62,6 +60,8 @@ NOTICES = {
     "announcement_sending": "Sending now. Each member gets it once; the counts below fill in within a minute.",
     "announcement_discarded": "The draft is deleted.",
     "site_added": "Allowed. Within a minute, its pages can show the signup form and the events.",
+    "site_added_trimmed": "Allowed. You pasted the address of one page, so we kept only the website's address "
+    "(shown below): every page of the site can now show the signup form and the events, within a minute.",
     "site_already": "That website was already allowed; nothing changed.",
     "site_removed": "Removed. Within a minute, its pages can no longer show the signup form or the events.",
 }
@@ -120,7 +120,7 @@ class Ctx:
         )
         return web.html(body, status=status)
 
-    def done(self, path: str, code: str, n: int | None = None) -> Response:
+    def done(self, path: str, code: str, n: int | str | None = None) -> Response:
         query = {"done": code, **({"n": str(n)} if n is not None else {})}
         return web.see_other(f"{self.base}{path}?{urlencode(query)}")
 

@@ -9,6 +9,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Response
 
@@ -54,10 +55,13 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
             return PAGES[name](ctx)
         ctx.signed = c.console.session(web.cookie_value(request.headers))
         if ctx.signed is None:
-            return web.see_other(f"{ctx.base}/sign-in", cookie=web.expired_cookie(path=ctx.base))
+            # Back to this page once signed in (a link in an email: "Review them"), if it is one.
+            wanted = web.safe_next(_asked_path(request, params)) if request.method == "GET" else None
+            to = f"{ctx.base}/sign-in" + (f"?{urlencode({'next': wanted})}" if wanted else "")
+            return web.see_other(to, cookie=web.expired_cookie(path=ctx.base))
         if request.method == "POST":
             if not web.same_origin(request.headers, c.settings.public_api_url):
-                raise Forbidden("This form came from another site.")
+                raise web.CrossSite()
             ctx.fields = web.form_fields(request)
             if not c.console.csrf_ok(ctx.signed, web.first(ctx.fields, "csrf")):
                 return ctx.page(
@@ -69,6 +73,17 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
                     link_text="Back to the console",
                 )
         return PAGES[name](ctx)
+    except web.CrossSite:
+        log.info("console refusal page=%s status=403 cross_site=true", name)
+        back = ctx.base if ctx.signed is not None else f"{ctx.base}/sign-in"
+        return ctx.page(
+            "message.html",
+            title="Please send the form again from the console",
+            status=403,
+            message=web.CROSS_SITE,
+            link=back,
+            link_text="Back to the console" if ctx.signed is not None else "Back to the sign-in page",
+        )
     except DomainError as exc:
         status, _ = status_and_code(exc)
         if isinstance(exc, Forbidden):
@@ -91,6 +106,18 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
             return web.error_page(503, web.failure_message(503), base=ctx.base, retry_after=UNAVAILABLE_RETRY_SECONDS)
         log.error("console failure page=%s error=%s at=%s", name, type(exc).__name__, where(exc))
         return web.error_page(500, web.failure_message(500), base=ctx.base)
+
+
+def _asked_path(request: Any, params: dict[str, str]) -> str | None:
+    """The console page asked for, relative to the console (``/groups/g/waiting``): the route's
+    template with its parameters, so it never depends on how a proxy spelled the path."""
+    template = str((getattr(request, "context", None) or {}).get("resourcePath") or "")
+    if not template.startswith("/console/"):
+        return None
+    path = template[len("/console") :]
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", value)
+    return path
 
 
 def where(exc: BaseException) -> str:

@@ -14,7 +14,8 @@ from chalicelib.web.errors import HttpError
 from chalicelib.web.request import content_type, raw_body
 
 CSP = (
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    # The console has no script at all (tests/unit/test_console_policy.py): nothing may run.
+    "default-src 'none'; style-src 'self'; script-src 'none'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {
@@ -130,6 +131,43 @@ def html(body: str, *, status: int = 200, cookie: str | None = None) -> Response
     if cookie:
         headers["Set-Cookie"] = cookie
     return Response(body=body, status_code=status, headers=headers)
+
+
+# Console pages that are never where a sign-in leads.
+NOT_NEXT = ("/console/sign-in", "/console/static")
+
+
+def safe_next(value: str | None) -> str | None:
+    """A page to open after signing in, if it is one: a path relative to the console
+    (``/groups/<id>/waiting``) that names a page of the routing table (a GET, not sign-in or a
+    static file). Anything else (another site, ``//host``, a scheme, odd characters): None. Never
+    an open redirect: the answer is always the console's base followed by this path."""
+    import re
+
+    from chalicelib.console.routes import PAGES
+
+    if not value or len(value) > 300 or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", value) or "/../" in value + "/":
+        return None
+    for path, method, _page, _types in PAGES:
+        if method != "GET" or not path.startswith("/console/") or path.startswith(NOT_NEXT):
+            continue
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[A-Za-z0-9._-]{1,100}", re.escape(path[len("/console") :]))
+        if re.fullmatch(pattern, value):
+            return value
+    return None
+
+
+class CrossSite(Exception):
+    """A form post that did not come from the console's own pages (the Origin check): not a loss
+    of access, and the page says so."""
+
+
+CROSS_SITE = (
+    "Nothing was changed: this form reached us from another website, or your browser did not say "
+    "which page sent it. You have not lost access to anything. Go back to the console, open the page "
+    "again and send the form from there. If it keeps happening, tell an admin (a browser setting or "
+    "extension may be hiding where forms come from)."
+)
 
 
 # What a failed console request says, by status: plain words, no detail of the failure.

@@ -114,6 +114,10 @@ class CurrentRevision:
             found = self._series.get(key)
         if found is None:
             found = self.meetings.upcoming(group, count=SERIES_MEETINGS)
+            # Cancelled further ahead (told now, months ahead): their EXDATE too, so a later invite's
+            # series never puts a meeting members were told is off back into their calendars.
+            after = found[-1].starts_at if found else self.meetings.clock.now()
+            found += [m for m in self.meetings.changed_after(group, after=after) if m.status == "cancelled"]
             with self._lock:
                 self._series[key] = found
         return found
@@ -252,7 +256,9 @@ class Distributor:
         except NotFound:
             return
         now = self.clock.now()
-        for meeting in self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=now + planning_horizon(group)):
+        until = now + planning_horizon(group)
+        kept = self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=until)
+        for meeting in kept + self.meetings.told_early(group, now=now, after=until):
             self.ledger.erase_member_of(group_id, meeting.date, signup_id)
 
     def deliver_now(self, group_id: str, signup_id: str) -> RunReport:

@@ -9,8 +9,8 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console import web
-from chalicelib.console.shell import Ctx, shown_zone, zone_options
-from chalicelib.errors import Conflict, Invalid
+from chalicelib.console.shell import ZONES, Ctx, shown_zone, zone_options
+from chalicelib.errors import AlreadyExists, Conflict, Forbidden, Invalid
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     DEFAULT_JOIN_DETAILS,
@@ -67,18 +67,12 @@ SETTING_LABELS = {
 
 
 def _schedule_values(group: GroupRecord) -> dict[str, Any]:
-    parts = dict(p.split("=", 1) for p in group["schedule"]["rrule"].split(";") if "=" in p)
-    days = [d for d in parts.get("BYDAY", "").split(",") if d]
-    weekday, weeks, custom = "TU", [], None
-    simple = set(parts) <= {"FREQ", "BYDAY", "INTERVAL", "WKST"} and parts.get("INTERVAL", "1") == "1" and days
-    if simple and parts.get("FREQ") == "WEEKLY" and len(days) == 1 and days[0].isalpha():
-        return {"repeat": "weekly", "weeks": [], "weekday": days[0], "custom_rule": None}
-    if simple and parts.get("FREQ") == "MONTHLY" and len({d[-2:] for d in days}) == 1:
-        weekday, weeks = days[0][-2:], [d[:-2].lstrip("+") for d in days]
-        if all(w in {k for k, _ in WEEKS} for w in weeks):
-            return {"repeat": "monthly", "weeks": weeks, "weekday": weekday, "custom_rule": None}
-    custom = group["schedule"]["rrule"]
-    return {"repeat": "monthly", "weeks": ["1"], "weekday": weekday, "custom_rule": custom}
+    from chalicelib.meetings.schedule_words import words_from_rrule
+
+    words = words_from_rrule(group["schedule"]["rrule"])
+    if words is None:
+        return {"repeat": "monthly", "weeks": ["1"], "weekday": "TU", "custom_rule": group["schedule"]["rrule"]}
+    return {"repeat": words.repeat, "weeks": list(words.weeks), "weekday": words.weekday, "custom_rule": None}
 
 
 def _settings_values(group: GroupRecord) -> dict[str, Any]:
@@ -142,13 +136,13 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
     v["paused"] = ctx.form("paused") == "yes"
     v["custom_rule"] = None
     errors: dict[str, str] = {}
-    weekday = v["weekday"] if v["weekday"] in {k for k, _ in WEEKDAYS} else "TU"
-    if v["repeat"] == "weekly":
-        rrule = f"FREQ=WEEKLY;BYDAY={weekday}"
-    else:
-        if not v["weeks"]:
-            errors["weeks"] = "Choose at least one week of the month."
-        rrule = "FREQ=MONTHLY;BYDAY=" + ",".join(f"{w}{weekday}" for w in (v["weeks"] or ["1"]))
+    from chalicelib.meetings.schedule_words import rrule_from_words
+
+    try:  # the one builder of a rule from words (also ``cli groups create``)
+        rrule = rrule_from_words(weekday=v["weekday"], weeks=v["weeks"], repeat=v["repeat"])
+    except Invalid as exc:
+        errors.update(exc.fields)
+        rrule = "FREQ=MONTHLY;BYDAY=1TU"
     duration: Any = v["duration_minutes"]
     if str(duration).isdigit():
         duration = int(duration)
@@ -236,6 +230,7 @@ def settings(ctx: Ctx) -> Response:
         "zone_options": zone_options(group["schedule"]["timezone"]),
         "lead_options": LEADS,
         "labels": SETTING_LABELS,
+        "creating": False,
     }
     if ctx.request.method != "POST":
         return ctx.page(
@@ -303,3 +298,77 @@ def settings(ctx: Ctx) -> Response:
     if changed:
         ctx.c.activity.record(saved["id"], ctx.who, "settings", "Changed the settings: " + ", ".join(changed))
     return ctx.done(f"/groups/{group['id']}/settings", "saved")
+
+
+# ---------------------------------------------------------------- a new group (admins)
+
+
+def _new_values() -> dict[str, Any]:
+    """The form of a new group: the first Tuesday of each month at 4:00 PM Mountain, 90 minutes,
+    reminders a day and an hour before, approval on."""
+    return {
+        "id": "",
+        "name": "",
+        "description": "",
+        "eligibility": "",
+        "repeat": "monthly",
+        "weeks": ["1"],
+        "weekday": "TU",
+        "custom_rule": None,
+        "start_time": "16:00",
+        "timezone": "America/Denver",
+        "duration_minutes": "90",
+        "zoom_url": "",
+        "zoom_passcode": "",
+        "zoom_meeting_id": "",
+        "zoom_dial_in": "",
+        "leads": ["1440", "60"],
+        "requires_approval": True,
+        "paused": False,
+        "decline_message": DEFAULT_DECLINE_MESSAGE,
+        "join_window_minutes": str(DEFAULT_JOIN_WINDOW_MINUTES),
+        "show_meeting_id": True,
+        "show_dial_in": True,
+        "show_passcode": False,
+        "contact_name": "",
+        "contact_email": "",
+    }
+
+
+def group_new(ctx: Ctx) -> Response:
+    """An admin creates a group from the settings form (the schedule in words), no JSON, no rule."""
+    if not ctx.who.is_admin:
+        raise Forbidden("Only an admin may create a group.")
+    page: dict[str, Any] = {
+        "section": "new_group",
+        "week_options": WEEKS,
+        "weekday_options": WEEKDAYS,
+        "zone_options": ZONES,
+        "lead_options": LEADS,
+        "labels": {**SETTING_LABELS, "id": "Web address name"},
+        "creating": True,
+        "previews": [],
+        "previewing": False,
+        "version": "",
+    }
+    if ctx.request.method != "POST":
+        return ctx.page("settings.html", title="New group", v=_new_values(), **page)
+    values, patch, errors = _settings_from_form(ctx)
+    from chalicelib.groups.models import web_name
+
+    values["id"] = ctx.form("id").lower() or web_name(values["name"])
+    body = {"id": values["id"], **patch}
+    if errors:
+        return ctx.page("settings.html", title="New group", status=400, v=values, errors=errors, **page)
+    try:
+        created = ctx.c.groups.create(body)
+    except Invalid as exc:
+        return ctx.page("settings.html", title="New group", status=400, v=values, errors=exc.fields, **page)
+    except AlreadyExists:
+        taken = {"id": "Another group has this web address name; choose another."}
+        return ctx.page("settings.html", title="New group", status=409, v=values, errors=taken, **page)
+    from chalicelib.meetings.schedule_words import schedule_sentence
+
+    when = schedule_sentence(created["schedule"])
+    ctx.c.activity.record(created["id"], ctx.who, "group_created", f"Created the group; it meets {when}")
+    return ctx.done(f"/groups/{created['id']}/settings", "group_created")

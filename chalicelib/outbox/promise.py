@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, to_item
+from chalicelib.db import ITEM_IS_NEW, to_attr, to_item
 from chalicelib.outbox.records import OUTBOX_PENDING, AddressLimit, OutboxRecord, outbox_key
 
 # One item of a DynamoDB TransactWriteItems request (here: a conditional Put).
@@ -75,6 +75,45 @@ def promised_email(
     }
     record.update({name: value for name, value in optional.items() if value is not None})
     return outbox_item(table, cast(OutboxRecord, record))
+
+
+def batched_email(
+    *,
+    table: str,
+    outbox_id: str,
+    kind: str,
+    now: datetime,
+    due: str,
+    group_id: str,
+    organizer_id: str | None = None,
+    fallback: str | None = None,
+    ref: str | None = None,
+) -> TransactItem:
+    """The transaction part for an email that gathers several changes (one item per ``outbox_id``,
+    which the caller derives from the batch): the first change writes the item, pending and not
+    due before ``due``; later ones with the same id change nothing and never fail the caller's
+    transaction (an update that sets each field only if it is missing)."""
+    record: dict[str, Any] = {
+        "id": outbox_id,
+        "kind": kind,
+        "status": "pending",
+        "created_at": now.isoformat(),
+        "group_id": group_id,
+    }
+    optional = {"organizer_id": organizer_id, "fallback": fallback, "ref": ref}
+    record.update({name: value for name, value in optional.items() if value is not None})
+    values = {**record, "next_attempt_at": due, "gsi1pk": OUTBOX_PENDING, "gsi1sk": f"{due}#{outbox_id}"}
+    names = {f"#b{i}": name for i, name in enumerate(values)}
+    parts = [f"#b{i} = if_not_exists(#b{i}, :b{i})" for i in range(len(values))]
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": outbox_key(outbox_id),
+            "UpdateExpression": "SET " + ", ".join(parts),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {f":b{i}": to_attr(v) for i, v in enumerate(values.values())},
+        }
+    }
 
 
 def promised_id(part: TransactItem) -> str:

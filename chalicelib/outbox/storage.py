@@ -117,6 +117,21 @@ class OutboxRepository:
         )
         return self._update(outbox_id, update, claimed_by(run_id)) is not None
 
+    def delay(self, outbox_id: str, *, run_id: str, next_attempt_at: str, reason: str) -> bool:
+        """Pending again, not before ``next_attempt_at``, without counting the attempt (an address
+        limit's spacing: nothing was tried)."""
+        update = Update(
+            sets={
+                "status": "pending",
+                "next_attempt_at": next_attempt_at,
+                "gsi1sk": f"{next_attempt_at}#{outbox_id}",
+                "reason": reason[:200],
+            },
+            removes=("lease_until", "run_id", "submit_run"),
+            adds={"attempts": -1},
+        )
+        return self._update(outbox_id, update, claimed_by(run_id)) is not None
+
     def release(self, outbox_id: str, *, run_id: str) -> bool:
         """Give a claim back without counting the attempt (sending is paused for everyone): pending
         again, as due as it was."""

@@ -86,8 +86,9 @@ def decline_post(ctx: Ctx) -> Response:
     people = chosen(ctx, group, "pending_approval", "active")
     if not people:
         raise Invalid("Choose at least one person first.")
-    note = ctx.form("note")
-    from chalicelib.validation import refused_character
+    from chalicelib.validation import normalize_line_breaks, refused_character
+
+    note = normalize_line_breaks(ctx.form("note"))  # U+2028/2029 pasted from a phone: line breaks
 
     problem = refused_character(note, multi_line=True) or ("At most 1,000 characters." if len(note) > 1000 else None)
     if problem:

@@ -47,7 +47,9 @@ class SignupMail:
         organizers: OrganizerService,
         settings: Settings,
         join_url_for: Callable[[SignupRecord], str],
+        may_send_notice: Callable[[OutboxRecord], bool] | None = None,
     ) -> None:
+        self.may_send_notice = may_send_notice
         self.join_url_for = join_url_for
         self.repo = repo
         self.groups = groups
@@ -199,6 +201,8 @@ class SignupMail:
         waiting = self.repo.count(group["id"], "pending_approval")
         if waiting == 0:
             return None  # all handled already
+        if self.may_send_notice is not None and not self.may_send_notice(item):
+            return None  # a later batch's notice went first and counted these too
         url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
             render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)

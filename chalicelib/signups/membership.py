@@ -5,13 +5,14 @@ it was read in, with the emails it promises in the same transaction."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict
-from chalicelib.signups.core import PROCESS_TRIES, SignupCore, public_record
+from chalicelib.signups.core import SignupCore, public_record
 from chalicelib.signups.links import MemberLink, Purpose, link_problem, member_url, read_member_link
 from chalicelib.signups.records import (
     LIVE_STATUSES,
@@ -22,6 +23,8 @@ from chalicelib.signups.records import (
 from chalicelib.signups.storage import StateConflict
 
 log = logging.getLogger("mbc.signups")
+# Confirmations that meet on the same batched notice item retry (with a jittered wait): more tries.
+CONFIRM_TRIES = 6
 
 
 class SignupMembership(SignupCore):
@@ -37,7 +40,7 @@ class SignupMembership(SignupCore):
         """Confirm the address (and the details the link was sent for); returns the resulting
         status. Harmless to repeat; a link from an earlier signup or email is out of date."""
         now = self.clock.now()
-        for _ in range(PROCESS_TRIES):
+        for _ in range(CONFIRM_TRIES):
             record = self.repo.get(member.group_id, member.signup_id)
             if record is None or record["gen"] != member.gen:
                 raise link_problem("gone")
@@ -71,7 +74,11 @@ class SignupMembership(SignupCore):
                 self._organizer_notices(tx, now, member.group_id)
             try:
                 tx.commit(self.repo.client)
-            except TransactionCancelled:
+            except TransactionCancelled as exc:
+                if "TransactionConflict" in exc.reasons:
+                    # Another confirmation writes the same batched notice at this moment: a short,
+                    # jittered wait, then again.
+                    self.sleep(0.05 + secrets.randbelow(150) / 1000)
                 continue  # changed meanwhile: look again
             log.info("signup confirmed signup=%s status=%s", member.signup_id, target)
             return target
@@ -189,9 +196,14 @@ class SignupMembership(SignupCore):
 
     def _organizer_notices(self, tx: Transaction, now: datetime, group_id: str) -> None:
         """One "signups waiting" email per organizer of this group (the admins if it has none), each
-        sent (or failed) on its own."""
+        sent (or failed) on its own, and batched: every confirmation within the same few minutes
+        writes the same outbox item, sent once the batch closes, naming how many wait then
+        (``signups/notices.py``). Four confirmations within a second are one email."""
+        from chalicelib.signups.notices import notice_item
+
+        table = self.repo.table
         organizers = self.organizers.for_group(group_id)
         for organizer in organizers:
-            self._promise(tx, "notice", "organizer_notice", now, group_id, organizer_id=organizer["id"])
+            tx.add("notice", notice_item(table, now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):
-            self._promise(tx, "notice", "organizer_notice", now, group_id, fallback=str(index))
+            tx.add("notice", notice_item(table, now, group_id, fallback=str(index)))

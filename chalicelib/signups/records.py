@@ -18,6 +18,9 @@
 - ``MEMBER#<group>#<signup_id>`` / ``OUTBOX#<outbox id>``: which outbox items were written about
   the person (written in the same transaction as the item), so erasure finds them with one
   consistent Query of a partition the person owns.
+- ``NOTICE#<group>`` / ``<recipient>``: the organizers' "signups waiting" notices, batched: the
+  last notice rendered to that organizer (``at``, ``by`` the outbox item), so notices of earlier
+  batches that arrive later say nothing more (see ``SignupService._organizer_notices``). Expires.
 - ``ERASURE#<group>#<signup_id>`` / ``ERASURE``: an erasure in progress (the signup record is
   already deleted; what it still has to find, by key: the address hash, the generation and link
   revision of the personal link). ``gsi1`` = ``ERASURE#pending`` / ``<started_at>#<group>#<id>``
@@ -48,6 +51,7 @@ INTAKE_PENDING = "INTAKE#pending"
 RESEND_SK = "RESEND"
 MEMBER_PREFIX = "MEMBER#"
 MEMBER_OUTBOX_PREFIX = "OUTBOX#"
+NOTICE_PREFIX = "NOTICE#"
 ERASURE_PREFIX = "ERASURE#"
 ERASURE_SK = "ERASURE"
 ERASURE_PENDING = "ERASURE#pending"

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from chalicelib.db import Transaction
 from chalicelib.errors import Invalid, InvalidCursor
-from chalicelib.outbox.records import AddressLimit
+from chalicelib.outbox.records import OutboxRecord
 from chalicelib.signing import read_cursor, sign_cursor
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.core import public_record
@@ -33,6 +33,10 @@ from chalicelib.signups.records import (
 )
 from chalicelib.signups.storage import StateConflict
 
+# Emails that bring a member her link: a confirmation email (to the same address, before she was a
+# member) never holds them back by the spacing.
+MEMBER_KINDS = frozenset({"your_link", "already_member"})
+
 
 class SignupService(SignupIntake, SignupMembership, SignupErasure):
     """The feature's one service: intake, membership and erasure (each in its own module), and
@@ -40,16 +44,32 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
 
     # ---------------------------------------------------------------- per-address email limits
 
-    def address_may_be_mailed(self, email: str, limit: AddressLimit) -> bool:
-        """Take one of the address's email slots (the per-address limits), or say it is held back."""
+    def address_may_be_mailed(self, email: str, item: OutboxRecord) -> bool | datetime:
+        """Take one of the address's email slots (the per-address limits): True; or the time the
+        item may go (the spacing: it waits, and is sent then); or False (held back for good: the
+        daily cap, or another email waits for the address already and brings the same news).
+        A confirmation email never holds back her link once she is a member."""
         s, now = self.settings, self.clock.now()
-        return self.repo.claim_address_send(
+        limit = item.get("limit")
+        answer = self.repo.claim_address_send(
             email_hash(email),
             day=now.strftime("%Y-%m-%d"),
             now_epoch=int(now.timestamp()),
             min_interval=s.signup_email_min_interval_seconds if limit == "spaced" else 0,
             per_day=s.signup_emails_per_address_per_day,
+            confirmation=item["kind"] == "confirm",
+            count_confirmations=item["kind"] not in MEMBER_KINDS,
+            outbox_id=item["id"],
         )
+        if answer is True or answer is False:
+            return answer
+        return datetime.fromtimestamp(answer, tz=now.tzinfo)
+
+    def may_send_notice(self, item: OutboxRecord) -> bool:
+        """May this batched "signups waiting" notice go (``signups/notices.py``)? Claims it."""
+        from chalicelib.signups.notices import may_send_notice
+
+        return may_send_notice(self.repo, self.clock, item)
 
     def address_slot_back(self, email: str) -> None:
         """Give back a slot ``address_may_be_mailed`` took for an email SES did not accept: only an

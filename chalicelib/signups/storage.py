@@ -12,6 +12,7 @@ from chalicelib.db import (
     Transaction,
     TransactionCancelled,
     Update,
+    from_item,
     key,
     merge_expression,
     partition_items,
@@ -31,6 +32,7 @@ from chalicelib.signups.records import (
     ERASURE_SK,
     IP_RATE_PREFIX,
     MEMBER_OUTBOX_PREFIX,
+    NOTICE_PREFIX,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
     ErasureRecord,
@@ -96,13 +98,28 @@ def link_still(link_rev: int) -> Cond:
     return Cond("link_rev = :rev", values={":rev": link_rev})
 
 
-def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int) -> Cond:
-    """No email to this address within ``min_interval`` seconds, and fewer than ``per_day`` today."""
-    spaced = Cond(
-        "attribute_not_exists(#last) OR #last <= :cutoff", {"#last": "last"}, {":cutoff": now_epoch - min_interval}
-    )
+def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int, count_confirmations: bool = True) -> Cond:
+    """No email to this address within ``min_interval`` seconds (confirmation emails, stamped
+    apart, count only if ``count_confirmations``), and fewer than ``per_day`` today."""
+    cutoff = {":cutoff": now_epoch - min_interval}
+    spaced = Cond("attribute_not_exists(#last) OR #last <= :cutoff", {"#last": "last"}, cutoff)
+    if count_confirmations:
+        spaced = spaced & Cond("attribute_not_exists(#lastc) OR #lastc <= :cutoff", {"#lastc": "last_confirm"}, cutoff)
     under_cap = Cond("attribute_not_exists(n) OR n < :max", values={":max": per_day})
     return spaced & under_cap
+
+
+def waiting_free(outbox_id: str, *, stale_before: int) -> Cond:
+    """No other email waits for this address's spacing (or the one that did is long gone)."""
+    return Cond(
+        "attribute_not_exists(#w) OR #w = :me OR #wu < :stale",
+        {"#w": "waiting", "#wu": "waiting_until"},
+        {":me": outbox_id, ":stale": stale_before},
+    )
+
+
+# A waiting mark older than this (after its time) is from an item that is gone (erased, discarded).
+WAITING_STALE_SECONDS = 6 * 3600
 
 
 class SignupRepository(IntakeStorage, ListingStorage):
@@ -350,23 +367,89 @@ class SignupRepository(IntakeStorage, ListingStorage):
 
     # ---------------------------------------------------------------- counters
 
-    def claim_address_send(self, email_hash: str, *, day: str, now_epoch: int, min_interval: int, per_day: int) -> bool:
-        """Atomically take one of the address's email slots. Concurrent callers: one wins."""
-        update = Update(sets={"last": now_epoch, "expires_at": now_epoch + 2 * 86400}, adds={"n": 1})
-        slot = address_slot_free(now_epoch=now_epoch, min_interval=min_interval, per_day=per_day)
+    def claim_address_send(
+        self,
+        email_hash: str,
+        *,
+        day: str,
+        now_epoch: int,
+        min_interval: int,
+        per_day: int,
+        confirmation: bool = False,
+        count_confirmations: bool = True,
+        outbox_id: str | None = None,
+    ) -> bool | int:
+        """Atomically take one of the address's email slots (concurrent callers: one wins): True.
+        Held back by the spacing: the epoch second it may go (this ``outbox_id`` is then the one
+        email that waits for the address; another one waiting already: False). Over the daily cap:
+        False. A confirmation email is stamped apart (``last_confirm``), so an email that does not
+        count confirmations (her link, once she is a member) is not held back by one."""
+        stamp = "last_confirm" if confirmation else "last"
+        update = Update(sets={stamp: now_epoch, "expires_at": now_epoch + 2 * 86400}, adds={"n": 1})
+        slot = address_slot_free(
+            now_epoch=now_epoch, min_interval=min_interval, per_day=per_day, count_confirmations=count_confirmations
+        )
+        slot_key = key(ADDRESS_RATE_PREFIX + email_hash, day)
+        try:
+            self.client.update_item(TableName=self.table, Key=slot_key, **merge_expression(update.request(), slot))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return self._wait_for_slot(
+                slot_key,
+                now_epoch=now_epoch,
+                min_interval=min_interval,
+                per_day=per_day,
+                count_confirmations=count_confirmations,
+                outbox_id=outbox_id,
+            )
+        if outbox_id is not None:
+            self._stop_waiting(slot_key, outbox_id)
+        return True
+
+    def _wait_for_slot(
+        self,
+        slot_key: dict[str, Any],
+        *,
+        now_epoch: int,
+        min_interval: int,
+        per_day: int,
+        count_confirmations: bool,
+        outbox_id: str | None,
+    ) -> bool | int:
+        item = self.client.get_item(TableName=self.table, Key=slot_key, ConsistentRead=True).get("Item") or {}
+        slot = from_item(item)
+        if int(slot.get("n", 0)) >= per_day or outbox_id is None:
+            return False  # the daily cap: held for good
+        stamps = [int(slot.get("last", 0))] + ([int(slot.get("last_confirm", 0))] if count_confirmations else [])
+        until = max(max(stamps) + min_interval, now_epoch + 1)
+        update = Update(sets={"waiting": outbox_id, "waiting_until": until})
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
-                **merge_expression(update.request(), slot),
+                Key=slot_key,
+                **merge_expression(
+                    update.request(), waiting_free(outbox_id, stale_before=now_epoch - WAITING_STALE_SECONDS)
+                ),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return False  # another email already waits for this address: it brings the news
+        return until
+
+    def _stop_waiting(self, slot_key: dict[str, Any], outbox_id: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=slot_key,
+                **merge_expression(
+                    Update(removes=("waiting", "waiting_until")).request(),
+                    Cond("#w = :me", {"#w": "waiting"}, {":me": outbox_id}),
+                ),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # it was not waiting (the usual case)
 
     def release_address_send(self, email_hash: str, *, day: str) -> None:
         """Give back a slot whose email could not be sent, so the person can try again."""
-        update = Update(removes=("last",), adds={"n": -1})
+        update = Update(removes=("last", "last_confirm"), adds={"n": -1})
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -384,6 +467,28 @@ class SignupRepository(IntakeStorage, ListingStorage):
             **Update(sets={"expires_at": ttl}, adds={"n": 1}).request(),
         )
         return int(resp["Attributes"]["n"]["N"])
+
+    # ------------------------------------------------------------- organizers' notices
+
+    def claim_notice(self, group_id: str, recipient: str, *, due: str, now: str, outbox_id: str, ttl: int) -> bool:
+        """May the batched notice due at ``due`` be sent (rendered now)? Not if a notice to the same
+        recipient was rendered at or after ``due``: that one counted this batch's signups too. The
+        same item may render again (a retry after a failed send)."""
+        update = Update(sets={"at": now, "by": outbox_id, "expires_at": ttl})
+        cond = Cond(
+            "attribute_not_exists(#at) OR #at < :due OR #by = :me",
+            {"#at": "at", "#by": "by"},
+            {":due": due, ":me": outbox_id},
+        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(f"{NOTICE_PREFIX}{group_id}", recipient),
+                **merge_expression(update.request(), cond),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # ------------------------------------------------------------- suppression
 

@@ -78,24 +78,28 @@ def website(ctx: Ctx) -> Response:
     _site_admin(ctx)
     if ctx.request.method != "POST":
         return _website_page(ctx)
-    from chalicelib.website.origins import normalize_origin
+    from chalicelib.website.origins import trim_to_origin
 
     c = ctx.c
     raw = ctx.form("origin")
     try:
+        # A pasted page address (https://site.org/join) is trimmed to its website, with a note.
+        origin, trimmed = trim_to_origin(raw)
+    except ValueError as exc:
+        return _website_page(ctx, status=400, value=raw, errors={"origin": str(exc)})
+    try:
         before = c.site.origins()
-        c.site.add_origin(raw, by=ctx.who.org_id)
+        c.site.add_origin(origin, by=ctx.who.org_id)
     except Invalid as exc:
         # The API's own words: "Must start with https:// ...", or the list is full ("origins").
         why = exc.fields.get("origin") or next(iter(exc.fields.values()), exc.message)
         return _website_page(ctx, status=400, value=raw, errors={"origin": why})
     except Conflict:
         return _website_page(ctx, status=409, value=raw, errors={"origin": SITE_CONFLICT})
-    origin = normalize_origin(raw)
     if origin in before["origins"]:
         return ctx.done("/site", "site_already")
     c.activity.record(ORGANIZATION, ctx.who, "site_origin_added", f"Allowed the website {origin}")
-    return ctx.done("/site", "site_added")
+    return ctx.done("/site", "site_added_trimmed" if trimmed else "site_added")
 
 
 def website_remove(ctx: Ctx) -> Response:
