@@ -84,7 +84,10 @@ APP = {"app", "chalicelib"} | _lib(
 STORAGE = _lib("aws", "versioning")  # the first client; optimistic versions
 EVENTS = STORAGE | _lib("constants", "events.records", "events.service", "events.storage", "events.views")
 GROUP = STORAGE | _lib("groups.service", "groups.storage")
-SCHEDULE = GROUP | _lib(*(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording")))
+# meetings.zones: the zones members live on and how a moment is written (zoneinfo only).
+SCHEDULE = GROUP | _lib(
+    *(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording", "zones"))
+)
 MEETINGS_ICS = SCHEDULE | _lib("joinlinks.details", "meetings.calendar")
 # The signup service and the transaction part of an email it promises (outbox.promise).
 SIGNUPS = GROUP | _lib(
@@ -106,7 +109,7 @@ EMBED = _lib(
 JOIN = _lib("aws") | _lib(
     "joinlinks.click", "joinlinks.records", "joinlinks.storage", "joinlinks.tokens", "joinlinks.views"
 )
-JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "signups.records")
+JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "meetings.zones", "signups.records")
 
 # route family -> the chalicelib modules its cold request may load beyond APP
 ALLOWED: dict[str, set[str]] = {
@@ -131,7 +134,9 @@ ALLOWED: dict[str, set[str]] = {
     "personal link ics": JOIN | MEETINGS_ICS,
     "widget script": _lib("website.assets"),
     "embed page": EMBED | EVENTS | SCHEDULE | _lib("groups.views", "signups.consent"),
-    "embed form post": EMBED | SIGNUP_FORM | _lib("events.records", "meetings.wording", "website.forms"),
+    "embed form post": EMBED
+    | SIGNUP_FORM
+    | _lib("events.records", "meetings.wording", "meetings.zones", "website.forms"),
 }
 # A member erasing herself: every row about her goes, including those other features keep (the
 # delivery ledger, announcement rows, her name in the activity log), through their services. The one
