@@ -125,7 +125,7 @@ ALLOWED: dict[str, set[str]] = {
     "resend page": GROUP,
     "resend post": FORM_CHECKS | _lib("groups.contact"),  # the page names whom to ask
     "confirm page": set(),  # the link's signature, then a page
-    "confirm post": SIGNUPS | ORGANIZERS,
+    "confirm post": SIGNUPS | ORGANIZERS | _lib("signups.notices"),  # the organizers' batched notice
     "unsubscribe page": set(),
     "unsubscribe one-click": SIGNUPS,
     "erase page": set(),
@@ -133,6 +133,7 @@ ALLOWED: dict[str, set[str]] = {
     "personal link": JOIN,
     "personal link ics": JOIN | MEETINGS_ICS,
     "widget script": _lib("website.assets"),
+    "site allowed": STORAGE | EMBED,  # the widget asks whether its website is allowed yet
     "embed page": EMBED | EVENTS | SCHEDULE | _lib("groups.views", "signups.consent"),
     "embed form post": EMBED
     | SIGNUP_FORM
@@ -214,6 +215,10 @@ def _requests(v: dict[str, str]) -> dict[str, tuple[dict[str, Any], int]]:
         "personal link": (_get("/j/{token}", f"/j/{v['join']}"), 200),
         "personal link ics": (_get("/j/{token}/meeting.ics", f"/j/{v['join']}/meeting.ics"), 200),
         "widget script": (_get("/widgets/mbc-connect.js", "/widgets/mbc-connect.js"), 200),
+        "site allowed": (
+            {**_get("/site/allowed", "/site/allowed"), "headers": {"origin": "https://chapter.example.org"}},
+            200,
+        ),
         "embed page": (_get("/embed/{group_id}", f"/embed/{v['group']}"), 200),
         "embed form post": (
             _post("/embed/{group_id}", f"/embed/{v['group']}", urlencode({**person, "consent": "yes"}), FORM),
