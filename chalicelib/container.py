@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from chalicelib.signups.imports import ImportService
     from chalicelib.signups.manage import Manage
     from chalicelib.signups.service import SignupService
+    from chalicelib.signups.zone import MemberZones
     from chalicelib.website.service import SiteService
 
 
@@ -288,6 +289,12 @@ class Container:
         from chalicelib.signups.admin import SignupAdmin
 
         return SignupAdmin(self.signups)
+
+    @cached_property
+    def member_zones(self) -> MemberZones:
+        from chalicelib.signups.zone import MemberZones
+
+        return MemberZones(repo=self.signups.repo, clock=self.clock)
 
     @cached_property
     def imports(self) -> ImportService:

@@ -60,20 +60,22 @@ def body_html(text: str) -> Any:
 
 
 def _invite(
-    group: GroupRecord, series: list[Meeting], *, join_url: str | None, now: datetime, state: str | None
+    group: GroupRecord, series: list[Meeting], *, join_url: str | None, now: datetime, zones: tuple[str, ...]
 ) -> tuple[Attachment, dict[str, Any]] | tuple[None, dict[str, Any]]:
-    """The next meeting, as an instance of the group's series (the same event reminders update)."""
+    """The next meeting, as an instance of the group's series (the same event reminders update),
+    in the reader's zones."""
     from chalicelib.meetings.calendar import series_calendar
-    from chalicelib.meetings.wording import meeting_words
+    from chalicelib.meetings.zones import long_when, own_zone
 
     meeting = next((m for m in series if m.status != "cancelled"), None)
     if meeting is None:
         return None, {"invite": False}
-    ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting)
+    zone = own_zone(zones)
+    ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting, zone=zone)
     attachment = Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
     return attachment, {
         "invite": True,
-        "invite_when": meeting_words(meeting.starts_at, group["schedule"]["timezone"], state),
+        "invite_when": long_when(meeting.starts_at, zones),
     }
 
 
@@ -91,7 +93,9 @@ def announcement_email(
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
     if announcement["attach_invite"] and series:
-        attachment, invite = _invite(group, series, join_url=join_url, now=now, state=member.get("state"))
+        from chalicelib.meetings.zones import member_zones
+
+        attachment, invite = _invite(group, series, join_url=join_url, now=now, zones=member_zones(member))
     mail = member_email(
         "announcements/email/announcement",
         record=member,
@@ -131,7 +135,9 @@ def preview_email(
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
     if announcement["attach_invite"] and series:
-        attachment, invite = _invite(group, series, join_url=None, now=now, state=None)
+        from chalicelib.meetings.zones import PUBLIC
+
+        attachment, invite = _invite(group, series, join_url=None, now=now, zones=PUBLIC)
     mail = render_email(
         "announcements/email/announcement",
         to=to,

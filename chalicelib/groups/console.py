@@ -9,7 +9,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console import web
-from chalicelib.console.shell import ZONES, Ctx
+from chalicelib.console.shell import ZONES, Ctx, shown_zone, zone_options
 from chalicelib.errors import AlreadyExists, Conflict, Forbidden, Invalid
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
@@ -85,7 +85,7 @@ def _settings_values(group: GroupRecord) -> dict[str, Any]:
         "eligibility": group["eligibility"],
         **_schedule_values(group),
         "start_time": group["schedule"]["start_time"],
-        "timezone": group["schedule"]["timezone"],
+        "timezone": shown_zone(group["schedule"]["timezone"]),
         "duration_minutes": str(group["schedule"]["duration_minutes"]),
         "zoom_url": group["zoom_url"],
         "zoom_passcode": group.get("zoom_passcode") or "",
@@ -197,6 +197,7 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
 
 def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
     from chalicelib.meetings.mail import meeting_email
+    from chalicelib.meetings.zones import PACIFIC
     from chalicelib.signups.member_mail import sample_links
 
     c = ctx.c
@@ -204,7 +205,12 @@ def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
     if meeting is None:
         return []
     out = []
-    for who, state in (("A member in Montana", "MT"), ("A member in north Idaho", "ID")):
+    # Each member reads her own zone (chalicelib/meetings/zones.py): one preview per way it is written.
+    for who, state, zone in (
+        ("A member on Mountain time (Montana, Boise, south Idaho)", "MT", None),
+        ("A member on Pacific time (north Idaho)", "ID", PACIFIC),
+        ("An Idaho member who has not said which time she lives on (both zones)", "ID", None),
+    ):
         mail = meeting_email(
             "reminder",
             group=group,
@@ -212,7 +218,8 @@ def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
             recipient="member@example.org",
             name="Sam Sample",
             state=state,
-            links=sample_links(group, c.settings),
+            timezone=zone,
+            links=sample_links(group, c.settings, state=state, timezone=zone),
             now=meeting.starts_at - timedelta(days=1),
             series=[meeting],
         )
@@ -227,7 +234,7 @@ def settings(ctx: Ctx) -> Response:
         "section": "settings",
         "week_options": WEEKS,
         "weekday_options": WEEKDAYS,
-        "zone_options": ZONES,
+        "zone_options": zone_options(group["schedule"]["timezone"]),
         "lead_options": LEADS,
         "labels": SETTING_LABELS,
         "creating": False,

@@ -169,6 +169,15 @@ class NextMeeting(BaseModel):
     date: date
     starts_at: datetime
     ends_at: datetime
+    when_text: str = Field(
+        description="The start in words, in both zones members live on: "
+        "'Tuesday, December 1, 2026 at 4:00 PM Mountain / 3:00 PM Pacific'."
+    )
+
+
+class ZoneChoice(BaseModel):
+    value: str
+    label: str
 
 
 class PublicOrganization(BaseModel):
@@ -181,10 +190,17 @@ class PublicGroup(BaseModel):
     name: str
     description: str
     eligibility: str
-    schedule_text: str
+    schedule_text: str = Field(
+        description="The schedule in words, in both zones members live on: "
+        "'First Tuesday of every month, 4:00 PM Mountain / 3:00 PM Pacific'."
+    )
     timezone: str
     duration_minutes: int
     next_meeting: NextMeeting | None
+    timezone_choices: list[ZoneChoice] = Field(
+        description="What the signup form offers for `timezone` (the last, value '', is 'not sure')."
+    )
+    timezone_hint: str = Field(description="The words under those choices.")
     requires_approval: bool
     accepting_signups: bool
     organization: PublicOrganization

@@ -14,7 +14,7 @@ from chalicelib.groups.expect import what_to_expect
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import TOKEN_RATE_PREFIX, JoinLinkRecord, JoinWindowRecord, WindowMeeting
 from chalicelib.joinlinks.storage import JoinLinkRepository
-from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
+from chalicelib.joinlinks.tokens import join_token, personal_link, plausible, token_hash
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import later
 from chalicelib.meetings.service import MeetingService
@@ -142,6 +142,24 @@ class JoinLinks:
             link_rev=int(record.get("link_rev", 0)),
             settings=self.settings,
         )
+
+    def member_of(self, token: str) -> SignupRecord | None:
+        """The active member whose current personal link ``token`` is, or None (unknown, revoked,
+        left): the same checks as opening the link."""
+        if not plausible(token):
+            return None
+        link = self.repo.link(token_hash(token))
+        if link is None:
+            return None
+        member = self.signups.get(link["group_id"], link["signup_id"])
+        if (
+            member is None
+            or member["status"] != "active"
+            or member["gen"] != link["gen"]
+            or int(member.get("link_rev", 0)) != int(link["link_rev"])
+        ):
+            return None
+        return member
 
     def activation_item(self, record: SignupRecord) -> dict[str, Any]:
         """Transaction item for a member becoming active: their link starts to work."""

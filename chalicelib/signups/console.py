@@ -1,5 +1,6 @@
 """Console pages of the signups: people waiting for approval (approve, decline with a kind
-message) and the members (list, CSV, add by hand, import a list, remove with their data)."""
+message) and the members (list, CSV, add by hand, import a list, remove with their data, the time
+each lives on)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, day_words
-from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound, StaleVersion
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     GroupRecord,
@@ -151,7 +152,11 @@ def members(ctx: Ctx) -> Response:
     cursor = query_params(ctx.request).get("cursor") or None
     records, next_cursor = ctx.c.signups.find(group["id"], show=show, q=q, cursor=cursor)
     shown = [
-        {**record, "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"])}
+        {
+            **record,
+            "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
+            "zone": _zone_words(record),
+        }
         for record in records
     ]
     from urllib.parse import urlencode
@@ -380,3 +385,64 @@ def member_remove(ctx: Ctx) -> Response:
         ctx.c.activity.record(group["id"], ctx.who, "remove", "Removed a member and erased their data")
         return ctx.done(f"/groups/{group['id']}/members", "removed")
     return ctx.page("member_remove.html", title="Remove a member", group=group, section="members", person=record)
+
+
+# ---------------------------------------------------------------- the time a member lives on
+
+
+def _zone_words(record: Any) -> str:
+    """'Pacific', 'Mountain', or 'Both (not said)' / 'Mountain (Montana)' when she has not said."""
+    from chalicelib.meetings.zones import member_zone, member_zones, zone_name
+
+    zones = member_zones(record)
+    if member_zone(record.get("timezone")):
+        return zone_name(zones[0])
+    return "Both (not said)" if len(zones) > 1 else f"{zone_name(zones[0])} (from the state)"
+
+
+def member_zone(ctx: Ctx) -> Response:
+    """Change the time a member lives on (she told the organizer by phone, say): her emails, join
+    page and calendar speak it from the next email on. Her links and what she was sent stay."""
+    from chalicelib.meetings.zones import member_zones, zone_choices, zones_words
+    from chalicelib.signups.zone import read_zone
+
+    group = ctx.group()
+    signup_id = ctx.params.get("signup_id", "")
+    record = ctx.c.signups.get(group["id"], signup_id) if 1 <= len(signup_id) <= 64 else None
+    if record is None or record["status"] not in ("active", "pending_approval", "pending_confirmation"):
+        raise NotFound("member")
+    page: dict[str, Any] = {
+        "group": group,
+        "section": "members",
+        "person": record,
+        "states": STATE_NAMES,
+        "zone_options": zone_choices(record.get("state")),
+        "shown": zones_words(member_zones(record)),
+    }
+    value, version = record.get("timezone") or "", str(record["version"])
+    if ctx.request.method == "POST":
+        value, version = ctx.form("timezone"), ctx.form("version")
+        try:
+            zone = read_zone(value)
+            if not version.isdigit():
+                raise Invalid(fields={"version": "Reload the page and try again."})
+            entry = ctx.c.activity.entry(
+                group["id"], ctx.who, "member_zone", "Changed the time {member} lives on", member_id=signup_id
+            )
+            ctx.c.member_zones.set_zone(group["id"], signup_id, zone, version=int(version), also=[("activity", entry)])
+        except Invalid as exc:
+            return ctx.page(
+                "member_zone.html", title="Time zone", status=400, v=value, version=version, errors=exc.fields, **page
+            )
+        except StaleVersion as exc:
+            return ctx.page(
+                "member_zone.html",
+                title="Time zone",
+                status=409,
+                v=value,
+                version=version,
+                errors={"timezone": exc.message},
+                **page,
+            )
+        return ctx.done(f"/groups/{group['id']}/members", "saved")
+    return ctx.page("member_zone.html", title="Time zone", v=value, version=version, **page)

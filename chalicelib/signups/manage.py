@@ -62,7 +62,7 @@ class Manage:
         self.meetings = meetings
 
     def membership(self, member: MemberLink) -> Membership:
-        from chalicelib.meetings.wording import meeting_words
+        from chalicelib.meetings.zones import long_when, member_zones
 
         group = self.signups.groups.get(member.group_id)
         record = self.signups.repo.get(member.group_id, member.signup_id)
@@ -74,7 +74,7 @@ class Manage:
         if standing == "active":
             meeting = self.meetings.next_meeting(group)
             if meeting is not None:
-                next_text = meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
+                next_text = long_when(meeting.starts_at, member_zones(record))  # in her zone
         return Membership(
             standing,
             group,

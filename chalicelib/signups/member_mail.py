@@ -5,7 +5,7 @@ schedule in one line. Built here once, for every feature's emails."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.groups.contact import contact_of
 from chalicelib.groups.records import GroupRecord
@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from chalicelib.meetings.mail import MemberLinks
 
 
-def schedule_line(group: GroupRecord) -> str:
+def schedule_line(group: GroupRecord, record: SignupRecord | None = None) -> str:
+    """The group's schedule in the zones the person of ``record`` is shown (both without one)."""
     from chalicelib.meetings.schedule import describe
     from chalicelib.meetings.service import schedule_of
+    from chalicelib.meetings.zones import member_zones
 
-    return describe(schedule_of(group))
+    return describe(schedule_of(group), member_zones(record))
 
 
 def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *, join_url: str) -> MemberLinks:
@@ -36,13 +38,16 @@ def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *
         unsubscribe_url=member_url("unsubscribe", link, settings),
         manage_url=member_url("manage", link, settings),
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, record),
         org=organization(settings),
     )
 
 
-def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
-    """Placeholders for previews (nobody's real links)."""
+def sample_links(
+    group: GroupRecord, settings: Settings, *, state: str | None = None, timezone: str | None = None
+) -> MemberLinks:
+    """Placeholders for previews (nobody's real links), the schedule line in the zones a member of
+    ``state`` on ``timezone`` is shown (both without them)."""
     from chalicelib.meetings.mail import MemberLinks
 
     base = settings.public_api_url
@@ -51,7 +56,7 @@ def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
         unsubscribe_url=f"{base}/signups/unsubscribe?token=PREVIEW",
         manage_url=f"{base}/signups/manage?token=PREVIEW",
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, cast(SignupRecord, {"state": state, "timezone": timezone})),
         org=organization(settings),
     )
 
@@ -82,7 +87,7 @@ def member_email(
         # Not in the footer (the manage page offers it): for an email that offers erasing in one tap.
         erase_url=member_url("erase", link, settings),
         contact=contact,
-        schedule_line=schedule_line(group) if with_schedule else None,
+        schedule_line=schedule_line(group, record) if with_schedule else None,
         group=group,
         name=name or record["name"],
         **context,

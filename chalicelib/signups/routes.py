@@ -194,19 +194,18 @@ def _about(member: Any) -> dict[str, Any]:
     way back to the chapter's website (or the group's signup page when none is set)."""
     if member is None:
         return dict.fromkeys(("group", "name", "next_meeting", "website_url", "join_again_url", "contact"))
-    from chalicelib.meetings.wording import meeting_words
+    from chalicelib.meetings.zones import long_when, member_zones
     from chalicelib.organization import organization
 
     c = container.current()
     group = c.groups.get(member.group_id)
     record = c.signups.get(member.group_id, member.signup_id)
     meeting = c.meetings.next_meeting(group)
-    state = record.get("state") if record else None
     org = organization(c.settings)
     return {
         "group": group,
         "name": record["name"] if record else None,
-        "next_meeting": meeting_words(meeting.starts_at, group["schedule"]["timezone"], state) if meeting else None,
+        "next_meeting": long_when(meeting.starts_at, member_zones(record)) if meeting else None,  # her zone
         "website_url": org.website_url,
         "join_again_url": org.website_url or f"{c.settings.public_api_url}/embed/{group['id']}?show=signup",
         "contact": _contact(group),

@@ -521,3 +521,37 @@ class SignupRepository(IntakeStorage, ListingStorage):
             TableName=self.table,
             Item={**key(SUPPRESS_PREFIX + email_hash, SUPPRESS_SK), **to_item({"reason": reason, "at": when})},
         )
+
+    # ------------------------------------------------------------- her time zone
+
+    def zone_item(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        zone: str | None,
+        when: str,
+        statuses: tuple[SignupStatus, ...],
+        gen: str | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Transaction item: set (``zone`` None: remove) the time she lives on, only while the
+        record is in one of ``statuses`` (and of generation ``gen``, at ``version``, when given).
+        The generation and the link revision are left alone: her links and ledger rows stay hers."""
+        update = Update(
+            sets={"updated_at": when, **({"timezone": zone} if zone else {})},
+            removes=() if zone else ("timezone",),
+            adds={"version": 1},
+        )
+        condition = status_in(statuses)
+        if gen is not None:
+            condition = condition & generation_is(gen)
+        if version is not None:
+            condition = condition & version_is(version)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": signup_key(group_id, signup_id),
+                **merge_expression(update.request(), condition),
+            }
+        }

@@ -73,6 +73,8 @@ CONSOLE: list[tuple[str, str, str, list[str] | None]] = [
     (f"{GROUP}/members/{{signup_id}}/new-link", "POST", "chalicelib.signups.member_console:new_link", FORM),
     (f"{GROUP}/members/{{signup_id}}/remove", "GET", "chalicelib.signups.console:member_remove", None),
     (f"{GROUP}/members/{{signup_id}}/remove", "POST", "chalicelib.signups.console:member_remove", FORM),
+    (f"{GROUP}/members/{{signup_id}}/zone", "GET", "chalicelib.signups.console:member_zone", None),
+    (f"{GROUP}/members/{{signup_id}}/zone", "POST", "chalicelib.signups.console:member_zone", FORM),
     ("/console/groups/new", "GET", "chalicelib.groups.console:group_new", None),
     ("/console/groups/new", "POST", "chalicelib.groups.console:group_new", FORM),
     (f"{GROUP}/settings", "GET", "chalicelib.groups.console:settings", None),

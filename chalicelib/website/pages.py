@@ -25,6 +25,7 @@ FIELD_LABELS = {
     "name": "Your name",
     "email": "Email address",
     "state": "State you live in",
+    "timezone": "Which time you live on",
     "how_heard": "How did you hear about us",
     "consent": "Consent",
     "consent_version": "Consent statement",

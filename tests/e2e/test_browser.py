@@ -212,6 +212,10 @@ def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
     page.keyboard.type("kay.board@example.org")
     page.keyboard.press("Tab")
     page.keyboard.press("ArrowDown")  # Idaho
+    page.keyboard.press("Tab")  # the time she lives on: "Not sure" is chosen until she says
+    assert page.evaluate("document.activeElement.value") == ""
+    page.keyboard.press("ArrowUp")  # Pacific time (north Idaho)
+    assert page.evaluate("document.activeElement.value") == "America/Los_Angeles"
     page.keyboard.press("Tab")
     page.keyboard.type("A friend")
     page.keyboard.press("Tab")  # the honeypot is skipped (tabindex=-1)
@@ -220,4 +224,5 @@ def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.get_by_text("Thank you! Check your email").wait_for()
-    assert len(messages_to(live_stack, "kay.board@example.org")) == 1
+    [confirmation] = messages_to(live_stack, "kay.board@example.org")
+    assert "in Pacific time, as you chose" in confirmation.get_body(("plain",)).get_content()

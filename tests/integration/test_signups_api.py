@@ -97,7 +97,7 @@ def test_json_signup_confirm_approve_and_organizer_views(
     welcome = outbox_messages(moto_stack.outbox)[-1]
     assert welcome["Subject"] == "Welcome to the MBC Connection Group"
     assert "Next meeting: Tuesday" in plain_text(welcome)
-    assert "Mountain Time" in plain_text(welcome)
+    assert " at 4:00 PM Mountain." in plain_text(welcome)  # a Montana member: Mountain time
     assert ZOOM_URL not in welcome.as_string()  # the link itself comes with the reminders
     count = len(outbox_messages(moto_stack.outbox))
     assert send(api, "POST", f"{SIGNUPS}/{signup_id}/approve", None, organizer_key).status_code == 200

@@ -84,7 +84,10 @@ APP = {"app", "chalicelib"} | _lib(
 STORAGE = _lib("aws", "versioning")  # the first client; optimistic versions
 EVENTS = STORAGE | _lib("constants", "events.records", "events.service", "events.storage", "events.views")
 GROUP = STORAGE | _lib("groups.service", "groups.storage")
-SCHEDULE = GROUP | _lib(*(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording")))
+# meetings.zones: the zones members live on and how a moment is written (zoneinfo only).
+SCHEDULE = GROUP | _lib(
+    *(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording", "zones"))
+)
 MEETINGS_ICS = SCHEDULE | _lib("joinlinks.details", "meetings.calendar")
 # The signup service and the transaction part of an email it promises (outbox.promise).
 SIGNUPS = GROUP | _lib(
@@ -106,7 +109,7 @@ EMBED = _lib(
 JOIN = _lib("aws") | _lib(
     "joinlinks.click", "joinlinks.records", "joinlinks.storage", "joinlinks.tokens", "joinlinks.views"
 )
-JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "signups.records")
+JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "meetings.zones", "signups.records")
 # Every member page is titled and signed with the chapter's name (its settings, standard library only).
 PAGE = _lib("organization")
 
@@ -136,7 +139,9 @@ ALLOWED: dict[str, set[str]] = {
     "embed page": EMBED | EVENTS | SCHEDULE | PAGE | _lib("groups.views", "signups.consent"),
     # "Manage my membership": her record, the group and its next meeting, a page.
     "manage page": SIGNUPS | SCHEDULE | PAGE | _lib("signups.manage", "groups.contact"),
-    "embed form post": EMBED | SIGNUP_FORM | _lib("events.records", "meetings.wording", "website.forms"),
+    "embed form post": EMBED
+    | SIGNUP_FORM
+    | _lib("events.records", "meetings.wording", "meetings.zones", "website.forms"),
 }
 # A member erasing herself: every row about her goes, including those other features keep (the
 # delivery ledger, announcement rows, her name in the activity log), through their services. The one
