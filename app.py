@@ -43,7 +43,7 @@ def organizer_key(auth_request: AuthRequest) -> AuthResponse:
 @app.middleware("http")
 def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Every error leaves in one shape: domain errors get their status from web/errors.py's table."""
-    from chalicelib.web.cors import cors_headers
+    from chalicelib.web.cors import cors_headers, is_page_form_post
 
     try:
         response = get_response(event)
@@ -55,7 +55,7 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
             headers={"Content-Type": "application/json", "Cache-Control": "no-store", **headers},
         )
     origin = event.headers.get("origin") if event is not None and event.headers else None
-    if origin:
+    if origin and not is_page_form_post(event):
         allowed = container.current().site.allowed_origins(origin)  # deploy-time + stored (cached)
         response.headers = {**cors_headers(origin, allowed), **response.headers}
     rewritten = normalize_framework_error(response.status_code, response.body)

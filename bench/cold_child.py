@@ -1,11 +1,12 @@
 """One cold start, in a fresh interpreter started as ``python -I -S -B cold_child.py SPEC_JSON``.
 
 -I -S: no site-packages, no environment paths: sys.path is the standard library plus what SPEC
-puts first (the unzipped package, then a directory holding only boto3 and its dependencies, as
-the Lambda runtime provides them). -B: nothing writes bytecode, like Lambda's read-only /var/task.
-Standard library only; prints one JSON line.
+puts first (the unzipped package: the app's, or a floor's or a peer's from bench/peers.py; then
+a directory holding only boto3 and its dependencies, as the Lambda runtime provides them).
+-B: nothing writes bytecode, like Lambda's read-only /var/task. Standard library only; prints one JSON line.
 
-SPEC: {"mode": "app" | "floor" | "floor-botocore", "paths": [...], "event": {...}, "query": {...}, "endpoint": "..."}
+SPEC: {"mode": "app" | "module", "module": "floor_botocore" (mode module: a bench/handlers/ module),
+       "paths": [...], "event": {...}, "pin_now": ISO instant (the identity check only)}
 """
 
 from __future__ import annotations
@@ -44,6 +45,24 @@ class Context:
         return 30_000
 
 
+def pin_clock(spec: dict[str, Any]) -> None:
+    """The identity check (untimed): the app's clock, and the floors' and peers', at one instant, so their
+    answers (a cursor holds the listing's window, which starts from now) can be compared byte for byte."""
+    if not spec.get("pin_now"):
+        return
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(spec["pin_now"])
+    if spec["mode"] == "app":
+        import chalicelib.clock
+
+        chalicelib.clock.SystemClock.now = lambda self: moment  # type: ignore[method-assign]
+    else:
+        import listing_floor
+
+        listing_floor.now = lambda: moment
+
+
 def run_app(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
     start = time.perf_counter()
     import app  # the Lambda handler is app.app
@@ -54,54 +73,47 @@ def run_app(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
     return imported - start, done - imported, response
 
 
-def run_floor(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
-    """``import boto3``, a client, the same single Query, the items as JSON."""
+def run_module(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
+    """A floor's or a peer's handler module (bench/handlers/): import it (its SDK and framework, its
+    client at module level, as such handlers are written), then ``handler(event, context)``."""
+    import importlib
+
     start = time.perf_counter()
-    import boto3
-
+    module = importlib.import_module(spec["module"])
     imported = time.perf_counter()
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-west-2",
-        endpoint_url=spec["endpoint"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return _query(spec, client, start, imported)
-
-
-def run_floor_botocore(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
-    """The same with botocore alone (what boto3 wraps)."""
-    start = time.perf_counter()
-    import botocore.session
-
-    imported = time.perf_counter()
-    client = botocore.session.Session().create_client(
-        "dynamodb",
-        region_name="us-west-2",
-        endpoint_url=spec["endpoint"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return _query(spec, client, start, imported)
-
-
-def _query(spec: dict[str, Any], client: Any, start: float, imported: float) -> tuple[float, float, dict[str, Any]]:
-    resp = client.query(**spec["query"])
-    body = json.dumps({"events": [json.loads(i["doc"]["S"]) for i in resp.get("Items", [])]})
+    response = module.handler(spec["event"], Context())
     done = time.perf_counter()
-    return imported - start, done - imported, {"statusCode": 200, "body": body}
+    return imported - start, done - imported, response
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM: reset at exec, unlike ru_maxrss, which keeps the
+    forking parent's peak)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
     sys.path[:0] = spec["paths"]
     before = set(sys.modules)
-    runner = {"app": run_app, "floor": run_floor, "floor-botocore": run_floor_botocore}[spec["mode"]]
+    pin_clock(spec)
+    runner = run_app if spec["mode"] == "app" else run_module
+    cpu_start = time.process_time()
     import_s, first_s, response = runner(spec)
-    import resource
+    cpu_s = time.process_time() - cpu_start
+    import hashlib
 
-    body = json.loads(response["body"]) if response.get("body") else {}
+    raw = response.get("body") or ""
+    body = json.loads(raw) if raw else {}
+    # A REST API response may put its headers in either map (Powertools uses multiValueHeaders).
+    headers = {k.lower(): v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+    headers.update({k.lower(): v for k, v in (response.get("headers") or {}).items()})
     print(
         json.dumps(
             {
@@ -109,12 +121,20 @@ def main() -> None:
                 "import_s": import_s,
                 "first_request_s": first_s,
                 "total_s": import_s + first_s,
+                # The same span in this process's CPU time (every thread): what other work on a shared
+                # machine disturbs least; it leaves out waiting, for DynamoDB Local's answer among others.
+                "total_cpu_s": cpu_s,
                 "since_interpreter_start_s": time.perf_counter() - T0,
                 "status": response.get("statusCode"),
                 "events": len(body.get("events", [])),
+                "cursor": bool(body.get("next_cursor")),
+                "body_sha256": hashlib.sha256(raw.encode()).hexdigest(),
+                "body": raw if spec.get("pin_now") else None,
+                "content_type": headers.get("content-type"),
+                "cache_control": headers.get("cache-control"),
                 "modules": len(set(sys.modules) - before),
                 "imported": {name: name in sys.modules for name in WATCHED},
-                "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "max_rss_kb": peak_rss_kb(),
             }
         )
     )

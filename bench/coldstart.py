@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, median
+from bench.common import ROOT, median, percentile
 
 CHILD = ROOT / "bench" / "cold_child.py"
+WARM_CHILD = ROOT / "bench" / "warm_child.py"
 # What the Lambda Python runtime ships besides the standard library (boto3 and its dependencies).
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "urllib3", "dateutil", "six.py")
 # What a cold GET /events must not import (a public read route imports nothing heavy, see app.py):
@@ -34,13 +35,17 @@ HEAVY = ("boto3", "pydantic", "pydantic_core", "email_validator", "jinja2", "ica
 class Variant:
     key: str
     name: str
-    mode: str  # app | floor | floor-botocore
+    mode: str  # app | module (a floor's or a peer's handler module, bench/handlers/)
     paths: list[str]
     env: dict[str, str] = field(default_factory=dict)  # on top of the common environment
     samples: list[dict[str, Any]] = field(default_factory=list)
+    module: str = ""
 
     def median_of(self, key: str) -> float:
         return median([float(s[key]) for s in self.samples])
+
+    def payload(self, spec: dict[str, Any]) -> str:
+        return json.dumps({**spec, "mode": self.mode, "module": self.module, "paths": self.paths})
 
 
 def runtime_dir(work: Path) -> Path:
@@ -82,9 +87,8 @@ def runtime_dir(work: Path) -> Path:
 
 def import_profile(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> list[tuple[str, int, int]]:
     """``-X importtime`` of one cold start: (module, cumulative us, nesting depth), in import order."""
-    payload = json.dumps({**spec, "mode": variant.mode, "paths": variant.paths})
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-X", "importtime", str(CHILD), payload],
+        [sys.executable, "-I", "-S", "-B", "-X", "importtime", str(CHILD), variant.payload(spec)],
         env={**env, **variant.env},
         capture_output=True,
         text=True,
@@ -103,10 +107,9 @@ def import_profile(variant: Variant, spec: dict[str, Any], env: dict[str, str]) 
 
 
 def run_child(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    payload = json.dumps({**spec, "mode": variant.mode, "paths": variant.paths})
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", str(CHILD), payload],
+        [sys.executable, "-I", "-S", "-B", str(CHILD), variant.payload(spec)],
         env={**env, **variant.env},
         capture_output=True,
         text=True,
@@ -127,10 +130,143 @@ def by_key(variants: list[Variant]) -> dict[str, Variant]:
     return {v.key: v for v in variants}
 
 
-def measure(variants: list[Variant], spec: dict[str, Any], env: dict[str, str], reps: int) -> None:
+def measure(variants: list[Variant], spec: dict[str, Any], env: dict[str, str], reps: int, log: Any = None) -> None:
     for variant in variants:  # one unrecorded run each: file system caches warm, like a Lambda host's
         run_child(variant, spec, env)
+    started = time.perf_counter()
     for rep in range(reps):
         order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
         for variant in order:
             variant.samples.append(run_child(variant, spec, env))
+        if log is not None and (rep + 1) % 20 == 0 and rep + 1 < reps:
+            log(f"  {rep + 1} of {reps} repetitions ({time.perf_counter() - started:.0f} s)")
+
+
+def check_identity(
+    variants: list[Variant], app: Variant, spec: dict[str, Any], env: dict[str, str], table: str, query: dict[str, Any]
+) -> dict[str, Any]:
+    """Every variant's answer to the same request, with every clock pinned to one instant, byte for byte
+    against the app's (body, Content-Type, Cache-Control); and the floors' Query against the app's own."""
+    import importlib.util
+    from datetime import UTC, datetime
+
+    moment = datetime.now(UTC).replace(microsecond=0)
+    pinned = {**spec, "pin_now": moment.isoformat()}
+    reference = run_child(app, pinned, env)
+    problems: list[str] = []
+    same: list[str] = []
+    for variant in variants:
+        if variant is app:
+            continue
+        answer = run_child(variant, pinned, env)
+        fields = ("body", "content_type", "cache_control")
+        differ = [f for f in fields if answer.get(f) != reference.get(f)]
+        if differ:
+            problems.append(f"{variant.name} does not answer GET /events as the app does ({', '.join(differ)} differ)")
+        else:
+            same.append(variant.key)
+    # The floors' Query, for the instant the app's recorded Query was made, is the app's.
+    path = ROOT / "bench" / "handlers" / "listing_floor.py"
+    loaded = importlib.util.spec_from_file_location("listing_floor_check", path)
+    assert loaded is not None
+    assert loaded.loader is not None
+    listing = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(listing)
+    recorded = datetime.strptime(query["ExpressionAttributeValues"][":from"]["S"], "%Y-%m-%dT%H:%M:%SZ")
+    if listing.query_kwargs(table, recorded.replace(tzinfo=UTC)) != query:
+        problems.append("the floors' Query is not the app's (bench/handlers/listing_floor.py)")
+    return {
+        "problems": problems,
+        "identical": same,
+        "bytes": len(reference.get("body") or ""),
+        "events": reference.get("events"),
+        "cursor": reference.get("cursor"),
+        "summary": f"{len(same)} of {len(variants) - 1} byte-identical to the app "
+        f"({len(reference.get('body') or '')} bytes, {reference.get('events')} events, "
+        f"cursor {reference.get('cursor')})" + (f"; {'; '.join(problems)}" if problems else ""),
+    }
+
+
+def paired_stats(variant: Variant, floor: Variant, key: str = "total_s") -> dict[str, float]:
+    """Ratio of the medians, and the median of the per-repetition ratios (each repetition ran every variant
+    back to back), overall and for each half of the repetitions (how far two runs would disagree)."""
+    ratios = [a[key] / b[key] for a, b in zip(variant.samples, floor.samples, strict=True) if b[key]]
+    half = len(ratios) // 2
+    return {
+        "ratio_of_medians": variant.median_of(key) / floor.median_of(key),
+        "paired": median(ratios),
+        "first_half": median(ratios[:half]) if half else float("nan"),
+        "second_half": median(ratios[half:]) if half else float("nan"),
+        "n": float(len(ratios)),
+    }
+
+
+def measure_warm(variants: list[Variant], spec: dict[str, Any], env: dict[str, str], cfg: Any) -> dict[str, Any]:
+    """Warm requests in one long-lived process per variant (bench/warm_child.py), interleaved: each request
+    goes to every process in turn, in a rotating order; p50/p95 per round, then medians over rounds, and
+    each round's p50 against the floor's (variant key ``floor-botocore``)."""
+    procs = {}
+    try:
+        for v in variants:
+            procs[v.key] = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", str(WARM_CHILD), v.payload(spec)],
+                env={**env, **v.env},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd="/",
+            )
+
+        def one(key: str) -> tuple[float, float]:
+            proc = procs[key]
+            assert proc.stdin is not None
+            assert proc.stdout is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"warm child {key} died")
+            answer = json.loads(line)
+            if answer["status"] != 200:
+                raise RuntimeError(f"warm child {key} answered {answer}")
+            return float(answer["s"]), float(answer["cpu"])
+
+        keys = [v.key for v in variants]
+        for _ in range(cfg.warmup):
+            for key in keys:
+                one(key)
+        per_round: dict[str, dict[str, list[float]]] = {k: {"p50": [], "p95": [], "cpu50": []} for k in keys}
+        for _ in range(cfg.rounds):
+            times: dict[str, list[float]] = {k: [] for k in keys}
+            cpus: dict[str, list[float]] = {k: [] for k in keys}
+            for i in range(cfg.per_round):
+                for key in keys[i % len(keys) :] + keys[: i % len(keys)]:
+                    wall, cpu = one(key)
+                    times[key].append(wall)
+                    cpus[key].append(cpu)
+            for key in keys:
+                per_round[key]["p50"].append(percentile(times[key], 50))
+                per_round[key]["p95"].append(percentile(times[key], 95))
+                per_round[key]["cpu50"].append(percentile(cpus[key], 50))
+    finally:
+        for proc in procs.values():
+            if proc.stdin:
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    floor = per_round["floor-botocore"]
+    out: dict[str, Any] = {}
+    for key in keys:
+        mine = per_round[key]
+        out[key] = {
+            "p50": median(mine["p50"]),
+            "p95": median(mine["p95"]),
+            "ratio_p50": median([a / b for a, b in zip(mine["p50"], floor["p50"], strict=True) if b]),
+            "ratio_p95": median([a / b for a, b in zip(mine["p95"], floor["p95"], strict=True) if b]),
+            "cpu_p50": median(mine["cpu50"]),
+            "ratio_cpu_p50": median([a / b for a, b in zip(mine["cpu50"], floor["cpu50"], strict=True) if b]),
+            "rounds": len(mine["p50"]),
+        }
+    return out

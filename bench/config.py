@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class Config:
     name: str
     cold_reps: int
+    cold_sources: bool  # the sources-only package (no bytecode) in the cold rotation too
     unzip_reps: int
     sizes: tuple[int, int]  # events in the table: small, large
     rounds: int
@@ -40,7 +41,8 @@ def full() -> Config:
     realtime = 10_000 if os.environ.get("BENCH_FULL") == "1" else int(os.environ.get("BENCH_REALTIME", "1000"))
     return Config(
         name="full",
-        cold_reps=int(os.environ.get("BENCH_COLD_REPS", "15")),
+        cold_reps=int(os.environ.get("BENCH_COLD_REPS", "60")),
+        cold_sources=os.environ.get("BENCH_COLD_SOURCES") == "1",
         unzip_reps=5,
         sizes=(100, 10_000),
         rounds=5,
@@ -63,6 +65,7 @@ def smoke() -> Config:
     return Config(
         name="smoke",
         cold_reps=1,
+        cold_sources=True,
         unzip_reps=1,
         sizes=(100, 400),
         rounds=1,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, distribution, faults, packaging, seed, signup_states, warm
+from bench import coldstart, distribution, faults, packaging, peers, seed, signup_states, warm
 from bench.common import (
     CallCounter,
     app_environment,
@@ -48,18 +48,20 @@ def _run(cfg: Config, sections: tuple[str, ...], results: dict[str, Any], log: L
         work = Path(tmp)
         state = work / "state"
         state.mkdir()
-        if "package" in sections or "cold" in sections:
+        if {"package", "cold", "peers"} & set(sections):
             package_section(cfg, work, results, log)
-        if not {"cold", "warm", "dist"} & set(sections):
+        if not {"cold", "peers", "warm", "dist"} & set(sections):
             return
         with dynamodb_engine(log) as engine:
             results["dynamodb_local"] = engine.endpoint
             precreate(engine.endpoint, table_names(cfg, sections), log)
             app_ctx: dict[str, Any] = {}
-            if "cold" in sections or "warm" in sections:
+            if {"cold", "peers", "warm"} & set(sections):
                 app_ctx = prepare_app(cfg, engine.endpoint, state, results, log)
-            if "cold" in sections:
-                cold_section(cfg, work, engine.endpoint, state, app_ctx, results, log)
+            if {"cold", "peers"} & set(sections):
+                cold_section(cfg, work, sections, app_ctx, results, log)
+            if "peers" in sections:
+                peers_warm_section(cfg, app_ctx, results, log)
             if "warm" in sections:
                 warm_section(cfg, engine.endpoint, state, app_ctx, results, log)
             if "dist" in sections:
@@ -133,11 +135,13 @@ def prepare_app(cfg: Config, endpoint: str, state: Path, results: dict[str, Any]
 
 
 def cold_section(
-    cfg: Config, work: Path, endpoint: str, state: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log
+    cfg: Config, work: Path, sections: tuple[str, ...], ctx: dict[str, Any], results: dict[str, Any], log: Log
 ) -> None:
+    """Fresh processes, interleaved and paired: every repetition runs each variant once, back to back, in
+    a rotating order. The floors and the peers do the app's work by hand (bench/handlers/), and first
+    their answers are checked byte for byte against the app's."""
     pkg = results["package"]
     runtime = coldstart.runtime_dir(Path(tempfile.gettempdir()) / f"mbc-bench-runtime-{_boto_version()}")
-    before_dir = packaging.extract(pkg["before"].zip_path, work / "task-before")
     after_dir = packaging.extract(pkg["after"].zip_path, work / "task-after")
     home = work / "home"
     home.mkdir(exist_ok=True)
@@ -150,17 +154,29 @@ def cold_section(
         "LANG": "C.UTF-8",
     }
     query = ctx["list_calls"][0].params  # the app's own Query (the first one, if it makes more)
-    spec = {"event": warm.rest_event("GET", "/events", "/events"), "query": query, "endpoint": endpoint}
+    spec = {"event": warm.rest_event("GET", "/events", "/events")}
     after = coldstart.Variant("after", "app, with bytecode (as deployed)", "app", [str(after_dir), str(runtime)])
-    variants = [
-        coldstart.Variant("floor", "floor: import boto3, client, one Query", "floor", [str(runtime)]),
-        coldstart.Variant(
-            "floor-botocore", "floor: botocore only, client, one Query", "floor-botocore", [str(runtime)]
-        ),
-        coldstart.Variant("before", "app, sources only (no bytecode)", "app", [str(before_dir), str(runtime)]),
-        after,
-    ]
-    if "clean" in pkg:
+    chosen = [peers.FLOOR_BOTOCORE, peers.FLOOR_BOTO3] if "cold" in sections else [peers.FLOOR_BOTOCORE]
+    if "peers" in sections:
+        chosen += list(peers.PEERS)
+    variants = []
+    sizes: dict[str, int] = {}
+    for peer in chosen:
+        zip_path = peers.build(peer, work)
+        sizes[peer.key] = zip_path.stat().st_size
+        folder = work / f"task-{peer.requirements}"
+        if not folder.exists():
+            packaging.extract(zip_path, folder)
+        variants.append(
+            coldstart.Variant(peer.key, peer.name, "module", [str(folder), str(runtime)], module=peer.module)
+        )
+    if "cold" in sections and cfg.cold_sources:
+        before_dir = packaging.extract(pkg["before"].zip_path, work / "task-before")
+        variants.append(
+            coldstart.Variant("before", "app, sources only (no bytecode)", "app", [str(before_dir), str(runtime)])
+        )
+    variants.append(after)
+    if "cold" in sections and "clean" in pkg:
         clean_dir = packaging.extract(pkg["clean"].zip_path, work / "task-clean")
         variants.append(
             coldstart.Variant(
@@ -175,18 +191,56 @@ def cold_section(
     if heavy:
         problem(results, f"a cold GET /events imports {', '.join(heavy)} (a public read route must not)")
     results["cold_probe"] = probe
-    log(f"cold starts: {len(variants)} variants x {cfg.cold_reps} fresh processes")
-    coldstart.measure(variants, spec, env, cfg.cold_reps)
-    profile = coldstart.import_profile(after, spec, env)
+    identity = coldstart.check_identity(variants, after, spec, env, ctx["env"]["TABLE_NAME"], query)
+    for text in identity["problems"]:
+        problem(results, text)
+    log(f"identity: {identity['summary']}")
+    log(f"cold starts: {len(variants)} variants x {cfg.cold_reps} fresh processes, interleaved")
+    coldstart.measure(variants, spec, env, cfg.cold_reps, log)
+    for v in variants:
+        odd = [s for s in v.samples if (s["events"], s["cursor"]) != (probe["events"], probe["cursor"])]
+        if odd:
+            problem(results, f"cold {v.name}: {len(odd)} answers with another page than the app's")
+    profile = coldstart.import_profile(after, spec, env) if "cold" in sections else []
     results["cold"] = {
         "variants": variants,
         "runtime": str(runtime),
         "query": query,
         "profile": profile,
         "app_calls": len(ctx["list_calls"]),
+        "identity": identity,
+        "peer_sizes": sizes,
+        "sections": sections,
     }
     for v in variants:
         log(f"  {v.name}: total {v.median_of('total_s') * 1000:.0f} ms (import {v.median_of('import_s') * 1000:.0f})")
+    floor = next(v for v in variants if v.key == "floor-botocore")
+    for v in variants:
+        if v is not floor:
+            for key in ("total_s", "total_cpu_s"):
+                stats = coldstart.paired_stats(v, floor, key)
+                log(
+                    f"  {v.key} vs botocore floor ({key}): ratio of medians {stats['ratio_of_medians']:.3f}, "
+                    f"median of paired {stats['paired']:.3f} (halves {stats['first_half']:.3f} / "
+                    f"{stats['second_half']:.3f})"
+                )
+
+
+def peers_warm_section(cfg: Config, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:
+    """Warm GET /events in long-lived processes (one per variant, each from its package), interleaved."""
+    cold = results["cold"]
+    keep = {"floor-botocore", "after", "powertools", "fastapi"}
+    variants = [v for v in cold["variants"] if v.key in keep]
+    env = {**ctx["env"], "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    log(f"warm GET /events, {len(variants)} processes: {cfg.rounds} rounds x {cfg.per_round} requests each")
+    out = coldstart.measure_warm(variants, {"event": warm.rest_event("GET", "/events", "/events")}, env, cfg)
+    results["peers_warm"] = out
+    for key, res in out.items():
+        log(
+            f"  {key}: p50 {res['p50'] * 1000:.2f} ms, p95 {res['p95'] * 1000:.2f} ms, "
+            f"vs floor {res['ratio_p50']:.3f}; "
+            f"CPU p50 {res['cpu_p50'] * 1000:.2f} ms, vs floor {res['ratio_cpu_p50']:.3f}"
+        )
 
 
 def _boto_version() -> str:
@@ -422,7 +476,7 @@ def fault_scenarios(cfg: Config) -> list[faults.FaultScenario]:
 
 def table_names(cfg: Config, sections: tuple[str, ...]) -> list[str]:
     """Every table the run will use, so they can all be created before any is filled (see precreate)."""
-    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "warm"} & set(sections) else []
+    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "peers", "warm"} & set(sections) else []
     if "warm" in sections and cfg.density:
         names += [density_table(ended) for ended in density_levels(cfg)]
     if "dist" in sections:

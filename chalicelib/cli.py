@@ -169,11 +169,14 @@ def cmd_reminders_preview(args: argparse.Namespace) -> int:
         recipient="preview@example.org",
         name="Preview Member",
         state=args.state,
-        links=sample_links(group, settings),
+        timezone=args.timezone,
+        links=sample_links(group, settings, state=args.state, timezone=args.timezone),
         now=c.clock.now(),
         series=c.meetings.upcoming(group, count=12),
     )
-    message_id = OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to).send(mail)
+    from chalicelib.organization import sender
+
+    message_id = OutboxMailer(settings.outbox_dir, sender(settings), settings.mail_reply_to).send(mail)
     print(f"Preview written to {settings.outbox_dir}/{message_id}.eml (meeting {meeting.date})")
     return 0
 
@@ -494,6 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--group", required=True)
     preview.add_argument("--now", help="pretend it is this moment")
     preview.add_argument("--state", choices=["ID", "MT"], default="MT", help="the sample member's state")
+    preview.add_argument(
+        "--timezone",
+        choices=["America/Denver", "America/Los_Angeles"],
+        default=None,
+        help="the time the sample member said she lives on (default: from her state; Idaho shows both)",
+    )
     preview.set_defaults(func=cmd_reminders_preview)
     _announcement_parsers(areas)
     _outbox_parsers(areas)

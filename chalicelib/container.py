@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
     from chalicelib.signups.imports import ImportService
+    from chalicelib.signups.manage import Manage
     from chalicelib.signups.service import SignupService
+    from chalicelib.signups.zone import MemberZones
     from chalicelib.website.service import SiteService
 
 
@@ -152,6 +154,13 @@ class Container:
             origin_allowed=lambda origin: self.site.origin_allowed(origin),
             sleep=self.sleep,
         )
+
+    @cached_property
+    def manage(self) -> Manage:
+        """A member's "Manage my membership" page (signups/manage.py)."""
+        from chalicelib.signups.manage import Manage
+
+        return Manage(signups=self.signups, meetings=self.meetings)
 
     @cached_property
     def site(self) -> SiteService:
@@ -280,6 +289,12 @@ class Container:
         from chalicelib.signups.admin import SignupAdmin
 
         return SignupAdmin(self.signups)
+
+    @cached_property
+    def member_zones(self) -> MemberZones:
+        from chalicelib.signups.zone import MemberZones
+
+        return MemberZones(repo=self.signups.repo, clock=self.clock)
 
     @cached_property
     def imports(self) -> ImportService:

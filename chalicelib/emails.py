@@ -50,6 +50,8 @@ def _fold(part: str) -> str:
 def normalize_email(value: str) -> str:
     """The one spelling of an address; ValueError (with the reason) if it cannot be delivered."""
     text = value.strip()
+    if not text:
+        raise ValueError("Please fill this in.")  # an empty field is not a wrong address
     local, at, domain = text.rpartition("@")
     text = f"{_fold(local)}{at}{unicodedata.normalize('NFKC', domain)}" if at else _fold(text)
     if len(text) > 254:

@@ -110,6 +110,21 @@ def _choices(expected: object) -> str:
     return str(expected).replace("'", "")
 
 
+# Codes a person chooses from, in the words she knows them by.
+CHOICE_WORDS = {"ID": "Idaho", "MT": "Montana"}
+
+
+def _choose(expected: object) -> str:
+    """A refused choice: "Please choose Idaho or Montana." when every choice has a name a person
+    knows (the states), else "Must be one of: a, b or c." (codes an API client sends)."""
+    codes = [part.strip() for part in _choices(expected).replace(" or ", ", ").split(",") if part.strip()]
+    if codes and all(code in CHOICE_WORDS for code in codes):
+        names = [CHOICE_WORDS[code] for code in codes]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"Please choose {listed}."
+    return f"Must be one of: {_choices(expected)}."
+
+
 # pydantic's error types, in words for a person filling in a form (pydantic's own say "String should
 # have at least 1 character"). Types not listed keep pydantic's message.
 PLAIN_WORDS: dict[str, Any] = {
@@ -119,8 +134,8 @@ PLAIN_WORDS: dict[str, Any] = {
     ),
     "string_too_long": lambda ctx: f"Must be at most {ctx.get('max_length')} characters.",
     "string_type": lambda ctx: "Must be text.",
-    "literal_error": lambda ctx: f"Must be one of: {_choices(ctx.get('expected', ''))}.",
-    "enum": lambda ctx: f"Must be one of: {_choices(ctx.get('expected', ''))}.",
+    "literal_error": lambda ctx: _choose(ctx.get("expected", "")),
+    "enum": lambda ctx: _choose(ctx.get("expected", "")),
     "bool_parsing": lambda ctx: "Must be true or false.",
     "bool_type": lambda ctx: "Must be true or false.",
     "int_parsing": lambda ctx: "Must be a whole number.",

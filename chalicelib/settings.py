@@ -42,7 +42,8 @@ class Settings:
     local_state_dir: str = ".local"
     mail_backend: str = "outbox"
     outbox_dir: str = ".local/outbox"
-    mail_from: str = "MBC Connect <no-reply@example.org>"
+    # The sender's address; its display name, if it has one, wins over ORG_SENDER_NAME/ORG_NAME.
+    mail_from: str = "no-reply@example.org"
     mail_reply_to: str | None = None
     # Dev stages: deliver every message to this one address instead of its recipient.
     mail_redirect_to: str | None = None
@@ -55,6 +56,21 @@ class Settings:
     signup_emails_per_address_per_day: int = 5
     signup_email_min_interval_seconds: int = 600
     max_send_rate: float = 14.0
+    # The chapter members know and trust (chalicelib/organization.py): named in every email's
+    # signature and footer, every member page's title and the website widget. Deployed stages take
+    # them from deploy/<org>.json's "organization" (docs/deploy.md); these defaults are for make run.
+    org_name: str = "Gem State & Big Sky MBC Network"
+    # The From name of every email (unset: the organization's name).
+    org_sender_name: str | None = None
+    org_tagline: str = "Support for people living with metastatic breast cancer in Idaho and Montana"
+    # The chapter's own website (unset: the first of WEBSITE_ORIGINS).
+    org_website_url: str | None = None
+    # How to reach the chapter (unset email: MAIL_REPLY_TO or MAIL_FROM's address).
+    org_email: str | None = None
+    org_phone: str | None = None
+    org_address: str | None = None
+    # An https image shown at the top of emails and member pages (unset: none).
+    org_logo_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.mail_backend not in MAIL_BACKENDS:
@@ -66,6 +82,12 @@ class Settings:
             raise SettingsError("SIGNUP_EMAIL_MIN_INTERVAL_SECONDS must not be negative")
         if self.max_send_rate <= 0:
             raise SettingsError("MAX_SEND_RATE must be positive")
+        if not self.org_name.strip():
+            raise SettingsError("ORG_NAME must name the organization")
+        for name in ("org_website_url", "org_logo_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                raise SettingsError(f"{name.upper()} must be an https address")
 
     @property
     def signing_key_file(self) -> str:

@@ -142,6 +142,8 @@ TOKEN_MAX_AGE = {
     # Links in every email: they must keep working for as long as a member keeps old emails.
     "unsubscribe": 400 * 24 * 3600,
     "erase": 400 * 24 * 3600,
+    # "Manage my membership" (every email's footer): as long as the other footer links.
+    "manage": 400 * 24 * 3600,
 }
 
 

@@ -60,6 +60,8 @@ def ensure_org_file(domain: str | None, alarm_email: str | None, org_name: str |
     target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     org = deploy_settings.load(target.stem)
     heading(f"Wrote {org.relative_path}: review it (docs/deploy.md, 'Your settings file'), then commit it")
+    chapter = org.organization.get("ORG_NAME", "(none: add an organization)")
+    print(f"  chapter           {chapter}   (organization.name: write the name members know)")
     print(f"  sender            {org.mail_from}")
     print(f"  alarms            {org.alarm_email}")
     print(f"  organizer notices {', '.join(org.organizer_notify_emails)}")

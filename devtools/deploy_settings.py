@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,28 @@ ORG_OWNED_ENV = (
     "WEBSITE_ORIGINS",
     "MAIL_REDIRECT_TO",
     "SIGNING_KEY_VERSION",
+    "ORG_NAME",
+    "ORG_SENDER_NAME",
+    "ORG_TAGLINE",
+    "ORG_WEBSITE_URL",
+    "ORG_EMAIL",
+    "ORG_PHONE",
+    "ORG_ADDRESS",
+    "ORG_LOGO_URL",
 )
+# The file's "organization" (the chapter members know, chalicelib/organization.py): field -> variable.
+ORGANIZATION_FIELDS = {
+    "name": "ORG_NAME",
+    "sender_name": "ORG_SENDER_NAME",
+    "tagline": "ORG_TAGLINE",
+    "website_url": "ORG_WEBSITE_URL",
+    "email": "ORG_EMAIL",
+    "phone": "ORG_PHONE",
+    "address": "ORG_ADDRESS",
+    "logo_url": "ORG_LOGO_URL",
+}
+# The example's chapter name: a placeholder (make first-deploy puts the domain there until you name it).
+EXAMPLE_ORG_NAME = "Your chapter's name"
 # Reserved names (RFC 2606 and RFC 6761): an example value, never an organisation's. The second-level
 # example domains and everything below them, and every name under the four reserved top-level domains.
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
@@ -85,6 +106,8 @@ class OrgSettings:
     monthly_budget_usd: float
     stages: dict[str, OrgStage]
     placeholders: tuple[str, ...]
+    # The chapter's name, contact and logo, as the functions' ORG_* variables (only those given).
+    organization: dict[str, str] = field(default_factory=dict)
 
     @property
     def mail_from_address(self) -> str:
@@ -112,6 +135,7 @@ class OrgSettings:
             "WEBSITE_ORIGINS": ",".join(values.website_origins),
             "SIGNING_KEY_VERSION": str(values.signing_key_version),
         }
+        env.update(self.organization)
         if self.mail_reply_to:
             env["MAIL_REPLY_TO"] = self.mail_reply_to
         if values.mail_redirect_to:
@@ -261,6 +285,10 @@ def parse(data: dict[str, Any], path: Path) -> OrgSettings:
     if not isinstance(stages_raw, dict) or set(stages_raw) != set(STAGES):
         raise OrgError(f"{where}: stages must have exactly {' and '.join(STAGES)}")
     stages = {stage: _stage(stages_raw[stage], stage, domain, where) for stage in STAGES}
+    organization = _organization(data.get("organization"), where)
+    placeholders = _placeholder_fields(data)
+    if organization.get("ORG_NAME") == EXAMPLE_ORG_NAME:
+        placeholders.append("organization.name")
     if stages["dev"].api_domain == stages["prod"].api_domain:
         raise OrgError(f"{where}: dev and prod need different api_domain values")
     return OrgSettings(
@@ -274,8 +302,39 @@ def parse(data: dict[str, Any], path: Path) -> OrgSettings:
         organizer_notify_emails=notify_clean,
         monthly_budget_usd=float(budget),
         stages=stages,
-        placeholders=tuple(_placeholder_fields(data)),
+        placeholders=tuple(placeholders),
+        organization=organization,
     )
+
+
+def _organization(raw: Any, where: str) -> dict[str, str]:
+    """The "organization" object as ORG_* variables: the name is required when the object is given,
+    the web addresses https, the email an address; empty values are left out (the app's defaults)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise OrgError(f"{where}: organization must be an object (name, website_url, email, phone, ...)")
+    unknown = sorted(k for k in raw if not str(k).startswith("_") and k not in ORGANIZATION_FIELDS)
+    if unknown:
+        raise OrgError(f"{where}: organization has unknown fields: {', '.join(unknown)}")
+    env: dict[str, str] = {}
+    for name, variable in ORGANIZATION_FIELDS.items():
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise OrgError(f"{where}: organization.{name} must be text")
+        text = " ".join((value or "").split())
+        if not text:
+            continue
+        if name in ("website_url", "logo_url") and not text.startswith("https://"):
+            raise OrgError(f"{where}: organization.{name} must be an https:// address, not {text!r}")
+        if name == "email":
+            _email(text, "organization.email", where)
+        env[variable] = text
+    if "ORG_NAME" not in env:
+        raise OrgError(
+            f"{where}: organization.name is required: the chapter's name members know (it signs every email)"
+        )
+    return env
 
 
 def refuse_placeholders(org: OrgSettings) -> None:
@@ -322,6 +381,9 @@ def new_org_data(domain: str, alarm_email: str, region: str | None = None) -> di
         f"Deployment settings of {domain} (docs/deploy.md, 'Your settings file'). Commit this file: "
         "every deploy reads it."
     )
+    organization = data.get("organization")
+    if isinstance(organization, dict) and organization.get("name") == EXAMPLE_ORG_NAME:
+        organization["name"] = domain  # until you write your chapter's name here (docs/deploy.md)
     data["alarm_email"] = alarm_email.strip()
     # A mailbox that surely exists (it confirms the alarm subscription): notices to a missing one would bounce.
     data["organizer_notify_emails"] = [alarm_email.strip()]

@@ -11,7 +11,8 @@ moto) and the scheduled distribution run (``Distributor.run`` at chosen instants
 keeps every ``OutgoingEmail`` stands in for SES.
 
 The story: Maria Lopez organizes the MBC Connection Group (first Tuesday of every month, 4 PM
-Mountain Time) and is its contact. Ann Example, in Idaho, signs up, confirms, is approved, signs
+Mountain time) and is its contact. Ann Example, in Coeur d'Alene (north Idaho, Pacific time, as
+she says when she signs up), signs up, confirms, is approved, signs
 up again by mistake, asks for her link again, gets a new personal link, an announcement, both
 reminders of the December meeting, and every notice about the January one (moved, cancelled,
 back on, new joining details, re-sent). Jo Sample, in Montana, is declined with a note; Rosa
@@ -67,7 +68,8 @@ WIDTH = 600
 GROUP_ID = "mbc-connection-group"
 API = "https://connect.example.org"
 CONTACT_NAME, CONTACT_EMAIL = "Maria Lopez", "maria@example.org"
-ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID"}
+# Ann lives in Coeur d'Alene (north Idaho): she says so at signup, and every email speaks Pacific time.
+ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID", "timezone": "America/Los_Angeles"}
 JO = {"name": "Jo Sample", "email": "jo@example.org", "state": "MT"}
 ROSA = {"name": "Rosa Example", "email": "rosa@example.org", "state": "MT"}
 SAM = {"name": "Sam Rivera", "email": "sam@example.org"}
@@ -79,7 +81,12 @@ ENV = {
     "STAGE": "gallery",
     "TABLE_NAME": "mbc-gallery",
     "MAIL_BACKEND": "outbox",
-    "MAIL_FROM": "MBC Connect <connect@example.org>",
+    "MAIL_FROM": "connect@example.org",
+    "ORG_NAME": "Gem State & Big Sky MBC Network",
+    "ORG_WEBSITE_URL": "https://www.example.org",
+    "ORG_EMAIL": "hello@example.org",
+    "ORG_PHONE": "(208) 555-0100",
+    "ORG_ADDRESS": "PO Box 1234, Boise, ID 83701",
     "PUBLIC_API_URL": API,
     "WEBSITE_ORIGINS": "https://www.example.org",
     "MAX_SEND_RATE": "10000",
@@ -661,8 +668,18 @@ def render_gallery() -> Gallery:
 
 # ---------------------------------------------------------------- what the footer promises
 
-SCHEDULE_LINE = "First Tuesday of every month, 4:00 PM Mountain Time"
-CHECKS = ("Stop link", "RFC 8058 headers", "Erase link", "Named contact", "Reply-To contact", "Schedule line")
+# The schedule line in the reader's zone (Ann said Pacific; Montana members get Mountain; a reader
+# whose zone nobody knows, both).
+SCHEDULE_LINE = re.compile(r"First Tuesday of every month, (3:00 PM Pacific|4:00 PM Mountain( / 3:00 PM Pacific)?)")
+CHECKS = (
+    "Manage link",
+    "RFC 8058 headers",
+    "Chapter's name",
+    "Named contact",
+    "Reply-To contact",
+    "Schedule line",
+)
+ORG_NAME = "Gem State & Big Sky MBC Network"
 
 
 def footer_checks(email: GalleryEmail) -> dict[str, bool]:
@@ -674,25 +691,25 @@ def footer_checks(email: GalleryEmail) -> dict[str, bool]:
 
     url = mail.unsubscribe_url
     return {
-        "Stop link": bool(url) and both(str(url)),
+        "Manage link": both("/signups/manage?token=") and both("Manage my membership"),
         "RFC 8058 headers": bool(url)
         and mime["List-Unsubscribe"] == f"<{url}>"
         and mime["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click",
-        "Erase link": both("/signups/erase?token="),
+        "Chapter's name": ORG_NAME in mail.text and ORG_NAME.replace("&", "&amp;") in mail.html,
         "Named contact": both(CONTACT_NAME) and both(CONTACT_EMAIL),
         "Reply-To contact": mime["Reply-To"] == CONTACT_EMAIL,
-        "Schedule line": both(SCHEDULE_LINE),
+        "Schedule line": bool(SCHEDULE_LINE.search(mail.text)) and bool(SCHEDULE_LINE.search(mail.html)),
     }
 
 
 def expected_checks(email: GalleryEmail) -> set[str]:
-    """The footer items an email must have: all for a member, all but the stop link for a decline
-    (nothing follows it: by design), none required of organizers' emails."""
+    """The footer items an email must have: all for a member, all but the one-click unsubscribe
+    headers for a decline (nothing follows it: by design), the chapter's name of organizers' emails."""
     if email.audience == "member":
         return set(CHECKS)
     if email.audience == "declined":
-        return set(CHECKS) - {"Stop link", "RFC 8058 headers"}
-    return set()
+        return set(CHECKS) - {"RFC 8058 headers"}
+    return {"Chapter's name"}
 
 
 # ---------------------------------------------------------------- stable placeholders
@@ -704,7 +721,7 @@ class Stabilizer:
     screenshot wraps a long link as the real email does)."""
 
     PATTERNS = (
-        re.compile(r"(?<=/signups/)(confirm|unsubscribe|erase)\?token=([A-Za-z0-9._\-]+)"),
+        re.compile(r"(?<=/signups/)(confirm|unsubscribe|erase|manage)\?token=([A-Za-z0-9._\-]+)"),
         re.compile(r"(?<=/console/)(sign-in)/link\?token=([A-Za-z0-9_\-]+)"),
         re.compile(r"(?<=/j/)()([A-Za-z0-9_\-]{27})(?![A-Za-z0-9_\-])"),
     )
@@ -754,10 +771,13 @@ well on its own. Generated by `devtools/email_gallery.py` (`make screenshots`, o
 `.venv/bin/python -m devtools.email_gallery`): do not edit by hand.
 
 The sample story: Maria Lopez (maria@example.org) organizes the MBC Connection Group (first
-Tuesday of every month, 4 PM Mountain Time, with a meeting ID and dial-in numbers) and is its
-contact. Ann Example, in Idaho, signs up and lives through every member email; Jo Sample is
-declined with a note; Rosa Example is added by hand; Lee Example comes from Maria's existing
-list; Sam Rivera is invited as an organizer. Every
+Tuesday of every month, 4 PM Mountain time, with a meeting ID and dial-in numbers) and is its
+contact. Ann Example, in Coeur d'Alene (north Idaho), signs up saying she lives on Pacific time and
+lives through every member email: each gives her times in Pacific time (3:00 PM Pacific), her
+calendar too. Jo Sample (Montana, Mountain time) is declined with a note; Rosa Example (Montana) is
+added by hand; Lee Example comes from Maria's existing list; Sam Rivera is invited as an organizer.
+An Idaho member who has not said which time she lives on gets both ("4:00 PM Mountain / 3:00 PM
+Pacific"). Every
 email goes through the real code path: the HTTP API, the console, the outbox's handlers and the
 scheduled distribution run, on a moto table, with a stand-in for SES.
 

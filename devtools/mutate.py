@@ -57,6 +57,7 @@ MODULES: dict[str, Target] = {
         ],
     ),
     "wording": Target("chalicelib/meetings/wording.py", ["tests/unit/test_wording.py"]),
+    "zones": Target("chalicelib/meetings/zones.py", ["tests/unit/test_zones.py", "tests/unit/test_wording.py"]),
     "validation": Target(
         "chalicelib/validation.py",
         [

@@ -3,9 +3,11 @@
 Chalice's deployment.zip holds only ``.py`` sources. Lambda unpacks it into a read-only
 ``/var/task``, so Python can never cache bytecode there: every cold start compiles pydantic,
 icalendar, jinja2 and the app again. This script adds ``__pycache__/<module>.cpython-312.pyc``
-next to every source, compiled with ``--invalidation-mode unchecked-hash`` (Python loads it
+next to every source of ours (third-party modules ship as bytecode only: ``OWN_CODE``),
+compiled with ``--invalidation-mode unchecked-hash`` (Python loads it
 without looking at the source's timestamp, which the zip does not preserve anyway), and drops
-test suites that third-party wheels ship but nothing imports (``icalendar/tests``).
+what third-party wheels ship but nothing imports or reads at run time (``STRIP_PREFIXES``: test
+suites, dnspython, pydantic's v1 API; wheel metadata; type stubs).
 
 The bytecode is only valid for the Python that compiles it, so this must run on the same
 minor version as the Lambda runtime (python3.12, the Python that runs chalice: see README).
@@ -30,11 +32,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_PYTHON = (3, 12)
-# Shipped by wheels, imported by nothing at run time.
-STRIP_PREFIXES = ("icalendar/tests/",)
+# Shipped by wheels, imported by nothing at run time (tests/integration/test_package_contents.py serves
+# every public route family from the built package, without them, and fails on a top-level package no
+# route loads):
+STRIP_PREFIXES = (
+    "icalendar/tests/",
+    # dnspython: email-validator imports it only for deliverability checks (MX lookups), which
+    # chalicelib/emails.py turns off (check_deliverability=False).
+    "dns/",
+    # pydantic's v1 API (we use v2 only; pydantic imports it only to warn about mixing in a v1 model)
+    # and its mypy plugin (a type-checker plugin, for mypy, which is not shipped).
+    "pydantic/v1/",
+    "pydantic/mypy.py",
+)
+# Wheel metadata: nothing reads a version or a file list at run time. pydantic's plugin loader scans the
+# entry points of every installed distribution (importlib.metadata) for a `pydantic` group: none of ours
+# declares one (checked while stripping, see _check_no_plugins), so without the metadata it finds the same
+# nothing. Type stubs (.pyi) are for type checkers only.
+STRIP_SUFFIXES = (".pyi",)
+METADATA_DIRS = (".dist-info/", ".egg-info/")
 # Lambda reads the code from here; compiled-in paths show in tracebacks (Python fixes them up on load anyway).
 TASK_ROOT = "/var/task"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# The smallest deflate (Lambda unzips once per sandbox; the zip's size is what the goal counts).
+ZIP_LEVEL = 9
+# Our own code keeps its sources beside its bytecode (a traceback shows the line); third-party
+# modules ship as bytecode only (``pkg/mod.pyc`` where ``pkg/mod.py`` was: Python's sourceless
+# loader imports it, a traceback names the file and line without its text). Half the package's
+# size was library sources that Lambda never reads once bytecode is there.
+OWN_CODE = ("app.py", "chalicelib/")
 # Relative to .chalice/: the placeholder policy packaging names (see chalice_package).
 PACKAGE_POLICY_FILE = "../infra/chalice-package-policy.json"
 
@@ -48,6 +74,8 @@ class PackageReport:
     stripped: int = 0
     # .pyc files copied from the source tree, dropped (replaced by unchecked-hash bytecode).
     stale: int = 0
+    # third-party sources replaced by their bytecode (sourceless)
+    sourceless: int = 0
     zip_bytes_before: int = 0
     zip_bytes_after: int = 0
 
@@ -94,7 +122,21 @@ def _clone(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 
 def _stripped(name: str) -> bool:
-    return name.startswith(STRIP_PREFIXES)
+    top = name.split("/", 1)[0] + "/"
+    return name.startswith(STRIP_PREFIXES) or name.endswith(STRIP_SUFFIXES) or top.endswith(METADATA_DIRS)
+
+
+def _sourceless(name: str, strip: bool) -> bool:
+    """A third-party module shipped as bytecode only (with --keep-tests: everything keeps its source)."""
+    return strip and name.endswith(".py") and not name.startswith(OWN_CODE)
+
+
+def _check_no_plugins(archive: zipfile.ZipFile) -> None:
+    """Metadata is dropped only if no shipped distribution registers a pydantic plugin (an entry point
+    pydantic would load at run time); one that does must be kept, so the build stops."""
+    for name in archive.namelist():
+        if name.endswith("/entry_points.txt") and "[pydantic]" in archive.read(name).decode("utf-8", "replace"):
+            raise SystemExit(f"{name} registers a pydantic plugin: its metadata cannot be stripped")
 
 
 def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
@@ -111,6 +153,8 @@ def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
         src_dir = work / "src"
         with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(new_zip, "w", zipfile.ZIP_DEFLATED) as new:
             names = set(old.namelist())
+            if strip:
+                _check_no_plugins(old)
             for info in old.infolist():
                 if strip and _stripped(info.filename):
                     report.stripped += 1
@@ -121,12 +165,15 @@ def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
                     # source gets an unchecked-hash .pyc below instead.
                     report.stale += 1
                     continue
-                new.writestr(_clone(info), old.read(info.filename))
+                if _sourceless(info.filename, strip):
+                    continue  # its bytecode takes its place below
+                new.writestr(_clone(info), old.read(info.filename), compresslevel=ZIP_LEVEL)
             for name in sorted(names):
                 if not name.endswith(".py") or (strip and _stripped(name)):
                     continue
                 report.sources += 1
-                pyc_name = pyc_name_for(name)
+                sourceless = _sourceless(name, strip)
+                pyc_name = name[:-3] + ".pyc" if sourceless else pyc_name_for(name)
                 source = src_dir / name
                 source.parent.mkdir(parents=True, exist_ok=True)
                 source.write_bytes(old.read(name))
@@ -142,12 +189,15 @@ def add_bytecode(zip_path: Path, strip: bool = True) -> PackageReport:
                     )
                 except py_compile.PyCompileError:
                     report.failed += 1  # Python compiles it at import, as before (if it is ever imported).
+                    if sourceless:
+                        new.writestr(_clone(old.getinfo(name)), old.read(name), compresslevel=ZIP_LEVEL)
                     continue
                 info = zipfile.ZipInfo(pyc_name, date_time=FIXED_DATE)
                 info.external_attr = 0o100644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                new.writestr(info, target.read_bytes())
+                new.writestr(info, target.read_bytes(), compresslevel=ZIP_LEVEL)
                 report.compiled += 1
+                report.sourceless += sourceless
         shutil.move(str(new_zip), zip_path)
     report.zip_bytes_after = zip_path.stat().st_size
     return report
@@ -158,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--out", default="out", help="output directory (replaced), relative to the project root")
     parser.add_argument("--no-bytecode", action="store_true", help="ship sources only (plain chalice package)")
-    parser.add_argument("--keep-tests", action="store_true", help=f"keep {', '.join(STRIP_PREFIXES)}")
+    parser.add_argument(
+        "--keep-tests",
+        action="store_true",
+        help=f"keep {', '.join(STRIP_PREFIXES)}, the wheels' metadata and type stubs",
+    )
     args = parser.parse_args(argv)
     out_dir = Path(args.out) if os.path.isabs(args.out) else ROOT / args.out
     zip_path = chalice_package(args.stage, out_dir)
@@ -169,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{zip_path}: {report.zip_bytes_before} -> {report.zip_bytes_after} bytes; "
         f"{report.compiled} modules precompiled for python{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]} "
-        f"({report.failed} failed to compile), {report.stripped} test files dropped"
+        f"({report.failed} failed to compile, {report.sourceless} third-party modules as bytecode only), "
+        f"{report.stripped} unused files dropped"
     )
     return 0
 

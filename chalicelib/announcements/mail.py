@@ -12,11 +12,24 @@ from chalicelib.announcements.records import AnnouncementRecord
 from chalicelib.groups.records import GroupRecord
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.organization import organization
 from chalicelib.settings import Settings
 from chalicelib.signups.member_mail import member_email, schedule_line
 from chalicelib.signups.records import SignupRecord
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
+# An organizer's message that opens with its own greeting ("Hello everyone,", "Dear friends,",
+# "Hi all!") is not greeted again ("Hello Ann Kowalski, / Hello everyone,").
+_GREETING = re.compile(
+    r"^\s*(hello|hi|hey|hiya|dear|greetings|good (morning|afternoon|evening|day)|welcome|howdy)\b", re.IGNORECASE
+)
+
+
+def greets(body: str) -> bool:
+    """Whether the message's first line is a greeting of its own."""
+    return bool(_GREETING.match(body))
+
+
 _TRAILING = ".,;:!?)]}'\""
 
 
@@ -47,20 +60,22 @@ def body_html(text: str) -> Any:
 
 
 def _invite(
-    group: GroupRecord, series: list[Meeting], *, join_url: str | None, now: datetime, state: str | None
+    group: GroupRecord, series: list[Meeting], *, join_url: str | None, now: datetime, zones: tuple[str, ...]
 ) -> tuple[Attachment, dict[str, Any]] | tuple[None, dict[str, Any]]:
-    """The next meeting, as an instance of the group's series (the same event reminders update)."""
+    """The next meeting, as an instance of the group's series (the same event reminders update),
+    in the reader's zones."""
     from chalicelib.meetings.calendar import series_calendar
-    from chalicelib.meetings.wording import meeting_words
+    from chalicelib.meetings.zones import long_when, own_zone
 
     meeting = next((m for m in series if m.status != "cancelled"), None)
     if meeting is None:
         return None, {"invite": False}
-    ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting)
+    zone = own_zone(zones)
+    ics = series_calendar(group, series, stamp=now, join_url=join_url, instance=meeting, zone=zone)
     attachment = Attachment("meeting.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
     return attachment, {
         "invite": True,
-        "invite_when": meeting_words(meeting.starts_at, group["schedule"]["timezone"], state),
+        "invite_when": long_when(meeting.starts_at, zones),
     }
 
 
@@ -78,13 +93,16 @@ def announcement_email(
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
     if announcement["attach_invite"] and series:
-        attachment, invite = _invite(group, series, join_url=join_url, now=now, state=member.get("state"))
+        from chalicelib.meetings.zones import member_zones
+
+        attachment, invite = _invite(group, series, join_url=join_url, now=now, zones=member_zones(member))
     mail = member_email(
         "announcements/email/announcement",
         record=member,
         group=group,
         settings=settings,
         preview=False,
+        greet=not greets(announcement["body"]),
         subject=announcement["subject"],
         body=announcement["body"],
         body_html=body_html(announcement["body"]),
@@ -117,11 +135,15 @@ def preview_email(
     attachment: Attachment | None = None
     invite: dict[str, Any] = {"invite": False}
     if announcement["attach_invite"] and series:
-        attachment, invite = _invite(group, series, join_url=None, now=now, state=None)
+        from chalicelib.meetings.zones import PUBLIC
+
+        attachment, invite = _invite(group, series, join_url=None, now=now, zones=PUBLIC)
     mail = render_email(
         "announcements/email/announcement",
         to=to,
+        org=organization(settings),
         preview=True,
+        greet=not greets(announcement["body"]),
         banner=banner,
         audience=f"{audience} member{'s' if audience != 1 else ''}",
         name=organizer_name,

@@ -430,6 +430,14 @@ class AnnouncementService:
                 return False  # still to go, or another run has it in hand
         return self.repo.finish(group_id, announcement_id, when=self.clock.now().isoformat())
 
+    def member_deliveries(self, group_id: str, signup_id: str) -> list[dict[str, Any]]:
+        """The announcements sent (or being sent) to one person: her row of each, with the subject."""
+        rows = self.repo.member_rows(group_id, signup_id)
+        for row in rows:
+            record = self.repo.get(group_id, row["announcement_id"])
+            row["subject"] = record["subject"] if record else ""
+        return rows
+
     def forget_member(self, group_id: str, signup_id: str) -> None:
         """Erasure: the person's row of every announcement of the group whose rows may still exist,
         by key, from a consistent read of the group's announcements (not the sending index, which

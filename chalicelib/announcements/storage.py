@@ -195,6 +195,26 @@ class AnnouncementRepository:
             return False
         return True
 
+    def member_rows(self, group_id: str, signup_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """One person's announcement rows (one Query of the member index, the "A" sort keys)."""
+        resp = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :a)",
+            ExpressionAttributeValues={
+                ":pk": {"S": member_index_key(group_id, signup_id)},
+                ":a": {"S": MEMBER_INDEX_SORT_PREFIX},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        rows = []
+        for item in resp.get("Items", []):
+            row = without_keys(item)
+            row["announcement_id"] = item["gsi1sk"]["S"][len(MEMBER_INDEX_SORT_PREFIX) :]
+            rows.append(row)
+        return rows
+
     def mark(self, group_id: str, announcement_id: str, signup_id: str, *, run_id: str, sets: dict[str, Any]) -> bool:
         update = Update(sets=sets, removes=("lease_until",))
         try:

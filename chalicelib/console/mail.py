@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from chalicelib.mail.message import OutgoingEmail, render_email
+from chalicelib.organization import organization
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
 
@@ -58,6 +59,7 @@ class ConsoleMail:
             render_email(
                 "console/email/signin",
                 to=organizer["email"],
+                org=organization(self.access.settings),
                 name=organizer["name"],
                 url=self.access.sign_in_url(item.get("ref", "")),
                 minutes=SIGNIN_MINUTES,
@@ -78,6 +80,7 @@ class ConsoleMail:
             render_email(
                 "console/email/invite",
                 to=organizer["email"],
+                org=organization(self.access.settings),
                 name=organizer["name"],
                 inviter=inviter["name"] if inviter else "An admin",
                 admin=organizer.get("role") == "admin",

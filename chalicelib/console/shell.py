@@ -19,14 +19,28 @@ from chalicelib.console.service import Signed
 from chalicelib.console.static import asset_url
 from chalicelib.errors import Forbidden, Invalid
 from chalicelib.groups.records import GroupRecord
+from chalicelib.meetings.zones import ZONE_CHOICES, member_zone, zone_name
 from chalicelib.templating import render
 from chalicelib.web.request import query_params
 
-ZONES = [
-    ("America/Denver", "Mountain Time (Montana, south Idaho)"),
-    ("America/Boise", "Mountain Time (Boise)"),
-    ("America/Los_Angeles", "Pacific Time (north Idaho)"),
-]
+# One label per real zone (chalicelib/meetings/zones.py): Mountain (Montana, Boise and south Idaho),
+# Pacific (north Idaho). America/Boise is Mountain time and is shown as it.
+ZONES: list[tuple[str, str]] = list(ZONE_CHOICES)
+
+
+def zone_options(current: str | None) -> list[tuple[str, str]]:
+    """The zones offered, plus a zone set some other way (the API) as it is, so that saving a form
+    never changes it unasked."""
+    if not current or member_zone(current):
+        return ZONES
+    return [*ZONES, (current, f"{zone_name(current)} time (as set)")]
+
+
+def shown_zone(current: str) -> str:
+    """The choice a stored zone is shown as (America/Boise is the Mountain choice)."""
+    return member_zone(current) or current
+
+
 NOTICES = {
     "approved": "{n} approved. They get a welcome email now with their own link to the meetings.",
     "declined": "{n} declined. They get the group's message.",
@@ -38,6 +52,7 @@ NOTICES = {
     "meeting_later": "Saved. Members are told on {n}; the reminders carry the change too.",
     "meeting_quiet": "Saved. Nobody needed to be told.",
     "resent": "Sent again. It arrives within a minute.",
+    "new_link": "A new link is made and on its way to her; the old one no longer opens the meetings.",
     "event_saved": "The event is saved.",
     "event_cancelled": "The event is cancelled; the website shows it as cancelled.",
     "invited": "Added. They get an email telling them how to sign in.",
@@ -91,9 +106,12 @@ class Ctx:
         done = query_params(self.request).get("done")
         if done in NOTICES:
             notice = NOTICES[done].format(n=query_params(self.request).get("n", ""))
+        from chalicelib.organization import organization
+
         body = render(
             f"console/pages/{template}",
             title=title,
+            org=organization(self.c.settings),
             base=self.base,
             css_url=asset_url(self.base, "console.css"),
             signed=self.signed,

@@ -188,11 +188,14 @@ def error_page(status: int, message: str, *, base: str, retry_after: int | None 
     from html import escape
 
     try:
+        from chalicelib import container
         from chalicelib.console.static import asset_url
+        from chalicelib.organization import organization
         from chalicelib.templating import render
 
         body = render(
             "console/pages/message.html",
+            org=organization(container.current().settings),
             title="Please try again" if status in (500, 503) else "Sorry",
             base=base,
             css_url=asset_url(base, "console.css"),

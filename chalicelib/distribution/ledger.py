@@ -19,6 +19,7 @@ from chalicelib.db import (
     without_keys,
 )
 from chalicelib.distribution.records import (
+    LEDGER_PREFIX,
     RESEND_GUARD_KIND,
     DeliveryRow,
     MessageType,
@@ -27,6 +28,10 @@ from chalicelib.distribution.records import (
     told_dates_partition,
 )
 from chalicelib.distribution.truth import Said
+
+# Rows in a meeting's partition that are not a message: the first opening of her link (the join
+# links' row) and an organizer's re-send guard.
+SIDE_KINDS = ("opened", RESEND_GUARD_KIND)
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,29 @@ class DeliveryRepository:
         )
         for row in rows:
             self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
+
+    def member_rows(self, group_id: str, signup_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """One person's meeting rows (what she was sent about each meeting), newest meeting first,
+        from the member index (one Query; the index may lag a row written a moment ago)."""
+        resp = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": {"S": member_index_key(group_id, signup_id)},
+                ":low": {"S": "0"},  # meeting rows sort by their date; announcements ("A") and links ("L") after
+                ":high": {"S": "9"},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        rows = []
+        for item in resp.get("Items", []):
+            if item["pk"]["S"].startswith(LEDGER_PREFIX) and item.get("kind", {}).get("S") not in SIDE_KINDS:
+                row = without_keys(item)
+                row["date"] = item["pk"]["S"].rpartition("#")[2]
+                rows.append(row)
+        return rows
 
     def erase_member(self, group_id: str, signup_id: str) -> None:
         """Delete every row about one person listed in the member index: meeting deliveries, link

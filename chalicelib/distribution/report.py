@@ -67,6 +67,12 @@ class DeliveriesReport:
         self.signups = signups
         self.ledger = ledger
 
+    def for_member(self, group_id: str, signup_id: str) -> list[dict[str, Any]]:
+        """What one person was sent about each meeting (her rows of the ledger), newest meeting first:
+        ``date``, ``message`` (reminder, changed, ...), ``kind`` (the ledger key), ``status``
+        (claimed, sent, failed), ``sent_at``, ``failed_at``, ``reason``."""
+        return self.ledger.member_rows(group_id, signup_id)
+
     def build(self, group_id: str, day: str, *, only: ReportFilter, now: datetime, lease_now: float) -> dict[str, Any]:
         group = self.groups.get(group_id)
         meeting = self.meetings.meeting_on(group, day)

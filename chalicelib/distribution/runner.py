@@ -349,6 +349,7 @@ class Distributor:
             recipient=member["email"],
             name=member["name"],
             state=member.get("state"),
+            timezone=member.get("timezone"),
             links=member_links(
                 member,
                 group,

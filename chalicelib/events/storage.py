@@ -154,7 +154,8 @@ class EventRepository:
             names["#st"] = "status"
             values[":st"] = {"S": q.status}
             filters.append("#st = :st")
-        docs: list[tuple[str, EventRecord]] = []
+        # Rows as (sort key, stored JSON): only the page's are parsed (the extra rows just say there is more).
+        docs: list[tuple[str, str]] = []
         exclusive: dict[str, Any] | None = key(q.partition, start_after) if start_after else None
         first = True
         while True:
@@ -175,10 +176,10 @@ class EventRepository:
                 kwargs["ExclusiveStartKey"] = exclusive
             resp = self.client.query(**kwargs)
             for item in resp.get("Items", []):
-                docs.append((item["sk"]["S"], json.loads(item["doc"]["S"])))
+                docs.append((item["sk"]["S"], item["doc"]["S"]))
             exclusive = resp.get("LastEvaluatedKey")
             if len(docs) > limit or not exclusive:
                 break
         page = docs[:limit]
         more = len(docs) > limit
-        return [d for _, d in page], (page[-1][0] if more and page else None)
+        return [json.loads(d) for _, d in page], (page[-1][0] if more and page else None)

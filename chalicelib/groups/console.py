@@ -9,12 +9,13 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console import web
-from chalicelib.console.shell import ZONES, Ctx
+from chalicelib.console.shell import ZONES, Ctx, shown_zone, zone_options
 from chalicelib.errors import AlreadyExists, Conflict, Forbidden, Invalid
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     DEFAULT_JOIN_DETAILS,
     DEFAULT_JOIN_WINDOW_MINUTES,
+    DEFAULT_WHAT_TO_EXPECT,
     GroupRecord,
 )
 
@@ -55,6 +56,7 @@ SETTING_LABELS = {
     "zoom_dial_in": "Dial-in phone numbers",
     "leads": "Reminders",
     "decline_message": "Message to people you decline",
+    "what_to_expect": "What to expect at a first meeting",
     "join_window_minutes": "Minutes before the start that links open the room",
     "join_details": "What emails show besides the personal link",
     "contact_name": "Contact name",
@@ -83,7 +85,7 @@ def _settings_values(group: GroupRecord) -> dict[str, Any]:
         "eligibility": group["eligibility"],
         **_schedule_values(group),
         "start_time": group["schedule"]["start_time"],
-        "timezone": group["schedule"]["timezone"],
+        "timezone": shown_zone(group["schedule"]["timezone"]),
         "duration_minutes": str(group["schedule"]["duration_minutes"]),
         "zoom_url": group["zoom_url"],
         "zoom_passcode": group.get("zoom_passcode") or "",
@@ -93,6 +95,7 @@ def _settings_values(group: GroupRecord) -> dict[str, Any]:
         "requires_approval": group["requires_approval"],
         "paused": group["status"] == "paused",
         "decline_message": group.get("decline_message") or DEFAULT_DECLINE_MESSAGE,
+        "what_to_expect": group.get("what_to_expect") or DEFAULT_WHAT_TO_EXPECT,
         "join_window_minutes": str(group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES)),
         "show_meeting_id": policy["meeting_id"],
         "show_dial_in": policy["dial_in"],
@@ -120,6 +123,7 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
             "zoom_passcode",
             "zoom_meeting_id",
             "decline_message",
+            "what_to_expect",
             "join_window_minutes",
             "contact_name",
             "contact_email",
@@ -129,6 +133,7 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
         v[shown] = ctx.form(shown) == "yes"
     v["description"], v["eligibility"] = web.first(f, "description").strip(), web.first(f, "eligibility").strip()
     v["decline_message"] = web.first(f, "decline_message").strip()
+    v["what_to_expect"] = web.first(f, "what_to_expect").strip()
     v["zoom_dial_in"] = web.first(f, "zoom_dial_in")
     v["weeks"] = [w for w in f.get("weeks", []) if w in {k for k, _ in WEEKS}]
     v["leads"] = [x for x in f.get("leads", []) if x in {k for k, _ in LEADS}]
@@ -174,6 +179,8 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
         "requires_approval": v["requires_approval"],
         "status": "paused" if v["paused"] else "active",
         "decline_message": None if decline in ("", DEFAULT_DECLINE_MESSAGE) else decline,
+        # The default is kept as "unset", so a better default reaches groups that never changed it.
+        "what_to_expect": None if v["what_to_expect"] in ("", DEFAULT_WHAT_TO_EXPECT) else v["what_to_expect"],
         "join_window_minutes": window,
         "join_details": {
             "meeting_id": v["show_meeting_id"],
@@ -190,6 +197,7 @@ def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[
 
 def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
     from chalicelib.meetings.mail import meeting_email
+    from chalicelib.meetings.zones import PACIFIC
     from chalicelib.signups.member_mail import sample_links
 
     c = ctx.c
@@ -197,7 +205,12 @@ def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
     if meeting is None:
         return []
     out = []
-    for who, state in (("A member in Montana", "MT"), ("A member in north Idaho", "ID")):
+    # Each member reads her own zone (chalicelib/meetings/zones.py): one preview per way it is written.
+    for who, state, zone in (
+        ("A member on Mountain time (Montana, Boise, south Idaho)", "MT", None),
+        ("A member on Pacific time (north Idaho)", "ID", PACIFIC),
+        ("An Idaho member who has not said which time she lives on (both zones)", "ID", None),
+    ):
         mail = meeting_email(
             "reminder",
             group=group,
@@ -205,7 +218,8 @@ def _previews(ctx: Ctx, group: GroupRecord) -> list[dict[str, str]]:
             recipient="member@example.org",
             name="Sam Sample",
             state=state,
-            links=sample_links(group, c.settings),
+            timezone=zone,
+            links=sample_links(group, c.settings, state=state, timezone=zone),
             now=meeting.starts_at - timedelta(days=1),
             series=[meeting],
         )
@@ -220,7 +234,7 @@ def settings(ctx: Ctx) -> Response:
         "section": "settings",
         "week_options": WEEKS,
         "weekday_options": WEEKDAYS,
-        "zone_options": ZONES,
+        "zone_options": zone_options(group["schedule"]["timezone"]),
         "lead_options": LEADS,
         "labels": SETTING_LABELS,
         "creating": False,
@@ -319,6 +333,7 @@ def _new_values() -> dict[str, Any]:
         "requires_approval": True,
         "paused": False,
         "decline_message": DEFAULT_DECLINE_MESSAGE,
+        "what_to_expect": DEFAULT_WHAT_TO_EXPECT,
         "join_window_minutes": str(DEFAULT_JOIN_WINDOW_MINUTES),
         "show_meeting_id": True,
         "show_dial_in": True,

@@ -104,6 +104,11 @@ class GroupInput(StrictModel):
         default=None,
         description="Their address: replies to member emails go here (unset: the stage's reply-to or sender address).",
     )
+    what_to_expect: Annotated[str, MultiLine(max_length=2000)] | None = Field(
+        default=None,
+        description="What a first meeting is like (camera optional? who hosts? how long?), in the welcome email "
+        "and on the personal link's page ({group} and {duration} are filled in); unset: a kind default.",
+    )
     requires_approval: StrictBool = True
     reminder_leads_minutes: Annotated[list[Annotated[StrictInt, Field(ge=5, le=43200)]], Field(max_length=5)] = Field(
         default_factory=lambda: [1440, 60], description="Reminder lead times before each meeting, in minutes."
@@ -141,6 +146,7 @@ class GroupSettingsPatch(StrictModel):
     decline_message: str | None = None
     contact_name: ShortText | None = None
     contact_email: Email | None = None
+    what_to_expect: str | None = None
     requires_approval: StrictBool | None = None
     reminder_leads_minutes: list[StrictInt] | None = None
     announce_days: StrictInt | None = None
@@ -163,6 +169,20 @@ class NextMeeting(BaseModel):
     date: date
     starts_at: datetime
     ends_at: datetime
+    when_text: str = Field(
+        description="The start in words, in both zones members live on: "
+        "'Tuesday, December 1, 2026 at 4:00 PM Mountain / 3:00 PM Pacific'."
+    )
+
+
+class ZoneChoice(BaseModel):
+    value: str
+    label: str
+
+
+class PublicOrganization(BaseModel):
+    name: str = Field(description="The chapter that runs the group (every email and page names it).")
+    website_url: str | None
 
 
 class PublicGroup(BaseModel):
@@ -170,12 +190,20 @@ class PublicGroup(BaseModel):
     name: str
     description: str
     eligibility: str
-    schedule_text: str
+    schedule_text: str = Field(
+        description="The schedule in words, in both zones members live on: "
+        "'First Tuesday of every month, 4:00 PM Mountain / 3:00 PM Pacific'."
+    )
     timezone: str
     duration_minutes: int
     next_meeting: NextMeeting | None
+    timezone_choices: list[ZoneChoice] = Field(
+        description="What the signup form offers for `timezone` (the last, value '', is 'not sure')."
+    )
+    timezone_hint: str = Field(description="The words under those choices.")
     requires_approval: bool
     accepting_signups: bool
+    organization: PublicOrganization
     consent_text: str
     consent_version: str
 

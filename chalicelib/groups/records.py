@@ -43,6 +43,16 @@ DEFAULT_DECLINE_MESSAGE = "\n\n".join(
 )
 
 
+# What a first meeting is like, for the welcome email and the personal link's page, unless the group
+# set its own (console: Group settings). Plain text; {group} and {duration} ("about 90 minutes", from
+# the schedule) are filled in.
+DEFAULT_WHAT_TO_EXPECT = (
+    "Each meeting is a relaxed video call of {duration}, hosted by one of the group's organizers. "
+    "Your camera is optional: you are welcome to just listen, and to come late or leave early if you need to. "
+    "Nobody has to share anything, and what is said in the group stays in the group."
+)
+
+
 class ScheduleRecord(TypedDict):
     rrule: str
     start_time: str
@@ -86,3 +96,5 @@ class GroupRecord(TypedDict):
     # The person members can write to (named in every member email; replies go to the address).
     contact_name: NotRequired[str | None]
     contact_email: NotRequired[str | None]
+    # What a first meeting is like (DEFAULT_WHAT_TO_EXPECT when unset).
+    what_to_expect: NotRequired[str | None]

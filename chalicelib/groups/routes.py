@@ -17,7 +17,9 @@ log = logging.getLogger("mbc.groups")
 @routes.route("/groups/{group_id}", methods=["GET"])
 def get_group(group_id: str) -> Response:
     from chalicelib.groups.views import public_view
+    from chalicelib.organization import organization
 
     c = container.current()
     group = c.groups.get(group_id)
-    return json_response(public_view(group, c.meetings.next_meeting(group)), headers=PUBLIC_60)
+    view = public_view(group, c.meetings.next_meeting(group), organization(c.settings))
+    return json_response(view, headers=PUBLIC_60)

@@ -41,6 +41,37 @@ def paths() -> dict[str, Any]:
                 },
             }
         },
+        "/j/{token}/zone": {
+            "post": {
+                "summary": "The member says which time she lives on, from her link's page (a form post)",
+                "parameters": [TOKEN],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "timezone": {
+                                        "type": "string",
+                                        "enum": ["America/Denver", "America/Los_Angeles", ""],
+                                        "description": "Mountain, Pacific, or empty for 'not sure' (her "
+                                        "state decides: Mountain for Montana, both zones for Idaho).",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "303": {"description": "Saved: back to her link's page (`?zone=saved`), which speaks it."},
+                    "400": {"description": "Not one of the times offered, or not a readable form.", "content": HTML},
+                    "404": {"description": "Unknown or revoked link.", "content": HTML},
+                    "413": {"description": "Form over 64 KB.", "content": HTML},
+                    "415": {"description": "Not a form post.", "content": HTML},
+                },
+            }
+        },
         "/groups/{group_id}/signups/{signup_id}/join-link": {
             "post": {
                 "summary": "Revoke a member's personal link at once and email them a new one",

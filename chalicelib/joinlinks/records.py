@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 JOIN_PREFIX = "JOIN#"
 JOIN_SK = "JOIN"
@@ -57,5 +57,7 @@ class JoinWindowRecord(TypedDict):
     zoom_meeting_id: str | None
     zoom_dial_in: list[str]
     window_minutes: int
+    # What a first meeting is like (groups/expect.py), shown on the page outside the window.
+    what_to_expect: NotRequired[str]
     meetings: list[WindowMeeting]
     computed_at: str

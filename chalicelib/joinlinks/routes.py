@@ -1,12 +1,12 @@
 """HTTP routes of personal links: ``GET /j/{token}`` (the room, or a waiting page), the next
-meeting as a calendar entry with the link, and an organizer replacing one member's link."""
+meeting as a calendar entry with the link, and the member choosing which time she lives on."""
 
 from __future__ import annotations
 
 from chalice.app import Response
 
 from chalicelib import container
-from chalicelib.web.request import source_ip
+from chalicelib.web.request import query_params, source_ip
 from chalicelib.web.routing import Routes
 
 routes = Routes(__name__)
@@ -29,7 +29,17 @@ def open_link(token: str) -> Response:
         return Response(body="", status_code=303, headers={"Location": opened.location, **PRIVATE})
     from chalicelib.joinlinks.views import link_page
 
-    return link_page(opened, token=token, settings=c.settings, now=c.clock.now(), headers=PRIVATE)
+    saved = query_params(routes.request).get("zone") == "saved"
+    return link_page(opened, token=token, settings=c.settings, now=c.clock.now(), headers=PRIVATE, zone_saved=saved)
+
+
+@routes.route("/j/{token}/zone", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def link_zone(token: str) -> Response:
+    """The member says which time she lives on (her link proves who she is); back to her page."""
+    from chalicelib.joinlinks.views import save_zone
+
+    c = container.current()
+    return save_zone(token, container=c, request=routes.request, headers=PRIVATE)
 
 
 @routes.route("/j/{token}/meeting.ics", methods=["GET"])

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, cast
 from chalicelib.clock import Clock
 from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.groups.expect import what_to_expect
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import TOKEN_RATE_PREFIX, JoinLinkRecord, JoinWindowRecord, WindowMeeting
 from chalicelib.joinlinks.storage import JoinLinkRepository
-from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
+from chalicelib.joinlinks.tokens import join_token, personal_link, plausible, token_hash
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import later
 from chalicelib.meetings.service import MeetingService
@@ -53,6 +54,7 @@ def window_of(group: GroupRecord, meetings: list[Meeting], *, computed_at: str) 
         "zoom_meeting_id": group.get("zoom_meeting_id"),
         "zoom_dial_in": list(group.get("zoom_dial_in") or []),
         "window_minutes": minutes,
+        "what_to_expect": what_to_expect(group),
         "meetings": listed,
         "computed_at": computed_at,
     }
@@ -141,6 +143,24 @@ class JoinLinks:
             settings=self.settings,
         )
 
+    def member_of(self, token: str) -> SignupRecord | None:
+        """The active member whose current personal link ``token`` is, or None (unknown, revoked,
+        left): the same checks as opening the link."""
+        if not plausible(token):
+            return None
+        link = self.repo.link(token_hash(token))
+        if link is None:
+            return None
+        member = self.signups.get(link["group_id"], link["signup_id"])
+        if (
+            member is None
+            or member["status"] != "active"
+            or member["gen"] != link["gen"]
+            or int(member.get("link_rev", 0)) != int(link["link_rev"])
+        ):
+            return None
+        return member
+
     def activation_item(self, record: SignupRecord) -> dict[str, Any]:
         """Transaction item for a member becoming active: their link starts to work."""
         return self.repo.new_link_item(token_hash(self.token(record)), link_of(record))
@@ -155,6 +175,10 @@ class JoinLinks:
     def forget_item(self, record: SignupRecord) -> dict[str, Any]:
         """Transaction item: a record restarts (a new generation), so its earlier link's row goes."""
         return self.repo.delete_link_item(token_hash(self.token(record)))
+
+    def openings(self, group_id: str, signup_id: str) -> list[dict[str, Any]]:
+        """The meetings she opened her link for: ``date`` and ``opened_at`` (the first time), newest first."""
+        return self.repo.openings(group_id, signup_id)
 
     def replace_link(self, group_id: str, signup_id: str, *, organizer_id: str) -> None:
         """Revoke one member's link at once and send them a new one (one transaction)."""

@@ -136,6 +136,29 @@ class JoinLinkRepository:
             return False
         return True
 
+    def openings(self, group_id: str, signup_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The meetings this member opened her link for (the first opening of each), newest first:
+        one Query of the member index, the opening rows only."""
+        resp = self.client.query(
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :low AND :high",
+            FilterExpression="kind = :opened",
+            ExpressionAttributeValues={
+                ":pk": {"S": member_index_key(group_id, signup_id)},
+                ":low": {"S": "0"},
+                ":high": {"S": "9"},
+                ":opened": {"S": OPENED_KIND},
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            {"date": item["gsi1sk"]["S"].partition("#")[0], "opened_at": item["opened_at"]["S"]}
+            for item in resp.get("Items", [])
+            if "opened_at" in item
+        ]
+
     def delete_counters(self, counter_pk: str) -> None:
         """Erasure: a personal link's per-minute counters (they expire, but TTL deletion may lag)."""
         rows = list(

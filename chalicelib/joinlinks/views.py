@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.joinlinks.click import Opened
-from chalicelib.meetings.wording import clock, meeting_words, zone_abbreviation
+from chalicelib.meetings.zones import at, long_when, member_zone, member_zones, own_zone, zone_choices, zones_words
 from chalicelib.settings import Settings
 from chalicelib.web.pages import page
 
@@ -22,18 +22,26 @@ def contact(settings: Settings) -> str:
     return parseaddr(settings.mail_reply_to or settings.mail_from)[1]
 
 
-def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, headers: dict[str, str]) -> Response:
+def link_page(
+    opened: Opened,
+    *,
+    token: str,
+    settings: Settings,
+    now: datetime,
+    headers: dict[str, str],
+    zone_saved: bool = False,
+) -> Response:
     context: dict[str, Any] = {"contact": contact(settings), "title": "Your link to the meeting"}
     if opened.result == "wait" and opened.window is not None and opened.member is not None:
         window, member = opened.window, opened.member
-        zone = window["timezone"]
+        zones = member_zones(member)
         meetings = []
         for meeting in ([opened.meeting] if opened.meeting else []) + opened.later:
             start, opens = datetime.fromisoformat(meeting["start"]), datetime.fromisoformat(meeting["opens"])
             meetings.append(
                 {
-                    "when": meeting_words(start, zone, member.get("state")),
-                    "opens": f"{clock(opens.astimezone(start.tzinfo))} {zone_abbreviation(zone, opens)}",
+                    "when": long_when(start, zones),
+                    "opens": at(opens, zones),
                     "cancelled": meeting["status"] == "cancelled",
                     "moved": meeting["status"] == "moved",
                 }
@@ -47,6 +55,12 @@ def link_page(opened: Opened, *, token: str, settings: Settings, now: datetime, 
             meeting_id=window.get("zoom_meeting_id"),
             passcode=window.get("zoom_passcode"),
             dial_in=window.get("zoom_dial_in") or [],
+            expect=[p.strip() for p in (window.get("what_to_expect") or "").split("\n\n") if p.strip()],
+            zone_action=f"{settings.public_api_url}/j/{token}/zone",
+            zone_choices=zone_choices(member.get("state")),
+            zone_current=member_zone(member.get("timezone")) or "",
+            zone_saved=zone_saved,
+            zones_shown=zones_words(zones),
         )
         response = page("joinlinks/pages/waiting.html", status=200, **context)
     elif opened.result == "limited":
@@ -68,11 +82,13 @@ def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[
         return link_page(opened, token=token, settings=container.settings, now=container.clock.now(), headers=headers)
     group = container.groups.get(opened.window["group_id"])
     meetings = container.meetings.upcoming(group, count=12)
+    zones = member_zones(opened.member)
     body = series_calendar(
         group,
         meetings,
         stamp=container.clock.now(),
         join_url=f"{container.settings.public_api_url}/j/{token}",
+        zone=own_zone(zones),
     ).decode("utf-8")
     return Response(
         body=body,
@@ -82,6 +98,38 @@ def calendar_entry(token: str, *, container: Any, source_ip: str, headers: dict[
             **headers,
         },
     )
+
+
+def save_zone(token: str, *, container: Any, request: Any, headers: dict[str, str]) -> Response:
+    """Her choice of zone from her link's page: saved, then back to the page (303), which now
+    speaks it. An unknown or revoked link gets the same kind page as opening it; a value the form
+    never offers, a 400 page saying what to choose."""
+    from chalicelib.errors import Invalid
+    from chalicelib.signups.zone import read_zone
+    from chalicelib.web.request import form_or_json_body
+
+    settings = container.settings
+    fields, _ = form_or_json_body(request)
+    member = container.join_links.member_of(token)
+    if member is None:
+        response = page("joinlinks/pages/unknown.html", status=404, contact=contact(settings), title="Your link")
+        response.headers.update(headers)
+        return response
+    try:
+        zone = read_zone(fields.get("timezone"))
+    except Invalid as exc:
+        response = page(
+            "pages/message.html",
+            status=400,
+            title="Please choose your time",
+            message=exc.fields["timezone"],
+            detail="Go back to your link's page and choose one of the times it offers.",
+        )
+        response.headers.update(headers)
+        return response
+    container.member_zones.set_zone(member["group_id"], member["id"], zone, gen=member["gen"], statuses=("active",))
+    location = f"{settings.public_api_url}/j/{token}?zone=saved#your-time"
+    return Response(body="", status_code=303, headers={"Location": location, **headers})
 
 
 # What a personal link says when it cannot be answered (an outage, a bug): no detail of the failure.

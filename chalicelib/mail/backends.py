@@ -150,14 +150,16 @@ def _about_recipient(message: str, recipient: str, sender: str) -> bool:
 
 
 def mailer_for(settings: Settings) -> Mailer:
+    from chalicelib.organization import sender
+
     if settings.mail_backend == "ses":
         from chalicelib.aws import ses_client
 
         return SesMailer(
             ses_client(settings),
-            settings.mail_from,
+            sender(settings),
             settings.mail_reply_to,
             settings.ses_configuration_set,
             redirect_to=settings.mail_redirect_to,
         )
-    return OutboxMailer(settings.outbox_dir, settings.mail_from, settings.mail_reply_to)
+    return OutboxMailer(settings.outbox_dir, sender(settings), settings.mail_reply_to)

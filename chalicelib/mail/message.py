@@ -7,9 +7,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.templating import render
+
+if TYPE_CHECKING:
+    from chalicelib.organization import Organization
 
 
 @dataclass
@@ -34,9 +37,13 @@ class OutgoingEmail:
     reply_to: str | None = None
 
 
-def render_email(template: str, /, *, to: str, unsubscribe_url: str | None = None, **context: Any) -> OutgoingEmail:
-    """Render ``<template>.{subject.txt,txt,html}`` (e.g. ``signups/email/confirm``) into an email."""
-    ctx = {"unsubscribe_url": unsubscribe_url, **context}
+def render_email(
+    template: str, /, *, to: str, org: Organization, unsubscribe_url: str | None = None, **context: Any
+) -> OutgoingEmail:
+    """Render ``<template>.{subject.txt,txt,html}`` (e.g. ``signups/email/confirm``) into an email,
+    signed and footed with ``org`` (the chapter). ``unsubscribe_url``: the RFC 8058 headers only;
+    a member's footer links to her "Manage my membership" page (``manage_url``)."""
+    ctx = {"unsubscribe_url": unsubscribe_url, "org": org, **context}
     subject = " ".join(render(f"{template}.subject.txt", **ctx).split())
     return OutgoingEmail(
         to=to,

@@ -8,12 +8,16 @@
   as an instance of the same series (RECURRENCE-ID = its scheduled start), with the series
   itself (PUBLISH), or the instance alone with METHOD:CANCEL for a cancellation: the calendar
   updates the one meeting instead of adding another.
+- A member's calendar speaks her zone: its times carry her TZID (3:00 PM America/Los_Angeles for a
+  4:00 PM Mountain meeting) whenever the series repeats the same in both zones (``member_tzid``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.groups.records import GroupRecord
 from chalicelib.joinlinks.details import shown_in_emails
@@ -21,6 +25,39 @@ from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import later
 
 UID_DOMAIN = "mbc-connect"
+# Zones that change their clocks on the same days, each at 2 AM local time (an hour apart): a series
+# repeats at the same instants whichever of them its times are written in, as long as the meeting
+# is not in the night hours when one has changed and the other not yet (or a wall-clock time is
+# missing or doubled): local hours in each zone to stay away from.
+_NIGHT_HOURS = {"America/Denver": range(0, 4), "America/Boise": range(0, 4), "America/Los_Angeles": range(0, 3)}
+
+
+def member_tzid(group: GroupRecord, meetings: list[Meeting], zone: str | None) -> str | None:
+    """The zone a member's calendar writes its times in: hers (``zone``) when the group's series,
+    written in it, gives the same instants (same clock rules, the same local day, away from the
+    night hours of a clock change); otherwise None (the group's own zone: still the right instants)."""
+    group_zone = group["schedule"]["timezone"]
+    if zone is None or zone == group_zone or zone not in _NIGHT_HOURS or group_zone not in _NIGHT_HOURS:
+        return None
+    tz, own = ZoneInfo(zone), ZoneInfo(group_zone)
+    for meeting in meetings:
+        for moment in (meeting.scheduled_starts_at, meeting.starts_at):
+            here, there = moment.astimezone(tz), moment.astimezone(own)
+            if here.date() != there.date() or here.hour in _NIGHT_HOURS[zone] or there.hour in _NIGHT_HOURS[group_zone]:
+                return None
+    return zone
+
+
+def _in_zone(meeting: Meeting, zone: str | None) -> Meeting:
+    if zone is None:
+        return meeting
+    tz = ZoneInfo(zone)
+    return replace(
+        meeting,
+        starts_at=meeting.starts_at.astimezone(tz),
+        ends_at=meeting.ends_at.astimezone(tz),
+        scheduled_starts_at=meeting.scheduled_starts_at.astimezone(tz),
+    )
 
 
 def meeting_uid(group_id: str, day: str) -> str:
@@ -180,10 +217,16 @@ def series_calendar(
     join_url: str | None,
     instance: Meeting | None = None,
     method: str = "PUBLISH",
+    zone: str | None = None,
 ) -> bytes:
     """A member's calendar: the series (PUBLISH), plus ``instance`` as its own event when the email
-    is about one meeting; with ``method`` CANCEL, only the cancelled instance."""
+    is about one meeting; with ``method`` CANCEL, only the cancelled instance. ``zone``: the
+    member's own, which its times are written in when the series allows (``member_tzid``)."""
     from icalendar import Calendar
+
+    tzid = member_tzid(group, [*meetings, *([instance] if instance else [])], zone)
+    meetings = [_in_zone(m, tzid) for m in meetings]
+    instance = _in_zone(instance, tzid) if instance is not None else None
 
     cal = Calendar()
     cal.add("prodid", "-//MBC Connect//Meetings//EN")

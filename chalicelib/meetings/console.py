@@ -16,6 +16,7 @@ from chalicelib.errors import Invalid
 from chalicelib.groups.records import DEFAULT_ANNOUNCE_DAYS
 from chalicelib.meetings.activity_words import Change, meeting_change_summary
 from chalicelib.meetings.meeting import move_problem
+from chalicelib.meetings.zones import zone_name
 from chalicelib.web.request import query_params
 
 KIND_WORDS = {
@@ -23,11 +24,6 @@ KIND_WORDS = {
     "changed": "change notice",
     "back_on": "'back on' notice",
     "reminder": "reminder",
-}
-ZONE_WORDS = {
-    "America/Denver": "Mountain Time",
-    "America/Boise": "Mountain Time",
-    "America/Los_Angeles": "Pacific Time",
 }
 
 # ---------------------------------------------------------------- meetings
@@ -173,7 +169,7 @@ def meeting(ctx: Ctx) -> Response:
         "meeting": info,
         "change_options": CHANGE_OPTIONS,
         "announce_days": group.get("announce_days", DEFAULT_ANNOUNCE_DAYS),
-        "zone_words": ZONE_WORDS.get(zone, zone),
+        "zone_words": f"{zone_name(zone)} time",
         "kind_words": KIND_WORDS,
         "told": None,
         "labels": {

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
 from dateutil.rrule import rrule as RRule
 
-from chalicelib.meetings.wording import ZONE_WORDS
+from chalicelib.meetings.zones import Zones, clock, day_apart, zone_name
 
 DEFAULT_RRULE = "FREQ=MONTHLY;BYDAY=1TU"
 ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
@@ -226,11 +226,11 @@ def validate_rrule(value: str) -> str:
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
-def describe(schedule: Schedule) -> str:
-    """The schedule in words for the public page, e.g. 'First Tuesday of every month, 4:00 PM Mountain Time'."""
+def describe(schedule: Schedule, zones: Zones | None = None) -> str:
+    """The schedule in words, in the reader's zones (the group's own when None): 'First Tuesday of
+    every month, 3:00 PM Pacific'; for a reader shown both zones, '..., 4:00 PM Mountain / 3:00 PM
+    Pacific'. A zone where the meeting falls on another day says so ('11:30 PM Pacific the day before')."""
     rule = schedule.rule()
-    clock = schedule.start_time.strftime("%I:%M %p").lstrip("0")
-    zone = ZONE_WORDS.get(schedule.timezone, schedule.timezone)
     interval = rule._interval
     nth: Any = rule._bynweekday or ()
     weekly: Any = rule._byweekday or ()
@@ -241,4 +241,13 @@ def describe(schedule: Schedule) -> str:
         when = f"{_ORDINALS[n].capitalize()} {_WEEKDAYS[day]} of {every}"
     elif rule._freq == WEEKLY and len(weekly) == 1:
         when = f"Every {_WEEKDAYS[weekly[0]]}" if interval == 1 else f"Every {interval} weeks on {_WEEKDAYS[weekly[0]]}"
-    return f"{when}, {clock} {zone}"
+    # The clock in another zone, read on the schedule's first meeting (the offsets between the
+    # zones members live on differ only for an hour in the night when the clocks change).
+    first = schedule.starts_after(datetime.combine(schedule.starts_on, time(0), schedule.zone), 1)
+    reference = first[0] if first else datetime.combine(schedule.starts_on, schedule.start_time, schedule.zone)
+    parts = []
+    for zone in zones or (schedule.timezone,):
+        moved = day_apart(reference, zone, schedule.timezone)
+        other_day = " the day before" if moved < 0 else " the day after" if moved > 0 else ""
+        parts.append(f"{clock(reference.astimezone(ZoneInfo(zone)))} {zone_name(zone)}{other_day}")
+    return f"{when}, {' / '.join(parts)}"

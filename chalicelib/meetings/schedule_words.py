@@ -156,12 +156,12 @@ def zone_from_words(value: str) -> str:
 
 
 def schedule_sentence(schedule: Mapping[str, Any]) -> str:
-    """'the first Tuesday of each month at 4:00 PM Mountain Time' (a custom rule: its text)."""
-    from chalicelib.meetings.wording import ZONE_WORDS
+    """'the first Tuesday of each month at 4:00 PM Mountain time' (a custom rule: its text)."""
+    from chalicelib.meetings.zones import zones_words
 
     words = words_from_rrule(str(schedule["rrule"]))
     hour, minute = (int(x) for x in str(schedule["start_time"]).split(":"))
     clock = f"{hour % 12 or 12}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
-    zone = ZONE_WORDS.get(str(schedule["timezone"]), str(schedule["timezone"]))
+    zone = zones_words((str(schedule["timezone"]),))
     when = words.text() if words is not None else f"by the rule {schedule['rrule']}"
     return f"{when} at {clock} {zone}"

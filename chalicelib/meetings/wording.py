@@ -1,40 +1,21 @@
-"""How emails say when: from the real time left, in the group's zone, short enough for a phone.
+"""How emails say when: from the real time left, in the reader's own zone (chalicelib/meetings/zones.py),
+short enough for a phone.
 
 Subjects lead with the what and the when and stay within 78 characters (a phone shows about that
-much): "Today 4:00 PM MT · MBC Connection Group", "Moved to 5:00 PM MT · MBC Connection Group, Dec 1".
+much): "Today 3:00 PM Pacific · MBC Connection Group", "Moved to 5:00 PM Mountain · MBC Connection
+Group, Dec 1"; a reader shown both zones: "Tomorrow 4:00 PM Mountain / 3:00 PM Pacific · ...".
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from chalicelib.meetings.zones import Zones, at, clock, local, short_when
+
+__all__ = ["SUBJECT_MAX", "clock", "fit_subject", "month_day", "short_date", "subject_when", "time_left"]
 
 SUBJECT_MAX = 78
 SEPARATOR = " · "
-ZONE_WORDS = {
-    "America/Denver": "Mountain Time",
-    "America/Boise": "Mountain Time",
-    "America/Los_Angeles": "Pacific Time",
-    "America/Chicago": "Central Time",
-    "America/New_York": "Eastern Time",
-}
-ZONE_ABBREVIATIONS = {
-    "America/Denver": "MT",
-    "America/Boise": "MT",
-    "America/Phoenix": "MT",
-    "America/Los_Angeles": "PT",
-    "America/Chicago": "CT",
-    "America/New_York": "ET",
-}
-
-
-def clock(moment: datetime) -> str:
-    """'4:00 PM'."""
-    return f"{moment:%I}".lstrip("0") + f":{moment:%M %p}"
-
-
-def zone_abbreviation(zone: str, moment: datetime) -> str:
-    return ZONE_ABBREVIATIONS.get(zone) or moment.astimezone(ZoneInfo(zone)).strftime("%Z")
 
 
 def short_date(moment: datetime) -> str:
@@ -47,45 +28,52 @@ def month_day(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}"
 
 
-def time_left(start: datetime, now: datetime, zone: str) -> str:
-    """The meeting's start from where the reader stands: 'in 1 hour', 'today at 4:00 PM',
-    'tomorrow at 4:00 PM', 'on Tuesday at 4:00 PM', 'on Tuesday, December 1 at 4:00 PM'."""
-    tz = ZoneInfo(zone)
-    local, today = start.astimezone(tz), now.astimezone(tz)
+def _day_phrase(start: datetime, now: datetime, zone: str) -> tuple[int, str]:
+    """The meeting's day from where the reader stands, in one zone: (days ahead, words)."""
+    here, today = local(start, zone), local(now, zone)
+    days = (here.date() - today.date()).days
+    if days == 0:
+        return days, "today"
+    if days == 1:
+        return days, "tomorrow"
+    if days < 7:
+        return days, f"on {here:%A}"
+    return days, f"on {here:%A, %B} {here.day}"
+
+
+def time_left(start: datetime, now: datetime, zones: Zones) -> str:
+    """The meeting's start from where the reader stands: 'in 1 hour', 'today at 3:00 PM Pacific',
+    'tomorrow at 4:00 PM Mountain', 'on Tuesday at ...', 'on Tuesday, December 1 at ...'. Days are
+    counted in each of the reader's zones; zones that disagree each say their own."""
     left = start - now
     if left <= timedelta(0):
-        return f"now (it started at {clock(local)})"
+        return f"now (it started at {at(start, zones)})"
     if left < timedelta(minutes=50):
         minutes = max(5, round(left.total_seconds() / 300) * 5)
         return f"in {minutes} minutes"
     if left < timedelta(minutes=100):
         return "in 1 hour"
-    days = (local.date() - today.date()).days
-    if days == 0:
-        return f"today at {clock(local)}"
-    if days == 1:
-        return f"tomorrow at {clock(local)}"
-    if days < 7:
-        return f"on {local:%A} at {clock(local)}"
-    return f"on {local:%A, %B} {local.day} at {clock(local)}"
+    phrases = [_day_phrase(start, now, zone)[1] for zone in zones]
+    if len(set(phrases)) == 1:
+        return f"{phrases[0]} at {at(start, zones)}"
+    return " / ".join(f"{phrase} at {at(start, (zone,))}" for phrase, zone in zip(phrases, zones, strict=True))
 
 
-def subject_when(start: datetime, now: datetime, zone: str) -> str:
-    """The when at the head of a reminder's subject: 'Today 4:00 PM MT', 'In 1 hour · 4:00 PM MT'."""
-    tz = ZoneInfo(zone)
-    local, today = start.astimezone(tz), now.astimezone(tz)
-    at = f"{clock(local)} {zone_abbreviation(zone, start)}"
+def subject_when(start: datetime, now: datetime, zones: Zones) -> str:
+    """The when at the head of a reminder's subject: 'Today 3:00 PM Pacific', 'In 1 hour · 4:00 PM
+    Mountain', 'Tue Dec 1, 4:00 PM Mountain / 3:00 PM Pacific'."""
+    when = at(start, zones)
     left = start - now
     if left <= timedelta(0):
-        return f"Now{SEPARATOR}{at}"
+        return f"Now{SEPARATOR}{when}"
     if left < timedelta(minutes=100):
-        return f"{time_left(start, now, zone).capitalize()}{SEPARATOR}{at}"
-    days = (local.date() - today.date()).days
-    if days == 0:
-        return f"Today {at}"
-    if days == 1:
-        return f"Tomorrow {at}"
-    return f"{short_date(local)}, {at}"
+        return f"{time_left(start, now, zones).capitalize()}{SEPARATOR}{when}"
+    days = {_day_phrase(start, now, zone)[0] for zone in zones}
+    if days == {0}:
+        return f"Today {when}"
+    if days == {1}:
+        return f"Tomorrow {when}"
+    return short_when(start, zones)
 
 
 def fit_subject(head: str, group_name: str, tail: str = "") -> str:
@@ -93,22 +81,3 @@ def fit_subject(head: str, group_name: str, tail: str = "") -> str:
     room = SUBJECT_MAX - len(head) - len(SEPARATOR) - len(tail)
     name = group_name if len(group_name) <= room else group_name[: max(0, room - 1)].rstrip() + "…"
     return f"{head}{SEPARATOR}{name}{tail}"[:SUBJECT_MAX]
-
-
-def meeting_words(starts_at: datetime, group_timezone: str, member_state: str | None) -> str:
-    """'Tuesday, December 1, 2026 at 4:00 PM Mountain Time', plus the member's own zone where
-    it differs (Idaho members also see Pacific Time, for north Idaho)."""
-    local = starts_at.astimezone(ZoneInfo(group_timezone))
-    text = (
-        f"{local:%A, %B} {local.day}, {local.year} at {clock(local)} {ZONE_WORDS.get(group_timezone, group_timezone)}"
-    )
-    extra: list[str] = []
-    member_zones = {"MT": ["America/Denver"], "ID": ["America/Boise", "America/Los_Angeles"]}.get(
-        member_state or "", []
-    )
-    for zone in member_zones:
-        other = starts_at.astimezone(ZoneInfo(zone))
-        if other.utcoffset() != local.utcoffset():
-            where = " in north Idaho" if zone == "America/Los_Angeles" else ""
-            extra.append(f"{clock(other)} {ZONE_WORDS.get(zone, zone)}{where}")
-    return text + (f" ({'; '.join(extra)})" if extra else "")

@@ -239,6 +239,15 @@ class OutboxSender:
 
     # ---------------------------------------------------------------- admin decisions
 
+    def items(self, outbox_ids: list[str]) -> list[OutboxRecord]:
+        """These items as they stand (a member page's emails and their outcomes); gone ones are left out."""
+        found = []
+        for outbox_id in outbox_ids:
+            item = self.repo.get(outbox_id)
+            if item is not None:
+                found.append(item)
+        return found
+
     def parked(self) -> list[dict[str, Any]]:
         """What waits for an admin: ids, kinds, groups, reasons, attempts and dates (nothing personal)."""
         fields = ("id", "kind", "group_id", "reason", "attempts", "created_at", "parked_at")

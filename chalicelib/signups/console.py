@@ -1,5 +1,6 @@
 """Console pages of the signups: people waiting for approval (approve, decline with a kind
-message) and the members (list, CSV, add by hand, import a list, remove with their data)."""
+message) and the members (list, CSV, add by hand, import a list, remove with their data, the time
+each lives on)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, day_words
-from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.errors import Conflict, Invalid, NotFound, StaleVersion
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     GroupRecord,
@@ -38,18 +39,40 @@ def _person(record: dict[str, Any]) -> dict[str, Any]:
 
 def waiting(ctx: Ctx) -> Response:
     group = ctx.group()
-    people = [_person(dict(r)) for r in ctx.c.signups.members(group["id"], status="pending_approval")]
+    cursor = query_params(ctx.request).get("cursor") or None
+    records, next_cursor = ctx.c.signups.find(group["id"], show="pending_approval", q="", cursor=cursor)
+    people = [_person(dict(r)) for r in records]
     return ctx.page(
-        "waiting.html", title="Waiting for approval", group=group, section="waiting", people=people, states=STATE_NAMES
+        "waiting.html",
+        title="Waiting for approval",
+        group=group,
+        section="waiting",
+        people=people,
+        states=STATE_NAMES,
+        waiting_count=ctx.c.signups.count(group["id"], "pending_approval"),
+        next_cursor=next_cursor,
+        first_page=cursor is None,
     )
+
+
+# At most this many approvals in one request ("Approve everyone waiting"): each is a transaction
+# and an email; the page says how many are left, and the button does the next ones.
+APPROVE_ALL_AT_ONCE = 100
 
 
 def waiting_post(ctx: Ctx) -> Response:
     group = ctx.group()
-    people = chosen(ctx, group, "pending_approval")
+    action = ctx.form("action")
+    if action == "approve_all":
+        people = [dict(r) for r in ctx.c.signups.members_now(group["id"], status="pending_approval")]
+        people = people[:APPROVE_ALL_AT_ONCE]
+    else:
+        if action == "approve_page":
+            ctx.fields["person"] = ctx.fields.get("on_page", [])
+        people = chosen(ctx, group, "pending_approval")
     if not people:
         raise Invalid("Choose at least one person first (tick the box next to their name).")
-    if ctx.form("action") == "decline":
+    if action == "decline":
         return _decline_page(ctx, group, people, note="")
     approved = 0
     for person in people:
@@ -108,54 +131,67 @@ def decline_post(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- members
 
 
-def members(ctx: Ctx) -> Response:
-    group = ctx.group()
+SHOW_OPTIONS = [
+    ("current", "Current members and people waiting"),
+    ("all", "Everyone, including people who left"),
+    *STATUS_WORDS.items(),
+]
+
+
+def _filter(ctx: Ctx) -> tuple[str, str]:
     params = query_params(ctx.request)
-    q, status = params.get("q", "").strip().lower()[:100], params.get("status", "current")
-    shown = []
-    for record in ctx.c.signups.members(group["id"]):
-        if status == "current" and record["status"] not in ("active", "pending_approval", "pending_confirmation"):
-            continue
-        if status not in ("current", "all") and record["status"] != status:
-            continue
-        if q and q not in record["name"].lower() and q not in record["email"].lower():
-            continue
-        shown.append(
-            {
-                **record,
-                "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
-            }
-        )
-    shown.sort(key=lambda r: r["name"].lower())
-    options = [
-        ("current", "Current members and people waiting"),
-        ("all", "Everyone, including people who left"),
-        *STATUS_WORDS.items(),
+    show = params.get("status", "current")
+    return (show if show in dict(SHOW_OPTIONS) else "current"), params.get("q", "").strip()[:100]
+
+
+def members(ctx: Ctx) -> Response:
+    """A page of the group's people (50 at a time, a signed cursor for the next), filtered by
+    status and found by name in any order, accents or not, or by part of the address."""
+    group = ctx.group()
+    show, q = _filter(ctx)
+    cursor = query_params(ctx.request).get("cursor") or None
+    records, next_cursor = ctx.c.signups.find(group["id"], show=show, q=q, cursor=cursor)
+    shown = [
+        {
+            **record,
+            "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
+            "zone": _zone_words(record),
+        }
+        for record in records
     ]
+    from urllib.parse import urlencode
+
+    filter_query = urlencode({k: v for k, v in (("status", show), ("q", q)) if v})
     return ctx.page(
         "members.html",
         title="Members",
         group=group,
         section="members",
         people=shown,
-        q=params.get("q", ""),
-        status_filter=status,
-        status_options=options,
+        q=q,
+        status_filter=show,
+        status_options=SHOW_OPTIONS,
         status_words=STATUS_WORDS,
+        filter_query=filter_query,
+        next_cursor=next_cursor,
+        first_page=cursor is None,
     )
 
 
 def members_csv(ctx: Ctx) -> Response:
+    """The people the Members page shows with the same filter, for Excel (UTF-8 with a BOM)."""
     group = ctx.group()
-    body = ctx.c.signups.csv_export(group["id"], {})
+    show, q = _filter(ctx)
+    body, more = ctx.c.signups.find_csv(group["id"], show=show, q=q)
     return Response(
-        body=body,
+        body="\ufeff" + body,
         status_code=200,
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{group["id"]}-members.csv"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            **({"X-Rows-Left-Out": "yes"} if more else {}),
         },
     )
 
@@ -349,3 +385,64 @@ def member_remove(ctx: Ctx) -> Response:
         ctx.c.activity.record(group["id"], ctx.who, "remove", "Removed a member and erased their data")
         return ctx.done(f"/groups/{group['id']}/members", "removed")
     return ctx.page("member_remove.html", title="Remove a member", group=group, section="members", person=record)
+
+
+# ---------------------------------------------------------------- the time a member lives on
+
+
+def _zone_words(record: Any) -> str:
+    """'Pacific', 'Mountain', or 'Both (not said)' / 'Mountain (Montana)' when she has not said."""
+    from chalicelib.meetings.zones import member_zone, member_zones, zone_name
+
+    zones = member_zones(record)
+    if member_zone(record.get("timezone")):
+        return zone_name(zones[0])
+    return "Both (not said)" if len(zones) > 1 else f"{zone_name(zones[0])} (from the state)"
+
+
+def member_zone(ctx: Ctx) -> Response:
+    """Change the time a member lives on (she told the organizer by phone, say): her emails, join
+    page and calendar speak it from the next email on. Her links and what she was sent stay."""
+    from chalicelib.meetings.zones import member_zones, zone_choices, zones_words
+    from chalicelib.signups.zone import read_zone
+
+    group = ctx.group()
+    signup_id = ctx.params.get("signup_id", "")
+    record = ctx.c.signups.get(group["id"], signup_id) if 1 <= len(signup_id) <= 64 else None
+    if record is None or record["status"] not in ("active", "pending_approval", "pending_confirmation"):
+        raise NotFound("member")
+    page: dict[str, Any] = {
+        "group": group,
+        "section": "members",
+        "person": record,
+        "states": STATE_NAMES,
+        "zone_options": zone_choices(record.get("state")),
+        "shown": zones_words(member_zones(record)),
+    }
+    value, version = record.get("timezone") or "", str(record["version"])
+    if ctx.request.method == "POST":
+        value, version = ctx.form("timezone"), ctx.form("version")
+        try:
+            zone = read_zone(value)
+            if not version.isdigit():
+                raise Invalid(fields={"version": "Reload the page and try again."})
+            entry = ctx.c.activity.entry(
+                group["id"], ctx.who, "member_zone", "Changed the time {member} lives on", member_id=signup_id
+            )
+            ctx.c.member_zones.set_zone(group["id"], signup_id, zone, version=int(version), also=[("activity", entry)])
+        except Invalid as exc:
+            return ctx.page(
+                "member_zone.html", title="Time zone", status=400, v=value, version=version, errors=exc.fields, **page
+            )
+        except StaleVersion as exc:
+            return ctx.page(
+                "member_zone.html",
+                title="Time zone",
+                status=409,
+                v=value,
+                version=version,
+                errors={"timezone": exc.message},
+                **page,
+            )
+        return ctx.done(f"/groups/{group['id']}/members", "saved")
+    return ctx.page("member_zone.html", title="Time zone", v=value, version=version, **page)

@@ -32,7 +32,7 @@ log = logging.getLogger("mbc.signups")
 
 # Tries to take back a form whose write's answer was lost (storage not answering), and the waits.
 WITHDRAW_WAITS = (0.2, 0.5, 1.0, 2.0)
-DETAIL_FIELDS = ("name", "state", "how_heard")
+DETAIL_FIELDS = ("name", "state", "timezone", "how_heard")
 
 
 class SignupIntake(SignupCore):
@@ -89,6 +89,7 @@ class SignupIntake(SignupCore):
             "name": form.name,
             "email": form.email,
             "state": form.state,
+            "timezone": form.timezone,
             # The version the person was shown (the form refuses any but the current one).
             "consent_version": form.consent_version or CONSENT_VERSION,
             "how_heard": form.how_heard,
@@ -231,6 +232,7 @@ class SignupIntake(SignupCore):
         details = {
             "name": intake["name"],
             "state": intake["state"],
+            "timezone": intake.get("timezone"),
             "how_heard": intake.get("how_heard"),
             "consent_at": intake["received_at"],
             "consent_version": intake["consent_version"],

@@ -1,4 +1,4 @@
-"""Member links in emails (confirm, unsubscribe, erase): signed single-purpose tokens that
+"""Member links in emails (confirm, unsubscribe, erase, manage): signed single-purpose tokens that
 name the signup and the generation of the record they were made for."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from chalicelib.errors import LinkProblem
 from chalicelib.settings import Settings
 from chalicelib.signing import TokenError, make_token, read_token
 
-Purpose = Literal["confirm", "unsubscribe", "erase"]
-PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe", "erase")
+Purpose = Literal["confirm", "unsubscribe", "erase", "manage"]
+PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe", "erase", "manage")
 
 # reason -> (title, what to do): shown on the page, and as the error message and field reason.
 LINK_PROBLEMS = {

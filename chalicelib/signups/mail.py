@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from chalicelib.groups.expect import paragraphs, what_to_expect
 from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.message import Attachment, OutgoingEmail, render_email
 from chalicelib.meetings.service import MeetingService
-from chalicelib.meetings.wording import meeting_words
+from chalicelib.meetings.zones import long_when, member_zone, member_zones, own_zone, zones_words
+from chalicelib.organization import organization
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.records import OutboxRecord
 from chalicelib.outbox.sender import Handler
@@ -100,6 +102,7 @@ class SignupMail:
             hours=CONFIRM_HOURS,
             added_by_organizer=bool(record.get("added_by")),
             state_name=STATE_NAMES.get(str(details.get("state")), details.get("state")),
+            zone_line=zone_line(details),
         )
         return [mail]
 
@@ -167,6 +170,7 @@ class SignupMail:
         meetings = self.meetings.upcoming(group, count=12)
         meeting = next((m for m in meetings if m.status != "cancelled"), None)
         join_url = self.join_url_for(record)
+        zones = member_zones(record)
         mail = member_email(
             template,
             record=record,
@@ -174,14 +178,19 @@ class SignupMail:
             settings=self.settings,
             join_url=join_url,
             meeting=meeting,
-            meeting_text=meeting_words(meeting.starts_at, group["schedule"]["timezone"], record.get("state"))
-            if meeting
-            else None,
+            meeting_text=long_when(meeting.starts_at, zones) if meeting else None,
             window_minutes=group.get("join_window_minutes", DEFAULT_JOIN_WINDOW_MINUTES),
+            expect=paragraphs(what_to_expect(group)),
             **extra,
         )
         if meetings:
-            ics = series_calendar(group, meetings, stamp=self.meetings.clock.now(), join_url=join_url)
+            ics = series_calendar(
+                group,
+                meetings,
+                stamp=self.meetings.clock.now(),
+                join_url=join_url,
+                zone=own_zone(zones),
+            )
             mail.attachments.append(
                 Attachment("meetings.ics", ics, "text", "calendar", {"method": "PUBLISH", "charset": "utf-8"})
             )
@@ -199,7 +208,14 @@ class SignupMail:
             return None  # a later batch's notice went first and counted these too
         url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
-            render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)
+            render_email(
+                "signups/email/organizer_notice",
+                to=address,
+                org=organization(self.settings),
+                group=group,
+                waiting=waiting,
+                review_url=url,
+            )
         ]
 
     def declined(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
@@ -230,3 +246,16 @@ class SignupMail:
         fallback = self.settings.organizer_notify_emails
         index = int(item.get("fallback", "0"))
         return fallback[index] if index < len(fallback) else None
+
+
+def zone_line(details: Mapping[str, Any]) -> str:
+    """Which time her emails will speak: the one she chose, her state's, or both (Idaho, not said)."""
+    zones = member_zones(details)
+    if member_zone(details.get("timezone")):
+        return f"Meeting times in our emails will be in {zones_words(zones)}, as you chose."
+    if len(zones) == 1:
+        return f"Meeting times in our emails will be in {zones_words(zones)}."
+    return (
+        f"Meeting times in our emails will be in both {zones_words(zones)}, as Idaho has both; "
+        "the page of your personal link lets you choose one."
+    )

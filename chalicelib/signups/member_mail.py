@@ -1,14 +1,16 @@
-"""Every email to a member (or someone who signed up) carries the same promises: the unsubscribe
-link and its RFC 8058 headers, the erase-my-data link, a named person to write to (replies go to
-them), and the group's schedule in one line. Built here once, for every feature's emails."""
+"""Every email to a member (or someone who signed up) carries the same promises: one "Manage my
+membership" link (her link, leaving, erasing her data), the RFC 8058 one-click unsubscribe headers,
+a named person to write to (replies go to them), the chapter's name and contact, and the group's
+schedule in one line. Built here once, for every feature's emails."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.groups.contact import contact_of
 from chalicelib.groups.records import GroupRecord
 from chalicelib.mail.message import OutgoingEmail, render_email
+from chalicelib.organization import organization
 from chalicelib.settings import Settings
 from chalicelib.signups.links import MemberLink, member_url
 from chalicelib.signups.records import SignupRecord
@@ -17,11 +19,13 @@ if TYPE_CHECKING:
     from chalicelib.meetings.mail import MemberLinks
 
 
-def schedule_line(group: GroupRecord) -> str:
+def schedule_line(group: GroupRecord, record: SignupRecord | None = None) -> str:
+    """The group's schedule in the zones the person of ``record`` is shown (both without one)."""
     from chalicelib.meetings.schedule import describe
     from chalicelib.meetings.service import schedule_of
+    from chalicelib.meetings.zones import member_zones
 
-    return describe(schedule_of(group))
+    return describe(schedule_of(group), member_zones(record))
 
 
 def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *, join_url: str) -> MemberLinks:
@@ -32,23 +36,28 @@ def member_links(record: SignupRecord, group: GroupRecord, settings: Settings, *
     return MemberLinks(
         join_url=join_url,
         unsubscribe_url=member_url("unsubscribe", link, settings),
-        erase_url=member_url("erase", link, settings),
+        manage_url=member_url("manage", link, settings),
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, record),
+        org=organization(settings),
     )
 
 
-def sample_links(group: GroupRecord, settings: Settings) -> MemberLinks:
-    """Placeholders for previews (nobody's real links)."""
+def sample_links(
+    group: GroupRecord, settings: Settings, *, state: str | None = None, timezone: str | None = None
+) -> MemberLinks:
+    """Placeholders for previews (nobody's real links), the schedule line in the zones a member of
+    ``state`` on ``timezone`` is shown (both without them)."""
     from chalicelib.meetings.mail import MemberLinks
 
     base = settings.public_api_url
     return MemberLinks(
         join_url=f"{base}/j/PREVIEW",
         unsubscribe_url=f"{base}/signups/unsubscribe?token=PREVIEW",
-        erase_url=f"{base}/signups/erase?token=PREVIEW",
+        manage_url=f"{base}/signups/manage?token=PREVIEW",
         contact=contact_of(group, settings),
-        schedule_line=schedule_line(group),
+        schedule_line=schedule_line(group, cast(SignupRecord, {"state": state, "timezone": timezone})),
+        org=organization(settings),
     )
 
 
@@ -72,10 +81,13 @@ def member_email(
     mail = render_email(
         template,
         to=record["email"],
+        org=organization(settings),
         unsubscribe_url=member_url("unsubscribe", link, settings) if unsubscribe else None,
+        manage_url=member_url("manage", link, settings),
+        # Not in the footer (the manage page offers it): for an email that offers erasing in one tap.
         erase_url=member_url("erase", link, settings),
         contact=contact,
-        schedule_line=schedule_line(group) if with_schedule else None,
+        schedule_line=schedule_line(group, record) if with_schedule else None,
         group=group,
         name=name or record["name"],
         **context,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
@@ -34,10 +34,37 @@ Consent = Annotated[
 ]
 
 
+def _zone(value: Any) -> str | None:
+    from chalicelib.meetings.zones import parse_zone
+
+    return parse_zone(value)
+
+
+MemberTimeZone = Annotated[
+    str | None,
+    BeforeValidator(_zone),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "string", "enum": ["America/Denver", "America/Los_Angeles"]},
+                {"type": "string", "maxLength": 0},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class SignupForm(StrictModel):
     name: PersonName
     email: Email
     state: StateCode
+    timezone: MemberTimeZone = Field(
+        default=None,
+        description="The time she lives on: America/Denver (Mountain: Montana, Boise and south Idaho) or "
+        "America/Los_Angeles (Pacific: north Idaho). Optional; absent or empty, it follows the state "
+        "(Montana: Mountain; Idaho: emails give both zones until she chooses).",
+    )
     consent: Consent = Field(description="Must be true (or on/yes from a checkbox).")
     consent_version: ConsentVersion | None = Field(
         default=None,

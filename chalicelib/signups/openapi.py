@@ -53,6 +53,47 @@ def _member_paths() -> dict[str, Any]:
                 },
             },
         }
+    action = {
+        "type": "object",
+        "required": ["action"],
+        "properties": {
+            "action": {"type": "string", "enum": ["send_link", "leave"]},
+            "token": {"type": "string", "description": "The token, if not in the query string."},
+        },
+    }
+    status = {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}
+    out["/signups/manage"] = {
+        "get": {
+            "summary": '"Manage my membership": where the person stands, her link, leaving, erasing (a page)',
+            "description": "Every member email's footer links here with a signed token. Without a valid token the "
+            "page says only that the link does not work.",
+            "parameters": [TOKEN],
+            "responses": {"200": {"description": "Page.", "content": HTML}, "400": err("Bad or expired token.")},
+        },
+        "post": {
+            "summary": 'A choice on the "Manage my membership" page: email her link again, or leave the group',
+            "parameters": [TOKEN],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {"schema": action},
+                    "application/json": {"schema": action},
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "The page again with a notice, or the goodbye page (HTML for browsers); JSON "
+                    "otherwise: unsubscribed, or not_a_member (no link sent).",
+                    "content": {"application/json": status, **HTML},
+                },
+                "202": {
+                    "description": "JSON clients: link_sent (her link is on its way).",
+                    "content": {"application/json": status},
+                },
+                "400": err("Bad or expired token, or no valid action."),
+            },
+        },
+    }
     return out
 
 

@@ -68,6 +68,7 @@ class SignupInput:
     email: str
     state: str
     consent: bool
+    timezone: str | None = None
     consent_version: str | None = None
     how_heard: str | None = None
     website: str = ""
@@ -136,6 +137,15 @@ def _state(value: Any) -> str:
     raise _Problem("literal_error", {"expected": " or ".join(repr(s) for s in STATES)})
 
 
+def _zone(value: Any) -> str | None:
+    from chalicelib.meetings.zones import parse_zone  # only when the form holds the field
+
+    try:
+        return parse_zone(value)
+    except ValueError as exc:
+        raise _Problem("value_error", msg=f"Value error, {exc}") from None
+
+
 def _consent(value: Any) -> bool:
     try:
         return consent(value)
@@ -148,6 +158,7 @@ SIGNUP_FIELDS: tuple[tuple[str, Check, Any], ...] = (
     ("name", _text(min_length=1, max_length=100, after=single_line), _MISSING),
     ("email", _text(max_length=320, after=normalize_email), _MISSING),
     ("state", _state, _MISSING),
+    ("timezone", _zone, None),
     ("consent", _consent, _MISSING),
     ("consent_version", _text(max_length=40, after=current_consent_version, optional=True), None),
     ("how_heard", _text(max_length=200, after=single_line, optional=True), None),

@@ -83,6 +83,9 @@ class SignupRecord(TypedDict):
     version: int
     # Grows when an organizer replaces the member's personal join link (the old one stops).
     link_rev: NotRequired[int]
+    # The time she lives on (meetings/zones.py MEMBER_ZONES), as she or an organizer said; absent:
+    # from her state (Montana: Mountain; Idaho: both zones shown). Never part of a link or a ledger key.
+    timezone: NotRequired[str]
     how_heard: NotRequired[str]
     expires_at: NotRequired[int]
     confirmed_at: NotRequired[str]
@@ -114,6 +117,7 @@ class PublicSignup(TypedDict):
     name: str
     email: str
     state: str
+    timezone: str | None
     status: SignupStatus
     how_heard: str | None
     consent_at: str
@@ -148,6 +152,7 @@ class IntakeRecord(TypedDict):
     email: str
     state: str
     consent_version: str
+    timezone: NotRequired[str]
     how_heard: NotRequired[str]
     expires_at: NotRequired[int]
 

@@ -183,10 +183,39 @@ def _action_page(purpose: Purpose) -> Response:
     return page(f"signups/pages/{purpose}.html", action_url=action)
 
 
-def _done(template: str, status_value: str) -> Response:
+def _done(template: str, status_value: str, member: Any = None) -> Response:
     if wants_html(routes.request.headers):
-        return page(f"signups/pages/{template}.html", detail=None)
+        return page(f"signups/pages/{template}.html", detail=None, **_about(member))
     return json_response({"status": status_value}, headers=NO_STORE)
+
+
+def _about(member: Any) -> dict[str, Any]:
+    """What a page after a member link says to her: her name, the group, its next meeting, and the
+    way back to the chapter's website (or the group's signup page when none is set)."""
+    if member is None:
+        return dict.fromkeys(("group", "name", "next_meeting", "website_url", "join_again_url", "contact"))
+    from chalicelib.meetings.zones import long_when, member_zones
+    from chalicelib.organization import organization
+
+    c = container.current()
+    group = c.groups.get(member.group_id)
+    record = c.signups.get(member.group_id, member.signup_id)
+    meeting = c.meetings.next_meeting(group)
+    org = organization(c.settings)
+    return {
+        "group": group,
+        "name": record["name"] if record else None,
+        "next_meeting": long_when(meeting.starts_at, member_zones(record)) if meeting else None,  # her zone
+        "website_url": org.website_url,
+        "join_again_url": org.website_url or f"{c.settings.public_api_url}/embed/{group['id']}?show=signup",
+        "contact": _contact(group),
+    }
+
+
+def _contact(group: Any) -> Any:
+    from chalicelib.groups.contact import contact_of
+
+    return contact_of(group, container.current().settings)
 
 
 @member_link_route("/signups/confirm", methods=["GET"])
@@ -196,9 +225,10 @@ def confirm_page() -> Response:
 
 @member_link_route("/signups/confirm", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def confirm_signup() -> Response:
-    status = container.current().signups.confirm(_link("confirm"))
+    member = _link("confirm")
+    status = container.current().signups.confirm(member)
     if status in ("pending_approval", "active"):
-        return _done(f"confirmed_{status}", status)
+        return _done(f"confirmed_{status}", status, member)
     return _done("nothing_to_confirm", status)
 
 
@@ -210,8 +240,9 @@ def unsubscribe_page() -> Response:
 @member_link_route("/signups/unsubscribe", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def unsubscribe() -> Response:
     """RFC 8058 one-click: mail clients POST List-Unsubscribe=One-Click here, without login."""
-    container.current().signups.unsubscribe(_link("unsubscribe"))
-    return _done("unsubscribed", "unsubscribed")
+    member = _link("unsubscribe")
+    container.current().signups.unsubscribe(member)
+    return _done("unsubscribed", "unsubscribed", member)
 
 
 @member_link_route("/signups/erase", methods=["GET"])
@@ -223,6 +254,53 @@ def erase_page() -> Response:
 def erase_self() -> Response:
     container.current().signups.erase_self(_link("erase"))
     return _done("erased", "erased")
+
+
+@member_link_route("/signups/manage", methods=["GET"])
+def manage_page() -> Response:
+    """ "Manage my membership": where she stands, and her choices (signups/manage.py)."""
+    member = _link("manage")
+    return _manage_page(member)
+
+
+@member_link_route("/signups/manage", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
+def manage_action() -> Response:
+    """One of the page's buttons: ``action=send_link`` (her link again) or ``action=leave``."""
+    from chalicelib.errors import Invalid
+    from chalicelib.signups.manage import action_of
+
+    member = _link("manage")
+    try:
+        fields, _ = form_or_json_body(routes.request)
+    except HttpError:
+        fields = {}
+    action = action_of(fields)
+    if action is None:
+        raise Invalid("Choose what to do.", fields={"action": "Must be send_link or leave."})
+    c = container.current()
+    if action == "leave":
+        c.manage.leave(member)
+        return _done("unsubscribed", "unsubscribed", member)
+    sent = c.manage.send_link(member)
+    if not wants_html(routes.request.headers):
+        return json_response({"status": "link_sent" if sent else "not_a_member"}, 202 if sent else 200, NO_STORE)
+    return _manage_page(member, notice="link_sent" if sent else "not_a_member")
+
+
+def _manage_page(member: Any, *, notice: str | None = None) -> Response:
+    c = container.current()
+    membership = c.manage.membership(member)
+    token = query_params(routes.request).get("token") or ""
+    about = _about(member)
+    return page(
+        "signups/pages/manage.html",
+        membership=membership,
+        notice=notice,
+        action_url=f"{c.settings.public_api_url}/signups/manage?{urlencode({'token': token})}",
+        website_url=about["website_url"],
+        join_again_url=about["join_again_url"],
+        contact=about["contact"],
+    )
 
 
 # ---------------------------------------------------------------- organizers

@@ -8,7 +8,7 @@ the per-address email limits, the parts other features add to their transactions
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,6 +30,12 @@ from chalicelib.signups.records import (
     SignupStatus,
 )
 from chalicelib.signups.storage import StateConflict
+
+# The console's lists: people per page; at most this many people, and bytes as the response
+# carries them, in one CSV download (Lambda refuses a response over 6 MB).
+FIND_PAGE = 50
+MAX_CSV_ROWS = 5000
+MAX_CSV_BYTES = 4_000_000
 
 # Emails that bring a member her link: a confirmation email (to the same address, before she was a
 # member) never holds them back by the spacing.
@@ -90,6 +96,11 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
         decision such as "every active member has it"."""
         return self.repo.all_consistent(group_id, status=status)
 
+    def email_refs(self, group_id: str, signup_id: str) -> list[str]:
+        """The outbox items written about this person (ids, newest first): her member page asks
+        the outbox for each one's outcome."""
+        return self.repo.email_refs(group_id, signup_id)
+
     def list_page(self, group_id: str, params: dict[str, str]) -> SignupPage:
         self.groups.get(group_id)
         status, limit = _list_params(params)
@@ -107,16 +118,70 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
     def csv_export(self, group_id: str, params: dict[str, str]) -> str:
         self.groups.get(group_id)
         status, _ = _list_params({k: v for k, v in params.items() if k == "status"})
+        return self._csv(self.repo.all(group_id, status=status))
+
+    def _csv(self, records: Iterable[SignupRecord]) -> str:
         import csv  # organizers' export only: not loaded by a member's cold request
         import io
 
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        for record in self.repo.all(group_id, status=status):
+        for record in records:
             values: dict[str, Any] = dict(record)
             writer.writerow([csv_cell(values.get(col)) for col in CSV_COLUMNS])
         return out.getvalue()
+
+    # ------------------------------------------- the console's lists (issue 21 item 10a)
+
+    def find(
+        self, group_id: str, *, show: str, q: str, cursor: str | None, limit: int = FIND_PAGE
+    ) -> tuple[list[SignupRecord], str | None]:
+        """One page of the group's people the console shows: ``show`` is "current" (members and
+        people waiting), "all" or one status; ``q`` a name (any order, accents or not) or part of
+        an address. ``cursor`` (signed, for this group and filter) continues a page."""
+        statuses, words, email = _find_filter(show, q)
+        scope = f"find:{group_id}:{show}:{q}"
+        start_key = None
+        if cursor:
+            data = read_cursor(cursor, "signups", self.settings)
+            if data.get("s") != scope or not isinstance(data.get("k"), dict):
+                raise InvalidCursor()
+            start_key = data["k"]
+        records, last = self.repo.find_page(
+            group_id, statuses=statuses, words=words, email=email, limit=limit, start_key=start_key
+        )
+        return records, sign_cursor({"s": scope, "k": last}, "signups", self.settings) if last else None
+
+    def find_csv(self, group_id: str, *, show: str, q: str) -> tuple[str, bool]:
+        """The CSV of the people ``find`` shows with this filter (every page), and whether some
+        were left out: at most ``MAX_CSV_ROWS`` people and ``MAX_CSV_BYTES`` as the Lambda response
+        carries it (JSON, non-ASCII escaped), so the download never nears Lambda's 6 MB limit."""
+        import csv  # organizers' export only
+        import io
+        import json
+
+        statuses, words, email = _find_filter(show, q)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(CSV_COLUMNS)
+        rows = carried = 0
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self.repo.find_page(
+                group_id, statuses=statuses, words=words, email=email, limit=500, start_key=start
+            )
+            for record in page:
+                values: dict[str, Any] = dict(record)
+                line = io.StringIO()
+                csv.writer(line, lineterminator="\r\n").writerow([csv_cell(values.get(c)) for c in CSV_COLUMNS])
+                text = line.getvalue()
+                carried += len(json.dumps(text)) - 2
+                if rows >= MAX_CSV_ROWS or carried > MAX_CSV_BYTES:
+                    return out.getvalue(), True
+                out.write(text)
+                rows += 1
+            if not start:
+                return out.getvalue(), False
 
     # ------------------------------------------- parts of other features' transactions
 
@@ -177,6 +242,25 @@ def csv_cell(value: Any) -> str:
     if text and text[0] in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
         return "'" + text
     return text
+
+
+def _find_filter(show: str, q: str) -> tuple[tuple[SignupStatus, ...] | None, list[str], str | None]:
+    from chalicelib.signups.search import fold, query_words
+
+    if show == "current":
+        statuses: tuple[SignupStatus, ...] | None = LIVE_STATUSES
+    elif show == "all":
+        statuses = None
+    elif show in STATUSES:
+        statuses = (show,)
+    else:
+        raise Invalid(fields={"status": "Choose what to show from the list."})
+    q = q.strip()[:100]
+    if not q:
+        return statuses, [], None
+    if "@" in q:
+        return statuses, [], fold(q)
+    return statuses, query_words(q), fold(q)  # her name's words, or part of her address
 
 
 def _list_params(params: dict[str, str]) -> tuple[SignupStatus | None, int]:

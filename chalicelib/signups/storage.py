@@ -136,6 +136,8 @@ class SignupRepository(IntakeStorage, ListingStorage):
         return cast(SignupRecord, without_keys(item)) if item else None
 
     def _record_item(self, record: SignupRecord) -> dict[str, Any]:
+        from chalicelib.signups.search import search_key  # when a record is written, not at cold start
+
         return to_item(
             {
                 **record,
@@ -143,6 +145,7 @@ class SignupRepository(IntakeStorage, ListingStorage):
                 "sk": record["id"],
                 "gsi1pk": status_index_key(record["group_id"], record["status"]),
                 "gsi1sk": f"{record['created_at']}#{record['id']}",
+                "search": search_key(record["name"]),  # finding her by name (search.py)
             }
         )
 
@@ -194,6 +197,10 @@ class SignupRepository(IntakeStorage, ListingStorage):
         remove: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Transaction item: move a record between statuses (only from ``from_statuses``)."""
+        if "name" in set_values:  # her name changed: so does what a search finds her by
+            from chalicelib.signups.search import search_key
+
+            set_values = {**set_values, "search": search_key(str(set_values["name"]))}
         update = Update(
             sets={**set_values, "status": to_status, "gsi1pk": status_index_key(group_id, to_status)},
             removes=remove,
@@ -328,6 +335,17 @@ class SignupRepository(IntakeStorage, ListingStorage):
 
     def finish_erasure(self, group_id: str, signup_id: str) -> None:
         self.client.delete_item(TableName=self.table, Key=erasure_key(group_id, signup_id))
+
+    def still_item(self, record: SignupRecord) -> dict[str, Any]:
+        """Transaction item: the record is still this generation, in the status it was read in."""
+        condition = status_in((record["status"],)) & generation_is(record["gen"])
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": signup_key(record["group_id"], record["id"]),
+                **condition.kwargs(),
+            }
+        }
 
     def no_erasure_item(self, group_id: str, signup_id: str) -> dict[str, Any]:
         """Transaction item: no erasure of this signup is under way (a new signup waits for it)."""
@@ -503,3 +521,37 @@ class SignupRepository(IntakeStorage, ListingStorage):
             TableName=self.table,
             Item={**key(SUPPRESS_PREFIX + email_hash, SUPPRESS_SK), **to_item({"reason": reason, "at": when})},
         )
+
+    # ------------------------------------------------------------- her time zone
+
+    def zone_item(
+        self,
+        group_id: str,
+        signup_id: str,
+        *,
+        zone: str | None,
+        when: str,
+        statuses: tuple[SignupStatus, ...],
+        gen: str | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Transaction item: set (``zone`` None: remove) the time she lives on, only while the
+        record is in one of ``statuses`` (and of generation ``gen``, at ``version``, when given).
+        The generation and the link revision are left alone: her links and ledger rows stay hers."""
+        update = Update(
+            sets={"updated_at": when, **({"timezone": zone} if zone else {})},
+            removes=() if zone else ("timezone",),
+            adds={"version": 1},
+        )
+        condition = status_in(statuses)
+        if gen is not None:
+            condition = condition & generation_is(gen)
+        if version is not None:
+            condition = condition & version_is(version)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": signup_key(group_id, signup_id),
+                **merge_expression(update.request(), condition),
+            }
+        }

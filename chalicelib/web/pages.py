@@ -10,11 +10,14 @@ import base64
 import functools
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
 from chalicelib.templating import render
+
+if TYPE_CHECKING:
+    from chalicelib.organization import Organization
 
 # The pages' one stylesheet, inlined in <style> and allowed by its hash: a strict policy with no
 # 'unsafe-inline' and no inline style attributes.
@@ -28,14 +31,16 @@ def _css() -> tuple[str, str]:
     return text, f"'sha256-{digest}'"
 
 
-def page_headers() -> dict[str, str]:
+def page_headers(*, image_origin: str | None = None) -> dict[str, str]:
+    """``image_origin``: where the organization's logo lives (the only image a page may load)."""
+    images = f"; img-src {image_origin}" if image_origin else ""
     return {
         "Content-Type": "text/html; charset=utf-8",
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Content-Security-Policy": (
-            f"default-src 'none'; style-src {_css()[1]}; form-action 'self'; frame-ancestors 'none'"
+            f"default-src 'none'; style-src {_css()[1]}{images}; form-action 'self'; frame-ancestors 'none'"
         ),
     }
 
@@ -44,8 +49,16 @@ def wants_html(headers: Any) -> bool:
     return "text/html" in str(headers.get("accept") or "")
 
 
-def page(template: str, /, *, status: int = 200, **context: Any) -> Response:
+def page(template: str, /, *, status: int = 200, org: Organization | None = None, **context: Any) -> Response:
+    """``org``: the organization the page is titled and signed with (default: the serving
+    container's settings)."""
     from markupsafe import Markup
 
-    body = render(template, page_css=Markup(_css()[0]), **context)  # noqa: S704 (our own file)
-    return Response(body=body, status_code=status, headers=dict[str, str | list[str]](page_headers()))
+    if org is None:
+        from chalicelib import container
+        from chalicelib.organization import organization
+
+        org = organization(container.current().settings)
+    body = render(template, page_css=Markup(_css()[0]), org=org, **context)  # noqa: S704 (our own file)
+    headers = page_headers(image_origin=org.logo_origin)
+    return Response(body=body, status_code=status, headers=dict[str, str | list[str]](headers))

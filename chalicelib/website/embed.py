@@ -100,12 +100,6 @@ def when_text(starts_at: str, ends_at: str, zone_name: str) -> str:
     )
 
 
-def moment_text(iso: str, zone_name: str) -> str:
-    """'Tuesday, December 1, 4:00 PM MST'."""
-    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(zone_name))
-    return f"{moment:%A}, {moment:%B} {moment.day}, {clock(moment)} {moment.strftime('%Z')}"
-
-
 def _https(url: str | None) -> str | None:
     return url if url and url.startswith("https://") else None
 
@@ -193,7 +187,7 @@ def feeds(api: str, group_id: str, group_name: str) -> list[dict[str, str]]:
     ]
 
 
-FORM_FIELDS = ("name", "email", "state", "how_heard", "consent")
+FORM_FIELDS = ("name", "email", "state", "timezone", "how_heard", "consent")
 
 
 def form_values(data: Mapping[str, Any]) -> dict[str, str]:
@@ -302,6 +296,7 @@ def embed_page(
     from chalicelib.errors import DomainError, InvalidCursor
     from chalicelib.events.views import parse_listing
     from chalicelib.groups.views import public_view
+    from chalicelib.organization import organization
     from chalicelib.website.pages import FIELD_LABELS, outcome_page, website_page, with_query
 
     c, api, frames = _api_and_frames()
@@ -312,7 +307,7 @@ def embed_page(
     page_url = f"{api}/embed/{group_id}"
     try:
         group = c.groups.get(group_id)
-        view = public_view(group, c.meetings.next_meeting(group))
+        view = public_view(group, c.meetings.next_meeting(group), organization(c.settings))
         events: list[dict[str, Any]] = []
         next_cursor = None
         if "events" in options.show:
@@ -347,7 +342,7 @@ def embed_page(
     else:
         events_status = f"No {'more ' if options.cursor else ''}upcoming events in {where} yet."
     errors = dict(errors or {})
-    visible = ("name", "email", "state", "how_heard", "consent")
+    visible = ("name", "email", "state", "timezone", "how_heard", "consent")
     error_list = [(name, FIELD_LABELS.get(name, name), why) for name, why in errors.items()]
     return website_page(
         "website/embed/page.html",
@@ -357,7 +352,7 @@ def embed_page(
         frame_origins=frames,
         group=view,
         options=options,
-        next_meeting=moment_text(view["next_meeting"]["starts_at"], view["timezone"]) if view["next_meeting"] else None,
+        next_meeting=view["next_meeting"]["when_text"] if view["next_meeting"] else None,
         values=dict(values or form_values({})),
         errors=errors,
         error_list=error_list,

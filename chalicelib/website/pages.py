@@ -25,6 +25,7 @@ FIELD_LABELS = {
     "name": "Your name",
     "email": "Email address",
     "state": "State you live in",
+    "timezone": "Which time you live on",
     "how_heard": "How did you hear about us",
     "consent": "Consent",
     "consent_version": "Consent statement",
@@ -86,8 +87,12 @@ def website_page(
 ) -> Response:
     # Built from validated values only (no character autoescaping changes): the page's <style> is
     # exactly the text whose hash the CSP allows.
+    from chalicelib import container
+    from chalicelib.organization import organization
+
     style = theme_css(theme or {})
-    body = render(template, api=api, css_url=css_url(api), theme_css=style, **context)
+    org = organization(container.current().settings)
+    body = render(template, api=api, css_url=css_url(api), theme_css=style, org=org, **context)
     csp = page_headers(api=api, frame_origins=frame_origins, styles=[style] if style else [])
     all_headers = {**csp, **(headers or {})}
     return Response(body=body, status_code=status, headers=dict[str, str | list[str]](all_headers))

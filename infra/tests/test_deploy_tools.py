@@ -69,7 +69,8 @@ def test_first_deploy_file_from_domain_and_alarm_mailbox() -> None:
     data = real_data()
     org = parse(data)
     assert org.placeholders == ()
-    assert org.mail_from == "MBC Connect <connect@mbc-idmt.org>"
+    assert org.mail_from == "connect@mbc-idmt.org"  # the From name is the chapter's (organization)
+    assert org.organization["ORG_NAME"] == "mbc-idmt.org"  # until the volunteer writes the chapter's name
     assert org.alarm_email == "alarms@mbc-idmt.org"
     assert org.stage("prod").public_api_url == "https://api.mbc-idmt.org"
     assert org.stage("dev").api_domain == "api-dev.mbc-idmt.org"

@@ -432,6 +432,8 @@ def test_functions_get_the_organisations_settings(
         "PUBLIC_API_URL": f"https://{org_stage['api_domain']}",
         "WEBSITE_ORIGINS": ",".join(org_stage["website_origins"]),
         "SIGNING_KEY_VERSION": str(org_stage["signing_key_version"]),
+        # The chapter's name and contact (deploy_settings.ORGANIZATION_FIELDS), the empty ones left out.
+        **{f"ORG_{k.upper()}": v for k, v in org_file.get("organization", {}).items() if not k.startswith("_") and v},
     }
     if stage == "dev":
         # dev never mails real people by default: every message goes to the SES mailbox simulator.

@@ -56,7 +56,9 @@ def test_signup_without_javascript_then_confirm_from_the_email(browser: Any, liv
     [confirmation] = messages_to(live_stack, "nora.nojs@example.org")
     page.goto(live_stack.api + link_in(confirmation, "/signups/confirm"))
     page.get_by_role("button", name="Confirm my email").click()
-    assert "An organizer will approve your membership soon" in page.inner_text("main")
+    words = page.inner_text("main")
+    assert "Thank you, Nora Nojs" in words and "One of the organizers will look at your signup soon" in words
+    assert "The group's next meeting is on" in words
     context.close()
     token = link_in(confirmation, "/signups/confirm").split("token=", 1)[1]
     assert "/signups/confirm?token=[redacted]" in live_stack.log  # the access log saw the visit...
@@ -171,6 +173,37 @@ def test_accessibility_of_the_member_pages(browser: Any, live_stack: LiveStack) 
     context.close()
 
 
+def test_her_manage_page_at_360_px_then_leaving(browser: Any, live_stack: LiveStack, tmp_path: Path) -> None:
+    """The footer's one link, on a phone: her choices fit the screen, the page passes the audit, and
+    "Leave the group" says goodbye with the way back."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_stack.web}/signup-form-page.html")
+    fill_form(page, "Mia Manage", "mia.manage@example.org", "ID")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(re.compile(r".*/thank-you\.html$"))
+    [confirmation] = messages_to(live_stack, "mia.manage@example.org")
+    manage = live_stack.api + link_in(confirmation, "/signups/manage")
+    page.goto(manage)
+    assert page.get_by_role("heading", name="Manage my membership", exact=True).is_visible()
+    words = page.inner_text("body")
+    assert "Hello Mia Manage" in words and "Leave the group" in words and "Erase my data" in words
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    shot(page, "member-manage-360.png", tmp_path)
+    page.get_by_role("button", name="Leave the group").click()
+    page.get_by_role("heading", name=re.compile("You have left")).wait_for()
+    assert "We wish you well" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+    audit = browser.new_context(bypass_csp=True)  # the page forbids every script; the audit needs its own
+    audited = audit.new_page()
+    audited.goto(manage)
+    assert run_axe(audited) == []
+    audit.close()
+    token = manage.split("token=", 1)[1]
+    assert token not in live_stack.log and "mia.manage@example.org" not in live_stack.log
+
+
 def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
     page.goto(f"{live_stack.web}/")
     page.locator("#mbc1-name").focus()
@@ -179,6 +212,10 @@ def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
     page.keyboard.type("kay.board@example.org")
     page.keyboard.press("Tab")
     page.keyboard.press("ArrowDown")  # Idaho
+    page.keyboard.press("Tab")  # the time she lives on: "Not sure" is chosen until she says
+    assert page.evaluate("document.activeElement.value") == ""
+    page.keyboard.press("ArrowUp")  # Pacific time (north Idaho)
+    assert page.evaluate("document.activeElement.value") == "America/Los_Angeles"
     page.keyboard.press("Tab")
     page.keyboard.type("A friend")
     page.keyboard.press("Tab")  # the honeypot is skipped (tabindex=-1)
@@ -187,4 +224,5 @@ def test_keyboard_only_signup(page: Any, live_stack: LiveStack) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.get_by_text("Thank you! Check your email").wait_for()
-    assert len(messages_to(live_stack, "kay.board@example.org")) == 1
+    [confirmation] = messages_to(live_stack, "kay.board@example.org")
+    assert "in Pacific time, as you chose" in confirmation.get_body(("plain",)).get_content()

@@ -222,7 +222,10 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     preview.wait_for()
     assert "/j/PREVIEW" in preview.inner_text() and "Meeting ID: 123 4567 8901" in preview.inner_text()
     assert page.locator(".room").inner_text() == "https://example.zoom.us/j/12345678901?pwd=NewRoom"
-    assert "north Idaho" in page.locator(".preview").nth(1).inner_text()
+    # One preview per way members read the time: Mountain, Pacific (north Idaho), both (Idaho, not said).
+    assert "meets tomorrow at 4:00 PM Mountain." in page.locator(".preview").nth(0).inner_text()
+    assert "meets tomorrow at 3:00 PM Pacific." in page.locator(".preview").nth(1).inner_text()
+    assert "meets tomorrow at 4:00 PM Mountain / 3:00 PM Pacific." in page.locator(".preview").nth(2).inner_text()
     audit(page)
     page.locator("#preview").scroll_into_view_if_needed()
     shot(page, "settings-preview", tmp_path)

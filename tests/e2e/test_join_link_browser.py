@@ -39,7 +39,8 @@ def test_the_welcome_email_link_shows_the_waiting_page(browser: Any, live_stack:
     response = page.goto(link.group(0))
     assert response is not None and response.status == 200
     text = page.inner_text("main")
-    assert "Next meeting:" in text and "Pacific Time in north Idaho" in text
+    # An Idaho member who has not said which time she lives on: both zones.
+    assert "Next meeting:" in text and " PM Mountain / " in text and " PM Pacific" in text
     assert "opens the meeting room at" in text
     assert "example.zoom.us" not in page.content()  # never the room before it opens
     assert (
@@ -48,6 +49,15 @@ def test_the_welcome_email_link_shows_the_waiting_page(browser: Any, live_stack:
     )
     assert run_axe(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    # She lives in Coeur d'Alene: she says so, and the page (and every email after) speaks Pacific.
+    page.get_by_label("Pacific time (north Idaho: Coeur d'Alene, Sandpoint, Moscow, Lewiston)").check()
+    page.get_by_role("button", name="Save my time").click()
+    page.wait_for_load_state("load")
+    text = page.inner_text("main")
+    assert "Saved. Times on this page and in our emails are in Pacific time." in text
+    assert " PM Pacific" in text and "Mountain /" not in text
+    assert run_axe(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
     token = link.group(0).rsplit("/", 1)[1]
     assert token not in live_stack.log  # the access log redacts the token in the path

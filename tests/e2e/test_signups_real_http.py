@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import requests
@@ -59,7 +60,7 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
         page = requests.get(confirm, headers={"Accept": "text/html"}, timeout=10)
         assert page.status_code == 200 and "Confirm my email" in page.text
         done = requests.post(confirm, data={"confirmed": "yes"}, headers={"Accept": "text/html"}, timeout=10)
-        assert done.status_code == 200 and "organizer will approve" in done.text
+        assert done.status_code == 200 and "organizers will look at your signup soon" in done.text
 
         waiting = requests.get(signups, params={"status": "pending_approval"}, headers=auth, timeout=10).json()
         [person] = waiting["signups"]
@@ -77,9 +78,14 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
         )
         assert one_click.status_code == 200
         csv_text = requests.get(f"{signups}.csv", headers=auth, timeout=10).text
-        assert "cleo@example.org,MT,unsubscribed" in csv_text
+        assert "cleo@example.org,MT,,unsubscribed" in csv_text  # no zone said: the column is empty
 
-        erase = base + link_in(welcome, "/signups/erase")
+        # Erasing from the email: its "Manage my membership" page links to the erase page.
+        manage = requests.get(base + link_in(welcome, "/signups/manage"), headers={"Accept": "text/html"}, timeout=10)
+        assert manage.status_code == 200
+        found = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[\w.\-]+)"', manage.text)
+        assert found
+        erase = base + found.group(1)
         assert requests.post(erase, timeout=10).json() == {"status": "erased"}
         assert requests.get(signups, headers=auth, timeout=10).json()["signups"] == []
         bad = requests.post(signups, json={"name": "", "email": "x", "state": "TX"}, timeout=10)

@@ -146,7 +146,7 @@ def test_one_script_tag_refused_then_allowed_themed_signup_and_confirm(
     assert navigation.value is not None and navigation.value.status == 200
     page.get_by_role("heading", name="Get your meeting link again").wait_for()
     context.close()
-    assert "An organizer will approve your membership soon" in confirm_from_email(
+    assert "One of the organizers will look at your signup soon" in confirm_from_email(
         browser, live_stack, "sam.script@example.org"
     )
 
@@ -254,7 +254,9 @@ def test_script_tag_without_javascript_falls_back_to_the_embed_page(
     frame.get_by_role("button", name="Sign up").click()
     frame.get_by_role("heading", name="Thank you for signing up").wait_for()
     context.close()
-    assert "An organizer will approve" in confirm_from_email(browser, live_stack, "noor.noscript@example.org")
+    assert "One of the organizers will look at your signup soon" in confirm_from_email(
+        browser, live_stack, "noor.noscript@example.org"
+    )
 
 
 # ---------------------------------------------------------------- (b) the iframe
@@ -329,7 +331,9 @@ def test_iframe_refused_then_allowed_themed_signup_and_confirm(
     frame.get_by_text("Back to the first events").wait_for()
     assert frame.locator(".mbc-event").count() >= 1
     context.close()
-    assert "An organizer will approve" in confirm_from_email(browser, live_stack, f"{who}@example.org")
+    assert "One of the organizers will look at your signup soon" in confirm_from_email(
+        browser, live_stack, f"{who}@example.org"
+    )
 
 
 def test_embed_page_and_its_outcomes_pass_axe(browser: Any, live_stack: LiveStack) -> None:

@@ -101,9 +101,11 @@ def test_every_copy_reads_well_and_carries_the_member_footer(
     assert copy["List-Unsubscribe"].startswith("<http://api.test/signups/unsubscribe?token=")
     assert copy["Reply-To"]
     text = plain_text(copy)
-    assert "Hello Member 0," in text and "<b>Bring questions</b> & a cup of tea." in text
-    assert "/signups/erase?token=" in text and "/signups/unsubscribe?token=" in text
-    assert "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain Time." in text
+    # Her organizer's own greeting opens it, once (not "Hello Member 0, / Dear friends,").
+    assert text.startswith("Dear friends,") and "Hello Member 0" not in text
+    assert "<b>Bring questions</b> & a cup of tea." in text
+    assert "/signups/manage?token=" in text and "/signups/unsubscribe?token=" not in text
+    assert "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain." in text
     assert "Questions? Write to" in text
     html = next(p for p in copy.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert "&lt;b&gt;Bring questions&lt;/b&gt; &amp; a cup of tea." in html and "<b>" not in html

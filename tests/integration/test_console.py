@@ -381,7 +381,9 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     fields: list[tuple[str, str]] = []
     for name, value in re.findall(r'<input type="(?:text|url|time)" id="f-[^"]+" name="([^"]+)" value="([^"]*)"', page):
         fields.append((name, value.replace("&amp;", "&")))
-    for name in ("description", "eligibility", "zoom_dial_in", "decline_message"):
+    assert "Each meeting is a relaxed video call of about 90 minutes" not in page  # {duration} stays a field
+    assert "Each meeting is a relaxed video call of {duration}" in unescape(page)
+    for name in ("description", "eligibility", "zoom_dial_in", "decline_message", "what_to_expect"):
         match = re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', page)
         assert match, name
         # As a browser sends a textarea: its line breaks as CRLF (no change for the activity log).
@@ -422,12 +424,19 @@ def test_settings_preview_shows_the_new_link_before_saving_and_saving_logs_the_f
     activity = text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
     assert "Changed the settings: zoom link, meeting id, contact name, contact email address" in activity
     assert "message to people you decline" not in activity and "description" not in activity
+    assert "what to expect" not in activity, activity
+    assert group.get("what_to_expect") is None  # the default stays unset
     stale = console.post(path, [*fields, ("action", "save")])
     assert stale.status_code == 409  # version 1 was read; the group is at 2 now
     bad = console.post(
         path, [(k, "http://insecure" if k == "zoom_url" else v) for k, v in fields] + [("action", "save")]
     )
     assert bad.status_code == 400 and "Must be an https:// URL" in text_of(bad)
+    own = "Cameras are optional.\r\n\r\nCora hosts; we meet for {duration}."
+    custom = [(k, own if k == "what_to_expect" else ("2" if k == "version" else v)) for k, v in fields]
+    assert console.post(path, [*custom, ("action", "save")]).status_code == 303
+    assert stack.container.groups.get(GROUP_ID)["what_to_expect"] == own.replace("\r\n", "\n")
+    assert "what to expect at a first meeting" in text_of(console.get(f"/console/groups/{GROUP_ID}/activity"))
 
 
 # ---------------------------------------------------------------- meetings and deliveries
@@ -448,7 +457,8 @@ def test_cancelling_a_meeting_shows_who_will_be_told_and_the_run_tells_exactly_t
     preview = console.post(path, {"change": "cancel", "note": "Snowstorm.", "action": "preview"})
     words = text_of(preview)
     assert "5 members will get a cancellation notice now (2 of them were never told" in words
-    assert "Cancelled: Tue Dec 1, 4:00 PM MT · MBC Connection Group" in words
+    # One subject for the organizer: both zones (each member gets hers; within 78 characters, the name gives way).
+    assert "Cancelled: Tue Dec 1, 4:00 PM Mountain / 3:00 PM Pacific · MBC Connection Gro…" in words
     assert stack.container.meetings.meeting_on(stack.container.groups.get(GROUP_ID), MEETING_DAY).status == "scheduled"
     saved = console.post(path, {"change": "cancel", "note": "Snowstorm.", "action": "save"})
     assert saved.status_code == 303 and "done=meeting&" in saved.headers["Location"] + "&"
@@ -958,3 +968,10 @@ def test_the_activity_log_keeps_members_by_id_and_forgets_an_erased_one(world: t
     assert "Approved a member who erased her data" in log
     assert "Wrote to a member who erased her data about the group" in log
     assert "Kowalski" not in str(stack.client.scan(TableName=stack.table)["Items"])  # tests may scan
+
+
+def test_the_console_is_titled_with_the_chapter_and_the_product(world: tuple[Stack, Any]) -> None:
+    console = signed_in(world)
+    body = unescape(console.get("/console").body.decode())
+    assert "<title>Your groups - Gem State & Big Sky MBC Network organizers (MBC Connect)</title>" in body
+    assert "Gem State & Big Sky MBC Network organizers</a>" in body  # the brand, top left

@@ -196,7 +196,7 @@ def test_late_joiner_gets_the_link_at_once_and_not_again(ddb_stack: Stack, capsy
     # Its summary says it was one member's catch-up: the alarms do not take it for the schedule working.
     assert (catch_up["scope"], catch_up["sent"]) == ("member", 1)
     late_mail = [m for m in ses.accepted if m.to == "late@example.org" and m.tags["kind"] == "reminder"][0]
-    assert "Pacific Time in north Idaho" in late_mail.text
+    assert "4:00 PM Mountain / 3:00 PM Pacific" in late_mail.text  # Idaho, zone not said: both
     assert run_at(ddb_stack, run, T_MINUS_1D + timedelta(hours=22, minutes=15)).sent == 0  # the ledger has it
     run_at(ddb_stack, run, T_MINUS_30M)
     assert ses.per_recipient(kind="reminder")["late@example.org"] == 2  # and the 1-hour reminder like everyone
@@ -217,7 +217,7 @@ def test_cancelled_meeting_sends_one_notice_to_every_active_member_and_no_remind
     assert (first.sent, second.sent) == (4, 0)
     notices = [m for m in ses.accepted if m.tags["kind"] == "cancelled"]
     assert sorted(m.to for m in notices) == [f"m{n}@example.org" for n in range(3)] + ["new0@example.org"]
-    assert notices[0].subject == "Cancelled: Tue Dec 1, 4:00 PM MT · MBC Connection Group"
+    assert notices[0].subject == "Cancelled: Tue Dec 1, 4:00 PM Mountain · MBC Connection Group"
     assert "Snow storm" in notices[0].text
     assert ZOOM_URL not in notices[0].text
     ics = notices[0].attachments[0].content.decode()
@@ -237,8 +237,8 @@ def test_moved_meeting_sends_the_new_time_then_reminds_for_it(ddb_stack: Stack) 
     assert moved.status == "moved"
     assert run_at(ddb_stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 2
     notice = [m for m in ses.accepted if m.tags["kind"] == "changed"][0]
-    assert notice.subject == "Moved to Wed Dec 2, 4:00 PM MT · MBC Connection Group"
-    assert "Wednesday, December 2, 2026 at 4:00 PM Mountain Time" in notice.text
+    assert notice.subject == "Moved to Wed Dec 2, 4:00 PM Mountain · MBC Connection Group"
+    assert "Wednesday, December 2, 2026 at 4:00 PM Mountain" in notice.text
     assert personal_link(ddb_stack, notice.to) in notice.text
     assert "SEQUENCE:1" in notice.attachments[0].content.decode()
     assert run_at(ddb_stack, run, T_MINUS_30M).sent == 0  # the old 1-hour mark means nothing now
@@ -256,7 +256,7 @@ def test_a_meeting_moved_weeks_later_still_gets_its_reminders(ddb_stack: Stack) 
     )
     announced = run_at(ddb_stack, run, T_MINUS_30M)  # three weeks ahead: within the announcement horizon
     assert announced.sent == 2
-    assert {m.subject for m in ses.accepted} == {"Moved to Tue Dec 22, 4:00 PM MT · MBC Connection Group"}
+    assert {m.subject for m in ses.accepted} == {"Moved to Tue Dec 22, 4:00 PM Mountain · MBC Connection Group"}
     assert run_at(ddb_stack, run, T_MINUS_30M + timedelta(minutes=15)).sent == 0  # told once
     ddb_stack.clock.set(T_MINUS_30M + timedelta(days=18))
     listed = container.current().meetings.upcoming_for(GROUP_ID, count=2)

@@ -13,7 +13,14 @@ from devtools.email_gallery import KINDS_WITHOUT_EMAIL, Gallery, GalleryEmail, S
 
 CONTACT = "Maria Lopez"
 CONTACT_EMAIL = "maria@example.org"
-SCHEDULE = "First Tuesday of every month, 4:00 PM Mountain Time"
+# The schedule in the reader's zone: Ann (north Idaho) said Pacific; Montana members get Mountain;
+# organizers' previews (nobody's zone) both.
+SCHEDULES = {
+    "ann@example.org": "First Tuesday of every month, 3:00 PM Pacific",
+    "jo@example.org": "First Tuesday of every month, 4:00 PM Mountain",
+    "rosa@example.org": "First Tuesday of every month, 4:00 PM Mountain",
+    "lee@example.org": "First Tuesday of every month, 3:00 PM Pacific",  # her list said "ID (north)"
+}
 # The only emails that are not to a member (or someone who signed up): they go to organizers.
 TO_ORGANIZERS = {"organizer_notice", "announcement_preview", "console_signin", "console_invite"}
 # What issue 15 lists, by the gallery's names.
@@ -76,18 +83,42 @@ def test_every_member_email_keeps_the_footers_promises(gallery: Gallery) -> None
         else:
             assert email.audience == "member", name
             url = mail.unsubscribe_url
-            assert url and both(email, url), f"{name}: the stop link"
-            assert "Stop all emails from this group" in mail.text and "Stop all emails from this group" in mail.html, (
-                name
-            )
-            assert mime["List-Unsubscribe"] == f"<{url}>", name
+            # One-click unsubscribe stays in the headers (RFC 8058); the body has one kind link instead
+            # of two raw ones under every email.
+            assert url and mime["List-Unsubscribe"] == f"<{url}>", name
             assert mime["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click", name
-        assert re.search(r"/signups/erase\?token=[\w.\-]+", mail.text), f"{name}: the erase link"
-        assert "/signups/erase?token=" in mail.html and both(email, "Erase my data"), name
+            # (The import's "we have moved" email offers leaving and erasing in one tap, by design.)
+            one_tap = email.kind == "new_system"
+            assert (url not in mail.text or one_tap) and "Stop all emails" not in mail.text + mail.html, name
+        assert re.search(r"/signups/manage\?token=[\w.\-]+", mail.text), f"{name}: the manage link"
+        assert "/signups/manage?token=" in mail.html and both(email, "Manage my membership"), name
+        assert ("/signups/erase" not in mail.text + mail.html or email.kind == "new_system") and (
+            "Erase my data" not in mail.html
+        ), name
+        assert "Gem State & Big Sky MBC Network" in mail.text, f"{name}: signed by the chapter"
+        assert "Gem State &amp; Big Sky MBC Network" in mail.html, name
+        assert not re.search(r"MBC Connect\b", mail.text + mail.html + mail.subject), f"{name}: not by the software"
         assert both(email, CONTACT) and both(email, CONTACT_EMAIL), f"{name}: a named person to write to"
         assert mime["Reply-To"] == CONTACT_EMAIL, f"{name}: replies go to the group's contact"
         # Someone declined is not invited to the meetings: her email has no schedule line.
-        assert both(email, SCHEDULE) == (email.kind != "declined"), f"{name}: the schedule in one line"
+        schedule = SCHEDULES[mail.to]
+        assert both(email, schedule) == (email.kind != "declined"), f"{name}: the schedule in one line"
+
+
+def test_anns_emails_speak_her_zone(gallery: Gallery) -> None:
+    """Ann said she lives on Pacific time: every time in her emails is Pacific, never a bare MT."""
+    hers = [e for e in gallery.emails if e.mail.to == "ann@example.org"]
+    assert len(hers) >= 8
+    for email in hers:
+        words = email.mail.subject + email.mail.text
+        assert "Mountain" not in words and not re.search(r"\b(MT|PT|MST|PST)\b", words), email.name
+        if re.search(r"\d:\d\d [AP]M", words):
+            assert " PM Pacific" in words, email.name
+    reminder = next(e for e in hers if e.name == "reminder-day-before")
+    assert reminder.mail.subject.startswith("Tomorrow 3:00 PM Pacific · ")
+    assert "meets tomorrow at 3:00 PM Pacific." in reminder.mail.text
+    [ics] = [a.content.decode() for a in reminder.mail.attachments if a.subtype == "calendar"]
+    assert "DTSTART;TZID=America/Los_Angeles:20261201T150000" in ics
 
 
 def test_the_placeholders_leave_no_token_behind(gallery: Gallery) -> None:

@@ -5,6 +5,7 @@ the next call or the scheduled run."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,8 +102,8 @@ def join(stack: Stack, email: str = ANN, name: str = NAME) -> None:
 
 def leave(stack: Stack, email: str = ANN) -> None:
     c = stack.container
-    token = newest(stack, email, "/signups/unsubscribe").split("token=", 1)[1]
-    c.signups.unsubscribe(c.signups.read_link(token, "unsubscribe"))
+    token = newest(stack, email, "/signups/manage").split("token=", 1)[1]
+    c.manage.leave(c.signups.read_link(token, "manage"))  # "Leave the group" on her manage page
 
 
 def a_full_history(stack: Stack, api: Any) -> None:
@@ -143,7 +144,9 @@ def test_nothing_about_her_remains_whatever_the_path(ddb_stack: Stack, path: str
         if path == "service":
             assert c.signups.erase(GROUP_ID, signup_id_for(GROUP_ID, ANN))
         else:
-            erase = newest(ddb_stack, ANN, "/signups/erase")
+            manage = newest(ddb_stack, ANN, "/signups/manage")
+            page = api.http.get(manage, headers={"Accept": "text/html"}).body.decode()
+            erase = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[\w.\-]+)"', page).group(1)  # type: ignore[union-attr]
             assert api.http.post(erase, headers={"Content-Type": "application/json"}).status_code == 200
     left = kinds(traces(ddb_stack))
     assert not left, left

@@ -78,7 +78,7 @@ def test_a_failed_welcome_never_fails_the_approval_and_is_sent_later(
         moto_stack.clock.advance(minutes=15)  # sending was paused for everyone until the next run
         assert moto_stack.drain() >= 1
     [welcome] = [m for m in outbox_messages(moto_stack.outbox) if m["Subject"].startswith("Welcome")]
-    assert link_in(welcome, "/signups/erase")  # the erase link reaches the member after all
+    assert link_in(welcome, "/signups/manage")  # leaving and erasing reach the member after all
 
 
 def test_a_redelivered_stream_record_sends_nothing_twice(ddb_stack: Stack) -> None:

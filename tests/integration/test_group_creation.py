@@ -71,7 +71,7 @@ def test_an_admin_creates_a_group_with_its_schedule_in_words(admin: tuple[Stack,
     settings = text_of(ada.get(created.headers["Location"]))
     assert "The group is created" in settings and "Montana Evening Group" in settings
     activity = text_of(ada.get("/console/groups/montana-evening-group/activity"))
-    assert "Created the group; it meets the first and last Thursday of each month at 6:30 PM Mountain Time" in activity
+    assert "Created the group; it meets the first and last Thursday of each month at 6:30 PM Mountain time" in activity
     again = ada.post(NEW, FIELDS)
     assert again.status_code == 409 and "Another group has this web address name" in text_of(again)
 
@@ -104,7 +104,7 @@ def test_cli_creates_a_group_from_words(moto_stack: Stack, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert code == 0
     assert "Group idaho-panhandle-group created" in out
-    assert "It meets the first Tuesday of each month at 4:00 PM Pacific Time." in out
+    assert "It meets the first Tuesday of each month at 4:00 PM Pacific time." in out
     assert "Next meeting: 2027-01-05T16:00:00-08:00" in out
     assert ZOOM_URL not in out  # a secret
     group = moto_stack.container.groups.get("idaho-panhandle-group")

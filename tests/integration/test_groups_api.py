@@ -32,7 +32,9 @@ def test_defaults_and_public_view_without_secrets(api: Any, group: dict[str, Any
     assert ZOOM_URL not in text
     assert "424242" not in text
     body = as_json(public)
-    assert body["schedule_text"] == "First Tuesday of every month, 4:00 PM Mountain Time"
+    assert body["schedule_text"] == "First Tuesday of every month, 4:00 PM Mountain / 3:00 PM Pacific"
+    assert body["next_meeting"]["when_text"].endswith(" at 4:00 PM Mountain / 3:00 PM Pacific")
+    assert [c["value"] for c in body["timezone_choices"]] == ["America/Denver", "America/Los_Angeles", ""]
     assert body["next_meeting"]["starts_at"].endswith(("16:00:00-07:00", "16:00:00-06:00"))
     assert body["consent_version"]
     assert api.http.get("/groups/nope").status_code == 404

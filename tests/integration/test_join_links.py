@@ -51,8 +51,9 @@ def test_the_link_waits_then_opens_the_room(api: Any, moto_stack: Stack, member:
     waiting = api.http.get(member)
     assert waiting.status_code == 200
     page = waiting.body.decode()
-    assert "Tuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)" in page
-    assert "opens the meeting room at <strong>3:30 PM MT</strong>" in page
+    # Idaho members who have not said which time they live on see both zones.
+    assert "Tuesday, December 1, 2026 at 4:00 PM Mountain / 3:00 PM Pacific" in page
+    assert "opens the meeting room at <strong>3:30 PM Mountain / 2:30 PM Pacific</strong>" in page
     assert f"{member}/meeting.ics" in page and "987 6543 2100" in page and "+1 669 900 6833" in page
     assert ZOOM_URL not in page and "SeCrEtLiNk" not in page
     assert waiting.headers["Cache-Control"] == "no-store" and waiting.headers["Referrer-Policy"] == "no-referrer"
@@ -89,7 +90,7 @@ def test_a_cancelled_meeting_says_so(api: Any, moto_stack: Stack, member: str, o
     moto_stack.clock.set(IN_WINDOW)
     page = api.http.get(member)
     assert page.status_code == 200
-    assert "The meeting on Tuesday, December 1, 2026 at 4:00 PM Mountain Time" in page.body.decode()
+    assert "The meeting on Tuesday, December 1, 2026 at 4:00 PM Mountain / 3:00 PM Pacific" in page.body.decode()
     assert "is cancelled" in page.body.decode() and "Location" not in page.headers
 
 
@@ -97,7 +98,7 @@ def test_a_moved_meeting_says_so(api: Any, moto_stack: Stack, member: str, organ
     moved = {"starts_at": "2026-12-01T17:00:00-07:00"}
     assert send(api, "PUT", f"/groups/{GROUP_ID}/meetings/{MEETING_DAY}", moved, organizer_key).status_code == 200
     page = api.http.get(member).body.decode()
-    assert "5:00 PM Mountain Time (4:00 PM Pacific Time in north Idaho)</strong> (moved from its usual" in page
+    assert "5:00 PM Mountain / 4:00 PM Pacific</strong> (moved from its usual" in page
     assert "After that: <strong>" in page and "The next one" not in page
 
 

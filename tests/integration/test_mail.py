@@ -10,20 +10,24 @@ from botocore.stub import Stubber
 
 from chalicelib.mail.backends import OutboxMailer, SendError, SesMailer
 from chalicelib.mail.message import render_email
+from chalicelib.organization import organization
+from chalicelib.settings import Settings
 from tests.support.builders import outbox_messages
 
 GROUP = {"id": "g", "name": "MBC <Connection> Group"}
+ORG = organization(Settings(org_name="Gem State & <Big Sky>", org_website_url="https://www.example.org/"))
 
 
 def confirmation(name: str = "Ann") -> object:
     return render_email(
         "signups/email/confirm",
         to="ann@example.org",
+        org=ORG,
         unsubscribe_url="https://api.example.org/signups/unsubscribe?token=abc",
         name=name,
         group=GROUP,
         confirm_url="https://api.example.org/signups/confirm?token=xyz",
-        erase_url="https://api.example.org/signups/erase?token=zzz",
+        manage_url="https://api.example.org/signups/manage?token=zzz",
         state_name="Montana",
         hours=72,
     )
@@ -37,6 +41,7 @@ def test_html_is_autoescaped_and_text_is_not(tmp_path: Path) -> None:
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "MBC &lt;Connection&gt; Group" in html
+    assert "Gem State &amp; &lt;Big Sky&gt;" in html and "Gem State & <Big Sky>" in text  # the chapter signs
     assert '<script>alert("x")</script>' in text
     assert message["List-Unsubscribe"] == "<https://api.example.org/signups/unsubscribe?token=abc>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

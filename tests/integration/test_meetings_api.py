@@ -142,14 +142,16 @@ def test_the_reminder_email(moto_stack: Stack, group: dict[str, Any]) -> None:
     mailer = OutboxMailer(settings.outbox_dir, settings.mail_from)
     run_at(moto_stack, distributor(moto_stack, mailer), T_MINUS_30M)
     [message] = outbox_messages(moto_stack.outbox)
-    assert message["Subject"] == "In 30 minutes · 4:00 PM MT · MBC Connection Group"
+    assert message["Subject"] == "In 30 minutes · 4:00 PM Mountain / 3:00 PM Pacific · MBC Connection Group"
     text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith(  # the time first
-        "Hello Member 0,\n\nTuesday, December 1, 2026 at 4:00 PM Mountain Time (3:00 PM Pacific Time in north Idaho)\n"
+        "Hello Member 0,\n\nTuesday, December 1, 2026 at 4:00 PM Mountain / 3:00 PM Pacific\n"
         "The MBC Connection Group meets in 30 minutes.\n"
     )
-    assert "/signups/erase?token=" in text and "Questions? Write to" in text
-    assert "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain Time." in text
+    assert "/signups/manage?token=" in text and "Questions? Write to" in text
+    assert (
+        "MBC Connection Group usually meets: First Tuesday of every month, 4:00 PM Mountain / 3:00 PM Pacific." in text
+    )
     assert message["Reply-To"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(preferencelist=("plain",)).get_content()

@@ -61,7 +61,7 @@ def test_a_move_and_its_reversal_through_the_cli_runs(ddb_stack: Stack) -> None:
     assert run("2026-11-30T16:45:00-07:00")["sent"] == 0
     subjects = [m["Subject"] for m in outbox_messages(ddb_stack.outbox) if m["To"] == "m0@example.org"]
     assert subjects == [
-        "Tomorrow 4:00 PM MT · MBC Connection Group",
-        "Moved to 5:00 PM MT · MBC Connection Group, Dec 1",
-        "Moved to 4:00 PM MT · MBC Connection Group, Dec 1",
+        "Tomorrow 4:00 PM Mountain · MBC Connection Group",
+        "Moved to 5:00 PM Mountain · MBC Connection Group, Dec 1",
+        "Moved to 4:00 PM Mountain · MBC Connection Group, Dec 1",
     ]

@@ -37,7 +37,7 @@ def test_a_date_dropped_by_a_rule_change_is_cancelled_for_those_told_only(moto_s
     assert sorted(m.to for m in notices) == sorted(m["email"] for m in told)
     assert report.sent == 2
     for mail in notices:
-        assert mail.subject.startswith("Cancelled: Tue Dec 1, 4:00 PM MT")
+        assert mail.subject.startswith("Cancelled: Tue Dec 1, 4:00 PM Mountain · ")
         assert "The next meeting is Tuesday, December 8, 2026 at 4:00 PM" in mail.text
         assert "The group's meeting schedule has changed" in mail.text
         assert b"METHOD:CANCEL" in mail.attachments[0].content
@@ -70,12 +70,12 @@ def test_a_meeting_moved_a_week_later_after_its_reminder_is_reminded_of_again(mo
     assert run_at(moto_stack, run, T_MINUS_1D).sent == 1  # the day-before reminder for Dec 1
     c.meetings.put_override(GROUP_ID, MEETING_DAY, {"starts_at": "2026-12-08T16:00:00-07:00"}, organizer_id="o")
     assert run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 1
-    assert ses.accepted[-1].subject.startswith("Moved to Tue Dec 8, 4:00 PM MT")
+    assert ses.accepted[-1].subject.startswith("Moved to Tue Dec 8, 4:00 PM Mountain · ")
     assert run_at(moto_stack, run, DEC_8 - timedelta(days=2)).sent == 0
     # The day before the new date: the day-before reminder, for the new time.
     assert run_at(moto_stack, run, DEC_8 - timedelta(days=1)).sent == 1
     reminder = ses.accepted[-1]
-    assert reminder.subject.startswith("Tomorrow 4:00 PM MT")
+    assert reminder.subject.startswith("Tomorrow 4:00 PM Mountain · ")
     assert reminder.tags["message"] == "r1440@20261208T2300Z"
     assert run_at(moto_stack, run, DEC_8 - timedelta(days=1, minutes=-15)).sent == 0  # once
     assert run_at(moto_stack, run, DEC_8 - timedelta(minutes=60)).sent == 1  # and the hour before

@@ -86,11 +86,11 @@ def test_moved_back_and_moved_again_each_reach_everyone_told(moto_stack: Stack, 
     assert organizer.put({"starts_at": "2026-12-01T17:00:00-07:00"}).status_code == 200
     assert run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 2
     moved = since(ses, 2)
-    assert {m.subject for m in moved} == {"Moved to 5:00 PM MT · MBC Connection Group, Dec 1"}
+    assert {m.subject for m in moved} == {"Moved to 5:00 PM Mountain · MBC Connection Group, Dec 1"}
     assert organizer.delete().status_code == 204  # back to the schedule: 4 PM
     back = run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=30))
     assert back.sent == 2
-    assert {m.subject for m in since(ses, 4)} == {"Moved to 4:00 PM MT · MBC Connection Group, Dec 1"}
+    assert {m.subject for m in since(ses, 4)} == {"Moved to 4:00 PM Mountain · MBC Connection Group, Dec 1"}
     assert organizer.put({"starts_at": "2026-12-01T17:00:00-07:00"}).status_code == 200  # 5 PM again
     assert run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=45)).sent == 2
     assert run_at(moto_stack, run, T_MINUS_1D + timedelta(hours=1)).sent == 0  # told once
@@ -114,8 +114,8 @@ def test_start_time_change_after_the_day_before_reminder(moto_stack: Stack, orga
     assert patched.status_code == 200 and as_json(patched)["schedule_rev"] == 1
     assert run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=15)).sent == 2
     notice = ses.accepted[2]
-    assert notice.subject == "Moved to 2:00 PM MT · MBC Connection Group, Dec 1"
-    assert "Tuesday, December 1, 2026 at 2:00 PM Mountain Time" in notice.text
+    assert notice.subject == "Moved to 2:00 PM Mountain · MBC Connection Group, Dec 1"
+    assert "Tuesday, December 1, 2026 at 2:00 PM Mountain" in notice.text
     assert "4:00 PM" in notice.text  # what they were told before
     assert invite(notice)["sequence"] > first_sequence
     # The hour-before reminder is at the new time, with the grown SEQUENCE.
@@ -177,7 +177,7 @@ def test_cancelled_weeks_ahead_reaches_every_member_then_back_on(moto_stack: Sta
     assert organizer.put({"status": "cancelled", "note": "Holiday week"}).status_code == 200
     assert run_at(moto_stack, run, three_weeks_ahead).sent == 3
     cancel = ses.accepted[0]
-    assert cancel.subject == "Cancelled: Tue Dec 1, 4:00 PM MT · MBC Connection Group"
+    assert cancel.subject == "Cancelled: Tue Dec 1, 4:00 PM Mountain · MBC Connection Group"
     assert ZOOM_URL not in cancel.text and "Holiday week" in cancel.text
     meta = invite(cancel)
     assert (meta["method"], meta["content_method"], meta["status"]) == ("CANCEL", "CANCEL", "CANCELLED")
@@ -189,7 +189,7 @@ def test_cancelled_weeks_ahead_reaches_every_member_then_back_on(moto_stack: Sta
     assert organizer.put({"status": "scheduled"}).status_code == 200  # back on
     assert run_at(moto_stack, run, three_weeks_ahead + timedelta(days=3)).sent == 4
     back = since(ses, 4)
-    assert {m.subject for m in back} == {"Back on: Tue Dec 1, 4:00 PM MT · MBC Connection Group"}
+    assert {m.subject for m in back} == {"Back on: Tue Dec 1, 4:00 PM Mountain · MBC Connection Group"}
     assert all(personal_link(moto_stack, m.to) in m.text and invite(m)["sequence"] > meta["sequence"] for m in back)
     assert run_at(moto_stack, run, T_MINUS_1D).sent == 4  # and the reminders as usual
 
@@ -219,8 +219,8 @@ def test_approval_on_meeting_day_says_today(moto_stack: Stack, organizer: Organi
     app.signups.approve(GROUP_ID, record["id"], organizer_id="org_1")
     moto_stack.drain()
     [reminder] = [m for m in ses.accepted if m.tags["kind"] == "reminder"]
-    assert reminder.subject == "Today 4:00 PM MT · MBC Connection Group"
-    assert "meets today at 4:00 PM." in reminder.text
+    assert reminder.subject == "Today 4:00 PM Mountain · MBC Connection Group"
+    assert "meets today at 4:00 PM Mountain." in reminder.text
     assert "tomorrow" not in reminder.text.lower()
 
 
@@ -235,9 +235,9 @@ def test_subjects_stay_short_with_a_long_group_name(moto_stack: Stack) -> None:
     )
     run_at(moto_stack, run, T_MINUS_1D + timedelta(minutes=15))
     assert [len(m.subject) <= 78 for m in ses.accepted] == [True, True]
-    assert ses.accepted[0].subject.startswith("Tomorrow 4:00 PM MT · Metastatic Breast Cancer")
+    assert ses.accepted[0].subject.startswith("Tomorrow 4:00 PM Mountain · Metastatic Breast Cancer")
     assert ses.accepted[0].subject.endswith("…")
-    assert ses.accepted[1].subject.startswith("Moved to Tue Dec 8, 4:00 PM MT · ")
+    assert ses.accepted[1].subject.startswith("Moved to Tue Dec 8, 4:00 PM Mountain · ")
 
 
 def test_weekly_group_with_a_30_day_lead_is_planned_that_far(moto_stack: Stack) -> None:

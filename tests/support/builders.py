@@ -104,6 +104,18 @@ def link_in(message: Any, path: str) -> str:
     return match.group(1)
 
 
+def erase_link_from_manage_page(api: Any, message: Any) -> str:
+    """The erase link a member reaches from an email: its "Manage my membership" page's link, as path?query."""
+    import re
+
+    manage = link_in(message, "/signups/manage")
+    page = api.http.get(manage, headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.status_code
+    match = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[A-Za-z0-9._\-]+)"', page.body.decode())
+    assert match, "no erase link on the manage page"
+    return match.group(1)
+
+
 # ---------------------------------------------------------------- distribution
 
 # The 2026-12-01 meeting starts 16:00 MST = 23:00Z and ends 00:30Z.

@@ -84,7 +84,10 @@ APP = {"app", "chalicelib"} | _lib(
 STORAGE = _lib("aws", "versioning")  # the first client; optimistic versions
 EVENTS = STORAGE | _lib("constants", "events.records", "events.service", "events.storage", "events.views")
 GROUP = STORAGE | _lib("groups.service", "groups.storage")
-SCHEDULE = GROUP | _lib(*(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording")))
+# meetings.zones: the zones members live on and how a moment is written (zoneinfo only).
+SCHEDULE = GROUP | _lib(
+    *(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording", "zones"))
+)
 MEETINGS_ICS = SCHEDULE | _lib("joinlinks.details", "meetings.calendar")
 # The signup service and the transaction part of an email it promises (outbox.promise).
 SIGNUPS = GROUP | _lib(
@@ -107,7 +110,9 @@ EMBED = _lib(
 JOIN = _lib("aws") | _lib(
     "joinlinks.click", "joinlinks.records", "joinlinks.storage", "joinlinks.tokens", "joinlinks.views"
 )
-JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "signups.records")
+JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "meetings.zones", "signups.records")
+# Every member page is titled and signed with the chapter's name (its settings, standard library only).
+PAGE = _lib("organization")
 
 # route family -> the chalicelib modules its cold request may load beyond APP
 ALLOWED: dict[str, set[str]] = {
@@ -115,25 +120,29 @@ ALLOWED: dict[str, set[str]] = {
     "one event": EVENTS,
     "one event's ics": EVENTS | _lib("events.feed"),
     "events calendar": EVENTS | _lib("events.feed"),
-    "group view": SCHEDULE | _lib("groups.views", "signups.consent"),
+    "group view": SCHEDULE | PAGE | _lib("groups.views", "signups.consent"),  # the chapter names the group
     "group meetings": SCHEDULE,
     "group meetings ics": MEETINGS_ICS,
     "signup form post": SIGNUP_FORM,
     "signup json": SIGNUP_FORM,
-    "resend page": GROUP,
-    "resend post": FORM_CHECKS | _lib("groups.contact"),  # the page names whom to ask
-    "confirm page": set(),  # the link's signature, then a page
+    "resend page": GROUP | PAGE,
+    "resend post": FORM_CHECKS | PAGE | _lib("groups.contact"),  # the page names whom to ask
+    "confirm page": PAGE,  # the link's signature, then a page
     "confirm post": SIGNUPS | ORGANIZERS | _lib("signups.notices"),  # the organizers' batched notice
-    "unsubscribe page": set(),
+    "unsubscribe page": PAGE,
     "unsubscribe one-click": SIGNUPS,
-    "erase page": set(),
+    "erase page": PAGE,
     "erase post": set(),  # filled below
-    "personal link": JOIN,
+    "personal link": JOIN | PAGE,
     "personal link ics": JOIN | MEETINGS_ICS,
     "widget script": _lib("website.assets"),
     "site allowed": STORAGE | EMBED,  # the widget asks whether its website is allowed yet
-    "embed page": EMBED | EVENTS | SCHEDULE | _lib("groups.views", "signups.consent"),
-    "embed form post": EMBED | SIGNUP_FORM | _lib("events.records", "meetings.wording", "website.forms"),
+    "embed page": EMBED | EVENTS | SCHEDULE | PAGE | _lib("groups.views", "signups.consent"),
+    # "Manage my membership": her record, the group and its next meeting, a page.
+    "manage page": SIGNUPS | SCHEDULE | PAGE | _lib("signups.manage", "groups.contact"),
+    "embed form post": EMBED
+    | SIGNUP_FORM
+    | _lib("events.records", "meetings.wording", "meetings.zones", "website.forms"),
 }
 # A member erasing herself: every row about her goes, including those other features keep (the
 # delivery ledger, announcement rows, her name in the activity log), through their services. The one
@@ -148,6 +157,7 @@ ALLOWED["erase post"] = SIGNUPS | SCHEDULE | ERASURE_REACHES | _lib("groups.cont
 ALLOWED["erase post"] |= _lib("joinlinks.details", "joinlinks.records", "joinlinks.service", "joinlinks.storage")
 ALLOWED["erase post"] |= _lib("joinlinks.tokens", "meetings.calendar", "meetings.mail", "distribution.records")
 ALLOWED["erase post"] |= _lib("distribution", "outbox.storage", "mail", "mail.backends", "mail.message", "metrics")
+ALLOWED["erase post"] |= PAGE | _lib("groups.expect")  # the page; the join window's what-to-expect text
 # The member routes that reach organizer-side code, on purpose; every other reaches none.
 REACHES = {"erase post": ERASURE_REACHES, "confirm post": ORGANIZERS}
 
@@ -207,6 +217,7 @@ def _requests(v: dict[str, str]) -> dict[str, tuple[dict[str, Any], int]]:
             200,
         ),
         "erase page": (_get("/signups/erase", "/signups/erase", v["erase"]), 200),
+        "manage page": (_get("/signups/manage", "/signups/manage", v["manage"]), 200),
         "erase post": (_post("/signups/erase", "/signups/erase", "", FORM, v["erase"]), 200),
         "personal link": (_get("/j/{token}", f"/j/{v['join']}"), 200),
         "personal link ics": (_get("/j/{token}/meeting.ics", f"/j/{v['join']}/meeting.ics"), 200),
@@ -255,6 +266,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
             "confirm": token("confirm", pending),
             "unsubscribe": token("unsubscribe", member),
             "erase": token("erase", member),
+            "manage": token("manage", member),
         }
         items = stack.client.scan(TableName=stack.table)["Items"]  # a test reads everything back
         table = create_table_kwargs(stack.table)
@@ -279,7 +291,7 @@ def _serve(seeded: Seeded, request: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-VALUES = ("group", "event", "join", "confirm", "unsubscribe", "erase")
+VALUES = ("group", "event", "join", "confirm", "unsubscribe", "erase", "manage")
 
 
 @pytest.mark.parametrize("family", sorted(_requests(dict.fromkeys(VALUES, "x"))))

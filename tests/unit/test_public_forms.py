@@ -87,6 +87,13 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "name": _field(st.one_of(padded(st.sampled_from(["Ann", "Bea K", "x" * 100, "y" * 101, ""])), padded(_text(120)))),
     "email": _field(st.one_of(padded(addresses()), st.just("a" * 321))),
     "state": _field(st.one_of(st.sampled_from(["ID", "MT", " ID", "id", "WA", "", "MT\n"]), st.text(max_size=3))),
+    "timezone": _field(
+        st.one_of(
+            padded(st.sampled_from(["America/Denver", "America/Los_Angeles", "America/Boise", "", "Mountain"])),
+            st.sampled_from(["america/denver", "Europe/Paris", "\ud800"]),
+            st.text(max_size=4),
+        )
+    ),
     "consent": _field(st.sampled_from([True, False, "on", " Yes ", "TRUE", "1", "no", "", "0", 1, 0])),
     "consent_version": _field(
         st.one_of(padded(st.sampled_from([CONSENT_VERSION, "2020-01-01", "", "v" * 41])), st.text(max_size=5))
@@ -107,6 +114,7 @@ GOOD: dict[str, st.SearchStrategy[Any]] = {
     ),
     "state": st.sampled_from(["ID", "MT"]),
     "consent": st.sampled_from([True, "on", " Yes ", "TRUE", "1"]),
+    "timezone": st.sampled_from(["America/Denver", " America/Los_Angeles ", "America/Boise", "", None]),
     "consent_version": st.sampled_from([CONSENT_VERSION, f" {CONSENT_VERSION} ", None]),
     "how_heard": st.sampled_from(["", "a friend", None, "h" * 200]),
     "website": st.sampled_from(["", " "]),

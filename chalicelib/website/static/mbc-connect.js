@@ -22,9 +22,9 @@
 
   var STATES = { ID: "Idaho", MT: "Montana" };
   var FORMATS = { in_person: "In person", virtual: "Online", hybrid: "In person and online" };
-  var FIELD_ORDER = ["name", "email", "state", "how_heard", "consent", "consent_version"];
+  var FIELD_ORDER = ["name", "email", "state", "timezone", "how_heard", "consent", "consent_version"];
   var FIELD_LABELS = {
-    name: "Your name", email: "Email address", state: "State", how_heard: "How you heard about us",
+    name: "Your name", email: "Email address", state: "State", timezone: "Your time", how_heard: "How you heard about us",
     consent: "Consent", consent_version: "Consent statement", redirect: "Thank-you page", body: "Form"
   };
   var THEME = {
@@ -180,6 +180,24 @@
     return wrap;
   }
 
+  /* Which time she lives on (optional): the choices and words come from the API (one list, in
+     chalicelib/meetings/zones.py); the last choice, "", is "not sure". */
+  function zoneChoices(group, ids) {
+    var set = el("fieldset", { className: "mbc-field mbc-choices", id: ids + "-timezone" });
+    set.setAttribute("aria-describedby", ids + "-timezone-hint " + ids + "-timezone-error");
+    set.appendChild(el("legend", { className: "mbc-label" }, "Which time do you live on? (optional)"));
+    (group.timezone_choices || []).forEach(function (choice, i) {
+      var row = el("div", { className: "mbc-check" });
+      var input = el("input", { type: "radio", id: ids + "-timezone-" + i, name: "timezone", value: choice.value });
+      if (choice.value === "") { input.defaultChecked = true; input.checked = true; }
+      append(row, input, el("label", { "for": input.id }, choice.label));
+      set.appendChild(row);
+    });
+    if (group.timezone_hint) { set.appendChild(el("p", { className: "mbc-hint", id: ids + "-timezone-hint" }, group.timezone_hint)); }
+    set.appendChild(el("p", { className: "mbc-error", id: ids + "-timezone-error", "data-error-for": "timezone" }));
+    return set;
+  }
+
   function buildForm(group, config, ids) {
     var form = el("form", { className: "mbc-form", method: "post", action: config.api + "/groups/" + encodeURIComponent(group.id) + "/signups", novalidate: true, "data-mbc-signup": true });
     append(form,
@@ -190,6 +208,7 @@
     var state = el("select", { required: true });
     append(state, el("option", { value: "" }, "Choose…"), el("option", { value: "ID" }, "Idaho"), el("option", { value: "MT" }, "Montana"));
     form.appendChild(field(ids, "state", "State you live in", state));
+    form.appendChild(zoneChoices(group, ids));
     var how = field(ids, "how_heard", "How did you hear about us? (optional)", el("input", { type: "text", maxlength: "200" }));
     form.appendChild(how);
     var trap = el("div", { className: "mbc-field mbc-hp", "aria-hidden": "true" });
@@ -262,6 +281,8 @@
         consent: !!(consentBox && consentBox.checked),
         website: String(data.get("website") || "")
       };
+      var zone = String(data.get("timezone") || "");
+      if (zone) { body.timezone = zone; }
       var how = String(data.get("how_heard") || "").trim();
       if (how) { body.how_heard = how; }
       if (data.get("consent_version")) { body.consent_version = String(data.get("consent_version")); }
@@ -307,7 +328,7 @@
       section.removeChild(status);
       if (group.description) { section.appendChild(el("p", { className: "mbc-description" }, group.description)); }
       var schedule = group.schedule_text + ".";
-      if (group.next_meeting) { schedule += " Next meeting: " + formatMoment(group.next_meeting.starts_at, group.timezone) + "."; }
+      if (group.next_meeting) { schedule += " Next meeting: " + (group.next_meeting.when_text || formatMoment(group.next_meeting.starts_at, group.timezone)) + "."; }
       section.appendChild(el("p", { className: "mbc-schedule" }, schedule));
       if (group.eligibility) { section.appendChild(el("p", { className: "mbc-muted" }, group.eligibility)); }
       if (!group.accepting_signups) {
