@@ -77,6 +77,9 @@ def public_requests(stack: Stack) -> list[tuple[str, dict[str, Any], int]]:
     confirm = link_in(mail, "/signups/confirm")
     form = urlencode({"name": "Cal Example", "email": "cal@example.org", "state": "ID", "consent": "on"}).encode()
     signup = json.dumps({"name": "Dee Example", "email": "dee@example.org", "state": "MT", "consent": True}).encode()
+    # An everyday address is checked without email-validator (emails.plain_address); an
+    # internationalized one needs it (and idna).
+    idn = json.dumps({"name": "Zoë Example", "email": "zoë@exämple.org", "state": "ID", "consent": True}).encode()
     g = f"/groups/{GROUP_ID}"
     path, _, query = confirm.partition("?")
     return [
@@ -90,6 +93,11 @@ def public_requests(stack: Stack) -> list[tuple[str, dict[str, Any], int]]:
         (
             "signup (JSON)",
             rest_event("POST", "/groups/{group_id}/signups", f"{g}/signups", body=signup, headers=JSON),
+            202,
+        ),
+        (
+            "signup (internationalized address)",
+            rest_event("POST", "/groups/{group_id}/signups", f"{g}/signups", body=idn, headers=JSON),
             202,
         ),
         (
