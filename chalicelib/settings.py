@@ -54,7 +54,10 @@ class Settings:
     signup_limit_per_ip_per_hour: int = 20
     signup_emails_per_address_per_day: int = 5
     signup_email_min_interval_seconds: int = 600
+    # The sending budget (chalicelib/mail/budget.py): the account's SES rate (GetAccount) times
+    # SEND_RATE_SHARE, never above MAX_SEND_RATE (the cap the table's write ceilings are sized for).
     max_send_rate: float = 14.0
+    send_rate_share: float = 0.97
 
     def __post_init__(self) -> None:
         if self.mail_backend not in MAIL_BACKENDS:
@@ -66,6 +69,8 @@ class Settings:
             raise SettingsError("SIGNUP_EMAIL_MIN_INTERVAL_SECONDS must not be negative")
         if self.max_send_rate <= 0:
             raise SettingsError("MAX_SEND_RATE must be positive")
+        if not 0 < self.send_rate_share <= 1:
+            raise SettingsError("SEND_RATE_SHARE must be above 0 and at most 1")
 
     @property
     def signing_key_file(self) -> str:

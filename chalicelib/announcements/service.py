@@ -27,6 +27,7 @@ from chalicelib.distribution.sending import Outcome, Tally
 from chalicelib.errors import Conflict, Invalid, InvalidCursor, NotFound, StaleVersion
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer
+from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
@@ -104,6 +105,7 @@ class AnnouncementService:
         settings: Settings,
         organizer_of: Callable[[str], dict[str, Any] | None],
         join_url_for: Callable[[SignupRecord], str],
+        limiter: Limiter,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         workers: int = WORKERS,
@@ -118,6 +120,8 @@ class AnnouncementService:
         self.settings = settings
         self.organizer_of = organizer_of
         self.join_url_for = join_url_for
+        # The account-wide sending budget (chalicelib/mail/budget.py), shared with every other sender.
+        self.limiter = limiter
         self.lease_clock = lease_clock
         self.sleep = sleep
         self.workers = workers
@@ -347,7 +351,6 @@ class AnnouncementService:
         from chalicelib.announcements.mail import announcement_email
         from chalicelib.distribution.sending import (
             LEASE_SECONDS,
-            RateLimiter,
             SendRun,
             StopSignal,
             send_on_claim,
@@ -366,7 +369,7 @@ class AnnouncementService:
         stop = StopSignal()
         send_run = SendRun(
             mailer=self.mailer,
-            limiter=RateLimiter(self.settings.max_send_rate, sleep=self.sleep),
+            limiter=self.limiter,
             stop=stop,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
@@ -417,6 +420,7 @@ class AnnouncementService:
         else:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 list(pool.map(one, todo))
+        self.limiter.release()
         run.stopped = stop.reason
         if run.stopped is None:
             run.finished = self._finish_if_done(group_id, announcement_id)

@@ -26,7 +26,6 @@ from chalicelib.distribution.sending import (
     LEASE_SECONDS,
     SAFETY_MARGIN_SECONDS,
     Outcome,
-    RateLimiter,
     SendRun,
     StopReason,
     StopSignal,
@@ -41,6 +40,7 @@ from chalicelib.joinlinks.service import link_of
 from chalicelib.joinlinks.storage import JoinLinkRepository
 from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.mail.backends import Mailer
+from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.meetings.meeting import Meeting
@@ -147,7 +147,7 @@ class Distributor:
         ledger: DeliveryRepository,
         mailer: Mailer,
         clock: Clock,
-        max_send_rate: float,
+        limiter: Limiter,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         workers: int = WORKERS,
@@ -161,7 +161,8 @@ class Distributor:
         self.ledger = ledger
         self.mailer = mailer
         self.clock = clock
-        self.max_send_rate = max_send_rate
+        # The account-wide sending budget (chalicelib/mail/budget.py), shared with every other sender.
+        self.limiter = limiter
         # Wall-clock seconds shared by every process: claim leases tell a live run from a dead
         # one, even when ``clock`` (what "now" is for planning) is a fixed test clock.
         self.lease_clock = lease_clock
@@ -201,7 +202,7 @@ class Distributor:
         report, tasks = plan.report, plan.tasks
         if tasks:
             stop = StopSignal()
-            limiter = RateLimiter(self.max_send_rate, sleep=self.sleep)
+            limiter = self.limiter
             current = CurrentRevision(self.groups, self.meetings)
             lock = threading.Lock()
 
@@ -233,6 +234,7 @@ class Distributor:
             else:
                 with ThreadPoolExecutor(max_workers=self.workers) as pool:
                     list(pool.map(work, tasks))
+            limiter.release()  # what this run drew and did not use goes back to the other senders
             report.stopped = stop.reason
         emit("distribution_run", **report.summary())
         return report
@@ -293,7 +295,7 @@ class Distributor:
         outcome = self._deliver(
             task,
             run_id=secrets.token_hex(8),
-            limiter=RateLimiter(self.max_send_rate, sleep=self.sleep),
+            limiter=self.limiter,
             stop=stop,
             current=CurrentRevision(self.groups, self.meetings),
             remaining_seconds=invocation.remaining(),
@@ -310,7 +312,7 @@ class Distributor:
         task: Task,
         *,
         run_id: str,
-        limiter: RateLimiter,
+        limiter: Limiter,
         stop: StopSignal,
         current: CurrentRevision,
         remaining_seconds: Callable[[], float] | None,

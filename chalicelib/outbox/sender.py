@@ -41,6 +41,7 @@ from chalicelib.clock import Clock
 from chalicelib.db import from_item
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
 from chalicelib.outbox.records import OUTBOX_PREFIX, AddressLimit, OutboxRecord
@@ -131,8 +132,11 @@ class OutboxSender:
         processors: Mapping[str, Processor] | None = None,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: Limiter | None = None,
     ) -> None:
         self.repo = repo
+        # The account-wide sending budget (chalicelib/mail/budget.py): each email waits for its moment.
+        self.limiter = limiter
         self.mailer = mailer
         self.clock = clock
         self.handlers = dict(handlers)
@@ -172,6 +176,8 @@ class OutboxSender:
                 log.warning("outbox stream record failed prefix=%s error=%s", pk.split("#", 1)[0], type(exc).__name__)
                 run.count("error")
                 failures.append(sequence)
+        if self.limiter is not None:
+            self.limiter.release()
         if run.outcomes:
             log.info("outbox batch %s", run.outcomes)
         return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failures]}
@@ -210,6 +216,8 @@ class OutboxSender:
             except Exception as exc:  # deliberate: isolate each item (it stays pending or leased)
                 log.error("outbox sweep item failed outbox=%s error=%s", item["id"], type(exc).__name__)
                 run.count("error")
+        if self.limiter is not None:
+            self.limiter.release()
         if pending_intake is not None:
             self._sweep_intake(pending_intake, now - min_age, run)
         if run.outcomes:
@@ -330,6 +338,8 @@ class OutboxSender:
         for index, mail in enumerate(emails):
             mail.tags = {**mail.tags, "kind": item["kind"], "outbox": item["id"]}
             try:
+                if self.limiter is not None:
+                    self.limiter.acquire()  # BudgetUnavailable: nothing was sent, retried like a bug below
                 message_ids.append(self.mailer.send(mail))
             except SendError as exc:
                 if index:
