@@ -34,6 +34,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -48,6 +49,10 @@ BUDGET_SK = "SENDBUDGET"
 MAX_BATCH_SECONDS = 0.5
 # If SES cannot say the account's rate and no process stored it: the sandbox's rate.
 FALLBACK_ACCOUNT_RATE = 1.0
+# A thread about to wait draws the next grant when this few moments are left in what is held.
+PREFETCH_MOMENTS = 2
+# A sender idle this long starts again with a grant of one send (a lone outbox email takes one).
+IDLE_RESET_SECONDS = 1.0
 # Writers that keep losing the conditional update back off briefly; after this many, give up.
 GRANT_TRIES = 20
 _MICRO = 1_000_000
@@ -128,11 +133,17 @@ class SendingBudget:
         self._lock = threading.Lock()
         self._seen: int | None = None  # next_us as this process last saw it (None: not read yet)
         self._item_known = False
-        self._grant_end = 0  # microseconds: the end of this process's current grant
-        self._next = 0  # microseconds: this process's next free moment within its grant
+        # The moments this process holds: granted intervals [start, end) in microseconds, in order
+        # (contiguous grants merged), and the earliest moment of its next send.
+        self._held: list[list[int]] = []
+        self._next = 0
+        self._last_end = 0  # the end of the last interval held (to tell a busy sender from an idle one)
+        self._fetching = False
         self._batch = 1
         self.grants = 0  # DynamoDB writes that granted sends (for tests and the benchmark)
         self.conflicts = 0
+        self.granted: deque[tuple[int, int]] = deque(maxlen=1000)  # recent grants' (start, end), microseconds
+        self.trace: list[int] | None = None  # set to a list to record each send's moment (tests)
 
     # ------------------------------------------------------------------ the rate
 
@@ -157,31 +168,77 @@ class SendingBudget:
     # ------------------------------------------------------------------ drawing
 
     def acquire(self) -> None:
-        """Wait until this send's moment (one send). Raises BudgetUnavailable if the budget cannot be
-        drawn from (nothing was sent; the caller keeps its message for later)."""
-        with self._lock:
-            now = self._now_us()
-            interval = self.interval_us()
-            at = max(self._next, now)
-            if at + interval > self._grant_end:
-                # Out of granted moments: grow the grant while sends keep coming right after the last one.
-                ran_out_just_now = self._grant_end > 0 and now - self._grant_end < 2 * interval
-                self._batch = min(self.max_batch(), self._batch * 2) if ran_out_just_now else 1
-                start, end = self._grant(self._batch, now)
-                self._grant_end = end
-                at = max(start, now)
-            self._next = at + interval
-        wait = (at - now) / _MICRO
-        if wait > 0:
-            self.sleep(wait)
+        """Wait until this send may go (one send). Raises BudgetUnavailable if the budget cannot be
+        drawn from (nothing was sent; the caller keeps its message for later).
+
+        A moment is taken when it has come, not in advance: a thread that wakes late (a busy CPU)
+        takes the present, and the process's next send is an interval after that. So this process's
+        sends start at least ``1 / rate`` apart and inside what it was granted (up to half an interval
+        past a grant's end for a thread that woke late). The next grant is drawn while the current one
+        still has moments left (by a thread that would otherwise wait), so a busy sender's grants
+        follow each other without a gap."""
+        while True:
+            prefetch = False
+            with self._lock:
+                now = self._now_us()
+                interval = self.interval_us()
+                self._drop_spent(max(self._next, now), interval)
+                if not self._held:
+                    # Nothing held (a first send, or the sender outran its prefetch): draw now.
+                    self._draw(now, interval)
+                    continue
+                at = max(self._next, self._held[0][0])
+                if at <= now:
+                    self._next = now + interval
+                    if self.trace is not None:
+                        self.trace.append(now)
+                    return
+                wait = at - now
+                if not self._fetching and self._left(at, interval) <= PREFETCH_MOMENTS:
+                    self._fetching = prefetch = True
+            if prefetch:
+                try:
+                    with self._lock:
+                        self._draw(self._now_us(), self.interval_us())
+                finally:
+                    self._fetching = False
+                continue
+            self.sleep(wait / _MICRO)
+
+    def _drop_spent(self, earliest: int, interval: int) -> None:
+        """Forget held intervals with no moment left at or after ``earliest``."""
+        while self._held and earliest + interval > self._held[0][1] + interval // 2:
+            self._held.pop(0)
+
+    def _left(self, at: int, interval: int) -> int:
+        """Moments held from ``at`` on."""
+        total = 0
+        for start, end in self._held:
+            first = max(at, start)
+            if end > first:
+                total += (end - first + interval - 1) // interval
+        return total
+
+    def _draw(self, now: int, interval: int) -> None:
+        """One grant from the shared item (holding the lock): sized to demand, appended to what is held."""
+        busy = self._last_end > 0 and now - self._last_end <= IDLE_RESET_SECONDS * _MICRO
+        self._batch = min(self.max_batch(), self._batch * 2) if busy else 1
+        start, end = self._grant(self._batch, now)
+        if self._held and self._held[-1][1] == start:
+            self._held[-1][1] = end  # contiguous with what we hold: one interval
+        else:
+            self._held.append([start, end])
+        self._last_end = end
 
     def release(self) -> None:
-        """Give back the unused end of this process's grant, if nobody has drawn after it."""
+        """Give back the unused end of what this process holds, if nobody has drawn after it."""
         with self._lock:
             now = self._now_us()
             keep = max(self._next, now)
-            if self._grant_end <= keep or self._seen != self._grant_end:
-                self._grant_end = 0
+            ours = self._held[-1][1] if self._held else 0
+            self._held = []
+            self._next = 0
+            if ours <= keep or self._seen != ours:
                 return
             try:
                 self.client.update_item(
@@ -190,15 +247,14 @@ class SendingBudget:
                     UpdateExpression="SET #next = :keep",
                     ConditionExpression="#next = :ours",
                     ExpressionAttributeNames={"#next": "next_us"},
-                    ExpressionAttributeValues={":keep": {"N": str(keep)}, ":ours": {"N": str(self._grant_end)}},
+                    ExpressionAttributeValues={":keep": {"N": str(keep)}, ":ours": {"N": str(ours)}},
                 )
                 self._seen = keep
+                self._last_end = keep
             except self.client.exceptions.ConditionalCheckFailedException:
-                self._seen = None  # someone drew after us: what we hold runs out unused
+                self._seen = None  # someone drew after us: what we held runs out unused
             except Exception as exc:  # deliberate: giving back is a courtesy; the moments just pass unused
                 log.warning("send budget could not give back error=%s", type(exc).__name__)
-            self._grant_end = 0
-            self._next = 0
 
     def _now_us(self) -> int:
         return int(self.clock() * _MICRO)
@@ -252,6 +308,7 @@ class SendingBudget:
             self._seen = end
             self._item_known = True
             self.grants += 1
+            self.granted.append((start, end))
             return start, end
         log.error("send budget unavailable: contention tries=%d", GRANT_TRIES)
         raise BudgetUnavailable("contention")
