@@ -116,7 +116,9 @@ class Container:
                 read_account=read_account,
                 stored_account=lambda: stored_account_rate(self.dynamodb, self.table),
             ),
-            clock=self.lease_clock,
+            # Send moments are wall-clock microseconds shared by every process; never a frozen test
+            # clock (a budget waiting for a moment that never comes would spin).
+            clock=time.time,
             sleep=self.sleep,
         )
 
