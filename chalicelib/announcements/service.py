@@ -63,6 +63,8 @@ class AnnouncementRun(Tally):
     stale: int = 0
     stopped: str | None = None
     finished: bool = False
+    # Members still to send to when the pass ended (the next pass or scheduled run takes them).
+    remaining: int = 0
 
 
 @dataclass
@@ -339,7 +341,7 @@ class AnnouncementService:
         totals: dict[str, int] = {}
         for group_id, announcement_id in self.repo.sending():
             run = self.deliver(group_id, announcement_id, remaining_seconds=remaining_seconds)
-            for name in ("sent", "failed"):
+            for name in ("sent", "failed", "remaining"):
                 totals[name] = totals.get(name, 0) + getattr(run, name)
             if run.stopped in ("deadline", "account", "config", "throttled", "error"):
                 break
@@ -422,6 +424,7 @@ class AnnouncementService:
                 list(pool.map(one, todo))
         self.limiter.release()
         run.stopped = stop.reason
+        run.remaining = max(0, len(todo) - run.sent - run.skipped - run.failed - run.lost_claims)
         if run.stopped is None:
             run.finished = self._finish_if_done(group_id, announcement_id)
         emit("announcement_run", **asdict(run), group_id=group_id)

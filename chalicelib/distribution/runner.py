@@ -59,6 +59,8 @@ LEDGER_RETENTION = timedelta(days=90)
 WORKERS = 4
 # At most one organizer's re-send per member and meeting this often.
 RESEND_COOLDOWN = timedelta(minutes=5)
+# Outcomes after which a planned message is nobody's to send any more (or another run's, now).
+FINISHED: frozenset[Outcome] = frozenset({"sent", "skipped", "failed", "lost_claims"})
 # How many upcoming meetings the calendar series in an invitation describes (cancellations, moves).
 SERIES_MEETINGS = 12
 
@@ -81,6 +83,10 @@ class RunReport(Tally):
     # catch-up (the outbox sender). Only "all" runs count as the schedule working (the alarms).
     scope: Literal["all", "member"] = "all"
     by_group: dict[str, int] = field(default_factory=dict)
+    # What a run that stopped (time, budget, SES) leaves for the next one: messages planned and not
+    # sent (released, stale, outcome unknown, or never tried), in all and per "<group>/<date>".
+    remaining: int = 0
+    remaining_by_meeting: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,6 +212,8 @@ class Distributor:
             current = CurrentRevision(self.groups, self.meetings)
             lock = threading.Lock()
 
+            done: set[int] = set()  # the tasks this run finished (sent, failed, someone else's, lost claim)
+
             def work(task: Task) -> None:
                 if stop.is_set():
                     return
@@ -227,6 +235,8 @@ class Distributor:
                     return
                 with lock:
                     report.count(outcome)
+                    if outcome in FINISHED:
+                        done.add(id(task))
 
             if len(tasks) == 1 or self.workers == 1:
                 for task in tasks:
@@ -236,6 +246,11 @@ class Distributor:
                     list(pool.map(work, tasks))
             limiter.release()  # what this run drew and did not use goes back to the other senders
             report.stopped = stop.reason
+            for task in tasks:
+                if id(task) not in done:
+                    meeting = f"{task.group['id']}/{task.meeting.date}"
+                    report.remaining_by_meeting[meeting] = report.remaining_by_meeting.get(meeting, 0) + 1
+            report.remaining = sum(report.remaining_by_meeting.values())
         emit("distribution_run", **report.summary())
         return report
 
