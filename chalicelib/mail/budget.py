@@ -15,10 +15,9 @@ failed write returns the item as it stands (``ReturnValuesOnConditionCheckFailur
 tries again from there. The grant's sends go out ``1 / rate`` apart from its start, so grants made
 by different processes never overlap and the account never sees more than ``rate`` a second.
 
-Grants are sized to demand (one send for a lone outbox email; doubling, up to ``MAX_BATCH_SECONDS``
-worth, while a run keeps sending), so the table is written about twice a second at most, and a
-sender that stops early gives the unused end of its grant back (``release``) when nobody has
-drawn after it.
+Grants are sized to demand (one send for a lone outbox email; ``MAX_BATCH_SECONDS`` worth while a
+sender keeps sending), so the table is written about twice a second at most, and a sender that
+stops early gives the unused end of its grant back (``release``) when nobody has drawn after it.
 
 The rate: the account's ``MaxSendRate`` from SES ``GetAccount``, read once per container, times
 ``SEND_RATE_SHARE`` (headroom for the jitter of the network between the budget's moments and SES's
@@ -138,8 +137,7 @@ class SendingBudget:
         self._held: list[list[int]] = []
         self._next = 0
         self._last_end = 0  # the end of the last interval held (to tell a busy sender from an idle one)
-        self._fetching = False
-        self._batch = 1
+        self._draw_lock = threading.Lock()  # one table write at a time (its state: _seen, _item_known)
         self.grants = 0  # DynamoDB writes that granted sends (for tests and the benchmark)
         self.conflicts = 0
         self.granted: deque[tuple[int, int]] = deque(maxlen=1000)  # recent grants' (start, end), microseconds
@@ -178,30 +176,24 @@ class SendingBudget:
         still has moments left (by a thread that would otherwise wait), so a busy sender's grants
         follow each other without a gap."""
         while True:
-            prefetch = False
+            draw = False
             with self._lock:
                 now = self._now_us()
                 interval = self.interval_us()
                 self._drop_spent(max(self._next, now), interval)
                 if not self._held:
-                    # Nothing held (a first send, or the sender outran its prefetch): draw now.
-                    self._draw(now, interval)
-                    continue
-                at = max(self._next, self._held[0][0])
-                if at <= now:
-                    self._next = now + interval
-                    if self.trace is not None:
-                        self.trace.append(now)
-                    return
-                wait = at - now
-                if not self._fetching and self._left(at, interval) <= PREFETCH_MOMENTS:
-                    self._fetching = prefetch = True
-            if prefetch:
-                try:
-                    with self._lock:
-                        self._draw(self._now_us(), self.interval_us())
-                finally:
-                    self._fetching = False
+                    draw = True  # nothing held (a first send, or the sender outran its grants)
+                else:
+                    at = max(self._next, self._held[0][0])
+                    if at <= now:
+                        self._next = now + interval
+                        if self.trace is not None:
+                            self.trace.append(now)
+                        return
+                    wait = at - now
+                    draw = self._left(at, interval) <= PREFETCH_MOMENTS
+            if draw:
+                self._draw()
                 continue
             self.sleep(wait / _MICRO)
 
@@ -219,20 +211,29 @@ class SendingBudget:
                 total += (end - first + interval - 1) // interval
         return total
 
-    def _draw(self, now: int, interval: int) -> None:
-        """One grant from the shared item (holding the lock): sized to demand, appended to what is held."""
-        busy = self._last_end > 0 and now - self._last_end <= IDLE_RESET_SECONDS * _MICRO
-        self._batch = min(self.max_batch(), self._batch * 2) if busy else 1
-        start, end = self._grant(self._batch, now)
-        if self._held and self._held[-1][1] == start:
-            self._held[-1][1] = end  # contiguous with what we hold: one interval
-        else:
-            self._held.append([start, end])
-        self._last_end = end
+    def _draw(self) -> None:
+        """One grant from the shared item, appended to what is held. The table is written outside the
+        moments' lock (other threads go on sending what is held), one draw at a time."""
+        with self._draw_lock:
+            with self._lock:
+                now = self._now_us()
+                interval = self.interval_us()
+                if self._held and self._left(max(self._next, now), interval) > PREFETCH_MOMENTS:
+                    return  # another thread drew meanwhile
+                busy = self._last_end > 0 and now - self._last_end <= IDLE_RESET_SECONDS * _MICRO
+            # A lone email (the outbox) takes one moment; a sender that keeps sending takes half a second
+            # of them at a time (a run gives back what it did not use when it ends).
+            start, end = self._grant(self.max_batch() if busy else 1, now)
+            with self._lock:
+                if self._held and self._held[-1][1] == start:
+                    self._held[-1][1] = end  # contiguous with what we hold: one interval
+                else:
+                    self._held.append([start, end])
+                self._last_end = end
 
     def release(self) -> None:
         """Give back the unused end of what this process holds, if nobody has drawn after it."""
-        with self._lock:
+        with self._draw_lock, self._lock:
             now = self._now_us()
             keep = max(self._next, now)
             ours = self._held[-1][1] if self._held else 0
