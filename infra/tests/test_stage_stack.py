@@ -339,7 +339,11 @@ def test_authorizer_reads_only_organizer_key_items(default_synth: Synth, stage: 
 @pytest.mark.parametrize("stage", STAGES)
 def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: dict[str, Any], stage: str) -> None:
     template = default_synth.templates[stage]
-    ses_statements = [s for s in iam_statements(template) if any(a.startswith("ses:") for a in as_list(s["Action"]))]
+    ses_statements = [
+        s
+        for s in iam_statements(template)
+        if any(a.startswith("ses:") for a in as_list(s["Action"])) and s["Sid"] != "SesAccountRate"
+    ]
     assert len(ses_statements) == 2 * len(SENDS_EMAIL)
     sender = org_file["mail_from"].split("<")[1].rstrip(">")
     for statement in ses_statements:
@@ -351,6 +355,21 @@ def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: 
             else [arn("ses", "identity/*")]
         )
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_senders_may_read_the_account_send_rate_and_nothing_else_on_any_resource(
+    default_synth: Synth, stage: str
+) -> None:
+    """The sending budget reads SES GetAccount (MaxSendRate) once per container: every function that
+    sends may, no other; and it is the only action any role has on "*"."""
+    template = default_synth.templates[stage]
+    on_everything = [s for s in iam_statements(template) if "*" in as_list(s["Resource"])]
+    assert len(on_everything) == len(SENDS_EMAIL)
+    for statement in on_everything:
+        assert statement["Sid"] == "SesAccountRate"
+        assert as_list(statement["Action"]) == ["ses:GetAccount"]
+        assert "Condition" not in statement
 
 
 @pytest.mark.parametrize("stage", STAGES)
