@@ -640,7 +640,7 @@ def dist(r: dict[str, Any]) -> list[str]:
         "in a time-scaled run it is divided by the scale, so it reads in SES seconds. Write calls per email: "
         "`TransactWriteItems` (the claim: ledger row plus a condition check that the member is still active) and "
         "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it), plus the "
-        "sending budget's grants (one `UpdateItem` per half second of sends once a run is going); a "
+        "sending budget's grants (one `UpdateItem` per second of sends once a run is going); a "
         "run that stops (deadline, throttling) gives back the claims in flight with one `DeleteItem` each, so a "
         "run with releases shows a little over 2. "
         "Reads per email: " + _read_parts(rt) + ". Write units per email: " + _write_units(r) + ".",

@@ -16,7 +16,7 @@ tries again from there. The grant's sends go out ``1 / rate`` apart from its sta
 by different processes never overlap and the account never sees more than ``rate`` a second.
 
 Grants are sized to demand (one send for a lone outbox email; ``MAX_BATCH_SECONDS`` worth while a
-sender keeps sending), so the table is written about twice a second at most, and a sender that
+sender keeps sending), so the table is written about once a second at most, and a sender that
 stops early gives the unused end of its grant back (``release``) when nobody has drawn after it.
 
 The rate: the account's ``MaxSendRate`` from SES ``GetAccount``, read once per container, times
@@ -44,8 +44,8 @@ log = logging.getLogger("mbc.mail")
 
 BUDGET_PK = "SENDBUDGET"
 BUDGET_SK = "SENDBUDGET"
-# The largest grant, in seconds of sending: what a sender that stops may hold unused.
-MAX_BATCH_SECONDS = 0.5
+# The largest grant, in seconds of sending (about one table write a second while a sender is busy).
+MAX_BATCH_SECONDS = 1.0
 # If SES cannot say the account's rate and no process stored it: the sandbox's rate.
 FALLBACK_ACCOUNT_RATE = 1.0
 # A thread about to wait draws the next grant when this few moments are left in what is held.
@@ -176,14 +176,14 @@ class SendingBudget:
         still has moments left (by a thread that would otherwise wait), so a busy sender's grants
         follow each other without a gap."""
         while True:
-            draw = False
+            prefetch = False
+            wait = 0
             with self._lock:
                 now = self._now_us()
                 interval = self.interval_us()
                 self._drop_spent(max(self._next, now), interval)
-                if not self._held:
-                    draw = True  # nothing held (a first send, or the sender outran its grants)
-                else:
+                empty = not self._held
+                if not empty:
                     at = max(self._next, self._held[0][0])
                     if at <= now:
                         self._next = now + interval
@@ -191,10 +191,12 @@ class SendingBudget:
                             self.trace.append(now)
                         return
                     wait = at - now
-                    draw = self._left(at, interval) <= PREFETCH_MOMENTS
-            if draw:
-                self._draw()
+                    prefetch = self._left(at, interval) <= PREFETCH_MOMENTS
+            if empty:
+                self._draw(blocking=True)  # nothing held (a first send, or the sender outran its grants)
                 continue
+            if prefetch and self._draw(blocking=False):
+                continue  # drawn ahead while waiting (unless another thread is drawing already)
             self.sleep(wait / _MICRO)
 
     def _drop_spent(self, earliest: int, interval: int) -> None:
@@ -211,17 +213,20 @@ class SendingBudget:
                 total += (end - first + interval - 1) // interval
         return total
 
-    def _draw(self) -> None:
+    def _draw(self, *, blocking: bool) -> bool:
         """One grant from the shared item, appended to what is held. The table is written outside the
-        moments' lock (other threads go on sending what is held), one draw at a time."""
-        with self._draw_lock:
+        moments' lock (other threads go on sending what is held), one draw at a time; ``blocking``
+        False: not if another thread is drawing. True if this call drew or waited for a draw."""
+        if not self._draw_lock.acquire(blocking=blocking):
+            return False
+        try:
             with self._lock:
                 now = self._now_us()
                 interval = self.interval_us()
                 if self._held and self._left(max(self._next, now), interval) > PREFETCH_MOMENTS:
-                    return  # another thread drew meanwhile
+                    return True  # another thread drew meanwhile
                 busy = self._last_end > 0 and now - self._last_end <= IDLE_RESET_SECONDS * _MICRO
-            # A lone email (the outbox) takes one moment; a sender that keeps sending takes half a second
+            # A lone email (the outbox) takes one moment; a sender that keeps sending takes a second
             # of them at a time (a run gives back what it did not use when it ends).
             start, end = self._grant(self.max_batch() if busy else 1, now)
             with self._lock:
@@ -230,6 +235,9 @@ class SendingBudget:
                 else:
                     self._held.append([start, end])
                 self._last_end = end
+            return True
+        finally:
+            self._draw_lock.release()
 
     def release(self) -> None:
         """Give back the unused end of what this process holds, if nobody has drawn after it."""

@@ -75,7 +75,7 @@ def test_one_sender_sends_at_the_rate_and_writes_the_table_about_twice_a_second(
     assert time.now - T0 == pytest.approx(140 / 14.0, abs=1e-3)  # the first at once, then 1/14 s apart
     gaps = [b - a for a, b in zip(time.moments, time.moments[1:], strict=False)]
     assert min(gaps) >= 1 / 14.0 - 1e-6
-    # Grants grow to half a second of sends (7): about two writes a second, not one per email.
+    # Grants of a second of sends (14) once busy: about one write a second, not one per email.
     assert budget.grants <= 141 // 7 + 4
     assert stored_next(moto_stack) >= int((time.now + 1 / 14.0) * 1e6) - 1
 
@@ -245,3 +245,33 @@ def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack) -> None:
         moments += [m / 1e6 for m in trace]
     assert len(moments) == 6 * per_thread
     assert max_in_window(moments) <= rate + 1  # +1: a thread that woke late may use half an interval more
+
+
+def test_an_outbox_email_waits_while_the_budget_cannot_be_drawn(moto_stack: Stack) -> None:
+    """Nothing is sent without a moment: the email is retried like any failure before SES was asked."""
+    from datetime import timedelta
+
+    from tests.support.builders import GROUP_ID, group_body, signup_body
+    from tests.support.fakes import FakeSes
+
+    class Refusing:
+        def acquire(self) -> None:
+            raise BudgetUnavailable("ProvisionedThroughputExceededException")
+
+        def release(self) -> None:
+            return None
+
+    ses = FakeSes()
+    app = moto_stack.build(mailer=ses)
+    app.groups.create(group_body())
+    app.signups.submit(GROUP_ID, app.signups.parse_form(signup_body(email="ann@example.org")), source_ip="10.0.0.1")
+    app.outbox.limiter = Refusing()
+    for _ in range(2):  # the form, then its confirmation email
+        app.outbox.sweep(pending_intake=app.signups.pending_intakes, min_age=timedelta(0))
+    assert ses.accepted == []
+    [item] = app.outbox_items.pending(due_before="9999")
+    assert item["attempts"] == 1 and "BudgetUnavailable" in str(item.get("reason"))
+    app.outbox.limiter = app.send_budget
+    moto_stack.clock.advance(minutes=2)
+    app.outbox.sweep(pending_intake=app.signups.pending_intakes, min_age=timedelta(0))
+    assert [m.to for m in ses.accepted] == ["ann@example.org"]
