@@ -248,6 +248,66 @@ def cmd_announcements_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_members_import(args: argparse.Namespace) -> int:
+    """An organizer's existing list, as the console imports it: checked, then (unless --check-only)
+    added in the background; --wait adds it now, through the outbox, and prints the result."""
+    from chalicelib.signups.importing import parse_upload
+
+    c = container.current()
+    if c.organizers.get(args.organizer) is None:
+        raise errors.NotFound("organizer")
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise errors.Invalid(fields={"--file": f"Cannot read it ({type(exc).__name__})."}) from None
+    parsed = parse_upload(data, default_state=args.default_state or "")
+    imports = c.imports
+    mode, basis, since = imports.check_choices(args.mode, args.basis or "", args.since or "")
+    job = imports.draft(args.group, parsed, by=args.organizer)
+    for note in job["notes"]:
+        print(note)
+    print(
+        f"{job['ready']} of {job['rows']} people are ready to add; "
+        f"{job['problems']} rows have a problem, {job['already']} are already in the group."
+    )
+    _print_skipped(imports.rows(args.group, job["id"])[1])
+    if args.check_only:
+        imports.discard(args.group, job["id"])
+        print("Checked only: nothing was added or sent.")
+        return 0
+    job = imports.commit(
+        args.group, job["id"], version=job["version"], mode=mode, basis=basis, basis_on=since, by=args.organizer
+    )
+    print(f"Import {job['id']} started ({'as members' if mode == 'members' else 'invited to confirm'}).")
+    if not args.wait:
+        print(f"It is added in the background; see: members import-status --group {args.group} {job['id']}")
+        return 0
+    from datetime import timedelta
+
+    while job["status"] != "done":
+        c.outbox.sweep(min_age=timedelta(0))
+        job = imports.job(args.group, job["id"])
+        print(f"{int(job.get('added', 0)) + int(job.get('skipped', 0))} of {job['ready']} done")
+    c.outbox.sweep(min_age=timedelta(0))  # the last chunk's emails
+    return cmd_members_import_status(argparse.Namespace(group=args.group, id=job["id"]))
+
+
+def _print_skipped(skipped: list[Any]) -> None:
+    """Rows skipped, by row number and why (the names stay in the file and the console)."""
+    for row in skipped:
+        print(f"  row {row['line']}: {row['why']}")
+
+
+def cmd_members_import_status(args: argparse.Namespace) -> int:
+    imports = container.current().imports
+    job = imports.job(args.group, args.id)
+    done = int(job.get("added", 0)) + int(job.get("skipped", 0))
+    print(f"Import {job['id']}: {job['status']}; {done} of {job['ready']} done, {job.get('added', 0)} added.")
+    _print_skipped(imports.rows(args.group, job["id"])[1])
+    return 0
+
+
 def cmd_outbox_parked(args: argparse.Namespace) -> int:
     """Parked emails: ids, kinds, groups, reasons, attempts and dates (never an address or a name)."""
     sender = container.current().outbox
@@ -293,6 +353,32 @@ def _outbox_parsers(areas: Any) -> None:
     actions.add_parser("resume", help="SES sends again: lift the sending pause and sweep now").set_defaults(
         func=cmd_outbox_resume
     )
+
+
+def _member_parsers(areas: Any) -> None:
+    from chalicelib.signups.imports import BASES
+
+    members = areas.add_parser("members", help="a group's members").add_subparsers(dest="action", required=True)
+    imp = members.add_parser("import", help="import an existing list (CSV, any usual encoding and delimiter)")
+    imp.add_argument("--group", required=True)
+    imp.add_argument("--file", required=True, help="the spreadsheet as saved (CSV, semicolons, tabs)")
+    imp.add_argument("--as", dest="organizer", required=True, help="the organizer id who adds them")
+    imp.add_argument(
+        "--mode",
+        choices=["members", "invite"],
+        required=True,
+        help="members: they asked to join (active now, one 'we have moved' email); invite: they confirm first",
+    )
+    imp.add_argument("--basis", choices=sorted(BASES), help="with --mode members: how they asked to join")
+    imp.add_argument("--since", help="with --mode members: since when (about), YYYY-MM-DD")
+    imp.add_argument("--default-state", choices=["ID", "MT"], help="the state of rows that give none")
+    imp.add_argument("--check-only", action="store_true", help="check the list and print it: add nothing")
+    imp.add_argument("--wait", action="store_true", help="add it now (through the outbox) and print the result")
+    imp.set_defaults(func=cmd_members_import)
+    status = members.add_parser("import-status", help="how far an import got, and the rows skipped")
+    status.add_argument("--group", required=True)
+    status.add_argument("id")
+    status.set_defaults(func=cmd_members_import_status)
 
 
 def _announcement_parsers(areas: Any) -> None:
@@ -411,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
     preview.set_defaults(func=cmd_reminders_preview)
     _announcement_parsers(areas)
     _outbox_parsers(areas)
+    _member_parsers(areas)
+    from chalicelib.groups.cli import add_parsers as group_parsers
+
+    group_parsers(areas)
 
     site = areas.add_parser("site", help="site settings").add_subparsers(dest="setting", required=True)
     origins = site.add_parser("origins", help="the website origins allowed to use the API").add_subparsers(

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.sender import OutboxSender
     from chalicelib.outbox.storage import OutboxRepository
     from chalicelib.signups.admin import SignupAdmin
+    from chalicelib.signups.imports import ImportService
     from chalicelib.signups.service import SignupService
     from chalicelib.website.service import SiteService
 
@@ -170,7 +171,6 @@ class Container:
 
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
-            outbox=self.outbox_items,
             groups=self.groups,
             organizers=self.organizers,
             settings=self.settings,
@@ -212,6 +212,7 @@ class Container:
             organizers=self.organizers,
             settings=self.settings,
             join_url_for=lambda record: self.join_links.link_url(record),
+            may_send_notice=self.signups.may_send_notice,
         )
 
         def catch_up(item: OutboxRecord) -> list[OutgoingEmail]:
@@ -242,6 +243,7 @@ class Container:
                 "catch_up": catch_up,
                 "announcement_preview": self.announcements.preview,
                 "announcement": self.announcements.sender_pass,
+                "member_import": self.imports.process_chunk,  # an organizer's list, a chunk at a time
             },
             address_check=self.signups.address_may_be_mailed,
             address_release=self.signups.address_slot_back,
@@ -270,7 +272,6 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             signups=self.signups,
-            outbox=self.outbox_items,
             mailer=self.mailer,
             clock=self.clock,
             settings=self.settings,
@@ -291,7 +292,6 @@ class Container:
         return ConsoleAccess(
             repo=ConsoleRepository(self.dynamodb, self.table),
             organizers=self.organizers,
-            outbox=self.outbox_items,
             settings=self.settings,
             clock=self.clock,
         )
@@ -315,6 +315,20 @@ class Container:
         return SignupAdmin(self.signups)
 
     @cached_property
+    def imports(self) -> ImportService:
+        """An organizer's existing list: checked drafts, then added in the background (the outbox)."""
+        from chalicelib.signups.import_storage import ImportRepository
+        from chalicelib.signups.imports import ImportService
+
+        return ImportService(
+            repo=ImportRepository(self.dynamodb, self.table),
+            signups=self.signups,
+            settings=self.settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+
+    @cached_property
     def ledger(self) -> DeliveryRepository:
         from chalicelib.distribution.ledger import DeliveryRepository
 
@@ -335,7 +349,7 @@ class Container:
             groups=self.groups,
             meetings=self.meetings,
             planner=self.planner,
-            join_links=self.join_link_items,
+            join_links=self.join_links,
             signups=self.signups,
             ledger=self.ledger,
             mailer=self.mailer,
@@ -360,8 +374,7 @@ class Container:
         return JoinLinks(
             repo=self.join_link_items,
             meetings=self.meetings,
-            signups=self.signups.repo,
-            outbox=self.outbox_items,
+            signups=self.signups,
             settings=self.settings,
             clock=self.clock,
         )

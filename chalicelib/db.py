@@ -138,6 +138,19 @@ def status_is(status: str) -> Cond:
     return Cond("#status = :status_is", {"#status": "status"}, {":status_is": status})
 
 
+# A row claimed for one run with a lease (the delivery ledgers: a meeting's, an announcement's).
+CLAIMED = Cond("#status = :claimed", {"#status": "status"}, {":claimed": "claimed"})
+
+
+def lease_expired(now_epoch: int) -> Cond:
+    """Claimed by a run whose lease ran out (it died): another run may take the row over."""
+    return CLAIMED & Cond("lease_until < :now", values={":now": now_epoch})
+
+
+def claimed_by(run_id: str) -> Cond:
+    return Cond("run_id = :run", values={":run": run_id})
+
+
 def merge_expression(request: dict[str, Any], cond: Cond) -> dict[str, Any]:
     """Add a condition to a request that may already carry names and values (an update)."""
     extra = cond.kwargs()

@@ -29,7 +29,10 @@ from chalicelib.emails import normalize_email
 # overrides such as U+202E that disguise text, zero-width joiners, the BOM), and the line and
 # paragraph separators (Zl, Zp). Multi-line text may also hold line breaks and tabs.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
-_MULTI_LINE_ALLOWED = {"\n", "\r", "\t"}
+_MULTI_LINE_ALLOWED = {"\n", "\r", "\t", "\u2028", "\u2029"}
+# Multi-line text keeps the Unicode line and paragraph separators (a phone's or a word processor's
+# paste carries them) as the line breaks they mean.
+_LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n\n"})
 # The same rule as a JSON Schema pattern, so the published schema says what validation does. It
 # lists the Basic Multilingual Plane's refused characters (Unicode 15); the validator also refuses
 # the few beyond it.
@@ -41,7 +44,7 @@ _REFUSED_BMP = (
 # "=?utf-8?q?Hi=0D=0ABcc:...?=" in a subject as CR LF and, unpatched, writes a new header line. The
 # pattern says it without lookahead: every run of "=" is followed by a character other than "?".
 SINGLE_LINE_PATTERN = f"^(?:[^={_REFUSED_BMP}]|=+[^=?{_REFUSED_BMP}])*=*$"
-MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t]|[^" + _REFUSED_BMP + "])*$"
+MULTI_LINE_PATTERN = "^(?:[\\n\\r\\t\\u2028\\u2029]|[^" + _REFUSED_BMP + "])*$"
 
 
 ENCODED_WORD_PROBLEM = 'Must not contain "=?" (email programs read it as an encoded word).'
@@ -65,6 +68,16 @@ def refused_character(value: str, *, multi_line: bool = False) -> str | None:
                 )
             return "Must not contain control characters."
     return None
+
+
+def normalize_line_breaks(value: str) -> str:
+    """Multi-line text with U+2028 (line separator) and U+2029 (paragraph separator) written as the
+    line breaks they mean ("\n", and a blank line)."""
+    return value.translate(_LINE_BREAKS)
+
+
+def _line_breaks(value: object) -> object:
+    return normalize_line_breaks(value) if isinstance(value, str) else value
 
 
 def _single_line_text(value: str) -> str:
@@ -97,12 +110,14 @@ class SingleLine(GroupedMetadata):
 
 @dataclass(frozen=True)
 class MultiLine(GroupedMetadata):
-    """Text that may span lines (descriptions, notes): the single-line rule, but line breaks and tabs."""
+    """Text that may span lines (descriptions, notes): the single-line rule, but line breaks and tabs
+    (U+2028 and U+2029 are stored as the line breaks they mean)."""
 
     max_length: int
 
     def __iter__(self) -> Iterator[Any]:
         yield StringConstraints(strip_whitespace=True, max_length=self.max_length)
+        yield BeforeValidator(_line_breaks)  # listed after the constraints: runs before them
         yield AfterValidator(_multi_line_text)
         yield Field(json_schema_extra={"pattern": MULTI_LINE_PATTERN})
 

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from chalicelib import container
 from chalicelib.container import Container
@@ -49,6 +49,8 @@ from chalicelib.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
+# The organizer's own words with a cancellation months ahead (issue 21 item 3).
+JULY_MESSAGE = "No meeting in July: enjoy the summer. We meet again on Tuesday, August 3."
 # How this machine launches Debian's chromium (the same as tests/e2e/test_browser.py CHROMIUM and FLAGS).
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -69,6 +71,7 @@ ANN = {"name": "Ann Example", "email": "ann@example.org", "state": "ID"}
 JO = {"name": "Jo Sample", "email": "jo@example.org", "state": "MT"}
 ROSA = {"name": "Rosa Example", "email": "rosa@example.org", "state": "MT"}
 SAM = {"name": "Sam Rivera", "email": "sam@example.org"}
+LEE = {"name": "Lee Example", "email": "lee@example.org"}
 MEETING_ID, NEW_MEETING_ID = "987 6543 2100", "876 5432 1099"
 DIAL_IN = ["+1 208 555 0142", "+1 406 555 0199"]
 
@@ -93,6 +96,8 @@ UNSET = ("DYNAMODB_ENDPOINT", "SIGNING_KEY_PARAM", "SIGNING_KEY_PREVIOUS_PARAM",
 KINDS_WITHOUT_EMAIL = {
     "catch_up": "sends nothing itself: it runs the distribution for a member just approved, whose emails "
     "are the reminders and notices in this gallery",
+    "member_import": "sends nothing itself: it adds one chunk of an organizer's list, each person with their "
+    "own email (new_system or confirm, in this gallery)",
 }
 
 Audience = Literal["member", "declined", "organizer"]
@@ -339,12 +344,14 @@ def play(story: Story) -> None:
         to=ANN["email"],
     )
     story.call("POST", "/signups/confirm?" + urlencode({"token": _token_in(confirm, "/signups/confirm")}))
+    story.at("2026-11-16T17:07:00+00:00")  # organizer notices go in batches, a few minutes apart
+    story.drain()
     story.keep(
         "organizer-notice",
         "Signups waiting (to organizers)",
         "organizer",
         "When someone confirms their email and the group needs approval: to the group's organizers "
-        "(the admins if it has none).",
+        "(the admins if it has none), one email per few minutes however many confirm, naming how many wait.",
         kind="organizer_notice",
         to=CONTACT_EMAIL,
     )
@@ -374,6 +381,8 @@ def play(story: Story) -> None:
     story.call("POST", f"{g}/signups", {**JO, "consent": True})
     jo_confirm = story.skip(kind="confirm", to=JO["email"])  # the same email as Ann's
     story.call("POST", "/signups/confirm?" + urlencode({"token": _token_in(jo_confirm, "/signups/confirm")}))
+    story.at("2026-11-17T16:07:00+00:00")
+    story.drain()
     story.skip(kind="organizer_notice", to=CONTACT_EMAIL)  # the same email as for Ann
     story.at("2026-11-17T17:00:00+00:00")
     story.call("POST", f"{g}/signups", {**JO, "consent": True})
@@ -548,6 +557,24 @@ def play(story: Story) -> None:
         kind="back_on",
         to=ANN["email"],
     )
+    # "No meeting in July": cancelled seven months ahead with the organizer's words, told now.
+    story.at("2026-12-10T18:00:00+00:00")
+    story.call(
+        "PUT",
+        f"{g}/meetings/2027-07-06",
+        {"status": "cancelled", "note": JULY_MESSAGE, "tell_now": True},
+        organizer=True,
+    )
+    story.run_distribution("2026-12-10T18:15:00+00:00")
+    story.keep(
+        "cancelled-with-message",
+        "A meeting cancelled months ahead, with the organizer's message",
+        "member",
+        "At the next scheduled run (within 15 minutes) after an organizer cancels any meeting ahead with "
+        '"Tell them now, with your message" ticked (otherwise the group\'s announcement horizon before it).',
+        kind="cancelled",
+        to=ANN["email"],
+    )
     story.at("2026-12-11T17:00:00+00:00")
     settings = json.loads(story.call("GET", f"{g}/settings", organizer=True).body)
     story.call(
@@ -576,6 +603,31 @@ def play(story: Story) -> None:
         "(the reminder with the link, or the cancellation).",
         kind="meeting_resend",
         to=ANN["email"],
+    )
+
+    # Last (so the placeholders above keep their numbers): Maria brings her existing list.
+    # Lee asked her to join last spring (as a member, no confirming).
+    listed = "First Name,Last Name,E-mail Address,State/Province\r\nLee,Example,lee@example.org,ID (north)\r\n"
+    checked = story.console_post(f"/console/groups/{GROUP_ID}/members/import", [("csv", listed)])
+    job_path = urlsplit(str(checked.headers["Location"])).path
+    version = re.search(r'name="version" value="(\d+)"', story.call("GET", job_path).body.decode())
+    if version is None:
+        raise RuntimeError("the checked list has no go-ahead form")
+    choices = [("mode", "members"), ("basis", "asked_coordinator"), ("basis_on", "2026-04-01"), ("consent", "yes")]
+    story.console_post(job_path, [*choices, ("version", version.group(1)), ("action", "commit")])
+    story.drain()  # the chunk is added, then its people's emails go
+    moved = story.keep(
+        "new-system",
+        "We have moved: your own link (imported from the organizer's list)",
+        "member",
+        "When an organizer imports her existing list as members (they asked her to join): one email, nothing "
+        "to confirm, with their own link and the basis of consent she recorded.",
+        kind="new_system",
+        to=LEE["email"],
+    )
+    # Lee would rather not: she leaves from that email.
+    story.call(
+        "POST", "/signups/unsubscribe?" + urlencode({"token": _token_in(moved, "/signups/unsubscribe")}), {}, form=True
     )
 
 
@@ -704,7 +756,8 @@ well on its own. Generated by `devtools/email_gallery.py` (`make screenshots`, o
 The sample story: Maria Lopez (maria@example.org) organizes the MBC Connection Group (first
 Tuesday of every month, 4 PM Mountain Time, with a meeting ID and dial-in numbers) and is its
 contact. Ann Example, in Idaho, signs up and lives through every member email; Jo Sample is
-declined with a note; Rosa Example is added by hand; Sam Rivera is invited as an organizer. Every
+declined with a note; Rosa Example is added by hand; Lee Example comes from Maria's existing
+list; Sam Rivera is invited as an organizer. Every
 email goes through the real code path: the HTTP API, the console, the outbox's handlers and the
 scheduled distribution run, on a moto table, with a stand-in for SES.
 
@@ -724,6 +777,7 @@ DOC_ORDER = (
     "confirm",
     "confirm-added",
     "welcome",
+    "new-system",
     "already-member",
     "already-member-waiting",
     "your-link",

@@ -19,19 +19,47 @@ ROOT = Path(__file__).resolve().parent.parent
 # Tests point these elsewhere to run a second, isolated stack.
 LOCAL = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local").resolve()
 DYNAMODB_PORT = int(os.environ.get("DYNAMODB_PORT", "8100"))
+# DYNAMODB_PORT as the user set it (None: not set; then a running `make run`'s port is used).
+_CHOSEN_DYNAMODB_PORT = os.environ.get("DYNAMODB_PORT")
 WEB_PORT = int(os.environ.get("WEB_PORT", "8001"))
 # Written by `make run` while it runs: where its API answers.
 RUN_FILE = LOCAL / "run.json"
 
 
-def running_api() -> str | None:
-    """The API base URL of the `make run` that is running now, if any."""
+def running() -> dict[str, object] | None:
+    """What `make run` wrote in .local/run.json, if it is running now (api, web, dynamodb_port, pid)."""
     try:
         info = json.loads(RUN_FILE.read_text())
         os.kill(int(info["pid"]), 0)  # still running?
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return str(info["api"])
+    return info if isinstance(info, dict) else None
+
+
+def running_api() -> str | None:
+    """The API base URL of the `make run` that is running now, if any."""
+    info = running()
+    return str(info["api"]) if info and "api" in info else None
+
+
+def dynamodb_port() -> int:
+    """The DynamoDB Local port for `make cli`: DYNAMODB_PORT if set, else the running `make run`'s
+    (so a `make run` on other ports needs no variables), else the default."""
+    if _CHOSEN_DYNAMODB_PORT:
+        return int(_CHOSEN_DYNAMODB_PORT)
+    info = running()
+    try:
+        return int(str(info["dynamodb_port"])) if info and "dynamodb_port" in info else DYNAMODB_PORT
+    except ValueError:
+        return DYNAMODB_PORT
+
+
+def shown(path: Path) -> str:
+    """A path as the banner shows it: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def stage_environment(stage: str = "local") -> dict[str, str]:
@@ -42,9 +70,11 @@ def stage_environment(stage: str = "local") -> dict[str, str]:
 
 
 def local_environment(
-    api_port: int | None = None, dynamodb_port: int = DYNAMODB_PORT, web_port: int = WEB_PORT
+    api_port: int | None = None, dynamodb_port: int | None = None, web_port: int = WEB_PORT
 ) -> dict[str, str]:
     """Variables for running the app against the local stack (on top of os.environ)."""
+    if dynamodb_port is None:
+        dynamodb_port = _dynamodb_port()
     env = stage_environment()
     env.update(
         {
@@ -76,11 +106,15 @@ def local_environment(
     return env
 
 
+_dynamodb_port = dynamodb_port  # the parameter of local_environment shadows the function's name
+
+
 def main(argv: list[str]) -> int:
-    env = {**os.environ, **local_environment()}
+    port = dynamodb_port()
+    env = {**os.environ, **local_environment(dynamodb_port=port)}
     engine = None
-    if not dynamodb_local.is_listening(DYNAMODB_PORT):
-        engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+    if not dynamodb_local.is_listening(port):
+        engine = dynamodb_local.start(port, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
     try:
         return subprocess.call(argv, env=env)
     finally:

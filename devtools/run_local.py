@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from devtools import dynamodb_local, web_server
-from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, RUN_FILE, WEB_PORT, local_environment
+from devtools.local_env import DYNAMODB_PORT, LOCAL, ROOT, RUN_FILE, WEB_PORT, local_environment, shown
 
 # chalice local's access log prints whole request lines: member links carry tokens, organizers
 # search members by name or address, cursors encode positions. Every query value is redacted but
@@ -84,9 +84,50 @@ def start_outbox_poller(env: dict[str, str], stop: threading.Event) -> threading
     return thread
 
 
-def write_run_file(api: str, web: str) -> None:
-    """Where the running stack answers, for `make cli` (member links in emails must point here)."""
-    RUN_FILE.write_text(json.dumps({"api": api, "web": web, "pid": os.getpid()}))
+def write_run_file(api: str, web: str, dynamodb_port: int = DYNAMODB_PORT) -> None:
+    """Where the running stack answers, for `make cli` (member links in emails must point here, and
+    it reaches the same DynamoDB Local without DYNAMODB_PORT)."""
+    RUN_FILE.write_text(json.dumps({"api": api, "web": web, "dynamodb_port": dynamodb_port, "pid": os.getpid()}))
+
+
+class EngineRestarts:
+    """When to start DynamoDB Local again after it stopped. The first ``QUICK`` stops within
+    ``WINDOW`` seconds: at once. After that it waits, longer each time (5 s, 10 s, 20 s, ... at most
+    5 minutes), and never gives up: the API stays up meanwhile and answers 503 (the error shape,
+    with Retry-After), as it does in AWS while DynamoDB is unreachable."""
+
+    QUICK = 3
+    WINDOW = 600.0
+    FIRST_WAIT = 5.0
+    MAX_WAIT = 300.0
+
+    def __init__(self) -> None:
+        self.stops: list[float] = []
+
+    def stopped(self, now: float) -> float:
+        """It stopped (or failed to start) at ``now``: the moment to start it again."""
+        self.stops = [t for t in self.stops if now - t < self.WINDOW] + [now]
+        extra = len(self.stops) - self.QUICK
+        if extra <= 0:
+            return now
+        return now + min(self.MAX_WAIT, self.FIRST_WAIT * float(2 ** (extra - 1)))
+
+
+def banner(*, seeded: bool, base: str, web_port: int, dynamodb_port: int) -> str:
+    """What `make run` prints once it runs: every path is where it really is (LOCAL_STATE_DIR)."""
+    return f"""
+mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
+  DynamoDB Local: 127.0.0.1:{dynamodb_port}, data in {shown(LOCAL / "dynamodb")}
+  Website demo:   http://127.0.0.1:{web_port}/  (web/: signup form and events list)
+  API:            {base}/events
+  Calendar feed:  {base}/events/calendar.ics
+  OpenAPI:        {base}/openapi.json
+  Group:          {base}/groups/mbc-connection-group
+  Console:        {base}/console
+  Outbox (.eml):  {shown(LOCAL / "outbox")}   (reminders run every minute; log in {shown(LOCAL / "distribution.log")})
+Organizer key:    make cli ARGS='organizers create --name "Your Name" --email you@example.org'
+Stop with Ctrl-C.
+"""
 
 
 def main() -> int:
@@ -103,9 +144,10 @@ def main() -> int:
             f"Port {DYNAMODB_PORT} is busy: is another `make run` running? (DYNAMODB_PORT overrides)", file=sys.stderr
         )
         return 1
-    env = local_environment(api_port=args.port, web_port=args.web_port)
+    env = local_environment(api_port=args.port, dynamodb_port=DYNAMODB_PORT, web_port=args.web_port)
     engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
-    restarts: list[float] = []
+    restarts = EngineRestarts()
+    restart_at: float | None = None  # DynamoDB Local is down: start it again then
     children: list[subprocess.Popen[bytes]] = []
     poller_stop = threading.Event()
     site: http.server.ThreadingHTTPServer | None = None
@@ -152,22 +194,8 @@ def main() -> int:
         threading.Thread(target=relay_redacted, args=(api,), daemon=True).start()
         base = f"http://127.0.0.1:{args.port}"
         site = web_server.serve(args.web_port, base)
-        write_run_file(base, f"http://127.0.0.1:{args.web_port}")
-        print(
-            f"""
-mbc-connect is running ({"demo data seeded" if seeded else "existing data"})
-  DynamoDB Local: 127.0.0.1:{DYNAMODB_PORT}, data in .local/dynamodb
-  Website demo:   http://127.0.0.1:{args.web_port}/  (web/: signup form and events list)
-  API:            {base}/events
-  Calendar feed:  {base}/events/calendar.ics
-  OpenAPI:        {base}/openapi.json
-  Group:          {base}/groups/mbc-connection-group
-  Outbox (.eml):  {LOCAL / "outbox"}   (reminders run every minute; log in .local/distribution.log)
-Organizer key:    make cli ARGS='organizers create --name "Your Name" --email you@example.org'
-Stop with Ctrl-C.
-""",
-            flush=True,
-        )
+        write_run_file(base, f"http://127.0.0.1:{args.web_port}", DYNAMODB_PORT)
+        print(banner(seeded=seeded, base=base, web_port=args.web_port, dynamodb_port=DYNAMODB_PORT), flush=True)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         next_distribution = time.monotonic() + 5
         while True:
@@ -187,20 +215,27 @@ Stop with Ctrl-C.
             if api.poll() is not None:
                 print(f"chalice local exited ({api.returncode})", file=sys.stderr)
                 return 1
-            if engine.process.poll() is not None:
-                # Data is on disk (-dbPath): start it again, unless it keeps dying.
-                now = time.monotonic()
-                restarts[:] = [t for t in restarts if now - t < 600] + [now]
-                if len(restarts) > 3:
-                    print("DynamoDB Local keeps stopping; see .local/dynamodb.log. Stopping.", file=sys.stderr)
-                    return 1
+            now = time.monotonic()
+            if restart_at is None and engine.process.poll() is not None:
+                # Data is on disk (-dbPath): start it again, at once or after a wait if it keeps stopping.
+                restart_at = restarts.stopped(now)
+                wait = restart_at - now
                 print(
-                    f"DynamoDB Local stopped (exit {engine.process.returncode}); restarting it "
-                    "(requests meanwhile answered 503). See .local/dynamodb.log.",
+                    f"DynamoDB Local stopped (exit {engine.process.returncode}); "
+                    + (f"starting it again in {wait:.0f} s" if wait >= 1 else "starting it again")
+                    + f" (the API answers 503 meanwhile). See {shown(LOCAL / 'dynamodb.log')}.",
                     file=sys.stderr,
                     flush=True,
                 )
-                engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+            if restart_at is not None and now >= restart_at:
+                try:
+                    engine = dynamodb_local.start(DYNAMODB_PORT, str(LOCAL / "dynamodb"), str(LOCAL / "dynamodb.log"))
+                except RuntimeError as exc:  # it stopped again while starting
+                    restart_at = restarts.stopped(time.monotonic())
+                    print(f"DynamoDB Local did not start ({exc}); trying again later.", file=sys.stderr, flush=True)
+                else:
+                    restart_at = None
+                    print("DynamoDB Local is back.", file=sys.stderr, flush=True)
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)

@@ -31,9 +31,8 @@ from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
+from chalicelib.outbox.promise import promised_email
 from chalicelib.outbox.records import OutboxRecord
-from chalicelib.outbox.sender import new_outbox_id
-from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.settings import Settings
 from chalicelib.signing import read_cursor, sign_cursor
 from chalicelib.signups.records import SignupRecord
@@ -101,7 +100,6 @@ class AnnouncementService:
         groups: GroupService,
         meetings: MeetingService,
         signups: SignupService,
-        outbox: OutboxRepository,
         mailer: Mailer,
         clock: Clock,
         settings: Settings,
@@ -116,7 +114,6 @@ class AnnouncementService:
         self.groups = groups
         self.meetings = meetings
         self.signups = signups
-        self.outbox = outbox
         self.mailer = mailer
         self.clock = clock
         self.settings = settings
@@ -213,7 +210,7 @@ class AnnouncementService:
         form = validate_model(AnnouncementSend, data)
         record = self._existing(group_id, announcement_id)
         self._still_draft(record, form.version)
-        audience = self.signups.repo.count(group_id, "active")
+        audience = self.signups.count(group_id, "active")
         if audience == 0:
             raise Conflict("This group has no active members to send it to.")
         now = self.clock.now().isoformat()
@@ -282,7 +279,7 @@ class AnnouncementService:
                 )
             out["counts"] = {"sent": sent, "failed": failed, "pending": pending}
         elif record["status"] == "draft":
-            out["audience"] = self.signups.repo.count(record["group_id"], "active")
+            out["audience"] = self.signups.count(record["group_id"], "active")
         return out
 
     # ---------------------------------------------------------------- the outbox's handlers
@@ -304,7 +301,7 @@ class AnnouncementService:
             group=group,
             to=str(organizer["email"]),
             organizer_name=str(organizer.get("name") or "organizer"),
-            audience=self.signups.repo.count(record["group_id"], "active"),
+            audience=self.signups.count(record["group_id"], "active"),
             settings=self.settings,
             series=self.meetings.upcoming(group, count=12, now=now) if record["attach_invite"] else [],
             now=now,
@@ -391,7 +388,7 @@ class AnnouncementService:
                 group_id,
                 announcement_id,
                 signup_id=member["id"],
-                gen=member["gen"],
+                member_check=self.signups.still_member_item(group_id, member["id"], gen=member["gen"]),
                 run_id=run.run_id,
                 now_epoch=int(self.lease_clock()),
                 lease_seconds=LEASE_SECONDS,
@@ -478,19 +475,15 @@ class AnnouncementService:
             raise
 
     def _outbox_item(self, kind: str, record: AnnouncementRecord, *, organizer_id: str | None = None) -> dict[str, Any]:
-        now = self.clock.now()
-        item: dict[str, Any] = {
-            "id": new_outbox_id(now),
-            "kind": kind,
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": record["group_id"],
-            "announcement_id": record["id"],
-            "version": record["version"],
-        }
-        if organizer_id is not None:
-            item["organizer_id"] = organizer_id
-        return self.outbox.new_item(cast(OutboxRecord, item))
+        return promised_email(
+            table=self.repo.table,
+            kind=kind,
+            now=self.clock.now(),
+            group_id=record["group_id"],
+            announcement_id=record["id"],
+            version=record["version"],
+            organizer_id=organizer_id,
+        )
 
 
 def _due(row: AnnouncedRow | None, lease_now: int) -> bool:

@@ -13,10 +13,12 @@ from chalicelib.announcements.records import (
     announcements_partition,
 )
 from chalicelib.db import (
+    CLAIMED,
     ITEM_IS_NEW,
-    Cond,
     Update,
+    claimed_by,
     key,
+    lease_expired,
     merge_expression,
     partition_items,
     query_items,
@@ -25,13 +27,10 @@ from chalicelib.db import (
     version_is,
     without_keys,
 )
-from chalicelib.distribution.ledger import claimed_by, lease_expired, member_active
 from chalicelib.distribution.records import member_index_key
-from chalicelib.signups.storage import signup_key
 
 DRAFT = status_is("draft")
 SENDING = status_is("sending")
-CLAIMED = Cond("#status = :claimed", {"#status": "status"}, {":claimed": "claimed"})
 
 
 def announcement_key(group_id: str, announcement_id: str) -> dict[str, Any]:
@@ -157,14 +156,15 @@ class AnnouncementRepository:
         announcement_id: str,
         *,
         signup_id: str,
-        gen: str,
+        member_check: dict[str, Any],
         run_id: str,
         now_epoch: int,
         lease_seconds: int,
         expires_at: int,
     ) -> bool:
         """Take one member's row for this run (new, or from a run whose lease ran out), only while
-        the member is still active in the same signup: one transaction."""
+        the member is still active in the same signup (``member_check``: the signups feature's part,
+        ``SignupService.still_member_item``): one transaction."""
         update = Update(
             sets={
                 "status": "claimed",
@@ -188,13 +188,7 @@ class AnnouncementRepository:
                             **merge_expression(update.request(), ITEM_IS_NEW | lease_expired(now_epoch)),
                         }
                     },
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.table,
-                            "Key": signup_key(group_id, signup_id),
-                            **member_active(gen).kwargs(),
-                        }
-                    },
+                    member_check,
                 ]
             )
         except self.client.exceptions.TransactionCanceledException:

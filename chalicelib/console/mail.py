@@ -71,7 +71,7 @@ class ConsoleMail:
         inviter = self.organizers.get(organizer.get("invited_by", ""))
         names = []
         for group_id in organizer.get("groups") or []:
-            group = self.groups.repo.get(group_id)
+            group = self.groups.find(group_id)
             if group is not None:  # a group removed since is left out of the email
                 names.append(group["name"])
         return [

@@ -16,7 +16,7 @@ All expire by TTL (``expires_at``).
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 SIGNIN_REQUEST_PREFIX = "SIGNINREQ#"
 SIGNIN_REQUEST_SK = "SIGNINREQ"
@@ -35,6 +35,9 @@ class SignInRecord(TypedDict):
     org_id: str
     created_at: str
     expires_at: int
+    # The console page to open after signing in (a path under /console on the routing table's
+    # allow-list, e.g. "/groups/<id>/waiting"): the page the organizer asked for before signing in.
+    next: NotRequired[str]
 
 
 class SessionRecord(TypedDict):

@@ -1,7 +1,7 @@
 """Console sign-in and sessions.
 
 - **Sign-in request**: every address gets the same answer and the same storage work (the IP
-  counter, the address counter, one put of the request); the outbox's stream handler decides
+  counter, the address's counters per requester and in all, one put of the request); the outbox's stream handler decides
   whether the address is an active organizer's and, only then, writes the sign-in link and its
   email (an outbox item) in one transaction.
 - **Sign-in link**: valid ``SIGNIN_MINUTES`` and used once (a conditional update). The token is
@@ -31,8 +31,7 @@ from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Invalid, RateLimited
 from chalicelib.organizers.keys import OrganizerService
 from chalicelib.organizers.scope import Principal
-from chalicelib.outbox.sender import new_outbox_id
-from chalicelib.outbox.storage import OutboxRepository
+from chalicelib.outbox.promise import promised_email
 from chalicelib.settings import Settings
 from chalicelib.signing import keyed_hash, signing_key
 
@@ -42,7 +41,11 @@ SIGNIN_MINUTES = 15
 IDLE = timedelta(hours=12)
 LIFETIME = timedelta(days=7)
 TOUCH_EVERY_SECONDS = 300
-REQUESTS_PER_ADDRESS_PER_HOUR = 5
+# Sign-in emails an hour to one address from one requester (a source network), and from everyone
+# together. Someone who knows an organizer's address uses up only their own share: the owner's
+# first request of the hour from her own network is sent even when the address's total is spent.
+REQUESTS_PER_ADDRESS_PER_REQUESTER_PER_HOUR = 5
+REQUESTS_PER_ADDRESS_PER_HOUR = 20
 REQUESTS_PER_IP_PER_HOUR = 30
 REQUEST_TTL = timedelta(hours=1)
 
@@ -58,6 +61,8 @@ class Signed:
     principal: Principal
     csrf: str
     session_hash: str
+    # Where to go once signed in (an allowed console path), when the sign-in asked for a page.
+    next: str | None = None
 
 
 class ConsoleAccess:
@@ -66,22 +71,20 @@ class ConsoleAccess:
         *,
         repo: ConsoleRepository,
         organizers: OrganizerService,
-        outbox: OutboxRepository,
         settings: Settings,
         clock: Clock,
         requests_per_ip: int = REQUESTS_PER_IP_PER_HOUR,
     ) -> None:
         self.repo = repo
         self.organizers = organizers
-        self.outbox = outbox
         self.settings = settings
         self.clock = clock
         self.requests_per_ip = requests_per_ip
 
     # ---------------------------------------------------------------- sign-in request
 
-    def request_sign_in(self, email_text: str, *, source_ip: str) -> None:
-        """Same answer, same storage work, whatever the address (three writes)."""
+    def request_sign_in(self, email_text: str, *, source_ip: str, next_path: str | None = None) -> None:
+        """Same answer, same storage work, whatever the address (four writes)."""
         from chalicelib.emails import normalize_email
 
         try:
@@ -99,8 +102,14 @@ class ConsoleAccess:
                 retry_after=int((reset - now).total_seconds()),
             )
         address = keyed_hash(email, "console-email")
-        if self.repo.count_address(address, hour=hour, ttl=ttl) > REQUESTS_PER_ADDRESS_PER_HOUR:
-            # The same answer; the links already sent are still good for a few minutes.
+        # Both counters, always (the same storage work for every address); the requester is a
+        # keyed hash of the address and the source network together, never logged.
+        mine = self.repo.count_address(keyed_hash(f"{email}\n{source_ip}", "console-email-ip"), hour=hour, ttl=ttl)
+        everyone = self.repo.count_address(address, hour=hour, ttl=ttl)
+        over_total = everyone > REQUESTS_PER_ADDRESS_PER_HOUR and mine > 1
+        if mine > REQUESTS_PER_ADDRESS_PER_REQUESTER_PER_HOUR or over_total:
+            # The same answer (the page says how many links an hour we send); the links already
+            # sent are still good for a few minutes.
             log.info("console sign-in request over the address limit; nothing sent")
             return
         self.repo.put_request(
@@ -110,6 +119,7 @@ class ConsoleAccess:
                 "request_id": secrets.token_hex(8),
                 "received_at": now.isoformat(),
                 "expires_at": int((now + REQUEST_TTL).timestamp()),
+                **({"next": next_path} if next_path else {}),
             },
         )
 
@@ -127,6 +137,8 @@ class ConsoleAccess:
                 "created_at": now.isoformat(),
                 "expires_at": int((now + timedelta(minutes=SIGNIN_MINUTES)).timestamp()),
             }
+            if values.get("next"):
+                record["next"] = str(values["next"])[:300]
             tx.add("signin", self.repo.new_signin_item(sha256(self.token_for(signin_id)), record))
             tx.add("mail", self.mail_item("console_signin", now, organizer_id=organizer["id"], ref=signin_id))
         tx.add("request", self.repo.request_done_item(str(values["pk"]), str(values.get("request_id", ""))))
@@ -137,17 +149,10 @@ class ConsoleAccess:
         log.info("console sign-in request processed link=%s", organizer is not None)
 
     def mail_item(self, kind: str, now: datetime, *, organizer_id: str, ref: str = "") -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "id": new_outbox_id(now),
-            "kind": kind,
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": "",
-            "organizer_id": organizer_id,
-        }
-        if ref:
-            item["ref"] = ref
-        return self.outbox.new_item(item)  # type: ignore[arg-type]
+        """The transaction part for an email to an organizer this change promises (the outbox's)."""
+        return promised_email(
+            table=self.repo.table, kind=kind, now=now, group_id="", organizer_id=organizer_id, ref=ref or None
+        )
 
     def token_for(self, signin_id: str) -> str:
         digest = hmac.new(signing_key(self.settings), f"console-signin:{signin_id}".encode(), hashlib.sha256).digest()
@@ -190,7 +195,7 @@ class ConsoleAccess:
         }
         self.repo.put_session(sha256(session_id), record)
         log.info("console session started org=%s", organizer["id"])
-        return session_id, Signed(Principal.of(organizer), record["csrf"], sha256(session_id))
+        return session_id, Signed(Principal.of(organizer), record["csrf"], sha256(session_id), used.get("next"))
 
     # ---------------------------------------------------------------- sessions
 

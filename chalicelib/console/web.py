@@ -14,7 +14,8 @@ from chalicelib.web.errors import HttpError
 from chalicelib.web.request import content_type, raw_body
 
 CSP = (
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    # The console has no script at all (tests/unit/test_console_policy.py): nothing may run.
+    "default-src 'none'; style-src 'self'; script-src 'none'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {
@@ -26,6 +27,19 @@ HEADERS = {
     "Content-Security-Policy": CSP,
 }
 MAX_FIELDS = 1200
+# A file upload (the member import: a few thousand rows); every other form stays under 64 KB.
+MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+
+
+class FormFields(dict[str, list[str]]):
+    """A form's text fields (every value of each name), and its files' bytes by field name
+    (multipart only): a file is read by whoever knows its format (the import reads encodings)."""
+
+    files: dict[str, bytes]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.files = {}
 
 
 def base_path(public_api_url: str) -> str:
@@ -56,24 +70,24 @@ def expired_cookie(*, path: str) -> str:
     return f"{COOKIE_NAME}=; Path={path}; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
 
-def form_fields(request: Any) -> dict[str, list[str]]:
+def form_fields(request: Any) -> FormFields:
     """A form post's fields (every value of each name); multipart for file uploads."""
     ctype = content_type(request.headers)
-    body = raw_body(request)
     if ctype == "multipart/form-data":
-        return _multipart(str(request.headers.get("content-type")), body)
+        return _multipart(str(request.headers.get("content-type")), raw_body(request, limit=MAX_UPLOAD_BYTES))
+    body = raw_body(request)
     try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        return FormFields(parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
     except (UnicodeDecodeError, ValueError):
         raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."}) from None
 
 
-def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
+def _multipart(header: str, body: bytes) -> FormFields:
     from email.parser import BytesParser
     from email.policy import HTTP
 
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body)
-    fields: dict[str, list[str]] = {}
+    fields = FormFields()
     if not message.is_multipart():
         raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."})
     for part in message.iter_parts():
@@ -82,10 +96,13 @@ def _multipart(header: str, body: bytes) -> dict[str, list[str]]:
             continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            fields.files[name] = data  # as sent: its encoding is the reader's business
+            continue
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise HttpError(400, "invalid_form", "Send the file as UTF-8 text.", {name: "Not UTF-8 text."}) from None
+            raise HttpError(400, "invalid_form", "The form could not be read.", {name: "Not UTF-8 text."}) from None
         fields.setdefault(name, []).append(text)
         if sum(len(v) for v in fields.values()) > MAX_FIELDS:
             raise HttpError(400, "invalid_form", "Too many form fields.", {"body": "Too many fields."})
@@ -114,6 +131,43 @@ def html(body: str, *, status: int = 200, cookie: str | None = None) -> Response
     if cookie:
         headers["Set-Cookie"] = cookie
     return Response(body=body, status_code=status, headers=headers)
+
+
+# Console pages that are never where a sign-in leads.
+NOT_NEXT = ("/console/sign-in", "/console/static")
+
+
+def safe_next(value: str | None) -> str | None:
+    """A page to open after signing in, if it is one: a path relative to the console
+    (``/groups/<id>/waiting``) that names a page of the routing table (a GET, not sign-in or a
+    static file). Anything else (another site, ``//host``, a scheme, odd characters): None. Never
+    an open redirect: the answer is always the console's base followed by this path."""
+    import re
+
+    from chalicelib.console.routes import PAGES
+
+    if not value or len(value) > 300 or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", value) or "/../" in value + "/":
+        return None
+    for path, method, _page, _types in PAGES:
+        if method != "GET" or not path.startswith("/console/") or path.startswith(NOT_NEXT):
+            continue
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[A-Za-z0-9._-]{1,100}", re.escape(path[len("/console") :]))
+        if re.fullmatch(pattern, value):
+            return value
+    return None
+
+
+class CrossSite(Exception):
+    """A form post that did not come from the console's own pages (the Origin check): not a loss
+    of access, and the page says so."""
+
+
+CROSS_SITE = (
+    "Nothing was changed: this form reached us from another website, or your browser did not say "
+    "which page sent it. You have not lost access to anything. Go back to the console, open the page "
+    "again and send the form from there. If it keeps happening, tell an admin (a browser setting or "
+    "extension may be hiding where forms come from)."
+)
 
 
 # What a failed console request says, by status: plain words, no detail of the failure.

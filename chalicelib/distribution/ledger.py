@@ -5,7 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, partition_items, query_items, without_keys
+from chalicelib.db import (
+    CLAIMED,
+    ITEM_IS_NEW,
+    Cond,
+    Update,
+    claimed_by,
+    key,
+    lease_expired,
+    merge_expression,
+    partition_items,
+    query_items,
+    without_keys,
+)
 from chalicelib.distribution.records import (
     RESEND_GUARD_KIND,
     DeliveryRow,
@@ -15,7 +27,6 @@ from chalicelib.distribution.records import (
     told_dates_partition,
 )
 from chalicelib.distribution.truth import Said
-from chalicelib.signups.storage import signup_key
 
 
 @dataclass(frozen=True)
@@ -32,33 +43,6 @@ class Slot:
         return key(ledger_partition(self.group_id, self.day), f"{self.signup_id}#{self.kind}")
 
 
-# ---- named conditions
-
-CLAIMED = Cond("#status = :claimed", {"#status": "status"}, {":claimed": "claimed"})
-
-
-def lease_expired(now_epoch: int) -> Cond:
-    return CLAIMED & Cond("lease_until < :now", values={":now": now_epoch})
-
-
-def claimed_by(run_id: str) -> Cond:
-    return Cond("run_id = :run", values={":run": run_id})
-
-
-def member_active(gen: str) -> Cond:
-    """The member is still active, and is the same signup the run planned for (not a later one)."""
-    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
-
-
-def link_still(link_rev: int) -> Cond:
-    """The member's personal link is still the one the email will carry: an organizer may have
-    replaced it since the run planned (the claim would otherwise write the revoked link's row back
-    and send it)."""
-    if link_rev == 0:
-        return Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
-    return Cond("link_rev = :rev", values={":rev": link_rev})
-
-
 class DeliveryRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
@@ -72,9 +56,8 @@ class DeliveryRepository:
         self,
         slot: Slot,
         *,
+        member_check: dict[str, Any],
         link_row: dict[str, Any] | None = None,
-        gen: str,
-        link_rev: int = 0,
         message: MessageType,
         said: Said,
         seq: int,
@@ -86,7 +69,8 @@ class DeliveryRepository:
         """Take the slot for this run, only while the member is still active.
 
         One transaction: the ledger row is created (or taken over from a run whose lease ran out),
-        and the member's record must still be ``active`` with the same generation and link revision.
+        and the member's record must still be ``active`` with the same generation and link revision
+        (``member_check``: the signups feature's part, ``SignupService.still_member_item``).
         """
         update = Update(
             sets={
@@ -118,13 +102,7 @@ class DeliveryRepository:
                             **merge_expression(update.request(), ITEM_IS_NEW | lease_expired(now_epoch)),
                         }
                     },
-                    {
-                        "ConditionCheck": {
-                            "TableName": self.table,
-                            "Key": signup_key(slot.group_id, slot.signup_id),
-                            **(member_active(gen) & link_still(link_rev)).kwargs(),
-                        }
-                    },
+                    member_check,
                     *([link_row] if link_row else []),
                     self.told_date_item(slot.group_id, slot.day, expires_at=expires_at),
                 ]

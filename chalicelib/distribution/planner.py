@@ -119,9 +119,41 @@ def planning_horizon(group: GroupRecord) -> timedelta:
     return max(timedelta(minutes=longest_lead), announce_horizon(group))
 
 
+def announced_from(group: GroupRecord, meeting: Meeting) -> datetime:
+    """From when a cancellation or move is announced to members never told about the meeting:
+    ``announce_days`` before its earlier start, or from when the organizer asked to tell them now."""
+    first = min(meeting.starts_at, meeting.scheduled_starts_at) - announce_horizon(group)
+    return first if meeting.announce_from is None else min(first, meeting.announce_from)
+
+
 def within_announcement(group: GroupRecord, meeting: Meeting, now: datetime) -> bool:
-    first = min(meeting.starts_at, meeting.scheduled_starts_at)
-    return meeting.announce and now >= first - announce_horizon(group)
+    return meeting.announce and now >= announced_from(group, meeting)
+
+
+def considered_from(group: GroupRecord, meeting: Meeting) -> datetime:
+    """From when a run looks at a meeting (``Planner.meetings_ahead``): once its start or its
+    scheduled start, whichever is earlier, is within the planning horizon, or from when the
+    organizer asked to tell members now."""
+    window = min(meeting.starts_at, meeting.scheduled_starts_at) - planning_horizon(group)
+    return window if meeting.announce_from is None else min(window, meeting.announce_from)
+
+
+def told_at(
+    group: GroupRecord, meeting: Meeting, rows: list[DeliveryRow], *, now: datetime, lease_now: float
+) -> tuple[datetime, Message] | None:
+    """When a run first sends one member a message about ``meeting`` as it stands (given their
+    ledger rows), and which: the planner's own rule (``considered_from``, ``due_message``) tried at
+    each instant its answer can change (now, the window opening, the announcement horizon, each
+    reminder's time) until the meeting ends. None: nothing is due before it ends. Runs come every
+    15 minutes, so a message due at an instant goes within 15 minutes of it."""
+    window = considered_from(group, meeting)
+    moments = {now, window, announced_from(group, meeting)}
+    moments |= {meeting.starts_at - timedelta(minutes=int(lead)) for lead in group["reminder_leads_minutes"]}
+    for moment in sorted(m for m in moments if now <= m < meeting.ends_at and m >= window):
+        message = due_message(group, meeting, rows, now=moment, lease_now=lease_now)
+        if message is not None:
+            return moment, message
+    return None
 
 
 def due_message(
@@ -201,7 +233,11 @@ class Planner:
         self.ledger = ledger
 
     def meetings_ahead(self, group: GroupRecord, *, now: datetime) -> list[Meeting]:
-        return self.meetings.in_window(group, now=now, until=now + planning_horizon(group))
+        """The meetings a run looks at (``considered_from``): those within the planning horizon, and
+        those further ahead that an organizer asked to announce now."""
+        until = now + planning_horizon(group)
+        ahead = self.meetings.in_window(group, now=now, until=until)
+        return ahead + self.meetings.told_early(group, now=now, after=until)
 
     def plan(
         self, group: GroupRecord, *, now: datetime, lease_now: float, only_member: str | None = None

@@ -36,9 +36,8 @@ from chalicelib.distribution.truth import last_told, truth_of
 from chalicelib.errors import NotFound
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService
-from chalicelib.joinlinks.service import link_of
-from chalicelib.joinlinks.storage import JoinLinkRepository
-from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
+from chalicelib.joinlinks.service import JoinLinks
+from chalicelib.joinlinks.tokens import personal_link
 from chalicelib.mail.backends import Mailer
 from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
@@ -121,6 +120,10 @@ class CurrentRevision:
             found = self._series.get(key)
         if found is None:
             found = self.meetings.upcoming(group, count=SERIES_MEETINGS)
+            # Cancelled further ahead (told now, months ahead): their EXDATE too, so a later invite's
+            # series never puts a meeting members were told is off back into their calendars.
+            after = found[-1].starts_at if found else self.meetings.clock.now()
+            found += [m for m in self.meetings.changed_after(group, after=after) if m.status == "cancelled"]
             with self._lock:
                 self._series[key] = found
         return found
@@ -148,7 +151,7 @@ class Distributor:
         groups: GroupService,
         meetings: MeetingService,
         planner: Planner,
-        join_links: JoinLinkRepository,
+        join_links: JoinLinks,
         signups: SignupService,
         ledger: DeliveryRepository,
         mailer: Mailer,
@@ -270,7 +273,9 @@ class Distributor:
         except NotFound:
             return
         now = self.clock.now()
-        for meeting in self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=now + planning_horizon(group)):
+        until = now + planning_horizon(group)
+        kept = self.meetings.in_window(group, now=now - LEDGER_RETENTION, until=until)
+        for meeting in kept + self.meetings.told_early(group, now=now, after=until):
             self.ledger.erase_member_of(group_id, meeting.date, signup_id)
 
     def deliver_now(self, group_id: str, signup_id: str) -> RunReport:
@@ -337,11 +342,13 @@ class Distributor:
         revision = current.sequence(group["id"], task.meeting.date)
         if (revision is None) != task.meeting.dropped or (revision is not None and revision != task.meeting.sequence):
             return "stale"  # changed since planning: the next run tells the new truth
+        member_check = self.signups.still_member_item(
+            group["id"], member["id"], gen=member["gen"], link_rev=int(member.get("link_rev", 0))
+        )
         if not self.ledger.claim(
             slot,
+            member_check=member_check,
             link_row=self.link_row(member),
-            gen=member["gen"],
-            link_rev=int(member.get("link_rev", 0)),
             message=message.type,
             said=message.said,
             seq=task.meeting.sequence,
@@ -399,14 +406,7 @@ class Distributor:
     def link_row(self, member: SignupRecord) -> dict[str, Any]:
         """The member's personal-link row, written with the claim (idempotent): the link the email
         carries works even for members who became active before links existed."""
-        token = join_token(
-            group_id=member["group_id"],
-            signup_id=member["id"],
-            gen=member["gen"],
-            link_rev=int(member.get("link_rev", 0)),
-            settings=self.signups.settings,
-        )
-        return self.join_links.new_link_item(token_hash(token), link_of(member))
+        return self.join_links.activation_item(member)
 
 
 def same_link(current: SignupRecord | None, planned: SignupRecord) -> bool:

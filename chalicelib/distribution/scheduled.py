@@ -90,6 +90,6 @@ def every_quarter_hour(c: Container, *, remaining_seconds: Callable[[], float] |
     announcements = c.announcements.continue_sending(remaining_seconds=remaining_seconds)
     warmed = 0
     if opening:
-        members = sum(c.signups.repo.count(group["id"], "active") for group in opening)
+        members = sum(c.signups.count(group["id"], "active") for group in opening)
         warmed = warm(c.settings.public_api_url, containers=containers_for(members))
     return {**report, "outbox": outbox, "announcements": announcements, "warmed": warmed, "erasures": erasures}

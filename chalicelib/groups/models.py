@@ -22,6 +22,15 @@ from chalicelib.validation import (
     TimeZoneName,
 )
 
+
+def web_name(name: str) -> str:
+    """A group's web address name from its name: 'Montana Evening Group' -> 'montana-evening-group'."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in plain).split())[:64].strip("-")
+
+
 Slug = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=SLUG_PATTERN)]
 
 

@@ -73,6 +73,10 @@ class GroupService:
             raise NotFound("group")
         return doc
 
+    def find(self, group_id: str) -> GroupRecord | None:
+        """The group, or None if there is none (e.g. removed since it was named somewhere)."""
+        return self.repo.get(group_id)
+
     def all(self) -> list[GroupRecord]:
         return self.repo.list()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.clock import Clock
-from chalicelib.db import Transaction, TransactionCancelled, Update, merge_expression, version_is
+from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.groups.records import DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.joinlinks.records import TOKEN_RATE_PREFIX, JoinLinkRecord, JoinWindowRecord, WindowMeeting
@@ -17,12 +17,11 @@ from chalicelib.joinlinks.tokens import join_token, personal_link, token_hash
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import later
 from chalicelib.meetings.service import MeetingService
-from chalicelib.outbox.records import OutboxRecord
-from chalicelib.outbox.sender import new_outbox_id
-from chalicelib.outbox.storage import OutboxRepository
 from chalicelib.settings import Settings
 from chalicelib.signups.records import SignupRecord
-from chalicelib.signups.storage import SignupRepository, generation_is, signup_key
+
+if TYPE_CHECKING:
+    from chalicelib.signups.service import SignupService
 
 log = logging.getLogger("mbc.joinlinks")
 
@@ -74,15 +73,13 @@ class JoinLinks:
         *,
         repo: JoinLinkRepository,
         meetings: MeetingService,
-        signups: SignupRepository,
-        outbox: OutboxRepository,
+        signups: SignupService,
         settings: Settings,
         clock: Clock,
     ) -> None:
         self.repo = repo
         self.meetings = meetings
         self.signups = signups
-        self.outbox = outbox
         self.settings = settings
         self.clock = clock
 
@@ -167,40 +164,18 @@ class JoinLinks:
         if record["status"] != "active":
             raise Conflict(f"Only an active member has a link to replace (this signup is {record['status']}).")
         now = self.clock.now()
-        rev = int(record.get("link_rev", 0))
-        renewed = cast(SignupRecord, {**record, "link_rev": rev + 1})
-        update = Update(sets={"link_rev": rev + 1, "updated_at": now.isoformat()}, adds={"version": 1})
-        # Conditional on what was read (generation and version): two organizers replacing the same
-        # link at once make one new link, not two revisions each thinking theirs went out.
-        current = generation_is(record["gen"]) & version_is(int(record["version"]))
+        renewed = cast(SignupRecord, {**record, "link_rev": int(record.get("link_rev", 0)) + 1})
         tx = Transaction()
-        tx.add(
-            "signup",
-            {
-                "Update": {
-                    "TableName": self.signups.table,
-                    "Key": signup_key(group_id, signup_id),
-                    **merge_expression(update.request(), current),
-                }
-            },
-        )
+        # The record's part is the signups feature's: conditional on what was read (generation and
+        # version), so two organizers replacing the same link at once make one new link, not two
+        # revisions each thinking theirs went out.
+        tx.add("signup", self.signups.link_renewed_item(record, now=now))
         tx.add("old", self.repo.delete_link_item(token_hash(self.token(record))))
         tx.add("new", self.activation_item(renewed))
-        item: dict[str, Any] = {
-            "id": new_outbox_id(now),
-            "kind": "new_join_link",
-            "status": "pending",
-            "created_at": now.isoformat(),
-            "group_id": group_id,
-            "signup_id": signup_id,
-            "gen": record["gen"],
-        }
-        tx.add("mail", self.outbox.new_item(cast(OutboxRecord, item)))
-        # The email is about her: erasure finds it through her own partition.
-        ref_expires = int((now + timedelta(days=45)).timestamp())
-        tx.add("mail_ref", self.signups.member_ref_item(group_id, signup_id, item["id"], expires_at=ref_expires))
+        # The email (the outbox's part) and its reference in her own partition, for erasure.
+        self.signups.promise_member_email(tx, label="mail", kind="new_join_link", record=record, now=now)
         try:
-            tx.commit(self.signups.client)
+            tx.commit(self.repo.client)
         except TransactionCancelled:
             raise Conflict("This member changed meanwhile; look again and retry.") from None
         log.info("join link replaced signup=%s by=%s", signup_id, organizer_id)

@@ -19,8 +19,7 @@ from chalicelib.joinlinks.records import (
     JoinLinkRecord,
     JoinWindowRecord,
 )
-from chalicelib.signups.records import SignupRecord
-from chalicelib.signups.storage import signup_key
+from chalicelib.signups.records import SignupRecord, signup_key
 
 
 def link_key(token_hash: str) -> dict[str, Any]:

@@ -16,6 +16,13 @@ from chalicelib.meetings.schedule import Schedule
 
 # How far an organizer may move a meeting from its scheduled date.
 MOVE_WINDOW = timedelta(days=31)
+MOVE_REFUSAL = "A meeting can move at most 31 days from its scheduled date."
+
+
+def move_problem(scheduled: datetime, starts_at: datetime) -> str | None:
+    """Why a meeting scheduled at ``scheduled`` cannot move to ``starts_at`` (None: it can). The one
+    check: saving refuses with it, and so does the console's preview."""
+    return MOVE_REFUSAL if abs(starts_at - scheduled) > MOVE_WINDOW else None
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Meeting:
     # A date members were told about that the group's schedule no longer generates (the
     # distribution's planner builds these from its ledger): cancelled, for those told only.
     dropped: bool = False
+    # The organizer asked to tell members now: announced from this instant (see OverrideRecord).
+    announce_from: datetime | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -54,6 +63,7 @@ def apply_override(
     note = None
     sequence = base_sequence
     announce = True
+    announce_from = None
     if override:
         note = override.get("note")
         status = override.get("status", "scheduled")
@@ -62,7 +72,11 @@ def apply_override(
             start = datetime.fromisoformat(moved_to).astimezone(schedule.zone)
         sequence += int(override.get("sequence", 0))
         announce = bool(override.get("announce", True))
-    return Meeting(day, start, schedule.end_of(start), status, note, scheduled, sequence, announce)
+        told_from = override.get("announce_from")
+        announce_from = datetime.fromisoformat(told_from) if told_from else None
+    return Meeting(
+        day, start, schedule.end_of(start), status, note, scheduled, sequence, announce, announce_from=announce_from
+    )
 
 
 OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]
@@ -82,11 +96,15 @@ def _with_overrides(
 def in_window(
     schedule: Schedule, overrides_for: OverridesFor, *, now: datetime, until: datetime, base_sequence: int = 0
 ) -> list[Meeting]:
-    """Meetings that have not ended at ``now`` and start by ``until`` (moved ones by their new
-    time), in start order. ``overrides_for`` is called once, for the whole window."""
+    """Meetings that have not ended at ``now`` and start by ``until`` by their new time or their
+    scheduled one (a meeting moved later is in the window while members still expect it at its
+    scheduled time), in start order. ``overrides_for`` is called once, for the whole window."""
     starts = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, until + MOVE_WINDOW)
     meetings = _with_overrides(schedule, starts, overrides_for, base_sequence)
-    return sorted((m for m in meetings if m.ends_at > now and m.starts_at <= until), key=lambda m: m.starts_at)
+    return sorted(
+        (m for m in meetings if m.ends_at > now and min(m.starts_at, m.scheduled_starts_at) <= until),
+        key=lambda m: m.starts_at,
+    )
 
 
 def upcoming(

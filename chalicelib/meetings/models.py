@@ -22,6 +22,11 @@ class MeetingOverrideInput(StrictModel):
         default=None, description="New start (ISO 8601 with offset) for a moved meeting."
     )
     note: Notes | None = Field(default=None, description="Shown on the public list and in the reminder email.")
+    tell_now: StrictBool = Field(
+        default=False,
+        description="true: announce the cancellation or move (with the note) to every active member within "
+        "15 minutes, however far ahead the meeting is; default: announce_days before the meeting.",
+    )
     notify: StrictBool = Field(
         default=True,
         description="false: make the change without telling members (only before anyone was told about "

@@ -26,3 +26,6 @@ class OverrideRecord(TypedDict):
     # False after a change made with notify=false: members who were never told anything about
     # this meeting are not sent an announcement of it (refused once anyone was told).
     announce: NotRequired[bool]
+    # The organizer asked to tell members now (ISO instant of the change): the cancellation or
+    # move is announced from then on instead of ``announce_days`` before the meeting.
+    announce_from: NotRequired[str]

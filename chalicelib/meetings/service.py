@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.clock import Clock
 from chalicelib.errors import Invalid, NotFound, StaleVersion, validate_model
 from chalicelib.groups.records import GroupRecord
 from chalicelib.groups.service import GroupService, not_silently
-from chalicelib.meetings.meeting import MOVE_WINDOW, Meeting, apply_override, in_window, parse_day, upcoming
+from chalicelib.meetings.meeting import (
+    MOVE_WINDOW,
+    Meeting,
+    apply_override,
+    in_window,
+    move_problem,
+    parse_day,
+    upcoming,
+)
 from chalicelib.meetings.records import MeetingStatus
 from chalicelib.meetings.schedule import Schedule
 from chalicelib.meetings.storage import OverrideChanged, OverrideRepository
@@ -22,6 +30,9 @@ log = logging.getLogger("mbc.meetings")
 def schedule_of(group: GroupRecord) -> Schedule:
     return Schedule.from_dict(dict(group["schedule"]))
 
+
+# The last date an override can have (parse_day's edge of the calendar).
+LAST_DAY = "2100-12-31"
 
 # How often an override is read and written again when another organizer changed it meanwhile.
 OVERRIDE_TRIES = 5
@@ -66,6 +77,47 @@ class MeetingService:
             until=until,
             base_sequence=group.get("schedule_rev", 0),
         )
+
+    def told_early(self, group: GroupRecord, *, now: datetime, after: datetime) -> list[Meeting]:
+        """Meetings starting after ``after`` (beyond a planning window) that an organizer asked to
+        announce now (a cancellation months ahead, told at once): one Query of the overrides ahead."""
+        return [
+            m for m in self.changed_after(group, after=after) if m.announce_from is not None and m.announce_from <= now
+        ]
+
+    def changed_after(self, group: GroupRecord, *, after: datetime) -> list[Meeting]:
+        """Meetings starting after ``after`` that an override cancels or moves (or annotates), however
+        far ahead, in start order: one Query of the overrides ahead."""
+        schedule = schedule_of(group)
+        first = (after - MOVE_WINDOW).astimezone(schedule.zone).date().isoformat()
+        out = []
+        for day, override in self.overrides.between(group["id"], from_date=first, to_date=LAST_DAY).items():
+            if override.get("status") == "scheduled" and not override.get("note"):
+                continue  # an override taken back
+            parsed = parse_day(day)
+            scheduled = schedule.start_on(parsed) if parsed is not None else None
+            if scheduled is None:
+                continue  # a date the schedule no longer has (the planner's dropped dates)
+            meeting = apply_override(schedule, scheduled, override, base_sequence=group.get("schedule_rev", 0))
+            if meeting.starts_at > after:
+                out.append(meeting)
+        return sorted(out, key=lambda m: m.starts_at)
+
+    def in_month(self, group: GroupRecord, year: int, month: int) -> list[Meeting]:
+        """Every meeting the schedule generates in one local calendar month, overrides applied
+        (cancelled ones included), in scheduled order: any month, however far ahead."""
+        schedule = schedule_of(group)
+        zone = schedule.zone
+        begin = datetime(year, month, 1, tzinfo=zone)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone) - timedelta(microseconds=1)
+        starts = schedule.starts_between(begin, end)
+        if not starts:
+            return []
+        overrides = self.overrides.between(
+            group["id"], from_date=starts[0].date().isoformat(), to_date=starts[-1].date().isoformat()
+        )
+        base = group.get("schedule_rev", 0)
+        return [apply_override(schedule, s, overrides.get(s.date().isoformat()), base_sequence=base) for s in starts]
 
     def upcoming_for(self, group_id: str, *, count: int) -> list[Meeting]:
         return self.upcoming(self.groups.get(group_id), count=count)
@@ -118,8 +170,17 @@ class MeetingService:
                 raise Invalid(fields={"starts_at": "Required to move a meeting."})
             if status != "moved" and data.starts_at is not None:
                 raise Invalid(fields={"starts_at": "Only a moved meeting takes a new start."})
-            if data.starts_at is not None and abs(data.starts_at - scheduled) > MOVE_WINDOW:
-                raise Invalid(fields={"starts_at": "A meeting can move at most 31 days from its scheduled date."})
+            problem = move_problem(scheduled, data.starts_at) if data.starts_at is not None else None
+            if problem:
+                raise Invalid(fields={"starts_at": problem})
+            if data.tell_now and not data.notify:
+                raise Invalid(fields={"tell_now": "Only with notify (a change told now is told)."})
+            # Told now (the organizer asked), or as before (an edit keeps an announcement going).
+            announce_from = (
+                self.clock.now().isoformat()
+                if data.tell_now
+                else (previous.get("announce_from") if previous is not None else None)
+            )
             self._check_notify(group_id, day_text, data.notify)
             try:
                 override = self.overrides.put(
@@ -132,6 +193,7 @@ class MeetingService:
                     updated_by=organizer_id,
                     announce=data.notify,
                     seen_sequence=None if previous is None else int(previous.get("sequence", 0)),
+                    announce_from=announce_from if status != "scheduled" else None,
                 )
             except OverrideChanged:
                 log.info("meeting override changed meanwhile group=%s date=%s: reading again", group_id, day_text)

@@ -8,7 +8,16 @@ from typing import Any, cast
 from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, Update, from_item, key, merge_expression
 from chalicelib.meetings.records import OVERRIDE_PREFIX, MeetingStatus, OverrideRecord
 
-_OVERRIDE_FIELDS = ("status", "starts_at", "note", "sequence", "updated_at", "updated_by", "announce")
+_OVERRIDE_FIELDS = (
+    "status",
+    "starts_at",
+    "note",
+    "sequence",
+    "updated_at",
+    "updated_by",
+    "announce",
+    "announce_from",
+)
 # An override that was removed is "scheduled" with neither a new start nor a note.
 IN_EFFECT = ITEM_EXISTS & Cond(
     "#status <> :scheduled OR attribute_exists(note)", {"#status": "status"}, {":scheduled": "scheduled"}
@@ -72,16 +81,21 @@ class OverrideRepository:
         updated_by: str,
         announce: bool,
         seen_sequence: int | None,
+        announce_from: str | None = None,
     ) -> OverrideRecord:
         """Set the override and add one to its revision, atomically, only if the occurrence is still
         at the revision the caller read (``seen_sequence``; None: no item); returns the new record.
         Raises ``OverrideChanged`` otherwise."""
         update = Update(
             sets={"status": status, "updated_at": updated_at, "updated_by": updated_by, "announce": announce},
-            removes=tuple(name for name, value in (("starts_at", starts_at), ("note", note)) if value is None),
+            removes=tuple(
+                name
+                for name, value in (("starts_at", starts_at), ("note", note), ("announce_from", announce_from))
+                if value is None
+            ),
             adds={"sequence": 1},
         )
-        for name, value in (("starts_at", starts_at), ("note", note)):
+        for name, value in (("starts_at", starts_at), ("note", note), ("announce_from", announce_from)):
             if value is not None:
                 update.sets[name] = value
         try:
@@ -99,7 +113,7 @@ class OverrideRepository:
         """Remove the override but keep (and grow) its revision; False if none was in effect."""
         update = Update(
             sets={"status": "scheduled", "updated_at": updated_at, "updated_by": updated_by, "announce": announce},
-            removes=("starts_at", "note"),
+            removes=("starts_at", "note", "announce_from"),
             adds={"sequence": 1},
         )
         try:

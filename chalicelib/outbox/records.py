@@ -21,7 +21,9 @@ The same stream handler also processes signup forms (``INTAKE#`` items, owned by
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
+
+from chalicelib.db import key
 
 OUTBOX_PREFIX = "OUTBOX#"
 OUTBOX_SK = "OUTBOX"
@@ -79,3 +81,8 @@ class PauseRecord(TypedDict):
 
 def outbox_key_pk(outbox_id: str) -> str:
     return OUTBOX_PREFIX + outbox_id
+
+
+def outbox_key(outbox_id: str) -> dict[str, Any]:
+    """The item's key (other features delete by it: erasure of the items about a member)."""
+    return key(outbox_key_pk(outbox_id), OUTBOX_SK)

@@ -44,7 +44,7 @@ from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
-from chalicelib.outbox.records import OUTBOX_PREFIX, AddressLimit, OutboxRecord
+from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord
 from chalicelib.outbox.storage import OutboxRepository
 
 log = logging.getLogger("mbc.outbox")
@@ -72,8 +72,10 @@ MARK_MARGIN_SECONDS = 5.0
 # when there is nothing to send any more (the item is then "held"); [] when the work is done and
 # no email was due (then "done").
 Handler = Callable[[OutboxRecord], list[OutgoingEmail] | None]
-# (recipient, limit) -> may this address be mailed now? (takes one of the address's email slots)
-AddressCheck = Callable[[str, AddressLimit], bool]
+# (recipient, the item) -> may this address be mailed now? True: yes (one of the address's email
+# slots is taken); a time: not before then (the spacing: the item waits and is sent then); False:
+# not at all (the daily cap, or another email to the address already waits with the same news).
+AddressCheck = Callable[[str, OutboxRecord], bool | datetime]
 # recipient -> give the slot back (the email was not sent)
 AddressRelease = Callable[[str], None]
 # Items of other prefixes the same stream handler processes (signup forms): item -> None.
@@ -82,7 +84,9 @@ Processor = Callable[[dict[str, Any]], None]
 StreamRecord = tuple[str, dict[str, Any] | None, str]
 
 Finished = Literal["sent", "done", "held", "failed"]
-Outcome = Literal["sent", "done", "held", "failed", "parked", "retry", "paused", "deferred", "skipped", "unrecorded"]
+Outcome = Literal[
+    "sent", "done", "held", "failed", "parked", "retry", "delayed", "paused", "deferred", "skipped", "unrecorded"
+]
 
 
 class RetryLater(Exception):
@@ -318,6 +322,8 @@ class OutboxSender:
         if not emails:
             return self._finish(item, run_id, "done", run)
         taken = self._take_slots(item, emails)
+        if isinstance(taken, datetime):
+            return self._delay(item, run_id, taken)
         if taken is None:
             log.info("outbox item held by the address limit outbox=%s kind=%s", outbox_id, item["kind"])
             return self._finish(item, run_id, "held", run, "address limit")
@@ -373,18 +379,28 @@ class OutboxSender:
         self._pause(exc.code)
         return "paused"
 
-    def _take_slots(self, item: OutboxRecord, emails: list[OutgoingEmail]) -> list[str] | None:
-        """The addresses' email slots (per-address limits), all or none: the taken list, or None."""
-        limit = item.get("limit")
-        if limit is None:
+    def _take_slots(self, item: OutboxRecord, emails: list[OutgoingEmail]) -> list[str] | datetime | None:
+        """The addresses' email slots (per-address limits), all or none: the taken list, the time
+        the item may go (the spacing), or None (held for good)."""
+        if item.get("limit") is None:
             return []
         taken: list[str] = []
         for mail in emails:
-            if not self.address_check(mail.to, limit):
-                self._give_back(taken)
-                return None
-            taken.append(mail.to)
+            answer = self.address_check(mail.to, item)
+            if answer is True:
+                taken.append(mail.to)
+                continue
+            self._give_back(taken)
+            return answer if isinstance(answer, datetime) else None
         return taken
+
+    def _delay(self, item: OutboxRecord, run_id: str, until: datetime) -> Outcome:
+        """The address had an email a moment ago: the item waits (not counted as an attempt) and is
+        sent when the spacing allows (the sweep finds it then)."""
+        if not self.repo.delay(item["id"], run_id=run_id, next_attempt_at=stamp(until), reason="address spacing"):
+            return "skipped"
+        log.info("outbox item delayed by the address spacing outbox=%s kind=%s", item["id"], item["kind"])
+        return "delayed"
 
     def _give_back(self, taken: list[str]) -> None:
         if self.address_release is None:
@@ -476,8 +492,3 @@ class OutboxSender:
                     return "unrecorded"
                 self.sleep(wait)
         return "unrecorded"
-
-
-def new_outbox_id(now: datetime) -> str:
-    """Sortable and unguessable: the creation instant, then 48 random bits."""
-    return f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(6)}"

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from chalicelib.db import ITEM_IS_NEW, Cond, Update, key, merge_expression, query_items, to_item, without_keys
+from chalicelib.db import Cond, Update, key, merge_expression, query_items, to_item, without_keys
+from chalicelib.outbox.promise import outbox_item
 from chalicelib.outbox.records import (
     OUTBOX_PARKED,
     OUTBOX_PENDING,
-    OUTBOX_PREFIX,
-    OUTBOX_SK,
     PAUSE_PK,
     PAUSE_SK,
     OutboxRecord,
     OutboxStatus,
     PauseRecord,
+    outbox_key,
 )
 
 PENDING = Cond("#status = :pending", {"#status": "status"}, {":pending": "pending"})
@@ -43,22 +43,14 @@ def pause_free(now: str) -> Cond:
     return Cond("attribute_not_exists(pk) OR #until < :pause_now", {"#until": "until"}, {":pause_now": now})
 
 
-def outbox_key(outbox_id: str) -> dict[str, Any]:
-    return key(OUTBOX_PREFIX + outbox_id, OUTBOX_SK)
-
-
 class OutboxRepository:
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
         self.table = table
 
     def new_item(self, record: OutboxRecord) -> dict[str, Any]:
-        """A transaction item that writes the outbox item (for the caller's TransactWriteItems)."""
-        item = {
-            **outbox_key(record["id"]),
-            **to_item({**record, "gsi1pk": OUTBOX_PENDING, "gsi1sk": f"{record['created_at']}#{record['id']}"}),
-        }
-        return {"Put": {"TableName": self.table, "Item": item, **ITEM_IS_NEW.kwargs()}}
+        """A transaction item that writes the outbox item (features use ``promise.promised_email``)."""
+        return outbox_item(self.table, record)
 
     def get(self, outbox_id: str) -> OutboxRecord | None:
         item = self.client.get_item(TableName=self.table, Key=outbox_key(outbox_id), ConsistentRead=True).get("Item")
@@ -122,6 +114,21 @@ class OutboxRepository:
                 "reason": reason[:200],
             },
             removes=("lease_until", "run_id", "submit_run"),
+        )
+        return self._update(outbox_id, update, claimed_by(run_id)) is not None
+
+    def delay(self, outbox_id: str, *, run_id: str, next_attempt_at: str, reason: str) -> bool:
+        """Pending again, not before ``next_attempt_at``, without counting the attempt (an address
+        limit's spacing: nothing was tried)."""
+        update = Update(
+            sets={
+                "status": "pending",
+                "next_attempt_at": next_attempt_at,
+                "gsi1sk": f"{next_attempt_at}#{outbox_id}",
+                "reason": reason[:200],
+            },
+            removes=("lease_until", "run_id", "submit_run"),
+            adds={"attempts": -1},
         )
         return self._update(outbox_id, update, claimed_by(run_id)) is not None
 

@@ -1,4 +1,4 @@
-"""Organizers adding members by hand, one at a time or from a CSV of an existing list.
+"""Organizers adding members by hand, one at a time (a list: ``importing.py`` and ``imports.py``).
 
 Each person added becomes a signup in ``pending_confirmation`` with consent recorded as given to the
 organizer (``consent_source: "organizer"``, ``added_by``, ``consent_at``), and gets the confirmation
@@ -8,30 +8,24 @@ they do, the adder's choice counts as the approval (docs/console.md).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
 from chalicelib.db import Transaction, TransactionCancelled
-from chalicelib.errors import Conflict, Invalid
+from chalicelib.errors import Conflict
 from chalicelib.signups.addresses import email_hash, signup_id_for
 from chalicelib.signups.consent import CONSENT_VERSION
+from chalicelib.signups.core import PENDING_TTL
 from chalicelib.signups.records import SignupRecord
-from chalicelib.signups.service import PENDING_TTL, SignupService
+from chalicelib.signups.service import SignupService
 from chalicelib.validation import refused_character
 
 log = logging.getLogger("mbc.signups")
 
-MAX_IMPORT_ROWS = 300
-MAX_IMPORT_BYTES = 60 * 1024
 STATES = {"ID": "ID", "IDAHO": "ID", "MT": "MT", "MONTANA": "MT"}
-_NAME_HEADERS = ("name", "full name", "full_name")
-_EMAIL_HEADERS = ("email", "email address", "e-mail", "email_address")
-_STATE_HEADERS = ("state",)
 
 
 @dataclass
@@ -39,14 +33,6 @@ class Person:
     name: str
     email: str
     state: str
-
-
-@dataclass
-class ImportRow:
-    line: int
-    person: Person | None
-    errors: dict[str, str] = field(default_factory=dict)
-    raw: dict[str, str] = field(default_factory=dict)
 
 
 def check_person(name: str, email: str, state: str) -> tuple[Person | None, dict[str, str]]:
@@ -72,50 +58,6 @@ def check_person(name: str, email: str, state: str) -> tuple[Person | None, dict
     if errors:
         return None, errors
     return Person(name, normalized, cast(str, code)), {}
-
-
-def parse_csv(text: str) -> list[ImportRow]:
-    """Rows of a CSV with a header row naming name, email and state (in any order)."""
-    if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
-        raise Invalid(fields={"csv": f"The file is larger than {MAX_IMPORT_BYTES // 1024} KB."})
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except (StopIteration, csv.Error):
-        raise Invalid(fields={"csv": "The file is empty."}) from None
-
-    def column(names: tuple[str, ...]) -> int | None:
-        return next((i for i, h in enumerate(header) if h in names), None)
-
-    cols = {"name": column(_NAME_HEADERS), "email": column(_EMAIL_HEADERS), "state": column(_STATE_HEADERS)}
-    missing = [k for k, v in cols.items() if v is None]
-    if missing:
-        raise Invalid(
-            fields={
-                "csv": f"The first row must name the columns name, email and state (missing: {', '.join(missing)})."
-            }
-        )
-    rows: list[ImportRow] = []
-    try:
-        for number, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= MAX_IMPORT_ROWS:
-                raise Invalid(fields={"csv": f"At most {MAX_IMPORT_ROWS} people at a time; split the file."})
-            raw = {k: (cells[i].strip() if i is not None and i < len(cells) else "") for k, i in cols.items()}
-            person, errors = check_person(raw["name"], raw["email"], raw["state"])
-            rows.append(ImportRow(number, person, errors, raw))
-    except csv.Error:
-        raise Invalid(fields={"csv": "The file is not a valid CSV."}) from None
-    seen: set[str] = set()
-    for row in rows:
-        if row.person is not None:
-            if row.person.email in seen:
-                row.errors["email"] = "This address is in the file twice."
-                row.person = None
-            else:
-                seen.add(row.person.email)
-    return rows
 
 
 class SignupAdmin:

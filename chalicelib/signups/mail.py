@@ -26,6 +26,17 @@ STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
 CONFIRM_HOURS = 72
 
 
+def month_words(day: str) -> str | None:
+    """ "2024-03-01" -> "March 2024" (the basis of consent's date, as the email says it)."""
+    from datetime import date
+
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        return None
+    return f"{parsed:%B} {parsed.year}"
+
+
 class SignupMail:
     def __init__(
         self,
@@ -36,7 +47,9 @@ class SignupMail:
         organizers: OrganizerService,
         settings: Settings,
         join_url_for: Callable[[SignupRecord], str],
+        may_send_notice: Callable[[OutboxRecord], bool] | None = None,
     ) -> None:
+        self.may_send_notice = may_send_notice
         self.join_url_for = join_url_for
         self.repo = repo
         self.groups = groups
@@ -49,6 +62,7 @@ class SignupMail:
             "confirm": self.confirm,
             "already_member": self.already_member,
             "welcome": self.welcome,
+            "new_system": self.new_system,
             "your_link": self.your_link,
             "new_join_link": self.new_join_link,
             "organizer_notice": self.organizer_notice,
@@ -112,6 +126,26 @@ class SignupMail:
         her personal link), so every meeting lands in the calendar once."""
         return self.link_email("signups/email/welcome", item)
 
+    def new_system(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
+        """Imported from the organizer's list as a member: "we have moved to a new system, here is
+        your own link"; nothing to do, leaving and erasing one link away. Says why she gets it
+        (the basis of consent the organizer recorded) and who added her."""
+        from chalicelib.signups.imports import BASES
+
+        found = self._record(item, "active")
+        if found is None:
+            return None
+        record = found[0]
+        basis = BASES.get(str(record.get("consent_basis", "")))
+        organizer = self.organizers.get(str(record.get("added_by", ""))) if record.get("added_by") else None
+        return self.link_email(
+            "signups/email/new_system",
+            item,
+            basis_words=basis[1] if basis else "you asked to join the group",
+            basis_since=month_words(str(record.get("consent_basis_on", ""))),
+            adder=organizer["name"] if organizer else None,
+        )
+
     def your_link(self, item: OutboxRecord) -> list[OutgoingEmail] | None:
         """ "Send me the link again": her personal link, the next meeting and the series."""
         return self.link_email("signups/email/your_link", item)
@@ -161,6 +195,8 @@ class SignupMail:
         waiting = self.repo.count(group["id"], "pending_approval")
         if waiting == 0:
             return None  # all handled already
+        if self.may_send_notice is not None and not self.may_send_notice(item):
+            return None  # a later batch's notice went first and counted these too
         url = f"{self.settings.public_api_url}/console/groups/{group['id']}/waiting"
         return [
             render_email("signups/email/organizer_notice", to=address, group=group, waiting=waiting, review_url=url)

@@ -18,16 +18,27 @@
 - ``MEMBER#<group>#<signup_id>`` / ``OUTBOX#<outbox id>``: which outbox items were written about
   the person (written in the same transaction as the item), so erasure finds them with one
   consistent Query of a partition the person owns.
+- ``NOTICE#<group>`` / ``<recipient>``: the organizers' "signups waiting" notices, batched: the
+  last notice rendered to that organizer (``at``, ``by`` the outbox item), so notices of earlier
+  batches that arrive later say nothing more (see ``SignupService._organizer_notices``). Expires.
 - ``ERASURE#<group>#<signup_id>`` / ``ERASURE``: an erasure in progress (the signup record is
   already deleted; what it still has to find, by key: the address hash, the generation and link
   revision of the personal link). ``gsi1`` = ``ERASURE#pending`` / ``<started_at>#<group>#<id>``
   lets the scheduled run finish one that was interrupted. While it exists the address cannot
   start a new signup in the group. Deleted last.
+- ``IMPORT#<group>`` / ``JOB#<job id>``: an organizer's list being imported (counts, the choices
+  made, no names or addresses). ``IMPORT#<group>#<job id>`` / ``READY#<chunk>``: the people to add,
+  a chunk at a time (emptied of them once the chunk is added, keeping the rows skipped and why),
+  and ``SKIPPED#<chunk>``: the rows the preview refused, with why. Personal data that is not (yet)
+  a member's: a draft expires after ``IMPORT_DRAFT_TTL`` and the rest ``IMPORT_RESULT_TTL`` after
+  the import finished (DynamoDB TTL); the organizer can forget it at once (docs/operations.md).
 """
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict, get_args
+from typing import Any, Literal, NotRequired, TypedDict, get_args
+
+from chalicelib.db import key
 
 SIGNUPS_PREFIX = "SIGNUPS#"
 ADDRESS_RATE_PREFIX = "RATE#addr#"
@@ -40,9 +51,14 @@ INTAKE_PENDING = "INTAKE#pending"
 RESEND_SK = "RESEND"
 MEMBER_PREFIX = "MEMBER#"
 MEMBER_OUTBOX_PREFIX = "OUTBOX#"
+NOTICE_PREFIX = "NOTICE#"
 ERASURE_PREFIX = "ERASURE#"
 ERASURE_SK = "ERASURE"
 ERASURE_PENDING = "ERASURE#pending"
+IMPORT_PREFIX = "IMPORT#"
+IMPORT_JOB_PREFIX = "JOB#"
+IMPORT_READY_PREFIX = "READY#"
+IMPORT_SKIPPED_PREFIX = "SKIPPED#"
 
 SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
 STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
@@ -83,6 +99,11 @@ class SignupRecord(TypedDict):
     added_by: NotRequired[str]
     # The organizer's personal note in the decline email (deleted with the record).
     decline_note: NotRequired[str]
+    # Imported from an organizer's list (``consent_source: "organizer_import"``): the list, and
+    # the basis of consent the organizer recorded for it (a key of ``imports.BASES``) and since when.
+    import_job: NotRequired[str]
+    consent_basis: NotRequired[str]
+    consent_basis_on: NotRequired[str]
 
 
 class PublicSignup(TypedDict):
@@ -152,6 +173,15 @@ class ErasureRecord(TypedDict):
     started_at: str
 
 
+def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    """A signup record's key (other features read the record by it: the join link's click path)."""
+    return key(signup_partition(group_id), signup_id)
+
+
+def erasure_key(group_id: str, signup_id: str) -> dict[str, Any]:
+    return key(erasure_pk(group_id, signup_id), ERASURE_SK)
+
+
 def member_pk(group_id: str, signup_id: str) -> str:
     return f"{MEMBER_PREFIX}{group_id}#{signup_id}"
 
@@ -170,3 +200,72 @@ def signup_partition(group_id: str) -> str:
 
 def status_index_key(group_id: str, status: str) -> str:
     return f"{SIGNUPS_PREFIX}{group_id}#{status}"
+
+
+# ---------------------------------------------------------------- importing an organizer's list
+
+ImportStatus = Literal["draft", "adding", "done"]
+# members: add them as active members (they asked the organizer to join), with the "we have
+# moved" email; invite: each confirms their address first (double opt-in), as a signup does.
+ImportMode = Literal["members", "invite"]
+SkipKind = Literal["problem", "already", "skipped"]
+
+
+class ImportJob(TypedDict):
+    """An organizer's list: counts and choices only (no names, no addresses)."""
+
+    id: str
+    group_id: str
+    status: ImportStatus
+    created_at: str
+    created_by: str
+    rows: int  # people in the file
+    ready: int  # to be added when the preview was made
+    problems: int  # refused by the checks (a bad address, no state, ...)
+    already: int  # already in the group when the preview was made
+    chunks: int
+    encoding: str
+    notes: list[str]
+    expires_at: int
+    version: int
+    mode: NotRequired[ImportMode]
+    basis: NotRequired[str]
+    basis_on: NotRequired[str]
+    committed_at: NotRequired[str]
+    committed_by: NotRequired[str]
+    added: NotRequired[int]
+    skipped: NotRequired[int]
+    chunks_done: NotRequired[int]
+    finished_at: NotRequired[str]
+
+
+class ImportPerson(TypedDict):
+    line: int
+    name: str
+    email: str
+    state: str
+    zone_hint: NotRequired[str]
+
+
+class ImportSkip(TypedDict):
+    line: int
+    name: str
+    email: str
+    why: str
+    kind: SkipKind
+
+
+class ImportChunk(TypedDict):
+    number: int
+    status: Literal["pending", "done"]
+    people: list[ImportPerson]
+    skipped: list[ImportSkip]
+    added: NotRequired[int]
+
+
+def import_jobs_pk(group_id: str) -> str:
+    return f"{IMPORT_PREFIX}{group_id}"
+
+
+def import_rows_pk(group_id: str, job_id: str) -> str:
+    return f"{IMPORT_PREFIX}{group_id}#{job_id}"

@@ -111,6 +111,7 @@ def _resend_form_post(group_id: str, data: dict[str, Any], request: Any) -> Resp
         contact=contact_of(group, c.settings),
         back_url=action,
         spacing_minutes=max(1, c.settings.signup_email_min_interval_seconds // 60),
+        per_day=c.settings.signup_emails_per_address_per_day,
     )
 
 

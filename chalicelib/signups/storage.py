@@ -1,9 +1,9 @@
-"""Signups, abuse counters and suppressions (layout in ``records.py``)."""
+"""Signups, abuse counters and suppressions (layout in ``records.py``). The repository is one
+class; its intake items (``intake_storage.py``) and its reads of a group's records
+(``listing_storage.py``) are kept in their own modules."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, cast
 
 from chalicelib.db import (
@@ -17,33 +17,31 @@ from chalicelib.db import (
     merge_expression,
     partition_items,
     query_items,
-    query_pages,
     status_in,
     status_is,
     to_item,
     version_is,
     without_keys,
 )
-from chalicelib.outbox.storage import outbox_key
+from chalicelib.outbox.records import outbox_key
+from chalicelib.signups.intake_storage import IntakeStorage
+from chalicelib.signups.listing_storage import ListingStorage
 from chalicelib.signups.records import (
     ADDRESS_RATE_PREFIX,
     ERASURE_PENDING,
     ERASURE_SK,
-    INTAKE_PENDING,
-    INTAKE_SK,
     IP_RATE_PREFIX,
     MEMBER_OUTBOX_PREFIX,
-    RESEND_SK,
+    NOTICE_PREFIX,
     SUPPRESS_PREFIX,
     SUPPRESS_SK,
     ErasureRecord,
-    IntakeRecord,
-    ResendRequest,
     SignupRecord,
     SignupStatus,
+    erasure_key,
     erasure_pk,
-    intake_pk,
     member_pk,
+    signup_key,
     signup_partition,
     status_index_key,
 )
@@ -53,30 +51,9 @@ class StateConflict(Exception):
     """The record was not in a state that allows this change (or is gone)."""
 
 
-def signup_key(group_id: str, signup_id: str) -> dict[str, Any]:
-    return key(signup_partition(group_id), signup_id)
-
-
-def erasure_key(group_id: str, signup_id: str) -> dict[str, Any]:
-    return key(erasure_pk(group_id, signup_id), ERASURE_SK)
-
-
 # ---- named conditions
 
 NO_ERASURE_UNDER_WAY = ITEM_IS_NEW  # (on the erasure marker's key)
-
-
-def not_withdrawn(request_id: str) -> Cond:
-    """The request that wrote this intake has not taken it back (it answered 503: nothing happens)."""
-    return Cond("attribute_not_exists(withdrawn) OR withdrawn <> :wrid", values={":wrid": request_id})
-
-
-def request_is(request_id: str) -> Cond:
-    return Cond("request_id = :rid", values={":rid": request_id})
-
-
-def not_processed(request_id: str) -> Cond:
-    return Cond("attribute_not_exists(done) OR done <> :drid", values={":drid": request_id})
 
 
 def replaceable_signup(now_epoch: int) -> Cond:
@@ -92,21 +69,60 @@ def replaceable_signup(now_epoch: int) -> Cond:
     )
 
 
+def importable_signup(now_epoch: int) -> Cond:
+    """An imported person may take the place of nobody, or of an expired unconfirmed signup; never
+    of someone who left (only they can join again)."""
+    return ITEM_IS_NEW | Cond(
+        "#status = :pending AND expires_at < :now",
+        {"#status": "status"},
+        {":pending": "pending_confirmation", ":now": now_epoch},
+    )
+
+
 def generation_is(gen: str) -> Cond:
     """Links carry the generation of the record they were made for."""
     return Cond("gen = :gen", values={":gen": gen})
 
 
-def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int) -> Cond:
-    """No email to this address within ``min_interval`` seconds, and fewer than ``per_day`` today."""
-    spaced = Cond(
-        "attribute_not_exists(#last) OR #last <= :cutoff", {"#last": "last"}, {":cutoff": now_epoch - min_interval}
-    )
+def member_active(gen: str) -> Cond:
+    """The member is still active, and is the same signup a run planned for (not a later one)."""
+    return Cond("#status = :active AND gen = :gen", {"#status": "status"}, {":active": "active", ":gen": gen})
+
+
+def link_still(link_rev: int) -> Cond:
+    """The member's personal link is still the one the email will carry: an organizer may have
+    replaced it since the run planned (the claim would otherwise write the revoked link's row back
+    and send it)."""
+    if link_rev == 0:
+        return Cond("attribute_not_exists(link_rev) OR link_rev = :rev", values={":rev": 0})
+    return Cond("link_rev = :rev", values={":rev": link_rev})
+
+
+def address_slot_free(*, now_epoch: int, min_interval: int, per_day: int, count_confirmations: bool = True) -> Cond:
+    """No email to this address within ``min_interval`` seconds (confirmation emails, stamped
+    apart, count only if ``count_confirmations``), and fewer than ``per_day`` today."""
+    cutoff = {":cutoff": now_epoch - min_interval}
+    spaced = Cond("attribute_not_exists(#last) OR #last <= :cutoff", {"#last": "last"}, cutoff)
+    if count_confirmations:
+        spaced = spaced & Cond("attribute_not_exists(#lastc) OR #lastc <= :cutoff", {"#lastc": "last_confirm"}, cutoff)
     under_cap = Cond("attribute_not_exists(n) OR n < :max", values={":max": per_day})
     return spaced & under_cap
 
 
-class SignupRepository:
+def waiting_free(outbox_id: str, *, stale_before: int) -> Cond:
+    """No other email waits for this address's spacing (or the one that did is long gone)."""
+    return Cond(
+        "attribute_not_exists(#w) OR #w = :me OR #wu < :stale",
+        {"#w": "waiting", "#wu": "waiting_until"},
+        {":me": outbox_id, ":stale": stale_before},
+    )
+
+
+# A waiting mark older than this (after its time) is from an item that is gone (erased, discarded).
+WAITING_STALE_SECONDS = 6 * 3600
+
+
+class SignupRepository(IntakeStorage, ListingStorage):
     def __init__(self, client: Any, table: str) -> None:
         self.client = client
         self.table = table
@@ -147,6 +163,16 @@ class SignupRepository:
                 "TableName": self.table,
                 "Item": self._record_item(record),
                 **replaceable_signup(now_epoch).kwargs(),
+            }
+        }
+
+    def imported_record_item(self, record: SignupRecord, *, now_epoch: int) -> dict[str, Any]:
+        """Transaction item: create a signup from an organizer's list (``importable_signup``)."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self._record_item(record),
+                **importable_signup(now_epoch).kwargs(),
             }
         }
 
@@ -211,180 +237,30 @@ class SignupRepository:
             raise StateConflict from exc
         return cast(SignupRecord, without_keys(resp["Attributes"]))
 
-    # ------------------------------------------------------------------ intake
+    # -------------------------------------------- parts of other features' transactions
 
-    def put_intake(self, intake: IntakeRecord, *, address_hash: str) -> None:
-        """Keep a posted form until the handler processes it (a later post of the address replaces it)."""
-        item = to_item(
-            {
-                **intake,
-                "pk": intake_pk(address_hash, intake["group_id"]),
-                "sk": INTAKE_SK,
-                "gsi1pk": INTAKE_PENDING,
-                "gsi1sk": f"{intake['received_at']}#{address_hash}",
-            }
-        )
-        # A copy of this write that lands after the request withdrew it (and answered 503) is refused.
-        try:
-            self.client.put_item(TableName=self.table, Item=item, **not_withdrawn(intake["request_id"]).kwargs())
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return
-
-    def withdraw_intake(
-        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, sk: str = INTAKE_SK
-    ) -> bool:
-        """Take back a posted form whose write may or may not have landed (its answer was lost): from
-        now on it is never processed, and a late copy of the write is refused. False if it was
-        already processed (the request did succeed)."""
-        update = Update(sets={"withdrawn": request_id, "expires_at": expires_at})
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=key(intake_pk(address_hash, group_id), sk),
-                **merge_expression(update.request(), not_processed(request_id)),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def drop_withdrawn(self, address_hash: str, group_id: str, request_id: str, *, sk: str = INTAKE_SK) -> None:
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=key(intake_pk(address_hash, group_id), sk),
-                **Cond("request_id = :rid AND withdrawn = :rid", values={":rid": request_id}).kwargs(),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return
-
-    def put_resend(self, request: ResendRequest, *, address_hash: str) -> None:
-        """Keep a "send me the link again" request for the handler (a newer one replaces it)."""
-        item = to_item(
-            {
-                **request,
-                "pk": intake_pk(address_hash, request["group_id"]),
-                "sk": RESEND_SK,
-                "gsi1pk": INTAKE_PENDING,
-                "gsi1sk": f"{request['received_at']}#{address_hash}#resend",
-            }
-        )
-        # As a form: a copy of this write that lands after the request withdrew it is refused.
-        try:
-            self.client.put_item(TableName=self.table, Item=item, **not_withdrawn(request["request_id"]).kwargs())
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return
-
-    def resend_done_item(
-        self, address_hash: str, group_id: str, request_id: str, *, expires_at: int, tombstone: bool
+    def still_member_item(
+        self, group_id: str, signup_id: str, *, gen: str, link_rev: int | None = None
     ) -> dict[str, Any]:
-        """Transaction item: the processed request goes, or becomes a tombstone (as a form's, below)."""
-        return self.intake_done_item(
-            address_hash, group_id, request_id, expires_at=expires_at, tombstone=tombstone, sk=RESEND_SK
-        )
-
-    def intake_done_item(
-        self,
-        address_hash: str,
-        group_id: str,
-        request_id: str,
-        *,
-        expires_at: int,
-        tombstone: bool,
-        sk: str = INTAKE_SK,
-    ) -> dict[str, Any]:
-        """Transaction item: the processed form goes, unless a newer post replaced it meanwhile or
-        the request withdrew it. ``tombstone`` (an email was promised): it is replaced by a tombstone
-        holding only its request id instead, so a request whose answer was lost can tell it
-        succeeded; when nothing was promised, "nothing happened" is true either way."""
-        condition = (request_is(request_id) & not_withdrawn(request_id)).kwargs()
-        if not tombstone:
-            return {"Delete": {"TableName": self.table, "Key": key(intake_pk(address_hash, group_id), sk), **condition}}
-        stone = {**key(intake_pk(address_hash, group_id), sk), **to_item({"done": request_id})}
-        stone["expires_at"] = {"N": str(expires_at)}
+        """Transaction item: the member is still active in the same signup (generation) and, when
+        ``link_rev`` is given, still has that personal link (a delivery ledger's claim)."""
+        condition = member_active(gen) if link_rev is None else member_active(gen) & link_still(link_rev)
         return {
-            "Put": {
-                "TableName": self.table,
-                "Item": stone,
-                **condition,
-            }
+            "ConditionCheck": {"TableName": self.table, "Key": signup_key(group_id, signup_id), **condition.kwargs()}
         }
 
-    def pending_intakes(self, *, received_before: str) -> list[dict[str, Any]]:
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :before",
-            ExpressionAttributeValues={":pk": {"S": INTAKE_PENDING}, ":before": {"S": received_before}},
-        )
-        return [from_item(item) for item in items]
-
-    def delete_intake(self, address_hash: str, group_id: str, *, received_before: str | None = None) -> None:
-        """Erasure: the posted form (or its tombstone) and any "send me the link again" request.
-        ``received_before``: keep a form posted after the erasure started (a new signup waiting)."""
-        pk = intake_pk(address_hash, group_id)
-        condition: dict[str, Any] = {}
-        if received_before is not None:
-            older = "attribute_not_exists(received_at) OR received_at < :started"
-            condition = Cond(older, values={":started": received_before}).kwargs()
-        # A form posted since the erasure started (a new signup waiting for it to finish) is kept.
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.client.delete_item(TableName=self.table, Key=key(pk, INTAKE_SK), **condition)
-        self.client.delete_item(TableName=self.table, Key=key(pk, RESEND_SK))
-
-    def page(
-        self, group_id: str, *, status: SignupStatus | None, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[SignupRecord], dict[str, Any] | None]:
-        if status:
-            kwargs: dict[str, Any] = {
-                "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": status_index_key(group_id, status)}},
+    def link_renewed_item(self, record: SignupRecord, *, now: str) -> dict[str, Any]:
+        """Transaction item: the member's personal link moves to the next revision, only if the
+        record is still at the generation and version that were read."""
+        update = Update(sets={"link_rev": int(record.get("link_rev", 0)) + 1, "updated_at": now}, adds={"version": 1})
+        current = generation_is(record["gen"]) & version_is(int(record["version"]))
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": signup_key(record["group_id"], record["id"]),
+                **merge_expression(update.request(), current),
             }
-        else:
-            kwargs = {
-                "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": signup_partition(group_id)}},
-            }
-        kwargs.update(TableName=self.table, Limit=limit)
-        if start_key:
-            kwargs["ExclusiveStartKey"] = start_key
-        resp = self.client.query(**kwargs)
-        return [cast(SignupRecord, without_keys(i)) for i in resp.get("Items", [])], resp.get("LastEvaluatedKey")
-
-    def all(self, group_id: str, *, status: SignupStatus | None = None) -> Iterator[SignupRecord]:
-        start: dict[str, Any] | None = None
-        while True:
-            records, start = self.page(group_id, status=status, limit=1000, start_key=start)
-            yield from records
-            if not start:
-                return
-
-    def all_consistent(self, group_id: str, *, status: SignupStatus) -> Iterator[SignupRecord]:
-        """The group's records of one status read from the table itself (consistent), not through
-        the status index, which may lag a change made a moment ago: for decisions about people."""
-        items = query_items(
-            self.client,
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="#status = :status",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":pk": {"S": signup_partition(group_id)}, ":status": {"S": status}},
-            ConsistentRead=True,
-        )
-        for item in items:
-            yield cast(SignupRecord, without_keys(item))
-
-    def count(self, group_id: str, status: SignupStatus) -> int:
-        pages = query_pages(
-            self.client,
-            TableName=self.table,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": status_index_key(group_id, status)}},
-            Select="COUNT",
-        )
-        return sum(int(page.get("Count", 0)) for page in pages)
+        }
 
     def delete(self, group_id: str, signup_id: str) -> bool:
         """Delete the record; False if there was none."""
@@ -400,28 +276,6 @@ class SignupRepository:
         )
         for row in rows:  # materialised first: deleting while paging would move the pages under us
             self.client.delete_item(TableName=self.table, Key={"pk": row["pk"], "sk": row["sk"]})
-
-    def names(self, group_id: str, signup_ids: list[str]) -> dict[str, str]:
-        """The current names of these signups (consistent reads); an erased one is absent."""
-        found: dict[str, str] = {}
-        ids = list(dict.fromkeys(signup_ids))
-        for start in range(0, len(ids), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [signup_key(group_id, i) for i in ids[start : start + 100]],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "sk, #name",
-                    "ExpressionAttributeNames": {"#name": "name"},
-                }
-            }
-            for _ in range(5):  # unprocessed keys (throttling) are asked again
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    found[item["sk"]["S"]] = item["name"]["S"]
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-        return found
 
     # ---------------------------------------------------------------- erasure
 
@@ -513,23 +367,89 @@ class SignupRepository:
 
     # ---------------------------------------------------------------- counters
 
-    def claim_address_send(self, email_hash: str, *, day: str, now_epoch: int, min_interval: int, per_day: int) -> bool:
-        """Atomically take one of the address's email slots. Concurrent callers: one wins."""
-        update = Update(sets={"last": now_epoch, "expires_at": now_epoch + 2 * 86400}, adds={"n": 1})
-        slot = address_slot_free(now_epoch=now_epoch, min_interval=min_interval, per_day=per_day)
+    def claim_address_send(
+        self,
+        email_hash: str,
+        *,
+        day: str,
+        now_epoch: int,
+        min_interval: int,
+        per_day: int,
+        confirmation: bool = False,
+        count_confirmations: bool = True,
+        outbox_id: str | None = None,
+    ) -> bool | int:
+        """Atomically take one of the address's email slots (concurrent callers: one wins): True.
+        Held back by the spacing: the epoch second it may go (this ``outbox_id`` is then the one
+        email that waits for the address; another one waiting already: False). Over the daily cap:
+        False. A confirmation email is stamped apart (``last_confirm``), so an email that does not
+        count confirmations (her link, once she is a member) is not held back by one."""
+        stamp = "last_confirm" if confirmation else "last"
+        update = Update(sets={stamp: now_epoch, "expires_at": now_epoch + 2 * 86400}, adds={"n": 1})
+        slot = address_slot_free(
+            now_epoch=now_epoch, min_interval=min_interval, per_day=per_day, count_confirmations=count_confirmations
+        )
+        slot_key = key(ADDRESS_RATE_PREFIX + email_hash, day)
+        try:
+            self.client.update_item(TableName=self.table, Key=slot_key, **merge_expression(update.request(), slot))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return self._wait_for_slot(
+                slot_key,
+                now_epoch=now_epoch,
+                min_interval=min_interval,
+                per_day=per_day,
+                count_confirmations=count_confirmations,
+                outbox_id=outbox_id,
+            )
+        if outbox_id is not None:
+            self._stop_waiting(slot_key, outbox_id)
+        return True
+
+    def _wait_for_slot(
+        self,
+        slot_key: dict[str, Any],
+        *,
+        now_epoch: int,
+        min_interval: int,
+        per_day: int,
+        count_confirmations: bool,
+        outbox_id: str | None,
+    ) -> bool | int:
+        item = self.client.get_item(TableName=self.table, Key=slot_key, ConsistentRead=True).get("Item") or {}
+        slot = from_item(item)
+        if int(slot.get("n", 0)) >= per_day or outbox_id is None:
+            return False  # the daily cap: held for good
+        stamps = [int(slot.get("last", 0))] + ([int(slot.get("last_confirm", 0))] if count_confirmations else [])
+        until = max(max(stamps) + min_interval, now_epoch + 1)
+        update = Update(sets={"waiting": outbox_id, "waiting_until": until})
         try:
             self.client.update_item(
                 TableName=self.table,
-                Key=key(ADDRESS_RATE_PREFIX + email_hash, day),
-                **merge_expression(update.request(), slot),
+                Key=slot_key,
+                **merge_expression(
+                    update.request(), waiting_free(outbox_id, stale_before=now_epoch - WAITING_STALE_SECONDS)
+                ),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            return False  # another email already waits for this address: it brings the news
+        return until
+
+    def _stop_waiting(self, slot_key: dict[str, Any], outbox_id: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=slot_key,
+                **merge_expression(
+                    Update(removes=("waiting", "waiting_until")).request(),
+                    Cond("#w = :me", {"#w": "waiting"}, {":me": outbox_id}),
+                ),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # it was not waiting (the usual case)
 
     def release_address_send(self, email_hash: str, *, day: str) -> None:
         """Give back a slot whose email could not be sent, so the person can try again."""
-        update = Update(removes=("last",), adds={"n": -1})
+        update = Update(removes=("last", "last_confirm"), adds={"n": -1})
         try:
             self.client.update_item(
                 TableName=self.table,
@@ -547,6 +467,28 @@ class SignupRepository:
             **Update(sets={"expires_at": ttl}, adds={"n": 1}).request(),
         )
         return int(resp["Attributes"]["n"]["N"])
+
+    # ------------------------------------------------------------- organizers' notices
+
+    def claim_notice(self, group_id: str, recipient: str, *, due: str, now: str, outbox_id: str, ttl: int) -> bool:
+        """May the batched notice due at ``due`` be sent (rendered now)? Not if a notice to the same
+        recipient was rendered at or after ``due``: that one counted this batch's signups too. The
+        same item may render again (a retry after a failed send)."""
+        update = Update(sets={"at": now, "by": outbox_id, "expires_at": ttl})
+        cond = Cond(
+            "attribute_not_exists(#at) OR #at < :due OR #by = :me",
+            {"#at": "at", "#by": "by"},
+            {":due": due, ":me": outbox_id},
+        )
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(f"{NOTICE_PREFIX}{group_id}", recipient),
+                **merge_expression(update.request(), cond),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     # ------------------------------------------------------------- suppression
 

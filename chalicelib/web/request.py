@@ -15,11 +15,12 @@ def content_type(headers: Any) -> str:
     return str(headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
-def raw_body(request: Any) -> bytes:
+def raw_body(request: Any, *, limit: int = MAX_BODY_BYTES) -> bytes:
     body = request.raw_body or b""
-    if len(body) > MAX_BODY_BYTES:
+    if len(body) > limit:
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
         raise HttpError(
-            413, "payload_too_large", "The request body is larger than 64 KB.", {"body": "Larger than 64 KB."}
+            413, "payload_too_large", f"The request body is larger than {size}.", {"body": f"Larger than {size}."}
         )
     return bytes(body)
 

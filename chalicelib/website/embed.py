@@ -211,6 +211,47 @@ def _api_and_frames() -> tuple[Any, str, tuple[str, ...]]:
     return c, c.settings.public_api_url, c.site.allowed_origins()
 
 
+def refused_framer(headers: Mapping[str, str]) -> str | None:
+    """The website framing this request, when it is not allowed (so frame-ancestors would leave a
+    blank box): an iframe's request (``Sec-Fetch-Dest: iframe``) from a page whose ``Referer`` names
+    another origin. None otherwise (allowed, opened on its own, or the site hides its address)."""
+    from chalicelib.website.origins import origin_of
+
+    if str(headers.get("sec-fetch-dest") or "").lower() != "iframe":
+        return None
+    referer = str(headers.get("referer") or "")
+    site = origin_of(referer) if len(referer) <= 2000 else None
+    c, api, _ = _api_and_frames()
+    if site is None or site == origin_of(api) or c.site.origin_allowed(site):
+        return None
+    return site
+
+
+def not_allowed_page(group_id: str, site: str, params: Mapping[str, str]) -> Response:
+    """The frame on a website not allowed yet: a readable page saying so and what to do (any site
+    may frame it: it holds no form and no personal data), instead of a blank box."""
+    from chalicelib.errors import DomainError
+    from chalicelib.website.pages import website_page
+
+    c, api, _ = _api_and_frames()
+    try:
+        group_name: str | None = c.groups.get(group_id)["name"]
+    except DomainError:
+        group_name = None
+    except Exception:  # deliberate: the name is a nicety; an outage still gets the readable page
+        group_name = None
+    return website_page(
+        "website/embed/not_allowed.html",
+        api=api,
+        status=403,
+        theme=theme_only(params),
+        frame_origins=("*",),
+        site=site,
+        group_name=f"{group_name}'s signup form" if group_name else None,
+        page_url=f"{api}/embed/{quote(group_id, safe='')}",
+    )
+
+
 def _outage_page(exc: Exception, *, api: str, back_url: str | None, theme: Mapping[str, str]) -> Response:
     """Storage not answering: a page saying to try again (503, Retry-After), never a bare error."""
     from chalicelib.db import is_unavailable

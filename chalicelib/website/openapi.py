@@ -110,6 +110,25 @@ def paths() -> dict[str, Any]:
                 "responses": {"200": page("The page."), "404": page("Unknown group.")},
             }
         },
+        "/site/allowed": {
+            "get": {
+                "summary": "Is the asking website allowed? (yes or no for its own Origin; any origin may ask)",
+                "responses": {
+                    "200": {
+                        "description": "Whether the request's Origin is allowed (cached a minute).",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"allowed": {"type": "boolean"}},
+                                    "required": ["allowed"],
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
         "/site/origins": {
             "get": {
                 "summary": "The website origins allowed to use the API (admins)",

@@ -46,6 +46,27 @@ def normalize_origin(raw: str) -> str:
     return f"{scheme}://{host}{suffix}"
 
 
+def trim_to_origin(raw: str) -> tuple[str, str | None]:
+    """What an admin pasted, as an origin, and a note when it had to be trimmed: a page address
+    (``https://site.org/join?x=1``) becomes ``https://site.org`` ("every page of the site is
+    allowed"), never a refusal. Anything else that is not an origin: ValueError says why."""
+    try:
+        return normalize_origin(raw), None
+    except ValueError as refused:
+        text = raw.strip() if isinstance(raw, str) else ""
+        parts = urlsplit(text)
+        if not (parts.path not in ("", "/") or parts.query or parts.fragment) or len(text) > 2000:
+            raise
+        origin = origin_of(text)
+        if origin is None:
+            raise
+        try:
+            origin = normalize_origin(origin)
+        except ValueError:
+            raise refused from None
+        return origin, f"We kept only the website's address, {origin}: allowing it allows every page of the site."
+
+
 def origin_of(url: str) -> str | None:
     """The origin of an absolute http(s) URL (lower-cased, default port dropped), or None."""
     try:

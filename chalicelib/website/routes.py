@@ -34,6 +34,19 @@ def put_site_origins() -> Response:
     return json_response(view, headers={"ETag": f'"{view["version"]}"', **NO_STORE})
 
 
+@routes.route("/site/allowed", methods=["GET"])
+def site_allowed() -> Response:
+    """Is the asking website (its ``Origin``) allowed yet? Answered to any origin, yes or no for
+    that origin only (never the list), so the widget script on a site not allowed yet can say
+    "ask an admin to allow this website" instead of "try again later". Cached briefly per origin."""
+    origin = routes.request.headers.get("origin")
+    allowed = bool(origin) and container.current().site.origin_allowed(origin)
+    return json_response(
+        {"allowed": allowed},
+        headers={"Access-Control-Allow-Origin": "*", "Vary": "Origin", "Cache-Control": "public, max-age=60"},
+    )
+
+
 # ---------------------------------------------------------------- the widget files
 
 
@@ -86,8 +99,13 @@ EMBED_CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data
 @routes.route("/embed/{group_id}", methods=["GET"])
 def embed_page(group_id: str) -> Response:
     from chalicelib.website.embed import embed_page as page
+    from chalicelib.website.embed import not_allowed_page, refused_framer
 
-    return page(group_id, query_params(routes.request))
+    request = routes.request
+    site = refused_framer(request.headers)
+    if site is not None:
+        return not_allowed_page(group_id, site, query_params(request))
+    return page(group_id, query_params(request))
 
 
 @routes.route("/embed/{group_id}", methods=["POST"], content_types=EMBED_CONTENT_TYPES)

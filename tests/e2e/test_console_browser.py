@@ -125,14 +125,6 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     made = stack.cli("organizers", "create", "--name", "Ada Admin", "--email", "ada@example.org", "--role", "admin")
     assert made.returncode == 0, made.stderr
     admin_key = next(line for line in made.stdout.splitlines() if line.startswith("mbck_"))
-    status, _ = api(
-        stack,
-        "POST",
-        "/groups",
-        {"id": OTHER, "name": "Helena Caregivers", "zoom_url": "https://example.zoom.us/j/5550001111"},
-        key=admin_key,
-    )
-    assert status == 201
     pending_signups(stack, ["Alice Able", "Bea Brave", "Cleo Calm"])
 
     # The admin signs in from the emailed link and invites an organizer for the Connection Group only.
@@ -141,6 +133,23 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     sign_in(page, stack, "ada@example.org", tmp_path)
     [cookie] = [c for c in admin.cookies() if c["name"] == "mbc_console"]
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
+
+    # The admin creates a second group in the console: its schedule in words, no JSON, no rule.
+    page.get_by_role("link", name="Create a new group").click()
+    audit(page)
+    page.get_by_label("Group name", exact=True).fill("Helena Caregivers")
+    page.get_by_label("Web address name").fill(OTHER)
+    page.get_by_label("First", exact=True).uncheck()
+    page.get_by_label("Third", exact=True).check()
+    page.get_by_label("Day of the week").select_option("WE")
+    page.get_by_label("Zoom link").fill("https://example.zoom.us/j/5550001111")
+    shot(page, "new-group", tmp_path)
+    page.get_by_role("button", name="Create the group").click()
+    page.get_by_text("The group is created").wait_for()
+    audit(page)
+    status, made_group = api(stack, "GET", f"/groups/{OTHER}/settings", key=admin_key)
+    assert status == 200 and made_group["schedule"]["rrule"] == "FREQ=MONTHLY;BYDAY=3WE"
+    page.goto(f"{stack.api}/console")
     audit(page)
     shot(page, "home", tmp_path)
     page.get_by_role("link", name="Organizers", exact=True).click()
@@ -226,7 +235,7 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     shot(page, "meetings", tmp_path)
     page.get_by_role("link", name=re.compile("^Change this meeting")).first.click()
     page.get_by_label("Cancel this meeting").check()
-    page.get_by_label("Note for members").fill("Our facilitator is away; see you next month.")
+    page.get_by_label("Your message to members").fill("Our facilitator is away; see you next month.")
     page.get_by_role("button", name="See who will be told").click()
     told = page.get_by_role("heading", name="Who will be told")
     told.wait_for()
@@ -237,6 +246,23 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     page.get_by_role("button", name="Save and tell them").click()
     page.get_by_text("Members are told within 15 minutes").wait_for()
     assert "Cancelled" in page.locator(".people li").first.inner_text()
+
+    # "No meeting in July": a meeting seven months ahead, found by its month, cancelled with her words.
+    page.get_by_label("Show the meetings of").select_option(index=7)
+    page.get_by_role("button", name="Show this month").click()
+    audit(page)
+    shot(page, "meetings-month", tmp_path)
+    page.get_by_role("link", name=re.compile("^Change this meeting")).first.click()
+    page.get_by_label("Cancel this meeting").check()
+    page.get_by_label("Your message to members").fill("No meeting this month: enjoy the summer.")
+    assert page.get_by_label("Tell them now, with your message").is_checked()
+    page.get_by_role("button", name="See who will be told").click()
+    page.get_by_role("heading", name="Who will be told").wait_for()
+    assert "2 members will get a cancellation notice now" in page.locator("main").inner_text()
+    audit(page)
+    shot(page, "cancel-with-message", tmp_path)
+    page.get_by_role("button", name="Save and tell them").click()
+    page.get_by_text("Members are told within 15 minutes").wait_for()
 
     # Add an event in Pacific time (north Idaho).
     page.get_by_role("link", name="all groups", exact=True).click()
@@ -281,7 +307,8 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     page.wait_for_url(re.compile(r".*/console/sign-in$"))
     assert [c for c in context.cookies() if c["name"] == "mbc_console"] == []
     page.goto(f"{stack.api}/console/groups/{GROUP}/members")
-    page.wait_for_url(re.compile(r".*/console/sign-in$"))
+    # To sign in, and back to the page asked for afterwards (issue 21 item 9).
+    page.wait_for_url(re.compile(r".*/console/sign-in\?next=%2Fgroups%2F" + GROUP + r"%2Fmembers$"))
     context.close()
 
     # A script's key carries the same scope as the organizer it belongs to.

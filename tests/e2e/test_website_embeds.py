@@ -97,9 +97,12 @@ def test_one_script_tag_refused_then_allowed_themed_signup_and_confirm(
     context = browser.new_context(viewport={"width": 1000, "height": 1200})
     page = context.new_page()
     page.goto(url)
-    # Not an allowed origin yet: the browser refuses the API's answers (CORS); the widget says so.
-    page.get_by_text("The signup form could not be loaded here").wait_for()
-    page.get_by_text("Events could not be loaded here").wait_for()
+    # Not an allowed origin yet: the browser refuses the API's answers (CORS); the widget says why
+    # and what to do (it asks /site/allowed, which answers any site about itself).
+    page.get_by_text("The signup form cannot be shown on this website yet").wait_for()
+    page.get_by_text("The events list cannot be shown on this website yet").wait_for()
+    assert f"to allow this website ({site.origin}) on its Website page" in page.inner_text(".mbc-signup")
+    assert "try again later" not in page.inner_text(".mbc-connect").lower()
     fallback = page.get_by_role("link", name="Open the signup form on its own page")
     assert fallback.get_attribute("href") == f"{live_stack.api}/embed/{GROUP}?show=signup"
 
@@ -273,9 +276,11 @@ def test_iframe_refused_then_allowed_themed_signup_and_confirm(
     page = context.new_page()
     page.goto(url)
     page.wait_for_timeout(500)
-    # Not an allowed origin yet: frame-ancestors makes the browser refuse to show the page in the frame.
-    assert any(f.url.startswith("chrome-error://") for f in page.frames), [f.url for f in page.frames]
-    assert page.frame_locator("iframe").locator("form").count() == 0
+    # Not an allowed origin yet: the frame says so and what to do (not a blank box).
+    refused = page.frame_locator("iframe")
+    refused.get_by_role("heading", name="This website is not allowed yet").wait_for()
+    assert f"ask an admin of the organizer console to allow {site.origin}" in refused.locator("main").inner_text()
+    assert refused.locator("form").count() == 0
 
     allow(live_stack, admin_key, site.origin)
     page.reload()

@@ -16,7 +16,8 @@ import pytest
 
 from chalicelib.container import Container
 from chalicelib.db import Transaction
-from chalicelib.outbox.sender import MAX_ATTEMPTS, new_outbox_id
+from chalicelib.outbox.promise import new_outbox_id
+from chalicelib.outbox.sender import MAX_ATTEMPTS
 from chalicelib.signups.storage import signup_key
 from tests.support.builders import GROUP_ID, add_members, group_body, signup_body
 from tests.support.ses_faults import Crash, FaultySesClient, client_error

@@ -33,7 +33,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from chalicelib import metrics
 from chalicelib.container import Container
 from chalicelib.db import Transaction
-from chalicelib.outbox.sender import MAX_ATTEMPTS, new_outbox_id
+from chalicelib.outbox.promise import new_outbox_id
+from chalicelib.outbox.sender import MAX_ATTEMPTS
 from tests.support.builders import group_body, signup_body
 from tests.support.ses_faults import Crash, FaultySesClient, client_error
 from tests.support.stacks import Stack

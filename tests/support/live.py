@@ -68,6 +68,7 @@ def run_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Itera
     }
     for key in ("TABLE_NAME", "DYNAMODB_ENDPOINT", "OUTBOX_DIR", "STAGE", "PUBLIC_API_URL", "WEBSITE_ORIGINS"):
         env.pop(key, None)
+    state_dir.parent.mkdir(parents=True, exist_ok=True)  # for the log; the state folder is make run's to create
     log = open(state_dir.parent / f"{state_dir.name}-run.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "devtools.run_local", "--port", str(api_port), "--web-port", str(web_port)],

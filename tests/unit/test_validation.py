@@ -92,12 +92,21 @@ def test_single_line_characters(text: str, why: str | None) -> None:
         ("line one\nline two\r\n\tindented", None),
         ("bell\x07", CONTROL),
         ("escape\x1b[31m", CONTROL),
-        ("line\u2028separator", SINGLE),
+        ("line\u2028separator", None),  # a line break (issue 21 item 12): stored as "\n"
+        ("paragraph\u2029separator", None),
         ("override\u202e", INVISIBLE),
     ],
 )
 def test_multi_line_characters(text: str, why: str | None) -> None:
     assert refused_character(text, multi_line=True) == why
+
+
+def test_unicode_line_and_paragraph_separators_are_line_breaks_in_multi_line_text() -> None:
+    """Pasted from a phone or a word processor: never "Must be a single line" in a multi-line field."""
+    assert valid(description="Coffee\u2028and tea").description == "Coffee\nand tea"
+    assert valid(notes="One.\u2029Two.").notes == "One.\n\nTwo."
+    assert refused(title="Title\u2028two") == {"title": SINGLE}  # single-line fields still refuse them
+    assert re.fullmatch(MULTI_LINE_PATTERN, "a\u2028b\u2029c") is not None
 
 
 def test_the_first_refused_character_decides() -> None:

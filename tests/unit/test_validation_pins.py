@@ -170,8 +170,9 @@ def test_single_line_text_says_why_it_refuses(text: str, message: str) -> None:
     assert why(TypeAdapter(Title), text) == message
 
 
-def test_multi_line_text_refuses_separators_and_invisible_characters() -> None:
-    assert refused_character("a\u2028b", multi_line=True) == "Must be a single line."
+def test_multi_line_text_takes_separators_as_line_breaks_and_refuses_invisible_characters() -> None:
+    assert refused_character("a\u2028b", multi_line=True) is None  # a line break (issue 21 item 12)
+    assert refused_character("a\u2028b") == "Must be a single line."
     assert refused_character("a\u202eb", multi_line=True) is not None
     assert refused_character("a\nb\r\tc=?d", multi_line=True) is None
 

@@ -140,3 +140,30 @@ def test_storage_outage_keeps_the_deploy_time_and_last_known_origins() -> None:
     ticker.now += 120
     with pytest.raises(RuntimeError):
         site.origin_allowed("https://other.example.org")
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        ("https://site.org/path", "https://site.org"),
+        ("https://WWW.Site.org/join-us?ref=news#form", "https://www.site.org"),
+        ("http://localhost:8001/embed.html", "http://localhost:8001"),
+    ],
+)
+def test_a_pasted_page_address_is_trimmed_to_its_origin_with_a_note(raw: str, origin: str) -> None:
+    """Issue 21 item 11: an admin pastes the page she is on; we keep the site and say so."""
+    from chalicelib.website.origins import trim_to_origin
+
+    trimmed, note = trim_to_origin(raw)
+    assert trimmed == origin and note is not None and origin in note and "every page" in note
+    assert trim_to_origin("https://site.org") == ("https://site.org", None)  # an origin: no note
+
+
+@pytest.mark.parametrize(
+    "raw", ["http://site.org/join", "https://user:pw@site.org/x", "site.org/join", "ftp://x.org/a"]
+)
+def test_a_page_address_that_is_no_website_is_still_refused_with_the_reason(raw: str) -> None:
+    from chalicelib.website.origins import trim_to_origin
+
+    with pytest.raises(ValueError):
+        trim_to_origin(raw)

@@ -62,6 +62,21 @@
     });
   }
 
+  /* Why the API's answers cannot be read here. A website that is not allowed yet cannot read them
+     (the browser's CORS rule), but /site/allowed answers any website, yes or no for itself only. */
+  var allowedCheck = null;
+  function notAllowedHere(config) {
+    allowedCheck = allowedCheck || fetch(config.api + "/site/allowed").then(function (response) {
+      return response.json();
+    }).then(function (json) { return Boolean(json) && json.allowed === false; }, function () { return false; });
+    return allowedCheck;
+  }
+
+  function notAllowedText(lead) {
+    return lead + ": it is not on the list of allowed websites. " +
+      "Please ask an admin of the organizer console to allow this website (" + location.origin + ") on its Website page. ";
+  }
+
   function apiFromScript(src) {
     var match = /^(https?:\/\/[^?#]*?)\/widgets\/(?:[0-9a-f]{12}\/)?mbc-connect\.js(?:[?#].*)?$/.exec(src || "");
     return match ? match[1] : "";
@@ -272,6 +287,10 @@
         }
       }).catch(function () {
         setStatus(status, "We could not reach the server. Check your connection and try again.", false);
+        var api = (form.getAttribute("action") || "").replace(/\/groups\/[^\/]+\/signups(?:[?#].*)?$/, "");
+        return notAllowedHere({ api: api }).then(function (refused) {
+          if (refused) { setStatus(status, notAllowedText("This form cannot send signups from this website yet"), false); }
+        });
       }).then(function () {
         button.disabled = false;
       });
@@ -305,6 +324,11 @@
       setStatus(status, "The signup form could not be loaded here. ", false);
       var link = el("a", { href: config.api + "/embed/" + encodeURIComponent(config.group) + "?show=signup", target: "_blank", rel: "noopener" }, "Open the signup form on its own page");
       status.appendChild(link);
+      notAllowedHere(config).then(function (refused) {
+        if (!refused) { return; }
+        setStatus(status, notAllowedText("The signup form cannot be shown on this website yet"), false);
+        status.appendChild(link);
+      });
     });
   }
 
@@ -499,6 +523,9 @@
         if (mine !== token) { return; }
         more.disabled = false;
         setStatus(status, "Events could not be loaded here. Please try again later, or subscribe to a calendar below.", false);
+        notAllowedHere(config).then(function (refused) {
+          if (refused && mine === token) { setStatus(status, notAllowedText("The events list cannot be shown on this website yet") + "Meanwhile, subscribe to a calendar below.", false); }
+        });
       });
     }
 

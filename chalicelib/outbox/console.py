@@ -12,7 +12,7 @@ from chalicelib.activity.records import ORGANIZATION
 from chalicelib.errors import Forbidden, Invalid
 
 if TYPE_CHECKING:
-    from chalicelib.console.views import Ctx
+    from chalicelib.console.shell import Ctx
 
 DONE = {
     "outbox_retried": "Sent again: the email is pending and goes out within 15 minutes.",

@@ -1,0 +1,351 @@
+"""Console pages of the signups: people waiting for approval (approve, decline with a kind
+message) and the members (list, CSV, add by hand, import a list, remove with their data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.console.shell import Ctx, chosen, day_words
+from chalicelib.errors import Conflict, Invalid, NotFound
+from chalicelib.groups.records import (
+    DEFAULT_DECLINE_MESSAGE,
+    GroupRecord,
+)
+from chalicelib.web.request import query_params
+
+STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
+STATUS_WORDS = {
+    "pending_confirmation": "Waiting for them to confirm",
+    "pending_approval": "Waiting for approval",
+    "active": "Active member",
+    "unsubscribed": "Left",
+    "rejected": "Declined",
+    "bounced": "Email bounced",
+}
+
+# ---------------------------------------------------------------- waiting for approval
+
+
+def _person(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **record,
+        "how_heard": record.get("how_heard"),
+        "when": day_words(record.get("confirmed_at") or record.get("created_at")),
+    }
+
+
+def waiting(ctx: Ctx) -> Response:
+    group = ctx.group()
+    people = [_person(dict(r)) for r in ctx.c.signups.members(group["id"], status="pending_approval")]
+    return ctx.page(
+        "waiting.html", title="Waiting for approval", group=group, section="waiting", people=people, states=STATE_NAMES
+    )
+
+
+def waiting_post(ctx: Ctx) -> Response:
+    group = ctx.group()
+    people = chosen(ctx, group, "pending_approval")
+    if not people:
+        raise Invalid("Choose at least one person first (tick the box next to their name).")
+    if ctx.form("action") == "decline":
+        return _decline_page(ctx, group, people, note="")
+    approved = 0
+    for person in people:
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "approve", "Approved {member}", member_id=person["id"])
+        try:
+            ctx.c.signups.approve(group["id"], person["id"], organizer_id=ctx.who.org_id, also=[("activity", entry)])
+            approved += 1
+        except Conflict:
+            continue  # changed meanwhile (approved or declined by someone else)
+    return ctx.done(f"/groups/{group['id']}/waiting", "approved", approved)
+
+
+def _decline_message(group: GroupRecord) -> str:
+    return (group.get("decline_message") or DEFAULT_DECLINE_MESSAGE).replace("{group}", group["name"])
+
+
+def _decline_page(ctx: Ctx, group: GroupRecord, people: list[dict[str, Any]], *, note: str, **extra: Any) -> Response:
+    return ctx.page(
+        "decline.html",
+        title="Decline with a kind message",
+        group=group,
+        section="waiting",
+        people=people,
+        message=_decline_message(group).replace("{name}", people[0]["name"] if len(people) == 1 else "(their name)"),
+        note=note,
+        labels={"note": "Personal note"},
+        **extra,
+    )
+
+
+def decline_post(ctx: Ctx) -> Response:
+    group = ctx.group()
+    people = chosen(ctx, group, "pending_approval", "active")
+    if not people:
+        raise Invalid("Choose at least one person first.")
+    from chalicelib.validation import normalize_line_breaks, refused_character
+
+    note = normalize_line_breaks(ctx.form("note"))  # U+2028/2029 pasted from a phone: line breaks
+
+    problem = refused_character(note, multi_line=True) or ("At most 1,000 characters." if len(note) > 1000 else None)
+    if problem:
+        return _decline_page(ctx, group, people, note=note, status=400, errors={"note": problem})
+    declined = 0
+    for person in people:
+        entry = ctx.c.activity.entry(group["id"], ctx.who, "decline", "Declined {member}", member_id=person["id"])
+        try:
+            ctx.c.signups.reject(
+                group["id"], person["id"], organizer_id=ctx.who.org_id, message=note or None, also=[("activity", entry)]
+            )
+            declined += 1
+        except Conflict:
+            continue
+    return ctx.done(f"/groups/{group['id']}/waiting", "declined", declined)
+
+
+# ---------------------------------------------------------------- members
+
+
+def members(ctx: Ctx) -> Response:
+    group = ctx.group()
+    params = query_params(ctx.request)
+    q, status = params.get("q", "").strip().lower()[:100], params.get("status", "current")
+    shown = []
+    for record in ctx.c.signups.members(group["id"]):
+        if status == "current" and record["status"] not in ("active", "pending_approval", "pending_confirmation"):
+            continue
+        if status not in ("current", "all") and record["status"] != status:
+            continue
+        if q and q not in record["name"].lower() and q not in record["email"].lower():
+            continue
+        shown.append(
+            {
+                **record,
+                "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
+            }
+        )
+    shown.sort(key=lambda r: r["name"].lower())
+    options = [
+        ("current", "Current members and people waiting"),
+        ("all", "Everyone, including people who left"),
+        *STATUS_WORDS.items(),
+    ]
+    return ctx.page(
+        "members.html",
+        title="Members",
+        group=group,
+        section="members",
+        people=shown,
+        q=params.get("q", ""),
+        status_filter=status,
+        status_options=options,
+        status_words=STATUS_WORDS,
+    )
+
+
+def members_csv(ctx: Ctx) -> Response:
+    group = ctx.group()
+    body = ctx.c.signups.csv_export(group["id"], {})
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{group["id"]}-members.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+MEMBER_LABELS = {"name": "Their name", "email": "Their email address", "state": "State", "consent": "Consent"}
+
+
+def member_add(ctx: Ctx) -> Response:
+    group = ctx.group()
+    values = {"name": "", "email": "", "state": "", "consent": False}
+    if ctx.request.method == "POST":
+        from chalicelib.signups.admin import check_person
+
+        values = {k: ctx.form(k) for k in ("name", "email", "state")} | {"consent": ctx.form("consent") == "yes"}
+        person, errors = check_person(str(values["name"]), str(values["email"]), str(values["state"]))
+        if not values["consent"]:
+            errors["consent"] = "Add only people who asked to join."
+        if person is not None and not errors:
+            from chalicelib.signups.addresses import signup_id_for
+
+            added_id = signup_id_for(group["id"], person.email)
+            entry = ctx.c.activity.entry(
+                group["id"], ctx.who, "add_member", "Added {member} by hand", member_id=added_id
+            )
+            try:
+                ctx.c.signup_admin.add(group["id"], person, added_by=ctx.who.org_id, also=[("activity", entry)])
+                return ctx.done(f"/groups/{group['id']}/members", "added")
+            except Conflict as exc:
+                errors = exc.fields or {"email": exc.message}
+        return ctx.page(
+            "member_add.html",
+            title="Add a member",
+            group=group,
+            section="members",
+            status=400,
+            values=values,
+            errors=errors,
+            labels=MEMBER_LABELS,
+        )
+    return ctx.page("member_add.html", title="Add a member", group=group, section="members", values=values)
+
+
+# How many of the people to add the checked list shows (all of them are added).
+SHOWN_READY = 100
+SHOWN_SKIPPED = 1000
+IMPORT_NOTICES = {
+    "import_started": "Adding them now, a few at a time. Each gets their email within minutes of being added.",
+    "import_forgotten": "The list is forgotten: the rows we kept from it are deleted.",
+}
+STATE_CHOICES = [("", "Refuse the row"), ("ID", "Idaho"), ("MT", "Montana")]
+
+
+def _notice(ctx: Ctx) -> str | None:
+    return IMPORT_NOTICES.get(query_params(ctx.request).get("done", ""))
+
+
+def member_import(ctx: Ctx) -> Response:
+    """Import a list (docs/console.md). GET: the form and the group's latest imports. POST: check
+    the list and keep it as a draft (nobody is added, nothing is sent), then show it (its page)."""
+    from chalicelib.signups.importing import MAX_IMPORT_ROWS
+
+    group = ctx.group()
+    page: dict[str, Any] = {
+        "group": group,
+        "section": "members",
+        "max_rows": MAX_IMPORT_ROWS,
+        "state_choices": STATE_CHOICES,
+        "jobs": ctx.c.imports.jobs(group["id"]),
+        "default_state": "",
+        "csv_text": "",
+    }
+    if ctx.request.method != "POST":
+        return ctx.page("member_import.html", title="Import a list", notice=_notice(ctx), **page)
+    from chalicelib.signups.importing import parse_text, parse_upload
+
+    default_state = ctx.form("default_state") if ctx.form("default_state") in ("ID", "MT") else ""
+    upload = getattr(ctx.fields, "files", {}).get("file") or b""
+    text = ctx.form("csv")
+    page.update(default_state=default_state, csv_text=text)
+    try:
+        if upload.strip():
+            parsed = parse_upload(upload, default_state=default_state)
+        else:
+            parsed = parse_text(text, default_state=default_state)
+    except Invalid as exc:
+        return ctx.page(
+            "member_import.html",
+            title="Import a list",
+            status=400,
+            errors=exc.fields,
+            labels={"csv": "The list"},
+            **page,
+        )
+    job = ctx.c.imports.draft(group["id"], parsed, by=ctx.who.org_id)
+    return ctx.done(f"/groups/{group['id']}/members/import/{job['id']}", "checked")
+
+
+def member_import_job(ctx: Ctx) -> Response:
+    """One import: the checked list and the choices (a draft), its progress, or its result."""
+    from chalicelib.signups.imports import BASES
+
+    group = ctx.group()
+    imports = ctx.c.imports
+    job = imports.job(group["id"], ctx.params.get("job_id", ""))
+    path = f"/groups/{group['id']}/members/import/{job['id']}"
+    errors: dict[str, str] = {}
+    choices = {"mode": "members", "basis": "asked_coordinator", "basis_on": "", "consent": False}
+    if ctx.request.method == "POST":
+        if ctx.form("action") == "forget":
+            imports.discard(group["id"], job["id"])
+            return ctx.done(f"/groups/{group['id']}/members/import", "import_forgotten")
+        choices = {k: ctx.form(k) for k in ("mode", "basis", "basis_on")} | {"consent": ctx.form("consent") == "yes"}
+        try:
+            mode, basis, basis_on = imports.check_choices(
+                str(choices["mode"]), str(choices["basis"]), str(choices["basis_on"])
+            )
+        except Invalid as exc:
+            errors = dict(exc.fields)
+        if not choices["consent"]:
+            errors["consent"] = "Add only people who asked to join, or who would expect to hear from the group."
+        if not errors:
+            version = int(ctx.form("version")) if ctx.form("version").isdigit() else 0
+            entry = ctx.c.activity.entry(group["id"], ctx.who, "import", _summary(job["ready"], mode, basis, basis_on))
+            try:
+                imports.commit(
+                    group["id"],
+                    job["id"],
+                    version=version,
+                    mode=mode,
+                    basis=basis,
+                    basis_on=basis_on,
+                    by=ctx.who.org_id,
+                    also=[("activity", entry)],
+                )
+                return ctx.done(path, "import_started")
+            except Conflict as exc:
+                errors = {"version": exc.message}
+        job = imports.job(group["id"], job["id"])
+    people, skipped = imports.rows(group["id"], job["id"])
+    done = int(job.get("added", 0)) + int(job.get("skipped", 0))
+    return ctx.page(
+        "member_import_job.html",
+        title={"draft": "Check the list", "adding": "Adding the list", "done": "The list is added"}[job["status"]],
+        status=400 if errors else 200,
+        group=group,
+        section="members",
+        notice=_notice(ctx),
+        errors=errors,
+        labels={
+            "mode": "How they joined",
+            "basis": "How they asked",
+            "basis_on": "Since when",
+            "consent": "Consent",
+            "version": "The list",
+        },
+        job=job,
+        people=people[:SHOWN_READY],
+        more_people=max(0, len(people) - SHOWN_READY),
+        skipped=skipped[:SHOWN_SKIPPED],
+        more_skipped=max(0, len(skipped) - SHOWN_SKIPPED),
+        done_count=done,
+        left_count=max(0, int(job["ready"]) - done),
+        minutes_left=_minutes_left(ctx, max(0, int(job["ready"]) - done)),
+        choices=choices,
+        bases=[(k, v[0]) for k, v in BASES.items()],
+        basis_words={k: v[0] for k, v in BASES.items()},
+    )
+
+
+def _summary(count: int, mode: str, basis: str | None, basis_on: str | None) -> str:
+    from chalicelib.signups.imports import BASES
+
+    if mode == "members" and basis is not None:
+        return f"Started adding {count} people from a list as members ({BASES[basis][0].lower()}, since {basis_on})"
+    return f"Started inviting {count} people from a list to confirm their address"
+
+
+def _minutes_left(ctx: Ctx, left: int) -> int:
+    rate = max(1.0, float(ctx.c.settings.max_send_rate) / 2)
+    return max(1, round(left / rate / 60 + 0.5)) if left else 0
+
+
+def member_remove(ctx: Ctx) -> Response:
+    group = ctx.group()
+    signup_id = ctx.params.get("signup_id", "")
+    record = ctx.c.signups.get(group["id"], signup_id) if 1 <= len(signup_id) <= 64 else None
+    if record is None:
+        raise NotFound("member")
+    if ctx.request.method == "POST":
+        ctx.c.signups.erase_for_organizer(group["id"], signup_id)
+        ctx.c.activity.record(group["id"], ctx.who, "remove", "Removed a member and erased their data")
+        return ctx.done(f"/groups/{group['id']}/members", "removed")
+    return ctx.page("member_remove.html", title="Remove a member", group=group, section="members", person=record)
