@@ -1,6 +1,7 @@
 """mbc-connect: the Chalice app, its authorizer and error middleware, the scheduled and SNS
 handlers, and the feature blueprints. Everything else lives in chalicelib/ (see
-docs/architecture.md); route modules import only what their routes use (cold start).
+docs/architecture.md); route modules import only what their routes use, and organizer-only routes
+are imported on their first request (cold start).
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from typing import Any
 from chalice.app import AuthRequest, AuthResponse, Chalice, Rate, Response
 
 from chalicelib import container
-from chalicelib.announcements.routes import routes as announcement_routes
-from chalicelib.console.routes import routes as console_routes
-from chalicelib.distribution.routes import routes as distribution_routes
 from chalicelib.events.routes import routes as event_routes
 from chalicelib.groups.routes import routes as group_routes
 from chalicelib.joinlinks.routes import routes as join_routes
@@ -23,6 +21,7 @@ from chalicelib.outbox import mapping as stream_mapping
 from chalicelib.signups.routes import routes as signup_routes
 from chalicelib.web.errors import describe, normalize_framework_error
 from chalicelib.web.openapi import routes as openapi_routes
+from chalicelib.web.organizer_routes import routes as organizer_routes
 from chalicelib.web.routing import ORGANIZER, EdgeError
 from chalicelib.website.routes import routes as website_routes
 
@@ -73,19 +72,19 @@ def error_shape(event: Any, get_response: Callable[[Any], Response]) -> Response
 
 
 ORGANIZER.bind(organizer_key)
+# The public routes, then the organizer API and the console: a table whose modules are imported on
+# a route's first request (chalicelib/web/organizer_routes.py), so a member's cold start skips them.
 for blueprint in (
     event_routes,
     group_routes,
     signup_routes,
     meeting_routes,
-    distribution_routes,
     join_routes,
-    announcement_routes,
     website_routes,
-    console_routes,
     openapi_routes,
 ):
     app.register_blueprint(blueprint)
+app.register_blueprint(organizer_routes)
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="distribute_links")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.distribution.ledger import DeliveryRepository
     from chalicelib.distribution.planner import Planner
     from chalicelib.distribution.report import DeliveriesReport
+    from chalicelib.distribution.resend import ResendRequests
     from chalicelib.distribution.runner import Distributor
     from chalicelib.events.service import EventService
     from chalicelib.groups.service import GroupService
@@ -172,7 +173,7 @@ class Container:
         return SignupService(
             repo=SignupRepository(self.dynamodb, self.table),
             groups=self.groups,
-            organizers=self.organizers,
+            organizers_for_group=lambda group_id: self.organizers.for_group(group_id),
             settings=self.settings,
             clock=self.clock,
             on_erased=self._forget_member,
@@ -385,6 +386,18 @@ class Container:
         from chalicelib.joinlinks.click import JoinClicks
 
         return JoinClicks(repo=self.join_link_items, clock=self.clock)
+
+    @cached_property
+    def resends(self) -> ResendRequests:
+        """An organizer's "send it again" of a meeting's message to one member (the console)."""
+        from chalicelib.distribution.resend import ResendRequests
+
+        return ResendRequests(
+            client=self.dynamodb,
+            ledger=self.ledger,
+            clock=self.clock,
+            promise_member_email=self.signups.promise_member_email,
+        )
 
     @cached_property
     def deliveries_report(self) -> DeliveriesReport:

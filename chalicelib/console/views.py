@@ -1,11 +1,11 @@
 """The console's dispatch: a page's name to its function, the session and CSRF checks every
 signed-in page passes, and the console's answer to any failure (a page, never the API's JSON).
-Imported by ``routes.py`` on the first console request (never at cold start). The pages live with
-their features (``chalicelib/<feature>/console.py``); each is imported on its first request."""
+Imported on the first console request (never at cold start: ``web/organizer_routes.py`` registers
+every /console path with a view that calls ``handle``). The pages live with their features
+(``chalicelib/<feature>/console.py``); each module is imported on its page's first request."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +15,12 @@ from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.console import web
-from chalicelib.console.routes import PAGES as ROUTES
-from chalicelib.console.routes import page_name
 from chalicelib.console.shell import Ctx
 from chalicelib.db import is_unavailable
 from chalicelib.errors import DomainError, Forbidden, NotFound, RateLimited, Unavailable
 from chalicelib.web.errors import HttpError, status_and_code
+from chalicelib.web.lazy import function_name, resolve
+from chalicelib.web.organizer_routes import CONSOLE
 from chalicelib.web.routing import UNAVAILABLE_RETRY_SECONDS
 
 log = logging.getLogger("mbc.console")
@@ -29,20 +29,19 @@ Page = Callable[[Ctx], Response]
 
 
 class Pages(dict[str, Page | str]):
-    """A page's name to its function, from the routing table's ``module:function``: the module is
-    imported when the page is first asked for."""
+    """A page's name to its function, from the routing table's ``module:function``
+    (``web/organizer_routes.py`` ``CONSOLE``): the module is imported when the page is first asked for."""
 
     def __getitem__(self, name: str) -> Page:
         page = super().__getitem__(name)
         if isinstance(page, str):
-            module, _, function = page.partition(":")
-            page = getattr(importlib.import_module(module), function)
+            page = resolve(page)
             self[name] = page
         assert callable(page)
         return page
 
 
-PAGES = Pages({page_name(target): target for _, _, target, _ in ROUTES})
+PAGES = Pages({function_name(target): target for _, _, target, _ in CONSOLE})
 # Pages anyone may open (signing in); every other page needs a session.
 PUBLIC = {"sign_in_form", "sign_in_request", "sign_in_link", "sign_in_complete", "static"}
 

@@ -144,7 +144,7 @@ def safe_next(value: str | None) -> str | None:
     an open redirect: the answer is always the console's base followed by this path."""
     import re
 
-    from chalicelib.console.routes import PAGES
+    from chalicelib.web.organizer_routes import CONSOLE as PAGES
 
     if not value or len(value) > 300 or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", value) or "/../" in value + "/":
         return None

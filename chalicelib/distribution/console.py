@@ -9,7 +9,7 @@ from typing import Any, cast
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, local_words
-from chalicelib.errors import Conflict, RateLimited
+from chalicelib.errors import Conflict
 from chalicelib.signups.records import SignupRecord
 
 # ---------------------------------------------------------------- deliveries
@@ -95,42 +95,9 @@ def resend(ctx: Ctx) -> Response:
         raise Conflict("Only an active member can be sent the meeting's message.")
     if c.clock.now() >= meeting.ends_at:
         raise Conflict("This meeting is over.")
-    now = c.clock.now()
-    from chalicelib.db import Transaction, TransactionCancelled
-    from chalicelib.distribution.runner import LEDGER_RETENTION, RESEND_COOLDOWN
-
-    tx = Transaction()
-    # The email about her (the outbox's part, and its reference in her partition for erasure).
-    c.signups.promise_member_email(
-        tx,
-        label="mail",
-        kind="meeting_resend",
-        record=cast(SignupRecord, person),
-        now=now,
-        organizer_id=ctx.who.org_id,
-        ref=day or None,
-    )
-    # Through the meeting's ledger (the next run knows what she was told), one per few minutes.
-    guard = c.ledger.resend_guard_item(
-        group["id"],
-        day,
-        person["id"],
-        now_epoch=int(now.timestamp()),
-        cooldown_seconds=int(RESEND_COOLDOWN.total_seconds()),
-        expires_at=int((meeting.ends_at + LEDGER_RETENTION).timestamp()),
-    )
-    tx.add("guard", guard)
     when = local_words(meeting.scheduled_starts_at, group["schedule"]["timezone"])
     summary = f"Sent {{member}} the message about the meeting of {when} again"
-    tx.add("activity", c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"]))
-    try:
-        tx.commit(c.dynamodb)
-    except TransactionCancelled as exc:
-        if exc.failed("guard"):
-            minutes = int(RESEND_COOLDOWN.total_seconds() // 60)
-            raise RateLimited(
-                f"{person['name']} was sent this a moment ago; you can send it again after {minutes} minutes.",
-                retry_after=int(RESEND_COOLDOWN.total_seconds()),
-            ) from None
-        raise
+    entry = c.activity.entry(group["id"], ctx.who, "resend", summary, member_id=person["id"])
+    member = cast(SignupRecord, person)
+    c.resends.request(group["id"], day, meeting, member, organizer_id=ctx.who.org_id, also=[("activity", entry)])
     return ctx.done(f"/groups/{group['id']}/meetings/{day}/deliveries", "resent")

@@ -8,9 +8,9 @@ from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.web.auth import organizer_from_header
-from chalicelib.web.request import json_body, query_params
-from chalicelib.web.responses import NO_STORE, PUBLIC_60, PUBLIC_300, empty, json_response, text_response
-from chalicelib.web.routing import ORGANIZER, Routes
+from chalicelib.web.request import query_params
+from chalicelib.web.responses import NO_STORE, PUBLIC_60, PUBLIC_300, json_response, text_response
+from chalicelib.web.routing import Routes
 
 routes = Routes(__name__)
 log = logging.getLogger("mbc.events")
@@ -77,27 +77,3 @@ def event_ics(event_id: str) -> Response:
             **PUBLIC_300,
         },
     )
-
-
-@routes.route("/events", methods=["POST"], authorizer=ORGANIZER)
-def create_event() -> Response:
-    doc = container.current().events.create(json_body(routes.request))
-    log.info("event created id=%s", doc["id"])
-    return json_response(doc, 201, {"Location": f"/events/{doc['id']}", "ETag": f'"{doc["version"]}"', **NO_STORE})
-
-
-@routes.route("/events/{event_id}", methods=["PATCH"], authorizer=ORGANIZER)
-def update_event(event_id: str) -> Response:
-    request = routes.request
-    ics_is_read_only(event_id)
-    doc = container.current().events.update(event_id, json_body(request), if_match=request.headers.get("if-match"))
-    log.info("event updated id=%s version=%s", doc["id"], doc["version"])
-    return json_response(doc, headers={"ETag": f'"{doc["version"]}"', **NO_STORE})
-
-
-@routes.route("/events/{event_id}", methods=["DELETE"], authorizer=ORGANIZER)
-def delete_event(event_id: str) -> Response:
-    ics_is_read_only(event_id)
-    container.current().events.delete(event_id, if_match=routes.request.headers.get("if-match"))
-    log.info("event deleted id=%s", event_id)
-    return empty()

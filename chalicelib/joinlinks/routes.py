@@ -6,10 +6,8 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib import container
-from chalicelib.web.auth import require_group
-from chalicelib.web.request import principal, source_ip
-from chalicelib.web.responses import NO_STORE, json_response
-from chalicelib.web.routing import ORGANIZER, Routes
+from chalicelib.web.request import source_ip
+from chalicelib.web.routing import Routes
 
 routes = Routes(__name__)
 
@@ -41,11 +39,3 @@ def link_calendar(token: str) -> Response:
 
     c = container.current()
     return calendar_entry(token, container=c, source_ip=source_ip(routes.request), headers=PRIVATE)
-
-
-@routes.route("/groups/{group_id}/signups/{signup_id}/join-link", methods=["POST"], authorizer=ORGANIZER)
-def replace_join_link(group_id: str, signup_id: str) -> Response:
-    """Revoke one member's personal link at once and email them a new one."""
-    require_group(routes.request, group_id)
-    container.current().join_links.replace_link(group_id, signup_id, organizer_id=principal(routes.request))
-    return json_response({"status": "replaced"}, headers=NO_STORE)

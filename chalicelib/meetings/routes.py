@@ -6,10 +6,9 @@ from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.errors import Invalid
-from chalicelib.web.auth import require_group
-from chalicelib.web.request import json_body, principal, query_params
-from chalicelib.web.responses import NO_STORE, PUBLIC_60, PUBLIC_300, empty, json_response, text_response
-from chalicelib.web.routing import ORGANIZER, Routes
+from chalicelib.web.request import query_params
+from chalicelib.web.responses import PUBLIC_60, PUBLIC_300, json_response, text_response
+from chalicelib.web.routing import Routes
 
 routes = Routes(__name__)
 
@@ -35,26 +34,3 @@ def meetings_calendar(group_id: str) -> Response:
         content_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="{group_id}.ics"', **PUBLIC_300},
     )
-
-
-@routes.route("/groups/{group_id}/meetings/{date}", methods=["PUT"], authorizer=ORGANIZER)
-def put_meeting_override(group_id: str, date: str) -> Response:
-    request = routes.request
-    require_group(request, group_id)
-    meeting = container.current().meetings.put_override(
-        group_id, date, json_body(request), organizer_id=principal(request)
-    )
-    return json_response(meeting.public(), headers=NO_STORE)
-
-
-@routes.route("/groups/{group_id}/meetings/{date}", methods=["DELETE"], authorizer=ORGANIZER)
-def delete_meeting_override(group_id: str, date: str) -> Response:
-    request = routes.request
-    require_group(request, group_id)
-    notify = query_params(request).get("notify", "true").strip().lower()
-    if notify not in ("true", "false"):
-        raise Invalid(fields={"notify": "Must be true or false."})
-    container.current().meetings.delete_override(
-        group_id, date, organizer_id=principal(request), notify=notify == "true"
-    )
-    return empty()

@@ -79,18 +79,10 @@ def organizer_new(ctx: Ctx) -> Response:
             errors = exc.fields
     if errors:
         return ctx.page("organizer_new.html", title="Add an organizer", status=400, v=v, errors=errors, **page)
-    from chalicelib.db import Transaction
-
-    now = c.clock.now()
-    tx = Transaction()
-    for item in c.organizers.repo.new_items(record, None):
-        tx.add("organizer", item)
-    tx.add("mail", c.console.mail_item("console_invite", now, organizer_id=record["id"]))
+    mail = c.console.mail_item("console_invite", c.clock.now(), organizer_id=record["id"])
     scope = "as an admin" if v["admin"] else "for " + ", ".join(g["name"] for g in all_groups if g["id"] in v["groups"])
-    tx.add(
-        "activity", c.activity.entry(ORGANIZATION, ctx.who, "organizer_added", f"Added {name} as an organizer {scope}")
-    )
-    tx.commit(c.dynamodb)
+    entry = c.activity.entry(ORGANIZATION, ctx.who, "organizer_added", f"Added {name} as an organizer {scope}")
+    c.organizers.invite(record, also=[("mail", mail), ("activity", entry)])
     return ctx.done("/organizers", "invited")
 
 
@@ -103,17 +95,6 @@ def organizer_remove(ctx: Ctx) -> Response:
     target = c.organizers.get(org_id)
     if target is None or target["status"] != "active":
         raise NotFound("organizer")
-    items = c.organizers.repo.revoke_items(org_id, when=c.clock.now().isoformat())
-    if items is None:
-        raise NotFound("organizer")
-    from chalicelib.db import Transaction
-
-    tx = Transaction()
-    for item in items:
-        tx.add("organizer", item)
-    tx.add(
-        "activity",
-        c.activity.entry(ORGANIZATION, ctx.who, "organizer_removed", f"Removed {target['name']} as an organizer"),
-    )
-    tx.commit(c.dynamodb)
+    entry = c.activity.entry(ORGANIZATION, ctx.who, "organizer_removed", f"Removed {target['name']} as an organizer")
+    c.organizers.remove(org_id, also=[("activity", entry)])
     return ctx.done("/organizers", "org_removed")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from chalicelib.clock import Clock
-from chalicelib.errors import Invalid
+from chalicelib.errors import Invalid, NotFound
 from chalicelib.organizers.records import ROLES, OrganizerRecord, Role, role_of
 from chalicelib.organizers.scope import Principal
 from chalicelib.organizers.storage import OrganizerRepository
@@ -120,6 +121,33 @@ class OrganizerService:
 
     def revoke(self, org_id: str) -> bool:
         return self.repo.revoke(org_id, when=self.clock.now().isoformat())
+
+    def invite(self, record: OrganizerRecord, *, also: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        """Store an organizer added in the console (no API key: they sign in by email) in one
+        transaction with ``also`` (the invitation email, the activity entry)."""
+        from chalicelib.db import Transaction
+
+        tx = Transaction()
+        for item in self.repo.new_items(record, None):
+            tx.add("organizer", item)
+        for label, item in also:
+            tx.add(label, item)
+        tx.commit(self.repo.client)
+
+    def remove(self, org_id: str, *, also: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        """Revoke an organizer (their key row goes; sessions end with the status) in one transaction
+        with ``also`` (the activity entry). NotFound if unknown or already revoked."""
+        from chalicelib.db import Transaction
+
+        items = self.repo.revoke_items(org_id, when=self.clock.now().isoformat())
+        if items is None:
+            raise NotFound("organizer")
+        tx = Transaction()
+        for item in items:
+            tx.add("organizer", item)
+        for label, item in also:
+            tx.add(label, item)
+        tx.commit(self.repo.client)
 
     def sign_out_everywhere(self, org_id: str) -> None:
         self.repo.set_sessions_valid_after(org_id, self.clock.now().isoformat())

@@ -21,6 +21,7 @@ The same stream handler also processes signup forms (``INTAKE#`` items, owned by
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict
 
 from chalicelib.db import key
@@ -86,3 +87,8 @@ def outbox_key_pk(outbox_id: str) -> str:
 def outbox_key(outbox_id: str) -> dict[str, Any]:
     """The item's key (other features delete by it: erasure of the items about a member)."""
     return key(outbox_key_pk(outbox_id), OUTBOX_SK)
+
+
+def stamp(moment: datetime) -> str:
+    """One fixed-width form for the times the sender compares (due, parked)."""
+    return moment.isoformat(timespec="microseconds")

@@ -44,7 +44,7 @@ from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
-from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord
+from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord, stamp
 from chalicelib.outbox.storage import OutboxRepository
 
 log = logging.getLogger("mbc.outbox")
@@ -110,11 +110,6 @@ class Pass:
         if self.budget_until is not None and time.monotonic() > self.budget_until:
             return True
         return self.remaining is not None and self.remaining() < margin
-
-
-def stamp(moment: datetime) -> str:
-    """One fixed-width form for the times the sender compares (due, parked)."""
-    return moment.isoformat(timespec="microseconds")
 
 
 def backoff(attempts: int) -> timedelta:

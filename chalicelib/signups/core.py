@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.clock import Clock
 from chalicelib.db import Transaction
 from chalicelib.errors import NotFound
 from chalicelib.groups.service import GroupService
-from chalicelib.organizers.keys import OrganizerService
 from chalicelib.outbox.promise import promised_email, promised_id
 from chalicelib.outbox.records import AddressLimit
 from chalicelib.settings import Settings
@@ -34,6 +33,9 @@ from chalicelib.signups.records import (
     SignupRecord,
 )
 from chalicelib.signups.storage import SignupRepository
+
+if TYPE_CHECKING:
+    from chalicelib.organizers.records import OrganizerRecord
 
 PENDING_TTL = timedelta(days=7)
 INTAKE_TTL = timedelta(days=1)
@@ -58,7 +60,7 @@ class SignupCore:
         *,
         repo: SignupRepository,
         groups: GroupService,
-        organizers: OrganizerService,
+        organizers_for_group: Callable[[str], list[OrganizerRecord]],
         settings: Settings,
         clock: Clock,
         on_erased: ErasureHook | None = None,
@@ -71,7 +73,9 @@ class SignupCore:
     ) -> None:
         self.repo = repo
         self.groups = groups
-        self.organizers = organizers
+        # Who hears about a group's waiting signups (OrganizerService.for_group): a function, so a
+        # member's request that never tells them builds no organizers' service (cold start).
+        self.organizers_for_group = organizers_for_group
         self.settings = settings
         self.clock = clock
         self.on_erased = on_erased

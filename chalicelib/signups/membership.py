@@ -202,7 +202,7 @@ class SignupMembership(SignupCore):
         from chalicelib.signups.notices import notice_item
 
         table = self.repo.table
-        organizers = self.organizers.for_group(group_id)
+        organizers = self.organizers_for_group(group_id)
         for organizer in organizers:
             tx.add("notice", notice_item(table, now, group_id, organizer_id=organizer["id"]))
         for index, _ in enumerate(() if organizers else self.settings.organizer_notify_emails):

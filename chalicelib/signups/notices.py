@@ -17,8 +17,7 @@ from typing import Any, cast
 
 from chalicelib.clock import Clock
 from chalicelib.outbox.promise import batched_email
-from chalicelib.outbox.records import OutboxRecord
-from chalicelib.outbox.sender import stamp
+from chalicelib.outbox.records import OutboxRecord, stamp
 from chalicelib.signups.storage import SignupRepository
 
 NOTICE_BATCH = timedelta(minutes=5)

@@ -12,14 +12,13 @@ from chalice.app import Response
 from chalicelib import container
 from chalicelib.errors import LinkProblem, NotFound
 from chalicelib.groups.records import is_slug
-from chalicelib.signups.links import LINK_PROBLEMS, Purpose
-from chalicelib.web.auth import require_group
+from chalicelib.signups.links import LINK_PROBLEMS, Purpose, read_member_link
 from chalicelib.web.cors import cors_headers
 from chalicelib.web.errors import HttpError
 from chalicelib.web.pages import page, wants_html
-from chalicelib.web.request import form_or_json_body, json_object, principal, query_params, source_ip
-from chalicelib.web.responses import NO_STORE, empty, json_response, redirect, text_response
-from chalicelib.web.routing import ORGANIZER, Routes
+from chalicelib.web.request import form_or_json_body, query_params, source_ip
+from chalicelib.web.responses import NO_STORE, json_response, redirect
+from chalicelib.web.routing import Routes
 
 routes = Routes(__name__)
 
@@ -175,7 +174,9 @@ def _link(purpose: Purpose) -> Any:
 
 
 def _action_page(purpose: Purpose) -> Response:
-    _link(purpose)
+    # The signature check alone (what SignupService.read_link does): the page changes nothing, so a
+    # cold GET builds no service (tests/unit/test_cold_imports.py).
+    read_member_link(_token(), purpose, container.current().settings)
     token = query_params(routes.request)["token"]
     # Absolute: behind API Gateway the path carries the stage prefix, which PUBLIC_API_URL includes.
     action = f"{container.current().settings.public_api_url}/signups/{purpose}?{urlencode({'token': token})}"
@@ -225,50 +226,3 @@ def erase_self() -> Response:
 
 
 # ---------------------------------------------------------------- organizers
-
-
-@routes.route("/groups/{group_id}/signups", methods=["GET"], authorizer=ORGANIZER)
-def list_signups(group_id: str) -> Response:
-    require_group(routes.request, group_id)
-    result = container.current().signups.list_page(group_id, query_params(routes.request))
-    return json_response(result, headers=NO_STORE)
-
-
-@routes.route("/groups/{group_id}/signups.csv", methods=["GET"], authorizer=ORGANIZER)
-def export_signups(group_id: str) -> Response:
-    require_group(routes.request, group_id)
-    body = container.current().signups.csv_export(group_id, query_params(routes.request))
-    return text_response(
-        body,
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{group_id}-signups.csv"', **NO_STORE},
-    )
-
-
-@routes.route("/groups/{group_id}/signups/{signup_id}/approve", methods=["POST"], authorizer=ORGANIZER)
-def approve_signup(group_id: str, signup_id: str) -> Response:
-    require_group(routes.request, group_id)
-    record = container.current().signups.approve(group_id, signup_id, organizer_id=principal(routes.request))
-    return json_response(record, headers=NO_STORE)
-
-
-@routes.route("/groups/{group_id}/signups/{signup_id}/reject", methods=["POST"], authorizer=ORGANIZER)
-def reject_signup(group_id: str, signup_id: str) -> Response:
-    """Decline: the person gets the group's kind decline message (and the optional ``message``)."""
-    request = routes.request
-    require_group(request, group_id)
-    message = None
-    if (request.raw_body or b"").strip():
-        from chalicelib.errors import validate_model
-        from chalicelib.signups.models import DeclineInput
-
-        message = validate_model(DeclineInput, json_object(request)).message or None
-    record = container.current().signups.reject(group_id, signup_id, organizer_id=principal(request), message=message)
-    return json_response(record, headers=NO_STORE)
-
-
-@routes.route("/groups/{group_id}/signups/{signup_id}", methods=["DELETE"], authorizer=ORGANIZER)
-def erase_signup(group_id: str, signup_id: str) -> Response:
-    require_group(routes.request, group_id)
-    container.current().signups.erase_for_organizer(group_id, signup_id)
-    return empty()

@@ -37,21 +37,26 @@ class EdgeError(ChaliceUnhandledError):
 UNAVAILABLE_RETRY_SECONDS = 30
 
 
+def guarded(blueprint: Blueprint, view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a view the edge's way: a domain or edge error leaves as ``EdgeError``, an outage as 503."""
+    try:
+        if (blueprint.current_request.context.get("authorizer") or {}).get("unavailable"):
+            # The authorizer could not check the key (storage outage): refuse, but honestly.
+            raise Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)
+        return view(*args, **kwargs)
+    except (DomainError, HttpError) as exc:
+        raise EdgeError(exc) from exc
+    except Exception as exc:
+        if is_unavailable(exc):  # storage outage: 503 with Retry-After, never a 500
+            log.warning("dependency unavailable: %s %s", type(exc).__name__, str(exc)[:200])
+            raise EdgeError(Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)) from exc
+        raise
+
+
 def _edge(view: Callable[..., Any], blueprint: Routes) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            if (blueprint.current_request.context.get("authorizer") or {}).get("unavailable"):
-                # The authorizer could not check the key (storage outage): refuse, but honestly.
-                raise Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)
-            return view(*args, **kwargs)
-        except (DomainError, HttpError) as exc:
-            raise EdgeError(exc) from exc
-        except Exception as exc:
-            if is_unavailable(exc):  # storage outage: 503 with Retry-After, never a 500
-                log.warning("dependency unavailable: %s %s", type(exc).__name__, str(exc)[:200])
-                raise EdgeError(Unavailable(retry_after=UNAVAILABLE_RETRY_SECONDS)) from exc
-            raise
+        return guarded(blueprint, view, *args, **kwargs)
 
     return wrapper
 

@@ -1,28 +1,55 @@
-"""The console's routing table (/console): server-rendered pages for volunteers.
+"""The organizer routing table: every route only organizers use, each naming its view (a function
+in a module), registered with views that import the module on the route's first request
+(``web/lazy.py``). A member's cold start (the events, a group, the signup
+form, the member links, ``/j/``, the widget) never loads the organizer API, the console, or the
+features only organizers reach (tests/unit/test_cold_imports.py).
 
-Each row names the page's ``module:function``; the pages live with their features
-(``chalicelib/<feature>/console.py``), the console's own (sign-in, static, home) in
-``console/pages.py``. Thin on purpose: each route hands the request to ``console/views.py``
-(the dispatch), imported on the first console request only, which imports the page's module on
-the page's first request: the public routes' cold start never pays for the console."""
+A new organizer API route is a row in ``API`` and a function ``(request, **path parameters) ->
+Response`` in its feature's ``organizer_api.py``. A new console page is a row in ``CONSOLE`` and a
+function ``(ctx) -> Response`` in its feature's ``console.py`` (``console/shell.py`` has the
+``Ctx``); every page goes through the console's dispatch (``console/views.py``: the session, CSRF,
+its failure pages)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from chalicelib.web.lazy import LazyRoutes, Row
 
-from chalice.app import Response
-
-from chalicelib.web.routing import Routes
-
-routes = Routes(__name__)
-
+API_GROUP = "/groups/{group_id}"
+GROUP = "/console/groups/{group_id}"  # the console's pages of one group
 FORM = ["application/x-www-form-urlencoded"]
 UPLOAD = ["application/x-www-form-urlencoded", "multipart/form-data"]
-GROUP = "/console/groups/{group_id}"
 
-# (path, method, the page as module:function, content types of a POST)
-PAGES: list[tuple[str, str, str, list[str] | None]] = [
+# The organizer API, behind the organizer key: (path, method, "<feature>:<function>" in
+# chalicelib/<feature>/organizer_api.py). JSON bodies.
+API: list[tuple[str, str, str]] = [
+    ("/events", "POST", "events:create_event"),
+    ("/events/{event_id}", "PATCH", "events:update_event"),
+    ("/events/{event_id}", "DELETE", "events:delete_event"),
+    ("/groups", "POST", "groups:create_group"),
+    (f"{API_GROUP}/settings", "GET", "groups:get_group_settings"),
+    (f"{API_GROUP}/settings", "PATCH", "groups:update_group_settings"),
+    (f"{API_GROUP}/signups", "GET", "signups:list_signups"),
+    (f"{API_GROUP}/signups.csv", "GET", "signups:export_signups"),
+    (f"{API_GROUP}/signups/{{signup_id}}/approve", "POST", "signups:approve_signup"),
+    (f"{API_GROUP}/signups/{{signup_id}}/reject", "POST", "signups:reject_signup"),
+    (f"{API_GROUP}/signups/{{signup_id}}", "DELETE", "signups:erase_signup"),
+    (f"{API_GROUP}/meetings/{{date}}", "PUT", "meetings:put_meeting_override"),
+    (f"{API_GROUP}/meetings/{{date}}", "DELETE", "meetings:delete_meeting_override"),
+    (f"{API_GROUP}/meetings/{{date}}/deliveries", "GET", "distribution:meeting_deliveries"),
+    (f"{API_GROUP}/meetings/{{date}}/deliveries/requeue", "POST", "distribution:requeue_failed"),
+    (f"{API_GROUP}/signups/{{signup_id}}/join-link", "POST", "joinlinks:replace_join_link"),
+    (f"{API_GROUP}/announcements", "POST", "announcements:draft_announcement"),
+    (f"{API_GROUP}/announcements", "GET", "announcements:list_announcements"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "GET", "announcements:get_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "PATCH", "announcements:edit_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}", "DELETE", "announcements:discard_announcement"),
+    (f"{API_GROUP}/announcements/{{announcement_id}}/send", "POST", "announcements:send_announcement"),
+    ("/site/origins", "GET", "website:get_site_origins"),
+    ("/site/origins", "PUT", "website:put_site_origins"),
+]
+
+# The console's pages: (path, method, "<module>:<function>", content types of a POST).
+CONSOLE: list[tuple[str, str, str, list[str] | None]] = [
     ("/console", "GET", "chalicelib.console.pages:home", None),
     ("/console/sign-in", "GET", "chalicelib.console.pages:sign_in_form", None),
     ("/console/sign-in", "POST", "chalicelib.console.pages:sign_in_request", FORM),
@@ -76,22 +103,17 @@ PAGES: list[tuple[str, str, str, list[str] | None]] = [
     ("/console/outbox/{outbox_id}", "POST", "chalicelib.outbox.console:outbox_item", FORM),
 ]
 
-
-def page_name(target: str) -> str:
-    """A page's name (its function's), for views.PAGES and the log."""
-    return target.rpartition(":")[2]
+DISPATCH = "chalicelib.console.views:handle"
 
 
-def _page(name: str, method: str) -> Callable[..., Response]:
-    def view(**params: Any) -> Response:
-        from chalicelib.console.views import handle
+def rows() -> list[Row]:
+    api = [
+        Row(path, method, f"chalicelib.{feature}.organizer_api:{function}", organizer=True)
+        for path, method, target in API
+        for feature, _, function in [target.partition(":")]
+    ]
+    pages = [Row(path, method, target, types, via=DISPATCH) for path, method, target, types in CONSOLE]
+    return api + pages
 
-        return handle(name, routes.request, {k: str(v) for k, v in params.items()})
 
-    view.__name__ = f"console_{name}_{method.lower()}"
-    return view
-
-
-for _path, _method, _target, _types in PAGES:
-    _view = _page(page_name(_target), _method)
-    routes.route(_path, methods=[_method], **({"content_types": _types} if _types else {}))(_view)
+routes = LazyRoutes(__name__, rows())
