@@ -98,6 +98,12 @@ class Container:
         return self.settings.table_name
 
     @cached_property
+    def sender_limiter(self) -> BudgetOnFirstSend:
+        """What every sender holds: the sending budget, built (and its module imported) on the first
+        send only: a route that builds a sender and sends nothing stays light (cold start)."""
+        return BudgetOnFirstSend(lambda: self.send_budget)
+
+    @cached_property
     def send_budget(self) -> SendingBudget:
         """The account-wide sending budget every sender of this process draws from (one per container)."""
         from chalicelib.mail.budget import SendingBudget, resolve_rate, ses_account_rate, stored_account_rate
@@ -254,7 +260,7 @@ class Container:
             },
             lease_clock=self.lease_clock,
             sleep=self.sleep,
-            limiter=self.send_budget,
+            limiter=self.sender_limiter,
         )
 
     def _forget_member(self, group_id: str, signup_id: str) -> None:
@@ -278,7 +284,7 @@ class Container:
             settings=self.settings,
             organizer_of=lambda org_id: cast("dict[str, Any] | None", self.organizers.get(org_id)),
             join_url_for=lambda record: self.join_links.link_url(record),
-            limiter=self.send_budget,
+            limiter=self.sender_limiter,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
             workers=self.workers or WORKERS,
@@ -355,7 +361,7 @@ class Container:
             ledger=self.ledger,
             mailer=self.mailer,
             clock=self.clock,
-            limiter=self.send_budget,
+            limiter=self.sender_limiter,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
             workers=self.workers or WORKERS,
@@ -404,6 +410,19 @@ class Container:
         from chalicelib.distribution.report import DeliveriesReport
 
         return DeliveriesReport(groups=self.groups, meetings=self.meetings, signups=self.signups, ledger=self.ledger)
+
+
+class BudgetOnFirstSend:
+    """A ``mail.budget.Limiter`` that builds the container's budget when first used."""
+
+    def __init__(self, budget: Callable[[], SendingBudget]) -> None:
+        self.budget = budget
+
+    def acquire(self) -> None:
+        self.budget().acquire()
+
+    def release(self) -> None:
+        self.budget().release()
 
 
 def build(*, settings: Settings | None = None, clock: Clock | None = None, **overrides: Any) -> Container:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.announcements.records import AnnouncedRow, AnnouncementRecord
 from chalicelib.announcements.storage import AnnouncementRepository
@@ -27,7 +27,6 @@ from chalicelib.distribution.sending import Outcome, Tally
 from chalicelib.errors import Conflict, Invalid, InvalidCursor, NotFound, StaleVersion
 from chalicelib.groups.service import GroupService
 from chalicelib.mail.backends import Mailer
-from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.service import MeetingService
 from chalicelib.metrics import emit
@@ -37,6 +36,9 @@ from chalicelib.settings import Settings
 from chalicelib.signing import read_cursor, sign_cursor
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.announcements")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
@@ -39,7 +39,6 @@ from chalicelib.groups.service import GroupService
 from chalicelib.joinlinks.service import JoinLinks
 from chalicelib.joinlinks.tokens import personal_link
 from chalicelib.mail.backends import Mailer
-from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.meetings.mail import Change, meeting_email
 from chalicelib.meetings.meeting import Meeting
@@ -49,6 +48,9 @@ from chalicelib.outbox.records import OutboxRecord
 from chalicelib.signups.member_mail import member_links
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.distribution")
 

@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from chalicelib.mail.backends import Mailer, SendError
-from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.distribution")
 

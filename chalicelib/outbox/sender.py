@@ -35,17 +35,19 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.db import from_item
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.mail.backends import Mailer, SendError
-from chalicelib.mail.budget import Limiter
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
 from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord, stamp
 from chalicelib.outbox.storage import OutboxRepository
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.outbox")
 

@@ -71,6 +71,6 @@ def test_a_run_the_budget_stops_keeps_every_claim_for_the_next_run(moto_stack: S
     assert (report.stopped, report.sent, report.released) == ("error", 1, 1)
     assert (report.remaining, report.remaining_by_meeting) == (3, {MEETING: 3})
     assert [row["status"] for row in ledger(moto_stack)] == ["sent"]  # the refused claim was given back
-    c.distributor.limiter = c.send_budget
+    c.distributor.limiter = c.sender_limiter
     assert c.distributor.run().sent == 3
     assert sorted(m.to for m in ses.accepted) == sorted({m.to for m in ses.accepted})

@@ -174,9 +174,9 @@ def test_the_account_rate_read_from_ses_is_stored_for_the_processes_that_cannot_
 
 def test_every_sender_of_a_container_draws_from_the_one_budget(moto_stack: Stack) -> None:
     c = moto_stack.build(account_send_rate=lambda: 20.0)
-    assert c.distributor.limiter is c.send_budget
-    assert c.announcements.limiter is c.send_budget
-    assert c.outbox.limiter is c.send_budget
+    assert c.distributor.limiter is c.announcements.limiter is c.outbox.limiter is c.sender_limiter
+    c.outbox.limiter.acquire()  # the shared limiter draws from the container's one budget
+    assert c.send_budget.grants == 1
     assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.97), 20.0, "ses")
 
 
@@ -271,7 +271,7 @@ def test_an_outbox_email_waits_while_the_budget_cannot_be_drawn(moto_stack: Stac
     assert ses.accepted == []
     [item] = app.outbox_items.pending(due_before="9999")
     assert item["attempts"] == 1 and "BudgetUnavailable" in str(item.get("reason"))
-    app.outbox.limiter = app.send_budget
+    app.outbox.limiter = app.sender_limiter
     moto_stack.clock.advance(minutes=2)
     app.outbox.sweep(pending_intake=app.signups.pending_intakes, min_age=timedelta(0))
     assert [m.to for m in ses.accepted] == ["ann@example.org"]
