@@ -60,6 +60,11 @@ EXPECTED_ACKNOWLEDGMENTS = {
                 (role, f"AwsSolutions-IAM5[{SES_IDENTITIES}]")
                 for role in ("ApiHandlerRole", "DistributeLinksRole", "OutboxSenderRole")
             ),
+            # ses:GetAccount (the sending budget's rate) takes no resource.
+            *(
+                (role, "AwsSolutions-IAM5[Resource::*]")
+                for role in ("ApiHandlerRole", "DistributeLinksRole", "OutboxSenderRole")
+            ),
         }
         for stage in ("dev", "prod")
     },
