@@ -350,7 +350,8 @@ def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: 
         if any(a.startswith("ses:") for a in as_list(s["Action"])) and s["Sid"] != "SesAccountRate"
     ]
     assert len(ses_statements) == 2 * len(SENDS_EMAIL)
-    sender = org_file["mail_from"].split("<")[1].rstrip(">")
+    # a bare address, or "Name <address>"
+    sender = org_file["mail_from"].split("<")[-1].rstrip(">").strip()
     for statement in ses_statements:
         assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
         assert sorted(flatten(r) for r in as_list(statement["Resource"])) == (
