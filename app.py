@@ -92,11 +92,17 @@ def distribute_links(event: Any) -> dict[str, Any]:
     """Every 15 minutes: the outbox's sweep, personal-link windows, reminders and notices (stopping
     well before the deadline), and warming the link's path before a meeting opens."""
     from chalicelib import invocation
-    from chalicelib.distribution.scheduled import every_quarter_hour
+    from chalicelib.distribution.scheduled import scheduled_run
 
     remaining = invocation.remaining_of(getattr(event, "context", None))
     with invocation.within(remaining):
-        return every_quarter_hour(container.current(), remaining_seconds=remaining)
+        # Dropped if late (older than 10 minutes) or if another run holds the run lease.
+        return scheduled_run(
+            container.current(),
+            remaining_seconds=remaining,
+            event_id=getattr(event, "event_id", None),
+            event_time=getattr(event, "time", None),
+        )
 
 
 # infra/ re-points this subscription to the stage topic mbc-connect-<stage>-ses-events.

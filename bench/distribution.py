@@ -23,6 +23,7 @@ MEETING_DAY = "2026-12-01"
 PLAN_NOW = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
 SES_RATE = 14.0
 LAMBDA_TIMEOUT_S = 900.0
+UNLIMITED_ACCOUNT = 1e9
 READ_OPS = frozenset({"GetItem", "Query", "BatchGetItem", "Scan"})
 
 
@@ -35,6 +36,9 @@ class Scenario:
     ses_rate: float | None = None  # None: SES_RATE * scale
     latency: tuple[float, float] = (0.060, 0.120)
     why: str = ""
+    # The sending budget reads the account's rate from SES (GetAccount) in AWS; here the stand-in's rate
+    # is the account's. False: an account without a limit (the budget runs at max_send_rate alone).
+    account_rate: bool = True
 
 
 @dataclass
@@ -55,6 +59,19 @@ class Result:
     max_in_window: int = 0
     window_capacity: int = 0
     ses_rate: float = 0.0
+
+    budget_rate: float = 0.0
+
+    @property
+    def budget_writes(self) -> int:
+        """Grants drawn from the account-wide sending budget (chalicelib/mail/budget.py): one UpdateItem each."""
+        return sum(1 for c in self.calls.calls if c.operation == "UpdateItem" and "SENDBUDGET" in str(c.params))
+
+    @property
+    def throttled_share(self) -> float:
+        """Throttled attempts among all the attempts SES saw."""
+        attempts = self.sent + self.throttled
+        return self.throttled / attempts if attempts else 0.0
 
     @property
     def write_calls_per_email(self) -> float:
@@ -94,7 +111,12 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
     # As the schedule builds it (container.current()), but with the stand-in as the mailer, a fixed
     # clock and the scenario's MAX_SEND_RATE.
     settings = dataclasses.replace(get_settings(), max_send_rate=sc.limiter_rate or SES_RATE * sc.scale)
-    c = container.build(settings=settings, clock=clock, mailer=ses)
+    c = container.build(
+        settings=settings,
+        clock=clock,
+        mailer=ses,
+        account_send_rate=(lambda: ses_rate) if sc.account_rate else (lambda: UNLIMITED_ACCOUNT),
+    )
     container.install(c)
     client = c.dynamodb
     create_table(client, table)
@@ -103,7 +125,7 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
     members = seed.seed_members(client, table, sc.members, prefix=f"{table}-")
     log(f"  {sc.label}: seeded {sc.members} active members in {time.perf_counter() - started:.1f} s")
     distributor = c.distributor
-    result = Result(sc, ses_rate=ses_rate, window_capacity=ses.capacity)
+    result = Result(sc, ses_rate=ses_rate, window_capacity=ses.capacity, budget_rate=c.send_budget.rate.per_second)
     counter = CallCounter(client, capacity=True)
     try:
         with counter.recording() as plan_log:
@@ -158,12 +180,20 @@ def violations(result: Result) -> list[str]:
         problems.append(f"{label}: {result.missing} members got no email")
     if result.ledger != {"sent": result.scenario.members}:
         problems.append(f"{label}: ledger is {result.ledger}, expected all {result.scenario.members} sent")
-    # Two per email (claim, mark sent); a released claim cost a claim and a release without an email.
-    allowed = 2 * result.sent + 2 * result.released
+    # Two per email (claim, mark sent); a released claim cost a claim and a release without an email; and
+    # the sending budget's grants (a second of sends each while a run is going, and a few as each starts).
+    budget = result.budget_writes
+    allowed_budget = 1.5 * result.wall_s + 8 * len(result.runs)
+    if budget > allowed_budget:
+        problems.append(
+            f"{label}: {budget} sending-budget writes in {result.wall_s:.0f} s (design: about one a second of sending)"
+        )
+    allowed = 2 * result.sent + 2 * result.released + budget
     if result.calls.writes > allowed:
         problems.append(
             f"{label}: {result.calls.writes} DynamoDB write calls for {result.sent} emails and {result.released} "
-            f"released claims (design: 2 per email, 2 per released claim; {result.write_calls_per_email:.3f} per email)"
+            f"released claims (design: 2 per email, 2 per released claim, and the budget's {budget} grants; "
+            f"{result.write_calls_per_email:.3f} per email)"
         )
     if result.max_in_window > result.window_capacity:
         problems.append(f"{label}: the SES stand-in accepted {result.max_in_window} in one window")

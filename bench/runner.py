@@ -431,6 +431,7 @@ def dist_scenarios(cfg: Config) -> list[distribution.Scenario]:
             "control: limiter off",
             cfg.dist_control,
             limiter_rate=10_000.0,
+            account_rate=False,
             why="the Distributor without its limiter (10,000/s) against the 14/s stand-in in real time: "
             "the stand-in must refuse sends (proves the limit is enforced, so the runs below test the limiter)",
         ),
@@ -464,6 +465,7 @@ def dist_scenarios(cfg: Config) -> list[distribution.Scenario]:
                 cfg.dist_headroom,
                 limiter_rate=1e6,
                 ses_rate=1e6,
+                account_rate=False,
                 why="no rate limit anywhere, SES latency kept: how fast the pipeline itself could go",
             )
         )

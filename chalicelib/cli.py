@@ -134,12 +134,12 @@ def cmd_reminders_run(args: argparse.Namespace) -> int:
 
 def cmd_scheduled_run(args: argparse.Namespace) -> int:
     """Everything the scheduled function does every 15 minutes (what `make run` runs every minute)."""
-    from chalicelib.distribution.scheduled import every_quarter_hour
+    from chalicelib.distribution.scheduled import scheduled_run
 
     _use_clock(parse_now(args.now))
-    result = every_quarter_hour(container.current())
+    result = scheduled_run(container.current())  # not while another run holds the run lease
     _print(result)
-    return 1 if result.get("stopped") in ("account", "error", "config") else 0
+    return 1 if result.get("stopped") in ("account", "error", "config") or result.get("dropped") else 0
 
 
 def cmd_reminders_requeue(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.joinlinks.service import JoinLinks
     from chalicelib.joinlinks.storage import JoinLinkRepository
     from chalicelib.mail.backends import Mailer
+    from chalicelib.mail.budget import SendingBudget
     from chalicelib.mail.message import OutgoingEmail
     from chalicelib.meetings.service import MeetingService
     from chalicelib.organizers.keys import OrganizerService
@@ -61,6 +62,7 @@ class Container:
         lease_clock: Callable[[], float] = time.time,
         workers: int | None = None,
         safety_margin: float | None = None,
+        account_send_rate: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -71,6 +73,9 @@ class Container:
         self.workers = workers
         # Seconds before the Lambda deadline at which a run stops (chalice.test's 3 s context needs less).
         self.safety_margin = safety_margin
+        # The SES account's send rate (tests and the benchmark's SES stand-in say theirs); None: asked
+        # of SES (GetAccount) when the mail backend is SES, else the stage's MAX_SEND_RATE alone.
+        self._account_send_rate = account_send_rate
 
     # ---------------------------------------------------------------- edges
 
@@ -93,6 +98,39 @@ class Container:
     @property
     def table(self) -> str:
         return self.settings.table_name
+
+    @cached_property
+    def sender_limiter(self) -> BudgetOnFirstSend:
+        """What every sender holds: the sending budget, built (and its module imported) on the first
+        send only: a route that builds a sender and sends nothing stays light (cold start)."""
+        return BudgetOnFirstSend(lambda: self.send_budget)
+
+    @cached_property
+    def send_budget(self) -> SendingBudget:
+        """The account-wide sending budget every sender of this process draws from (one per container)."""
+        from chalicelib.mail.budget import SendingBudget, resolve_rate, ses_account_rate, stored_account_rate
+
+        read_account = self._account_send_rate
+        if read_account is None and self.settings.mail_backend == "ses":
+            from chalicelib.aws import ses_client
+
+            def read_account() -> float:
+                return ses_account_rate(ses_client(self.settings))
+
+        return SendingBudget(
+            self.dynamodb,
+            self.table,
+            rate=lambda: resolve_rate(
+                cap=self.settings.max_send_rate,
+                share=self.settings.send_rate_share,
+                read_account=read_account,
+                stored_account=lambda: stored_account_rate(self.dynamodb, self.table),
+            ),
+            # Send moments are wall-clock microseconds shared by every process; never a frozen test
+            # clock (a budget waiting for a moment that never comes would spin).
+            clock=time.time,
+            sleep=self.sleep,
+        )
 
     # ---------------------------------------------------------------- features
 
@@ -231,6 +269,7 @@ class Container:
             },
             lease_clock=self.lease_clock,
             sleep=self.sleep,
+            limiter=self.sender_limiter,
         )
 
     def _forget_member(self, group_id: str, signup_id: str) -> None:
@@ -254,6 +293,7 @@ class Container:
             settings=self.settings,
             organizer_of=lambda org_id: cast("dict[str, Any] | None", self.organizers.get(org_id)),
             join_url_for=lambda record: self.join_links.link_url(record),
+            limiter=self.sender_limiter,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
             workers=self.workers or WORKERS,
@@ -336,7 +376,7 @@ class Container:
             ledger=self.ledger,
             mailer=self.mailer,
             clock=self.clock,
-            max_send_rate=self.settings.max_send_rate,
+            limiter=self.sender_limiter,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
             workers=self.workers or WORKERS,
@@ -385,6 +425,19 @@ class Container:
         from chalicelib.distribution.report import DeliveriesReport
 
         return DeliveriesReport(groups=self.groups, meetings=self.meetings, signups=self.signups, ledger=self.ledger)
+
+
+class BudgetOnFirstSend:
+    """A ``mail.budget.Limiter`` that builds the container's budget when first used."""
+
+    def __init__(self, budget: Callable[[], SendingBudget]) -> None:
+        self.budget = budget
+
+    def acquire(self) -> None:
+        self.budget().acquire()
+
+    def release(self) -> None:
+        self.budget().release()
 
 
 def build(*, settings: Settings | None = None, clock: Clock | None = None, **overrides: Any) -> Container:

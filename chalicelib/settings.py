@@ -55,6 +55,8 @@ class Settings:
     signup_limit_per_ip_per_hour: int = 20
     signup_emails_per_address_per_day: int = 5
     signup_email_min_interval_seconds: int = 600
+    # The sending budget (chalicelib/mail/budget.py): the account's SES rate (GetAccount) times
+    # SEND_RATE_SHARE, never above MAX_SEND_RATE (the cap the table's write ceilings are sized for).
     max_send_rate: float = 14.0
     # The chapter members know and trust (chalicelib/organization.py): named in every email's
     # signature and footer, every member page's title and the website widget. Deployed stages take
@@ -71,6 +73,7 @@ class Settings:
     org_address: str | None = None
     # An https image shown at the top of emails and member pages (unset: none).
     org_logo_url: str | None = None
+    send_rate_share: float = 0.97
 
     def __post_init__(self) -> None:
         if self.mail_backend not in MAIL_BACKENDS:
@@ -88,6 +91,8 @@ class Settings:
             value = getattr(self, name)
             if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
                 raise SettingsError(f"{name.upper()} must be an https address")
+        if not 0 < self.send_rate_share <= 1:
+            raise SettingsError("SEND_RATE_SHARE must be above 0 and at most 1")
 
     @property
     def signing_key_file(self) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.announcements.records import AnnouncedRow, AnnouncementRecord
 from chalicelib.announcements.storage import AnnouncementRepository
@@ -36,6 +36,9 @@ from chalicelib.settings import Settings
 from chalicelib.signing import read_cursor, sign_cursor
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.announcements")
 
@@ -61,6 +64,8 @@ class AnnouncementRun(Tally):
     stale: int = 0
     stopped: str | None = None
     finished: bool = False
+    # Members still to send to when the pass ended (the next pass or scheduled run takes them).
+    remaining: int = 0
 
 
 @dataclass
@@ -102,6 +107,7 @@ class AnnouncementService:
         settings: Settings,
         organizer_of: Callable[[str], dict[str, Any] | None],
         join_url_for: Callable[[SignupRecord], str],
+        limiter: Limiter,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         workers: int = WORKERS,
@@ -115,6 +121,8 @@ class AnnouncementService:
         self.settings = settings
         self.organizer_of = organizer_of
         self.join_url_for = join_url_for
+        # The account-wide sending budget (chalicelib/mail/budget.py), shared with every other sender.
+        self.limiter = limiter
         self.lease_clock = lease_clock
         self.sleep = sleep
         self.workers = workers
@@ -332,7 +340,7 @@ class AnnouncementService:
         totals: dict[str, int] = {}
         for group_id, announcement_id in self.repo.sending():
             run = self.deliver(group_id, announcement_id, remaining_seconds=remaining_seconds)
-            for name in ("sent", "failed"):
+            for name in ("sent", "failed", "remaining"):
                 totals[name] = totals.get(name, 0) + getattr(run, name)
             if run.stopped in ("deadline", "account", "config", "throttled", "error"):
                 break
@@ -344,7 +352,6 @@ class AnnouncementService:
         from chalicelib.announcements.mail import announcement_email
         from chalicelib.distribution.sending import (
             LEASE_SECONDS,
-            RateLimiter,
             SendRun,
             StopSignal,
             send_on_claim,
@@ -363,7 +370,7 @@ class AnnouncementService:
         stop = StopSignal()
         send_run = SendRun(
             mailer=self.mailer,
-            limiter=RateLimiter(self.settings.max_send_rate, sleep=self.sleep),
+            limiter=self.limiter,
             stop=stop,
             lease_clock=self.lease_clock,
             sleep=self.sleep,
@@ -414,7 +421,9 @@ class AnnouncementService:
         else:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
                 list(pool.map(one, todo))
+        self.limiter.release()
         run.stopped = stop.reason
+        run.remaining = max(0, len(todo) - run.sent - run.skipped - run.failed - run.lost_claims)
         if run.stopped is None:
             run.finished = self._finish_if_done(group_id, announcement_id)
         emit("announcement_run", **asdict(run), group_id=group_id)

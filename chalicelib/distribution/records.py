@@ -7,6 +7,11 @@
   with each claim, no personal data): the planner finds the dates a changed schedule no longer
   generates, whose told members are owed a cancellation (one Query per group and run).
 
+- ``RUNLEASE#scheduled`` / ``RUNLEASE``: the scheduled run's lease (``holder``: the run holding it,
+  ``until``: wall-clock epoch seconds, its Lambda deadline; ``event_id``: the schedule event it last
+  took), so two invocations never run at once and a delivered-twice event runs once
+  (``distribution/run_lease.py``).
+
 A row moves ``claimed`` (with a lease and the claiming run's id) → ``sent`` (with the SES
 message id) or ``failed`` (with a reason). A claim whose lease ran out belongs to a run that
 died; the next run may take it over.
@@ -19,6 +24,8 @@ from typing import Literal, NotRequired, TypedDict
 LEDGER_PREFIX = "DELIVERIES#"
 TOLD_DATES_PREFIX = "TOLDDATES#"
 MEMBER_INDEX_PREFIX = "MEMBERDELIV#"
+RUN_LEASE_PREFIX = "RUNLEASE#"
+RUN_LEASE_SK = "RUNLEASE"
 
 # reminder: at a lead time, with the meeting as it stands; changed: the time or the join details
 # are no longer what the member was told; cancelled / back_on: the meeting is off / on again.
@@ -68,3 +75,7 @@ RESEND_KEY_PREFIX = "x"
 
 def told_dates_partition(group_id: str) -> str:
     return f"{TOLD_DATES_PREFIX}{group_id}"
+
+
+def run_lease_pk(name: str) -> str:
+    return f"{RUN_LEASE_PREFIX}{name}"

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.distribution.ledger import DeliveryRepository, Slot
@@ -26,7 +26,6 @@ from chalicelib.distribution.sending import (
     LEASE_SECONDS,
     SAFETY_MARGIN_SECONDS,
     Outcome,
-    RateLimiter,
     SendRun,
     StopReason,
     StopSignal,
@@ -50,6 +49,9 @@ from chalicelib.signups.member_mail import member_links
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.service import SignupService
 
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
+
 log = logging.getLogger("mbc.distribution")
 
 # Ledger rows expire this long after their meeting ends (DynamoDB TTL): long enough for the
@@ -58,6 +60,8 @@ LEDGER_RETENTION = timedelta(days=90)
 WORKERS = 4
 # At most one organizer's re-send per member and meeting this often.
 RESEND_COOLDOWN = timedelta(minutes=5)
+# Outcomes after which a planned message is nobody's to send any more (or another run's, now).
+FINISHED: frozenset[Outcome] = frozenset({"sent", "skipped", "failed", "lost_claims"})
 # How many upcoming meetings the calendar series in an invitation describes (cancellations, moves).
 SERIES_MEETINGS = 12
 
@@ -80,6 +84,10 @@ class RunReport(Tally):
     # catch-up (the outbox sender). Only "all" runs count as the schedule working (the alarms).
     scope: Literal["all", "member"] = "all"
     by_group: dict[str, int] = field(default_factory=dict)
+    # What a run that stopped (time, budget, SES) leaves for the next one: messages planned and not
+    # sent (released, stale, outcome unknown, or never tried), in all and per "<group>/<date>".
+    remaining: int = 0
+    remaining_by_meeting: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,7 +158,7 @@ class Distributor:
         ledger: DeliveryRepository,
         mailer: Mailer,
         clock: Clock,
-        max_send_rate: float,
+        limiter: Limiter,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         workers: int = WORKERS,
@@ -164,7 +172,8 @@ class Distributor:
         self.ledger = ledger
         self.mailer = mailer
         self.clock = clock
-        self.max_send_rate = max_send_rate
+        # The account-wide sending budget (chalicelib/mail/budget.py), shared with every other sender.
+        self.limiter = limiter
         # Wall-clock seconds shared by every process: claim leases tell a live run from a dead
         # one, even when ``clock`` (what "now" is for planning) is a fixed test clock.
         self.lease_clock = lease_clock
@@ -204,9 +213,11 @@ class Distributor:
         report, tasks = plan.report, plan.tasks
         if tasks:
             stop = StopSignal()
-            limiter = RateLimiter(self.max_send_rate, sleep=self.sleep)
+            limiter = self.limiter
             current = CurrentRevision(self.groups, self.meetings)
             lock = threading.Lock()
+
+            done: set[int] = set()  # the tasks this run finished (sent, failed, someone else's, lost claim)
 
             def work(task: Task) -> None:
                 if stop.is_set():
@@ -229,6 +240,8 @@ class Distributor:
                     return
                 with lock:
                     report.count(outcome)
+                    if outcome in FINISHED:
+                        done.add(id(task))
 
             if len(tasks) == 1 or self.workers == 1:
                 for task in tasks:
@@ -236,7 +249,13 @@ class Distributor:
             else:
                 with ThreadPoolExecutor(max_workers=self.workers) as pool:
                     list(pool.map(work, tasks))
+            limiter.release()  # what this run drew and did not use goes back to the other senders
             report.stopped = stop.reason
+            for task in tasks:
+                if id(task) not in done:
+                    meeting = f"{task.group['id']}/{task.meeting.date}"
+                    report.remaining_by_meeting[meeting] = report.remaining_by_meeting.get(meeting, 0) + 1
+            report.remaining = sum(report.remaining_by_meeting.values())
         emit("distribution_run", **report.summary())
         return report
 
@@ -298,7 +317,7 @@ class Distributor:
         outcome = self._deliver(
             task,
             run_id=secrets.token_hex(8),
-            limiter=RateLimiter(self.max_send_rate, sleep=self.sleep),
+            limiter=self.limiter,
             stop=stop,
             current=CurrentRevision(self.groups, self.meetings),
             remaining_seconds=invocation.remaining(),
@@ -315,7 +334,7 @@ class Distributor:
         task: Task,
         *,
         run_id: str,
-        limiter: RateLimiter,
+        limiter: Limiter,
         stop: StopSignal,
         current: CurrentRevision,
         remaining_seconds: Callable[[], float] | None,

@@ -14,10 +14,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from chalicelib.mail.backends import Mailer, SendError
 from chalicelib.mail.message import OutgoingEmail
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.distribution")
 
@@ -93,7 +96,8 @@ class StopSignal:
 
 
 class RateLimiter:
-    """Token bucket shared by the run's workers: at most ``rate`` sends a second (monotonic time)."""
+    """A limiter of one process alone: at most ``rate`` sends a second (monotonic time). The senders
+    draw from the account-wide budget instead (chalicelib/mail/budget.py); this one paces tools."""
 
     def __init__(
         self,
@@ -116,6 +120,9 @@ class RateLimiter:
         if at > now:
             self.sleep(at - now)
 
+    def release(self) -> None:
+        """Nothing to give back: this limiter is the process's own."""
+
 
 class Claim(Protocol):
     """A claimed ledger row: exactly one of these ends it."""
@@ -130,7 +137,7 @@ class SendRun:
     """What one run shares across its sends."""
 
     mailer: Mailer
-    limiter: RateLimiter
+    limiter: Limiter
     stop: StopSignal
     lease_clock: Callable[[], float]
     sleep: Callable[[float], None]
@@ -154,7 +161,13 @@ def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) 
             if out_of_time:
                 run.stop.stop("deadline")
             return "released"
-        run.limiter.acquire()
+        try:
+            run.limiter.acquire()
+        except Exception as exc:  # the budget cannot be drawn from (storage trouble): nothing was sent
+            claim.release()
+            log.error("sending budget unavailable %s error=%s", ref, type(exc).__name__)
+            run.stop.stop("error")
+            return "released"
         try:
             message_id = run.mailer.send(mail)
             break

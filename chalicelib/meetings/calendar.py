@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -133,7 +134,7 @@ def meeting_calendar(
     cal.add("x-wr-calname", group["name"])
     for meeting in meetings:
         cal.add_component(_vevent(group, meeting, stamp=stamp, join_url=join_url))
-    cal.add_missing_timezones()
+    add_timezones(cal)
     return bytes(cal.to_ical())
 
 
@@ -244,5 +245,26 @@ def series_calendar(
         components.append(instance_event(group, instance, stamp=stamp, join_url=join_url))
     for component in components:
         cal.add_component(component)
-    cal.add_missing_timezones()
+    add_timezones(cal)
     return bytes(cal.to_ical())
+
+
+def add_timezones(cal: Any) -> None:
+    """``Calendar.add_missing_timezones`` with each zone's VTIMEZONE built once per process: building
+    one from the zone's rules costs milliseconds, and every member's invitation in a run needs the same."""
+    for position, tzid in enumerate(sorted(cal.get_missing_tzids()), start=len(cal.timezones)):
+        timezone = _timezone(tzid)
+        if timezone is not None:
+            cal.subcomponents.insert(position, timezone)
+
+
+@lru_cache(maxsize=16)
+def _timezone(tzid: str) -> Any:
+    """The VTIMEZONE of ``tzid`` over icalendar's default years (None: a zone it does not know).
+    Shared between calendars: rendering never changes it."""
+    from icalendar import Timezone
+
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:
+        return None

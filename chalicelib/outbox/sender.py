@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.clock import Clock
 from chalicelib.db import from_item
@@ -45,6 +45,9 @@ from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
 from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord, stamp
 from chalicelib.outbox.storage import OutboxRepository
+
+if TYPE_CHECKING:
+    from chalicelib.mail.budget import Limiter
 
 log = logging.getLogger("mbc.outbox")
 
@@ -130,8 +133,11 @@ class OutboxSender:
         processors: Mapping[str, Processor] | None = None,
         lease_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: Limiter | None = None,
     ) -> None:
         self.repo = repo
+        # The account-wide sending budget (chalicelib/mail/budget.py): each email waits for its moment.
+        self.limiter = limiter
         self.mailer = mailer
         self.clock = clock
         self.handlers = dict(handlers)
@@ -171,6 +177,8 @@ class OutboxSender:
                 log.warning("outbox stream record failed prefix=%s error=%s", pk.split("#", 1)[0], type(exc).__name__)
                 run.count("error")
                 failures.append(sequence)
+        if self.limiter is not None:
+            self.limiter.release()
         if run.outcomes:
             log.info("outbox batch %s", run.outcomes)
         return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in failures]}
@@ -209,6 +217,8 @@ class OutboxSender:
             except Exception as exc:  # deliberate: isolate each item (it stays pending or leased)
                 log.error("outbox sweep item failed outbox=%s error=%s", item["id"], type(exc).__name__)
                 run.count("error")
+        if self.limiter is not None:
+            self.limiter.release()
         if pending_intake is not None:
             self._sweep_intake(pending_intake, now - min_age, run)
         if run.outcomes:
@@ -340,6 +350,8 @@ class OutboxSender:
         for index, mail in enumerate(emails):
             mail.tags = {**mail.tags, "kind": item["kind"], "outbox": item["id"]}
             try:
+                if self.limiter is not None:
+                    self.limiter.acquire()  # BudgetUnavailable: nothing was sent, retried like a bug below
                 message_ids.append(self.mailer.send(mail))
             except SendError as exc:
                 if index:

@@ -155,7 +155,7 @@ def members(ctx: Ctx) -> Response:
         {
             **record,
             "joined": day_words(record.get("approved_at") or record.get("confirmed_at") or record["created_at"]),
-            "zone": _zone_words(record),
+            "zone": zone_words(record),
         }
         for record in records
     ]
@@ -390,7 +390,7 @@ def member_remove(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- the time a member lives on
 
 
-def _zone_words(record: Any) -> str:
+def zone_words(record: Any) -> str:
     """'Pacific', 'Mountain', or 'Both (not said)' / 'Mountain (Montana)' when she has not said."""
     from chalicelib.meetings.zones import member_zone, member_zones, zone_name
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.console.shell import ZONES, Ctx, local_words
+from chalicelib.console.shell import Ctx, local_words
 from chalicelib.errors import NotFound
 
 STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
@@ -146,9 +146,11 @@ def member(ctx: Ctx) -> Response:
     if record is None:
         raise NotFound("member")
     person = dict(record)
-    # Her own zone once members can choose one (issue 21 item 1); until then the group's.
-    own_zone = person.get("timezone") or person.get("zone")
-    zone = str(own_zone or group["schedule"]["timezone"])
+    # Her times in her own zone (the first of both when she has not said which).
+    from chalicelib.meetings.zones import member_zones
+    from chalicelib.signups.console import zone_words
+
+    zone = member_zones(person)[0]
     next_meeting = c.meetings.next_meeting(group) if person["status"] == "active" else None
     openings = c.join_links.openings(group["id"], signup_id)
     return ctx.page(
@@ -159,8 +161,8 @@ def member(ctx: Ctx) -> Response:
         person=person,
         status_text=STATUS_WORDS.get(person["status"], person["status"]),
         state_name=STATE_NAMES.get(person["state"], person["state"]),
-        zone=dict(ZONES).get(zone, zone),
-        own_zone=bool(own_zone),
+        zone=zone_words(person),
+        active=person["status"] in ("active", "pending_approval", "pending_confirmation"),
         history=_history(person, zone),
         emails=_emails(ctx, group["id"], signup_id, zone),
         openings=[{"date": o["date"], "when": _when(o["opened_at"], zone)} for o in openings],

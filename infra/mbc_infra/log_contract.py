@@ -15,6 +15,8 @@ Who writes what (``chalicelib.metrics.emit``; every ``emit(`` in chalicelib is c
   from its outbox item (``outbox_sender``, or the sweep) and from the scheduled run's
   ``continue_sending`` (``distribute_links``).
 - ``outbox_failed`` (chalicelib/outbox/sender.py): a transactional email that could not be sent.
+- ``scheduled_run_dropped`` (chalicelib/distribution/scheduled.py): a scheduled invocation that did
+  nothing (late, overlapping, repeated): counted (``RUN_DROPPED``), not alarmed on its own.
 
 A stop that means "sending cannot work" (error, throttled, account, config) feeds one metric,
 ``DistributionStopped``, and a refusal (``failed``) feeds ``MailFailed``, whichever line says so:
@@ -46,6 +48,8 @@ def run_summary(**overrides: object) -> str:
         "stale": 0,
         "stopped": None,
         "scope": "all",
+        "remaining": 0,
+        "remaining_by_meeting": {},
     }
     fields.update(overrides)
     return _line(**fields)
@@ -66,6 +70,7 @@ def announcement_summary(**overrides: object) -> str:
         "stale": 0,
         "stopped": None,
         "finished": True,
+        "remaining": 0,
         "group_id": "mbc-connection-group",
     }
     fields.update(overrides)
@@ -222,6 +227,28 @@ RUN_AT_DEADLINE = MetricFilterSpec(
     ),
 )
 
+
+def dropped_line(**overrides: object) -> str:
+    """A ``scheduled_run_dropped`` line, as chalicelib/distribution/scheduled.py writes it."""
+    fields: dict[str, object] = {"event": "scheduled_run_dropped", "reason": "held", "event_id": "e-0123"}
+    fields.update(overrides)
+    return _line(**fields)
+
+
+# An invocation of the schedule that did nothing: late (older than 10 minutes), another run holding the
+# run lease, or the same event delivered again. Counted, not alarmed on its own: if runs keep being
+# dropped, none succeeds and the no-successful-run alarm (RUN_SUCCEEDED) fires.
+RUN_DROPPED = MetricFilterSpec(
+    construct_id="ScheduledRunDroppedFilter",
+    metric_name="ScheduledRunsDropped",
+    pattern='{ $.event = "scheduled_run_dropped" }',
+    metric_value="1",
+    default_value=0,
+    log_groups=("distribute_links",),
+    matches=(dropped_line(), dropped_line(reason="late", age_s=700), dropped_line(reason="duplicate")),
+    non_matches=(run_summary(), run_summary(stopped="deadline", sent=3)),
+)
+
 ALL_FILTERS = (
     RUN_SUCCEEDED,
     RUN_STOPPED,
@@ -230,8 +257,9 @@ ALL_FILTERS = (
     ANNOUNCEMENT_FAILED,
     OUTBOX_FAILED,
     RUN_AT_DEADLINE,
+    RUN_DROPPED,
 )
 # dev ("minimal" alarms) keeps only the filters behind its two alarms.
 MINIMAL_FILTERS = (RUN_STOPPED, RUN_FAILED, ANNOUNCEMENT_STOPPED, ANNOUNCEMENT_FAILED, OUTBOX_FAILED)
 # The events these filters read: every structured line the app writes (chalicelib.metrics.emit).
-EVENTS = ("distribution_run", "announcement_run", "outbox_failed")
+EVENTS = ("distribution_run", "announcement_run", "outbox_failed", "scheduled_run_dropped")

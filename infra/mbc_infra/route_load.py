@@ -53,8 +53,26 @@ PUBLIC_ROUTES: tuple[tuple[str, Crowd], ...] = (
         Crowd(5, 10, "people sending the website's signup form (about 50 a month)"),
     ),
     (
-        r"(GET|POST) /signups/(confirm|unsubscribe|erase)",
-        Crowd(10, 10, "members following a link in an email that just went out to everyone"),
+        r"(GET|POST) /signups/(confirm|unsubscribe|erase|manage)",
+        Crowd(
+            10,
+            10,
+            "members following a link in an email that just went out to everyone (every email's footer "
+            "links to Manage my membership)",
+        ),
+    ),
+    (
+        r"POST /j/\{token\}/zone",
+        Crowd(5, 10, "members choosing the time they live on from their personal link's page"),
+    ),
+    (
+        r"GET /site/allowed",
+        Crowd(
+            50,
+            10,
+            "the widget on each page view of a website asking whether the site is allowed yet (cached a "
+            "minute by the browser): the same visitors as the widget's script",
+        ),
     ),
     (
         r"GET /(events|events/calendar\.ics|events/\{event_id\}|groups/\{group_id\}|groups/\{group_id\}/meetings"

@@ -34,6 +34,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import table as table_design
+from chalicelib.distribution import scheduled as scheduled_run
 from chalicelib.outbox import mapping as stream_mapping
 from mbc_infra import log_contract
 from mbc_infra.functions import BY_LOGICAL_ID, FUNCTIONS, SES_SEND, STREAM_READ, FunctionSpec
@@ -48,7 +49,8 @@ OUTBOX_STREAM_PLACEHOLDER_TABLE = "mbc-connect-placeholder"
 SES_EVENTS_MAX_RETRIES = 2
 FAILED_EVENTS_RETENTION = cdk.Duration.days(14)
 # The distribution runs every 15 minutes: an invocation older than 10 minutes is dropped (the next run is due).
-SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS = 600
+# The same age the app checks itself (chalicelib/distribution/scheduled.py), for a duplicate delivered late.
+SCHEDULED_RUN_MAX_EVENT_AGE_SECONDS = scheduled_run.MAX_EVENT_AGE_SECONDS
 # Alarm when the stream is this far behind (the sender normally keeps up within seconds).
 ITERATOR_AGE_ALARM_MS = 15 * 60 * 1000
 SES_EVENT_TYPES = (
@@ -383,6 +385,12 @@ class StageStack(cdk.Stack):
                     "verified address can receive the sign-in link and test mail: the account's identities, and only "
                     "with ses:FromAddress equal to the configured sender (the sender stays pinned).",
                 )
+                acknowledge(
+                    role,
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "ses:GetAccount (the account's send rate, for the shared sending budget) is an account-level "
+                    "read that accepts no resource; it is the only action on *.",
+                )
             if spec.reads_stream:
                 acknowledge(
                     role,
@@ -459,6 +467,9 @@ class StageStack(cdk.Stack):
                     conditions=sender,
                 )
             )
+            # The sending budget reads the account's send rate (SendQuota.MaxSendRate) once per container
+            # (chalicelib/mail/budget.py). GetAccount reads account settings only and takes no resource.
+            statements.append(iam.PolicyStatement(sid="SesAccountRate", actions=["ses:GetAccount"], resources=["*"]))
         if spec.failure_queue:
             statements.append(
                 iam.PolicyStatement(

@@ -364,7 +364,7 @@ def test_samples_have_the_fields_the_app_writes() -> None:
     """The sample lines (which `make status` sends to CloudWatch) carry exactly the app's fields, in its order."""
     assert list(json.loads(log_contract.run_summary())) == list(json.loads(distribution_line()))
     assert list(json.loads(log_contract.announcement_summary())) == list(json.loads(announcement_line()))
-    assert [f.name for f in fields(AnnouncementRun)][-2:] == ["stopped", "finished"]
+    assert [f.name for f in fields(AnnouncementRun)][-3:] == ["stopped", "finished", "remaining"]
 
 
 def test_bad_stops_are_the_apps_stop_reasons_but_the_deadline() -> None:

@@ -280,6 +280,11 @@ def test_no_wildcard_actions_or_resources(default_synth: Synth, stage: str) -> N
         for action in as_list(statement["Action"]):
             assert "*" not in action, statement
         for resource in as_list(statement["Resource"]):
+            if statement["Sid"] == "SesAccountRate":
+                # The sending budget's rate: GetAccount is an account-level read that takes no resource.
+                assert as_list(statement["Action"]) == ["ses:GetAccount"]
+                assert resource == "*"
+                continue
             assert resource != "*", statement
             if statement["Sid"] == "Stream":
                 # AWS's documented form for Lambda's stream poller: this table's stream(s) only.
@@ -306,7 +311,7 @@ def test_each_role_has_exactly_its_permissions(
         statements = role_statements(template, role_id)
         expected_sids = {"Logs", "Table"}
         expected_sids |= {"Keys", "KeysDecrypt"} if role_id in READS_KEYS else set()
-        expected_sids |= {"Mail", "MailSandboxRecipients"} if role_id in SENDS_EMAIL else set()
+        expected_sids |= {"Mail", "MailSandboxRecipients", "SesAccountRate"} if role_id in SENDS_EMAIL else set()
         expected_sids |= {"Stream"} if role_id in READS_STREAM else set()
         expected_sids |= {"FailedEvents"} if role_id in FAILURE_QUEUE else set()
         assert set(statements) == expected_sids, role_id
@@ -339,9 +344,14 @@ def test_authorizer_reads_only_organizer_key_items(default_synth: Synth, stage: 
 @pytest.mark.parametrize("stage", STAGES)
 def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: dict[str, Any], stage: str) -> None:
     template = default_synth.templates[stage]
-    ses_statements = [s for s in iam_statements(template) if any(a.startswith("ses:") for a in as_list(s["Action"]))]
+    ses_statements = [
+        s
+        for s in iam_statements(template)
+        if any(a.startswith("ses:") for a in as_list(s["Action"])) and s["Sid"] != "SesAccountRate"
+    ]
     assert len(ses_statements) == 2 * len(SENDS_EMAIL)
-    sender = org_file["mail_from"].split("<")[1].rstrip(">")
+    # a bare address, or "Name <address>"
+    sender = org_file["mail_from"].split("<")[-1].rstrip(">").strip()
     for statement in ses_statements:
         assert set(as_list(statement["Action"])) == {"ses:SendEmail", "ses:SendRawEmail"}
         assert sorted(flatten(r) for r in as_list(statement["Resource"])) == (
@@ -351,6 +361,21 @@ def test_ses_send_only_as_the_configured_sender(default_synth: Synth, org_file: 
             else [arn("ses", "identity/*")]
         )
         assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": sender}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_senders_may_read_the_account_send_rate_and_nothing_else_on_any_resource(
+    default_synth: Synth, stage: str
+) -> None:
+    """The sending budget reads SES GetAccount (MaxSendRate) once per container: every function that
+    sends may, no other; and it is the only action any role has on "*"."""
+    template = default_synth.templates[stage]
+    on_everything = [s for s in iam_statements(template) if "*" in as_list(s["Resource"])]
+    assert len(on_everything) == len(SENDS_EMAIL)
+    for statement in on_everything:
+        assert statement["Sid"] == "SesAccountRate"
+        assert as_list(statement["Action"]) == ["ses:GetAccount"]
+        assert "Condition" not in statement
 
 
 @pytest.mark.parametrize("stage", STAGES)

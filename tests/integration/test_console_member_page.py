@@ -69,7 +69,7 @@ def test_her_page_says_what_she_was_sent_how_it_went_and_what_she_opened(world: 
     assert page.status_code == 200
     words = unescape(text_of(page))
     assert "Member 0" in words and "ann@example.org" in words and "bea@example.org" not in words
-    assert "Active member" in words and "Montana" in words and "Mountain Time" in words
+    assert "Active member" in words and "Montana" in words and "Mountain (from the state)" in words
     assert "Signed up" in words  # her history
     assert re.search(r"Sent\s+Her new link", words), words
     assert re.search(r"Held back\s+Declined, with the group's message \(why: nothing to send any more", words)

@@ -186,12 +186,14 @@ def test_scheduled_function_and_no_link_in_any_log(
     add_members(container.current(), 2)
     ses = FakeSes()
     # chalice.test gives every invocation a 3-second context; the real function has 900 s.
-    moto_stack.rebuild(mailer=ses, safety_margin=0.5)
+    # The schedule event is stamped with the (injected) wall clock: an older one would be dropped as late.
+    moto_stack.rebuild(mailer=ses, safety_margin=0.5, lease_clock=lambda: T_MINUS_30M.timestamp() + 5)
     moto_stack.clock.set(T_MINUS_30M)
     with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         event = client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
         )
+        event["time"] = "2026-12-01T22:30:00Z"
         result = client.lambda_.invoke("distribute_links", event).payload
     assert result["sent"] == 2
     assert len(ses.accepted) == 2
