@@ -17,9 +17,7 @@ from chalicelib.web.lazy import LazyRoutes, Row
 API_GROUP = "/groups/{group_id}"
 GROUP = "/console/groups/{group_id}"  # the console's pages of one group
 FORM = ["application/x-www-form-urlencoded"]
-# The import form sends its file as multipart only: one route's content types must be all binary or
-# all text for API Gateway (multipart/form-data is a binary type, app.py), or Chalice refuses to deploy.
-UPLOAD = ["multipart/form-data"]
+UPLOAD = ["application/x-www-form-urlencoded", "multipart/form-data"]
 
 # The organizer API, behind the organizer key: (path, method, "<feature>:<function>" in
 # chalicelib/<feature>/organizer_api.py). JSON bodies.

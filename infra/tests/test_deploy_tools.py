@@ -368,7 +368,8 @@ def test_restoring_keys_bumps_the_version_and_redeploys(tmp_path: Path, monkeypa
 def test_a_plain_chalice_deploy_stops_before_touching_aws(tmp_path: Path) -> None:
     """CDK is the only deploy path: `chalice deploy --stage prod` stops before any AWS call (no
     credentials here, and it never gets as far as asking for them): on Chalice's deploy-only check of
-    mixed binary/text content types (the member import's binary uploads), else on the missing policy
+    mixed binary/text content types (form routes also take multipart, binary for the member
+    import), else on the missing policy
     file (docs/deploy.md)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(

@@ -56,18 +56,6 @@ class Console:
             pairs.append(("csrf", csrf))
         return self.client.http.post(path, headers=self.headers(**FORM), body=urlencode(pairs).encode())
 
-    def post_multipart(self, path: str, fields: dict[str, str]) -> Any:
-        """A form with enctype="multipart/form-data" (the import form), text fields only, as a browser posts it."""
-        boundary = "----mbc-test-boundary"
-        pairs = [*fields.items(), ("csrf", self.csrf())]
-        body = "".join(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in pairs
-        )
-        content_type = f"multipart/form-data; boundary={boundary}"
-        return self.client.http.post(
-            path, headers=self.headers(**{"Content-Type": content_type}), body=(body + f"--{boundary}--\r\n").encode()
-        )
-
     def sign_in(self, stack: Stack, email: str) -> Any:
         self.client.http.post("/console/sign-in", headers=FORM, body=urlencode({"email": email}).encode())
         link = sign_in_link(stack, email)
