@@ -40,8 +40,6 @@ def group_body(args: argparse.Namespace) -> dict[str, Any]:
             schedule[name] = build()
         except errors.Invalid as exc:
             problems.update(exc.fields)
-    if problems:
-        raise errors.Invalid(fields=_flag(problems))
     body: dict[str, Any] = {
         "id": args.id or web_name(args.name),
         "name": args.name,
@@ -53,6 +51,17 @@ def group_body(args: argparse.Namespace) -> dict[str, Any]:
     }
     optional = {"contact_name": args.contact_name, "contact_email": args.contact_email}
     body.update({k: v for k, v in optional.items() if v})
+    if problems:
+        # Name every bad flag at once: the other fields checked with a stand-in schedule.
+        from chalicelib.errors import validate_model
+        from chalicelib.groups.models import GroupInput
+
+        stand_in = {"rrule": "FREQ=MONTHLY;BYDAY=1TU", "start_time": "16:00", "timezone": "America/Denver"}
+        try:
+            validate_model(GroupInput, {**body, "schedule": {**stand_in, **schedule}})
+        except errors.Invalid as exc:
+            problems.update({k: v for k, v in exc.fields.items() if not k.startswith("schedule")})
+        raise errors.Invalid(fields=problems)  # flag names: cmd_groups_create
     return body
 
 

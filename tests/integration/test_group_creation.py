@@ -119,5 +119,11 @@ def test_cli_creates_a_group_from_words(moto_stack: Stack, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert bad == 2
     assert "--week:" in err and "--weekday:" in err and "--time:" in err
+    assert "----" not in err  # each flag named once, as typed
+    # Every bad flag at once, the schedule's and the others' (an empty name, a link that is none).
+    worse = ["groups", "create", "--name", "", "--zoom-url", "nope", "--id", "x2", "--weekday", "Funday"]
+    assert cli.main(worse) == 2
+    err = capsys.readouterr().err
+    assert all(f"  {flag}:" in err for flag in ("--weekday", "--name", "--zoom-url", "--id")), err
     assert moto_stack.container.groups.find("other") is None
     assert cli.main(args) == 4  # the id (made from the name) is taken
