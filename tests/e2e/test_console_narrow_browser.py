@@ -102,7 +102,7 @@ def test_every_console_page_fits_360_px_with_long_names(browser: Any, stack: Liv
 
     visit(page, f"{group}/members")
     shot(page, "members", tmp_path)
-    page.get_by_role("link", name=PEOPLE[0][0]).click()
+    page.get_by_role("link", name=PEOPLE[0][0], exact=True).click()
     page.get_by_role("heading", name=PEOPLE[0][0]).wait_for()
     check(page)
     words = page.locator("main").inner_text()
@@ -112,9 +112,9 @@ def test_every_console_page_fits_360_px_with_long_names(browser: Any, stack: Liv
     visit(page, f"{member_url}/remove")
 
     visit(page, f"{group}/members?q=kowalski+ann")
-    assert page.get_by_role("link", name="Ann Kowalski").is_visible()
+    assert page.get_by_role("link", name="Ann Kowalski", exact=True).is_visible()
     visit(page, f"{group}/members?q=renee+cote")
-    assert page.get_by_role("link", name=PEOPLE[1][0]).is_visible()
+    assert page.get_by_role("link", name=PEOPLE[1][0], exact=True).is_visible()
 
     visit(page, f"{group}/meetings")
     page.get_by_role("link", name=re.compile("^Who was sent what")).first.click()
