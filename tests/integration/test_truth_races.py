@@ -126,6 +126,7 @@ def test_two_organizers_saving_the_same_meeting_at_once_both_land(ddb_stack: Sta
     sides = [ddb_stack.build() for _ in range(6)]
     barrier = threading.Barrier(len(sides))
     errors: list[BaseException] = []
+    refused: set[int] = set()
 
     def save(n: int) -> None:
         barrier.wait()
@@ -134,6 +135,7 @@ def test_two_organizers_saving_the_same_meeting_at_once_both_land(ddb_stack: Sta
             sides[n].meetings.put_override(GROUP_ID, MEETING_DAY, body, organizer_id=f"org_{n}")
         except Exception as exc:  # a StaleVersion after every retry would be acceptable, nothing else
             errors.append(exc)
+            refused.add(n)
 
     threads = [threading.Thread(target=save, args=(n,)) for n in range(len(sides))]
     for t in threads:
@@ -143,7 +145,9 @@ def test_two_organizers_saving_the_same_meeting_at_once_both_land(ddb_stack: Sta
     assert all(type(e).__name__ == "StaleVersion" for e in errors), errors
     stored = ddb_stack.container.meetings.overrides.get(GROUP_ID, MEETING_DAY)
     assert stored is not None
-    assert stored["status"] == "cancelled"  # no note-only save put it back on
+    # No note-only save put it back on; the cancel itself may be the save refused after its retries
+    # (six writers at once on a loaded machine), and then the organizer was told so.
+    assert stored["status"] == ("scheduled" if 0 in refused else "cancelled")
     assert stored["sequence"] == len(sides) - len(errors)  # every save that answered OK is one revision
 
 
