@@ -101,8 +101,7 @@ def test_without_her_token_the_page_reveals_nothing(
     elif problem == "missing":
         url = "/signups/manage"
     else:
-        # real clock: itsdangerous stamps member tokens with time.time(); the age is set relative to it
-        real = time.time()
+        real = time.time()  # real clock: itsdangerous stamps member tokens with time.time()
         monkeypatch.setattr(time, "time", lambda: real - 401 * 24 * 3600)
         old = make_token("manage", payload)
         monkeypatch.undo()

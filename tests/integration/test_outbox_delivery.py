@@ -200,8 +200,8 @@ def test_a_crash_between_the_send_and_its_record_never_sends_twice(ready: Stack)
     with pytest.raises(Crash):
         ready.drain()
     # A new process; the crashed one's lease runs out.
-    # real clock: leases are wall-clock seconds shared by processes (the default lease_clock); 10 minutes on
-    later = ready.rebuild(mailer=ses.mailer(), lease_clock=lambda: time.time() + 600)
+    # Leases are wall-clock seconds shared by processes (the default lease_clock); 10 minutes on.
+    later = ready.rebuild(mailer=ses.mailer(), lease_clock=lambda: time.time() + 600)  # real clock: leases
     later.outbox.sweep(min_age=timedelta(0))
     scheduled_runs(ready, later, 2)
     assert ses.recipients() == {"ann@example.org": 1}
@@ -239,8 +239,8 @@ def test_a_storage_outage_after_ses_accepted_never_sends_again(ready: Stack, fai
     finally:
         outage.close()
     assert outage.refused == (failures if failures > 0 else 8)  # the mark was retried, bounded
-    # real clock: leases are wall-clock seconds shared by processes (the default lease_clock); 10 minutes on
-    later = ready.rebuild(mailer=ses.mailer(), lease_clock=lambda: time.time() + 600)
+    # Leases are wall-clock seconds shared by processes (the default lease_clock); 10 minutes on.
+    later = ready.rebuild(mailer=ses.mailer(), lease_clock=lambda: time.time() + 600)  # real clock: leases
     scheduled_runs(ready, later, 3)
     assert ses.recipients() == {"ann@example.org": 1}
     [item_id] = outbox_ids(ready)

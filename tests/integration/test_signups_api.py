@@ -269,8 +269,7 @@ def test_confirmation_link_expires_after_72_hours(
 
     from chalicelib.signing import make_token
 
-    # real clock: itsdangerous stamps and checks member tokens with time.time(); ages are set relative to it
-    real = time.time()
+    real = time.time()  # real clock: itsdangerous stamps member tokens with time.time()
     with monkeypatch.context() as m:
         m.setattr(time, "time", lambda: real - 73 * 3600)
         old = make_token("confirm", {"g": GROUP_ID, "s": "x", "n": "1"})
