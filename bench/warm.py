@@ -64,6 +64,11 @@ def routes(event_id: str, group_id: str) -> list[Route]:
     ]
 
 
+def all_routes(ctx: dict[str, Any], group_id: str) -> list[Route]:
+    """Every public route the warm section measures (``ctx``: what runner.prepare_app returned)."""
+    return routes(ctx["event_id"], group_id)
+
+
 DESIGN_NOTES = {
     "GET /events": "one Query on the listing partition (table.py: every list read is a single Query)",
     "GET /events/{id}": "one GetItem",

@@ -72,11 +72,9 @@ class Schedule:
         return later(start, self.duration)
 
     def rule(self) -> Any:
-        """The dateutil rrule, anchored at a naive *local* start (so DST never shifts 4pm)."""
-        dtstart = datetime.combine(self.starts_on, self.start_time)
-        parsed = rrulestr(self.rrule, dtstart=dtstart)
-        assert isinstance(parsed, RRule)
-        return parsed
+        """The dateutil rrule, anchored at a naive *local* start (so DST never shifts 4pm). Parsed once
+        per rule (``_parsed_rule``): treat it as read-only."""
+        return _parsed_rule(self.rrule, self.starts_on, self.start_time)
 
     def starts_after(self, moment: datetime, count: int) -> list[datetime]:
         """The next ``count`` scheduled starts strictly after ``moment`` (aware, in the group's zone)."""
@@ -84,7 +82,7 @@ class Schedule:
         # Step back a day in local time so an occurrence at exactly `moment` is found and filtered below.
         local = moment.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
         out: list[datetime] = []
-        for naive in self.rule().xafter(local, count=count + 8):
+        for naive in self._naive_after(local, count + 8):
             aware = naive.replace(tzinfo=zone)
             if aware > moment:
                 out.append(aware)
@@ -92,14 +90,30 @@ class Schedule:
                 break
         return out
 
+    def _naive_after(self, local: datetime, count: int) -> list[datetime]:
+        """``rule().xafter(local, count=count)`` as a list, from the day's expansion (memoized, see
+        ``_naive_after_day``): the occurrences after midnight of ``local``'s day, less those not after
+        ``local``. One request after another the same day reuses the expansion."""
+        day = datetime.combine(local.date(), time(0))
+        # At most one occurrence a day (the time is the schedule's, never the rule's), so a few spare.
+        wanted = count + 4
+        found = _naive_after_day(self.rrule, self.starts_on, self.start_time, day, wanted)
+        after = [n for n in found if n > local]
+        if len(after) >= count or len(found) < wanted:  # enough, or the rule ends before that many
+            return after[:count]
+        return list(self.rule().xafter(local, count=count))
+
     def starts_between(self, start: datetime, end: datetime) -> list[datetime]:
         zone = self.zone
         lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
         hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+        # Whole local days around [lo, hi] (memoized): the filter below keeps exactly [start, end].
+        first = datetime.combine(lo.date(), time(0))
+        last = datetime.combine(hi.date(), time(0)) + timedelta(days=1)
         return [
-            n.replace(tzinfo=zone)
-            for n in self.rule().between(lo, hi, inc=True)
-            if start <= n.replace(tzinfo=zone) <= end
+            aware
+            for n in _naive_between_days(self.rrule, self.starts_on, self.start_time, first, last)
+            if start <= (aware := n.replace(tzinfo=zone)) <= end
         ]
 
     def start_on(self, day: date) -> datetime | None:
@@ -108,6 +122,30 @@ class Schedule:
         begin = datetime.combine(day, time(0), zone)
         found = self.starts_between(begin, begin + timedelta(days=1) - timedelta(microseconds=1))
         return found[0] if found else None
+
+
+# Warm requests read the same few schedules again and again (a group's page, its meetings, the
+# calendar): the parsed rule and a day's expansions are memoized, keyed on the rule's text and its
+# anchor (what they depend on), so a changed schedule is another key and never a stale answer.
+@lru_cache(maxsize=64)
+def _parsed_rule(rule: str, starts_on: date, start_time: time) -> Any:
+    parsed = rrulestr(rule, dtstart=datetime.combine(starts_on, start_time))
+    assert isinstance(parsed, RRule)
+    return parsed
+
+
+@lru_cache(maxsize=256)
+def _naive_between_days(
+    rule: str, starts_on: date, start_time: time, first: datetime, last: datetime
+) -> tuple[datetime, ...]:
+    """The rule's naive occurrences from ``first`` to ``last`` (both included)."""
+    return tuple(_parsed_rule(rule, starts_on, start_time).between(first, last, inc=True))
+
+
+@lru_cache(maxsize=256)
+def _naive_after_day(rule: str, starts_on: date, start_time: time, day: datetime, count: int) -> tuple[datetime, ...]:
+    """The rule's first ``count`` naive occurrences strictly after ``day``."""
+    return tuple(_parsed_rule(rule, starts_on, start_time).xafter(day, count=count))
 
 
 # RRULE parts a group schedule may use; the time comes from start_time, never from the rule.
@@ -226,6 +264,7 @@ def validate_rrule(value: str) -> str:
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
+@lru_cache(maxsize=128)  # a pure function of a frozen Schedule and a tuple: each group's page asks again
 def describe(schedule: Schedule, zones: Zones | None = None) -> str:
     """The schedule in words, in the reader's zones (the group's own when None): 'First Tuesday of
     every month, 3:00 PM Pacific'; for a reader shown both zones, '..., 4:00 PM Mountain / 3:00 PM

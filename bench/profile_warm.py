@@ -1,0 +1,70 @@
+"""Profile the app's own warm per-request work, route by route: ``python -m bench.profile_warm [N] [route...]``.
+
+The same setup as ``python -m bench --only warm`` (DynamoDB Local, the prod stage's settings, the
+container from the environment, 100 events), then N requests per route under cProfile in this one
+process. The floor's share (botocore sending and parsing the same calls) is in the profile too:
+read the functions of chalicelib/ and chalice/ for the app's own work, or pass ``--no-db``: each
+DynamoDB call then answers with a copy of the route's first answer (the copying shows as deepcopy).
+"""
+
+from __future__ import annotations
+
+import copy
+import cProfile
+import io
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import config, runner, seed, warm
+from bench.common import dynamodb_engine
+
+
+def main(argv: list[str]) -> None:
+    n = int(argv[0]) if argv and argv[0].isdigit() else 500
+    no_db = "--no-db" in argv
+    only = [a for a in argv if not a.isdigit() and a != "--no-db"]
+    cfg = config.smoke()
+    with tempfile.TemporaryDirectory(prefix="mbc-prof-") as tmp, dynamodb_engine(print) as engine:
+        state = Path(tmp)
+        runner.precreate(engine.endpoint, [runner.EVENTS_TABLE, runner.TWIN_TABLE], print)
+        ctx = runner.prepare_app(cfg, engine.endpoint, state, {}, print)
+        handler, client = ctx["handler"], ctx["client"]
+        original = client._make_api_call
+        answers: dict[str, Any] = {}
+
+        def canned(operation: str, params: dict[str, Any]) -> Any:
+            # The route's first answer to each operation, again (the app's own work only: no DynamoDB).
+            if operation not in answers:
+                answers[operation] = original(operation, params)
+            return copy.deepcopy(answers[operation])
+
+        if no_db:
+            client._make_api_call = canned
+        for route in warm.all_routes(ctx, seed.GROUP_ID):
+            if only and not any(o in route.name for o in only):
+                continue
+            answers.clear()
+            for i in range(20):
+                warm.invoke(handler, route.event(i), route.expect)
+            events = [route.event(100 + i) for i in range(n)]
+            profile = cProfile.Profile()
+            started = time.perf_counter()
+            profile.enable()
+            for event in events:
+                warm.invoke(handler, event, route.expect)
+            profile.disable()
+            elapsed = (time.perf_counter() - started) / n
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("tottime").print_stats(35)
+            stats.sort_stats("cumulative").print_stats(r"chalicelib|app\.py|chalice/app", 40)
+            print(f"==== {route.name}: {elapsed * 1000:.2f} ms per request (profiled)")
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
