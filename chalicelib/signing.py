@@ -114,20 +114,27 @@ def keyed_hash(value: str, purpose: str, settings: Settings | None = None) -> st
     return hmac.new(identity_key(settings), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def sign_cursor(payload: dict[str, Any], scope: str, settings: Settings | None = None) -> str:
-    from itsdangerous import URLSafeSerializer
+@lru_cache(maxsize=16)
+def _serializer(keys: tuple[bytes, ...], salt: str, timed: bool) -> Any:
+    """One itsdangerous serializer per key ring and salt (they keep no state between calls; every
+    warm page with a cursor would build one). Keyed on the keys themselves: a rotation is a new one."""
+    from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
-    return URLSafeSerializer(keyring(settings), salt=f"cursor:{scope}").dumps(payload)
+    return (URLSafeTimedSerializer if timed else URLSafeSerializer)(list(keys), salt=salt)
+
+
+def sign_cursor(payload: dict[str, Any], scope: str, settings: Settings | None = None) -> str:
+    return str(_serializer(tuple(keyring(settings)), f"cursor:{scope}", False).dumps(payload))
 
 
 def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dict[str, Any]:
     """Verify a cursor made by sign_cursor for the same scope; anything else is a 400."""
-    from itsdangerous import BadData, URLSafeSerializer
+    from itsdangerous import BadData
 
     if len(token) > 2048:
         raise InvalidCursor()
     try:
-        data = URLSafeSerializer(keyring(settings), salt=f"cursor:{scope}").loads(token)
+        data = _serializer(tuple(keyring(settings)), f"cursor:{scope}", False).loads(token)
     except (BadData, ValueError, TypeError):
         raise InvalidCursor() from None
     if not isinstance(data, dict):
@@ -155,19 +162,17 @@ class TokenError(Exception):
 
 def make_token(purpose: str, payload: dict[str, Any], settings: Settings | None = None) -> str:
     """A signed, timestamped token good for one purpose only (the purpose is the salt)."""
-    from itsdangerous import URLSafeTimedSerializer
-
     if purpose not in TOKEN_MAX_AGE:
         raise ValueError(purpose)
-    return URLSafeTimedSerializer(keyring(settings), salt=f"member:{purpose}").dumps(payload)
+    return str(_serializer(tuple(keyring(settings)), f"member:{purpose}", True).dumps(payload))
 
 
 def read_token(token: str | None, purpose: str, settings: Settings | None = None) -> dict[str, Any]:
-    from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+    from itsdangerous import BadData, SignatureExpired
 
     if not token or len(token) > 1024:
         raise TokenError("invalid")
-    serializer = URLSafeTimedSerializer(keyring(settings), salt=f"member:{purpose}")
+    serializer = _serializer(tuple(keyring(settings)), f"member:{purpose}", True)
     try:
         data = serializer.loads(token, max_age=TOKEN_MAX_AGE[purpose])
     except SignatureExpired:

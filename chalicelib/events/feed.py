@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ def _location(doc: EventRecord) -> str:
 
 # The last feed rendered by this container: calendar apps poll every hour, and rendering
 # (icalendar builds, folds and adds VTIMEZONEs) costs ~8x the Query. Keyed by every event's id
-# and version, so any change renders afresh.
+# and version (or, from stored rows, by their whole text), so any change renders afresh.
 _last_feed: dict[tuple[Any, ...], bytes] = {}
 
 
@@ -33,6 +34,18 @@ def events_calendar(docs: list[EventRecord], name: str) -> bytes:
     cached = _last_feed.get(key)
     if cached is None:
         cached = _render_events_calendar(docs, name)
+        _last_feed.clear()
+        _last_feed[key] = cached
+    return cached
+
+
+def events_calendar_of_rows(rows: list[str], name: str) -> bytes:
+    """``events_calendar`` of the events stored as ``rows`` (each one's JSON, as the listing stores it),
+    memoized on the rows themselves: a poll that finds every event as it was parses none of them."""
+    key = (name, *rows)
+    cached = _last_feed.get(key)
+    if cached is None:
+        cached = _render_events_calendar([json.loads(row) for row in rows], name)
         _last_feed.clear()
         _last_feed[key] = cached
     return cached

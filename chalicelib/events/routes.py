@@ -24,19 +24,19 @@ def list_events() -> Response:
     is_organizer = params.get("status") == "draft" and organizer_from_header(routes.request.headers) is not None
     c = container.current()
     listing = parse_listing(params, is_organizer=is_organizer, now=c.clock.now())
-    result = c.events.list_events(listing, cursor=params.get("cursor"))
-    return json_response(result, headers=NO_STORE if is_organizer else PUBLIC_60)
+    body = c.events.list_events_json(listing, cursor=params.get("cursor"))
+    return json_response(body, headers=NO_STORE if is_organizer else PUBLIC_60)
 
 
 @routes.route("/events/calendar.ics", methods=["GET"])
 def events_calendar() -> Response:
-    from chalicelib.events.feed import events_calendar as build
+    from chalicelib.events.feed import events_calendar_of_rows as build
     from chalicelib.events.views import FEED_NAMES, parse_state
 
     state = parse_state(query_params(routes.request).get("state"))
-    docs = container.current().events.upcoming_for_feed(state)
+    rows = container.current().events.feed_rows(state)
     return text_response(
-        build(docs, FEED_NAMES[state or ""]).decode("utf-8"),
+        build(rows, FEED_NAMES[state or ""]).decode("utf-8"),
         content_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": 'inline; filename="mbc-events.ics"', **PUBLIC_300},
     )

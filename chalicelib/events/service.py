@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,6 +94,16 @@ class EventService:
             raise StaleVersion("The event was changed by someone else; read it again and retry.") from None
 
     def list_events(self, listing: EventListing, *, cursor: str | None) -> dict[str, Any]:
+        rows, next_cursor = self._page(listing, cursor)
+        return {"events": [json.loads(row) for row in rows], "next_cursor": next_cursor}
+
+    def list_events_json(self, listing: EventListing, *, cursor: str | None) -> str:
+        """``list_events``'s answer as the API writes it (``json.dumps(..., separators=(",", ":"))``, byte
+        for byte): the stored docs are that JSON already, so they are joined, never parsed and written again."""
+        rows, next_cursor = self._page(listing, cursor)
+        return '{"events":[' + ",".join(rows) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
+
+    def _page(self, listing: EventListing, cursor: str | None) -> tuple[list[str], str | None]:
         query = listing.query
         start_after: str | None = None
         if cursor:
@@ -102,12 +113,17 @@ class EventService:
             start_after = data["k"]
             # The window ("from" defaults to now) is pinned by the first page.
             query = ListingQuery(**data["q"])
-        docs, last = self.repo.query(query, start_after=start_after, limit=listing.limit)
+        rows, last = self.repo.query_rows(query, start_after=start_after, limit=listing.limit)
         next_cursor = sign_cursor({"s": listing.scope, "k": last, "q": query.__dict__}, "events") if last else None
-        return {"events": docs, "next_cursor": next_cursor}
+        return rows, next_cursor
 
     def upcoming_for_feed(self, state: str | None, *, limit: int = 500) -> list[EventRecord]:
         """Events for a calendar subscription: recent past (30 days) and everything ahead."""
+        return [json.loads(row) for row in self.feed_rows(state, limit=limit)]
+
+    def feed_rows(self, state: str | None, *, limit: int = 500) -> list[str]:
+        """``upcoming_for_feed``'s events as stored (each one's JSON, unparsed): the feed's memo is
+        keyed on them, so a poll that finds the feed unchanged parses nothing."""
         moment = self.clock.now()
         query = ListingQuery(
             partition=listing_partition("PUB", state or "ALL"),
@@ -115,5 +131,5 @@ class EventService:
             high=None,
             ends_after=iso_utc(moment - timedelta(days=30)),
         )
-        docs, _ = self.repo.query(query, start_after=None, limit=limit)
-        return docs
+        rows, _ = self.repo.query_rows(query, start_after=None, limit=limit)
+        return rows

@@ -138,6 +138,12 @@ class EventRepository:
 
     def query(self, q: ListingQuery, *, start_after: str | None, limit: int) -> tuple[list[EventRecord], str | None]:
         """Up to ``limit`` listing docs after ``start_after`` (a sort key); and the sort key to resume from."""
+        rows, last = self.query_rows(q, start_after=start_after, limit=limit)
+        return [json.loads(d) for d in rows], last
+
+    def query_rows(self, q: ListingQuery, *, start_after: str | None, limit: int) -> tuple[list[str], str | None]:
+        """``query``'s docs as stored: each one's JSON, compact (``json.dumps(doc, separators=(",", ":"))``,
+        as ``_listing_items`` writes it), unparsed; and the sort key to resume from."""
         names = {"#pk": "pk", "#sk": "sk", "#ends": "ends"}
         values: dict[str, Any] = {":pk": {"S": q.partition}, ":lo": {"S": q.low}, ":from": {"S": q.ends_after}}
         if q.high is not None:
@@ -182,4 +188,4 @@ class EventRepository:
                 break
         page = docs[:limit]
         more = len(docs) > limit
-        return [json.loads(d) for _, d in page], (page[-1][0] if more and page else None)
+        return [d for _, d in page], (page[-1][0] if more and page else None)
