@@ -32,6 +32,7 @@ def main(argv: list[str]) -> None:
         state = Path(tmp)
         runner.precreate(engine.endpoint, [runner.EVENTS_TABLE, runner.TWIN_TABLE], print)
         ctx = runner.prepare_app(cfg, engine.endpoint, state, {}, print)
+        warm.seed_public(ctx, 2 * (n + 40))
         handler, client = ctx["handler"], ctx["client"]
         original = client._make_api_call
         answers: dict[str, Any] = {}

@@ -257,6 +257,8 @@ def warm_section(
 ) -> None:
     client, handler = ctx["client"], ctx["handler"]
     floor_client = raw_client(endpoint)
+    # Personal links for /j/{token}: both table sizes' requests, in case they fall in one minute.
+    warm.seed_public(ctx, 2 * (cfg.warmup + cfg.rounds * cfg.per_round + 4))
     by_size: dict[int, dict[str, warm.RouteResult]] = {}
     for size in cfg.sizes:
         if size != cfg.sizes[0]:
@@ -267,7 +269,7 @@ def warm_section(
             )
             log(f"grew the table to {size} events ({time.perf_counter() - started:.1f} s)")
         by_size[size] = {}
-        for route in warm.routes(ctx["event_id"], seed.GROUP_ID):
+        for route in warm.all_routes(ctx, seed.GROUP_ID):
             res = warm.RouteResult(route)
             res.calls = warm.count_calls(handler, client, route, 0)
             feed_before = warm.rendered_feed() if route.name == "GET /events/calendar.ics" else None

@@ -26,6 +26,7 @@ def main(argv: list[str]) -> None:
         state = Path(tmp)
         runner.precreate(engine.endpoint, [runner.EVENTS_TABLE, runner.TWIN_TABLE], lambda _: None)
         ctx = runner.prepare_app(cfg, engine.endpoint, state, {}, lambda _: None)
+        warm.seed_public(ctx, 2 * (n + 40))
         handler, client = ctx["handler"], ctx["client"]
         floor_client = raw_client(engine.endpoint)
         inside = [0.0]

@@ -29,12 +29,17 @@ class Route:
     body: Callable[[], tuple[bytes, dict[str, str]]] | None = None
     writes: bool = False  # the floor replays it on a twin table (conditional writes must not collide)
     expect: int = 200
+    # The concrete path of request n, when it changes from one request to the next (personal links).
+    path_of: Callable[[int], str] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def event(self, n: int) -> dict[str, Any]:
         body, headers = self.body() if self.body else (None, {})
+        headers = {**dict(self.headers), **headers}
         # A new client address per request: the per-IP signup limit (20/hour in prod) must not kick in.
         ip = f"198.51.{(n // 250) % 250}.{n % 250 + 1}"
-        return rest_event(self.method, self.resource, self.path, self.query, body, headers, source_ip=ip)
+        path = self.path_of(n) if self.path_of else self.path
+        return rest_event(self.method, self.resource, path, self.query, body, headers, source_ip=ip)
 
 
 def signup_body() -> tuple[bytes, dict[str, str]]:
@@ -64,9 +69,96 @@ def routes(event_id: str, group_id: str) -> list[Route]:
     ]
 
 
+def resend_body() -> tuple[bytes, dict[str, str]]:
+    n = next(_emails)
+    return json.dumps({"email": f"resend{n}@example.org"}).encode(), {
+        "content-type": "application/json",
+        "origin": "https://www.example.org",
+    }
+
+
 def all_routes(ctx: dict[str, Any], group_id: str) -> list[Route]:
-    """Every public route the warm section measures (``ctx``: what runner.prepare_app returned)."""
-    return routes(ctx["event_id"], group_id)
+    """Every public route the warm section measures (``ctx``: what runner.prepare_app returned, with
+    ``seed_public``'s personal links): the API's reads and the signup POST (``routes``), then the
+    group's calendar, a personal link (303 to the room, its calendar entry), "send me the link again",
+    the embed page, the widget files and "is this website allowed"."""
+    tokens: list[str] = ctx["join_tokens"]
+
+    def link(suffix: str = "") -> Callable[[int], str]:
+        return lambda n: f"/j/{tokens[n % len(tokens)]}{suffix}"
+
+    site = (("origin", "https://www.example.org"),)
+    return [
+        *routes(ctx["event_id"], group_id),
+        Route(
+            "GET /groups/{id}/meetings.ics",
+            "GET",
+            "/groups/{group_id}/meetings.ics",
+            f"/groups/{group_id}/meetings.ics",
+            2,
+        ),
+        Route("GET /j/{token} (303)", "GET", "/j/{token}", "/j/x", 4, path_of=link(), expect=303),
+        Route(
+            "GET /j/{token}/meeting.ics",
+            "GET",
+            "/j/{token}/meeting.ics",
+            "/j/x/meeting.ics",
+            3,
+            path_of=link("/meeting.ics"),
+        ),
+        Route("GET /groups/{id}/resend", "GET", "/groups/{group_id}/resend", f"/groups/{group_id}/resend", 1),
+        Route(
+            "POST /groups/{id}/resend",
+            "POST",
+            "/groups/{group_id}/resend",
+            f"/groups/{group_id}/resend",
+            3,
+            body=resend_body,
+            writes=True,
+            expect=202,
+        ),
+        Route("GET /embed/{id}", "GET", "/embed/{group_id}", f"/embed/{group_id}", 3),
+        Route("GET /widgets/mbc-connect.js", "GET", "/widgets/mbc-connect.js", "/widgets/mbc-connect.js", 0),
+        Route("GET /site/allowed", "GET", "/site/allowed", "/site/allowed", 0, headers=site),
+    ]
+
+
+# A personal link may be opened 20 times a minute (chalicelib/joinlinks/click.py), and the floor's
+# replay of the request's counter update counts too: each link serves at most this many timed requests
+# a minute.
+USES_PER_LINK = 8
+
+
+def seed_public(ctx: dict[str, Any], requests: int) -> None:
+    """What the member-facing routes need, written with the app's own repositories: active members
+    with personal links (enough for ``requests`` requests a minute), and the group's window with a
+    meeting whose room is open now (so ``/j/{token}`` answers 303). The links' tokens go in ``ctx``."""
+    from datetime import UTC, datetime, timedelta
+
+    from bench import seed
+    from chalicelib import container
+    from chalicelib.joinlinks.service import link_of, window_of
+    from chalicelib.joinlinks.storage import JoinLinkRepository
+    from chalicelib.joinlinks.tokens import join_token, token_hash
+    from chalicelib.meetings.meeting import Meeting
+
+    c = container.current()
+    client, table = ctx["client"], c.settings.table_name
+    members = seed.seed_members(client, table, requests // USES_PER_LINK + 10, prefix="link")
+    repo = JoinLinkRepository(client, table)
+    tokens = []
+    for member in members:
+        token = join_token(
+            group_id=member["group_id"], signup_id=member["id"], gen=member["gen"], link_rev=0, settings=c.settings
+        )
+        client.put_item(**repo.new_link_item(token_hash(token), link_of(member))["Put"])  # type: ignore[arg-type]
+        tokens.append(token)
+    now = datetime.now(UTC)
+    group = c.groups.get(seed.GROUP_ID)
+    start = now - timedelta(minutes=5)
+    meeting = Meeting(start.date().isoformat(), start, now + timedelta(days=1), "scheduled", None, start)
+    repo.put_window(window_of(group, [meeting], computed_at=now.isoformat()), seen_rev=repo.window_rev(seed.GROUP_ID))
+    ctx["join_tokens"] = tokens
 
 
 DESIGN_NOTES = {
@@ -78,6 +170,17 @@ DESIGN_NOTES = {
     "GET /openapi.json": "none (generated from the models, cached per container)",
     "POST /groups/{id}/signups": "GetItem group, UpdateItem per-IP counter, PutItem the form (an `INTAKE#` "
     "item): the same three whatever the address (the outbox's stream handler processes the form later)",
+    "GET /groups/{id}/meetings.ics": "GetItem group + Query its meeting overrides",
+    "GET /j/{token} (303)": "GetItem the link, BatchGetItem the member and the group's window, UpdateItem the "
+    "link's per-minute counter, PutItem the opening (once per member and meeting; conditional after that)",
+    "GET /j/{token}/meeting.ics": "GetItem the link, BatchGetItem the member and the group's window, UpdateItem "
+    "the link's per-minute counter",
+    "GET /groups/{id}/resend": "GetItem group",
+    "POST /groups/{id}/resend": "GetItem group, UpdateItem per-IP counter, PutItem the request: the same "
+    "three whatever the address",
+    "GET /embed/{id}": "GetItem group + Query its meeting overrides + Query the events' listing partition",
+    "GET /widgets/mbc-connect.js": "none (a file of the package)",
+    "GET /site/allowed": "none once the stored origins are read (cached per container)",
 }
 # The signup POST's calls, in order, for every address (issue 12; tests/integration/test_fail_safe.py).
 SIGNUP_OPERATIONS = ["GetItem", "UpdateItem", "PutItem"]
