@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,7 +124,35 @@ def meeting_calendar(
     method: str = "PUBLISH",
 ) -> bytes:
     """A calendar of meetings. ``method`` CANCEL (with the same UID and SEQUENCE) removes a
-    cancelled meeting from the member's calendar."""
+    cancelled meeting from the member's calendar.
+
+    Memoized (a feed polled again finds the same group and meetings): rendered once with a stand-in
+    DTSTAMP, which is then written in, byte for byte what icalendar writes for a UTC instant."""
+    if stamp.tzinfo is not UTC:
+        return _meeting_calendar(group, meetings, stamp=stamp, join_url=join_url, method=method)
+    key = (json.dumps(group, sort_keys=True, default=str), tuple(meetings), join_url, method)
+    rendered = _rendered_calendars.get(key)
+    if rendered is None:
+        rendered = _meeting_calendar(group, meetings, stamp=_STAND_IN, join_url=join_url, method=method)
+        if len(_rendered_calendars) >= _RENDERED_MAX:
+            _rendered_calendars.pop(next(iter(_rendered_calendars)))
+        _rendered_calendars[key] = rendered
+    return rendered.replace(_STAND_IN_LINE, b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode())
+
+
+# meeting_calendar's renders, by everything they depend on but the stamp (the group as a whole, the
+# meetings, the link, the method): a few groups' feeds and the last members' calendars.
+_rendered_calendars: dict[tuple[Any, ...], bytes] = {}
+_RENDERED_MAX = 32
+_STAND_IN = datetime(1900, 1, 1, tzinfo=UTC)
+# A property line begins after CRLF (a folded line's continuation begins with a space, and text
+# values escape their newlines): only the DTSTAMP properties match.
+_STAND_IN_LINE = b"\r\nDTSTAMP:19000101T000000Z"
+
+
+def _meeting_calendar(
+    group: GroupRecord, meetings: list[Meeting], *, stamp: datetime, join_url: str | None, method: str
+) -> bytes:
     from icalendar import Calendar
 
     cal = Calendar()
@@ -146,8 +175,6 @@ def _series_rule(group: GroupRecord, first: datetime) -> dict[str, Any]:
     """The group's RRULE as icalendar parts, from ``first`` (a scheduled start) on. COUNT and
     UNTIL become the UTC instant of the last meeting: from a later DTSTART a COUNT would count
     differently, and with a zoned DTSTART, UNTIL must be UTC (RFC 5545 3.3.10)."""
-    from datetime import UTC
-
     from chalicelib.meetings.service import schedule_of
 
     parts = dict(p.split("=", 1) for p in group["schedule"]["rrule"].split(";") if "=" in p)

@@ -5,17 +5,23 @@ stored rows, cursors and member tokens come from one serializer per key ring."""
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chalicelib import signing
-from chalicelib.errors import InvalidCursor
+from chalicelib.errors import Conflict, InvalidCursor
 from chalicelib.events import feed
 from chalicelib.events.views import FEED_NAMES, parse_listing
-from tests.support.builders import as_json, event_body, send
+from chalicelib.meetings import calendar
+from tests.support.builders import GROUP_ID, as_json, event_body, group_body, send
 from tests.support.stacks import Stack
 
 TITLES = ['Café "Ünïcode" <walk> & talk', "Emoji day \U0001f338", "Back\\slash / slash", "Plain"]
@@ -103,3 +109,46 @@ def test_one_serializer_per_key_ring_and_a_new_key_is_a_new_one(tmp_path: Path, 
         signing.read_token(token, "erase", settings)
     with pytest.raises(InvalidCursor):
         signing.read_cursor(cursor, "announcements", settings)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stamp=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    note=st.sampled_from([None, "Bring a friend", "DTSTAMP:19000101T000000Z in a note"]),
+)
+def test_the_group_calendar_memo_writes_the_stamp_as_icalendar_does(
+    moto_stack: Stack, stamp: datetime, note: str | None
+) -> None:
+    c = moto_stack.container
+    with suppress(Conflict):
+        c.groups.create(group_body())
+    group = dict(c.groups.get(GROUP_ID))
+    group["description"] = f"Monthly video meeting. {note or ''}"
+    meetings = c.meetings.upcoming(group, count=12)  # type: ignore[arg-type]
+    memoized = calendar.meeting_calendar(group, meetings, stamp=stamp)  # type: ignore[arg-type]
+    fresh = calendar._meeting_calendar(group, meetings, stamp=stamp, join_url=None, method="PUBLISH")  # type: ignore[arg-type]
+    assert memoized == fresh
+    assert calendar.meeting_calendar(group, meetings, stamp=stamp) == fresh  # type: ignore[arg-type]
+
+
+def test_the_group_calendar_memo_renders_a_changed_group_afresh(moto_stack: Stack) -> None:
+    c = moto_stack.container
+    c.groups.create(group_body())
+    group = dict(c.groups.get(GROUP_ID))
+    meetings = c.meetings.upcoming(group, count=12)  # type: ignore[arg-type]
+    stamp = datetime(2026, 12, 6, 13, 0, 5, 123456, tzinfo=UTC)
+    before = calendar.meeting_calendar(group, meetings, stamp=stamp)  # type: ignore[arg-type]
+    renamed = {**group, "name": "MBC Evening Group"}
+    after = calendar.meeting_calendar(renamed, meetings, stamp=stamp)  # type: ignore[arg-type]
+    assert b"MBC Evening Group" in after and b"MBC Evening Group" not in before
+    fewer = calendar.meeting_calendar(group, meetings[:3], stamp=stamp)  # type: ignore[arg-type]
+    assert fewer.count(b"BEGIN:VEVENT") == 3 and before.count(b"BEGIN:VEVENT") == 12
+    # A stamp in another zone than UTC is rendered in full (icalendar writes its TZID).
+    denver = stamp.astimezone(ZoneInfo("America/Denver"))
+    assert calendar.meeting_calendar(group, meetings, stamp=denver) == calendar._meeting_calendar(  # type: ignore[arg-type]
+        group,  # type: ignore[arg-type]
+        meetings,
+        stamp=denver,
+        join_url=None,
+        method="PUBLISH",
+    )
