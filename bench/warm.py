@@ -103,7 +103,7 @@ def all_routes(ctx: dict[str, Any], group_id: str) -> list[Route]:
             "GET",
             "/j/{token}/meeting.ics",
             "/j/x/meeting.ics",
-            3,
+            6,
             path_of=link("/meeting.ics"),
         ),
         Route("GET /groups/{id}/resend", "GET", "/groups/{group_id}/resend", f"/groups/{group_id}/resend", 1),
@@ -173,8 +173,9 @@ DESIGN_NOTES = {
     "GET /groups/{id}/meetings.ics": "GetItem group + Query its meeting overrides",
     "GET /j/{token} (303)": "GetItem the link, BatchGetItem the member and the group's window, UpdateItem the "
     "link's per-minute counter, PutItem the opening (once per member and meeting; conditional after that)",
-    "GET /j/{token}/meeting.ics": "GetItem the link, BatchGetItem the member and the group's window, UpdateItem "
-    "the link's per-minute counter",
+    "GET /j/{token}/meeting.ics": "as opening the link (GetItem, BatchGetItem, UpdateItem, and PutItem the "
+    "opening while the room is open, as here), then GetItem group + Query its meeting overrides (the "
+    "series needs the group's schedule and the next 12 meetings, which the window item does not hold)",
     "GET /groups/{id}/resend": "GetItem group",
     "POST /groups/{id}/resend": "GetItem group, UpdateItem per-IP counter, PutItem the request: the same "
     "three whatever the address",

@@ -249,7 +249,66 @@ def series_calendar(
 ) -> bytes:
     """A member's calendar: the series (PUBLISH), plus ``instance`` as its own event when the email
     is about one meeting; with ``method`` CANCEL, only the cancelled instance. ``zone``: the
-    member's own, which its times are written in when the series allows (``member_tzid``)."""
+    member's own, which its times are written in when the series allows (``member_tzid``).
+
+    Memoized per group, meetings and zone (every member of a group who lives on the same zone gets
+    the same calendar but for her link and the stamp): its content lines are built once with stand-ins
+    for the link and the stamp, which are written in before icalendar folds and joins the lines."""
+    from icalendar.parser import Contentline, Contentlines
+
+    line_of: Any = Contentline  # icalendar's own classes fold and join the lines (untyped)
+    if stamp.tzinfo is not UTC or (join_url is not None and any(c in join_url for c in _ESCAPED)):
+        full: Any = _series_lines(
+            group, meetings, stamp=stamp, join_url=join_url, instance=instance, method=method, zone=zone
+        )
+        return bytes(full.to_ical())
+    key = (json.dumps(group, sort_keys=True, default=str), tuple(meetings), join_url is None, instance, method, zone)
+    cached = _series_lines_memo.get(key)
+    if cached is None:
+        cached = _series_lines(
+            group,
+            meetings,
+            stamp=_STAND_IN,
+            join_url=None if join_url is None else _STAND_IN_URL,
+            instance=instance,
+            method=method,
+            zone=zone,
+        )
+        if len(_series_lines_memo) >= _RENDERED_MAX:
+            _series_lines_memo.pop(next(iter(_series_lines_memo)))
+        _series_lines_memo[key] = cached
+    dtstamp = "DTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ")
+    lines: Any = Contentlines(
+        line_of(
+            dtstamp
+            if line == _STAND_IN_DTSTAMP
+            else line.replace(_STAND_IN_URL, join_url)
+            if join_url is not None and _STAND_IN_URL in line
+            else line
+        )
+        for line in cached
+    )
+    return bytes(lines.to_ical())
+
+
+# series_calendar's content lines, unfolded, with the stand-ins (its own memo: see meeting_calendar's).
+_series_lines_memo: dict[tuple[Any, ...], Any] = {}
+_STAND_IN_DTSTAMP = "DTSTAMP:19000101T000000Z"
+# No character icalendar escapes in text (a real link with one is rendered in full).
+_STAND_IN_URL = "https://stand-in.invalid/j/personal-link-stand-in-5e1f"
+_ESCAPED = "\\;,\n\r"
+
+
+def _series_lines(
+    group: GroupRecord,
+    meetings: list[Meeting],
+    *,
+    stamp: datetime,
+    join_url: str | None,
+    instance: Meeting | None,
+    method: str,
+    zone: str | None,
+) -> Any:
     from icalendar import Calendar
 
     tzid = member_tzid(group, [*meetings, *([instance] if instance else [])], zone)
@@ -273,7 +332,7 @@ def series_calendar(
     for component in components:
         cal.add_component(component)
     add_timezones(cal)
-    return bytes(cal.to_ical())
+    return cal.content_lines()
 
 
 def add_timezones(cal: Any) -> None:

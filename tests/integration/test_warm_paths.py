@@ -152,3 +152,54 @@ def test_the_group_calendar_memo_renders_a_changed_group_afresh(moto_stack: Stac
         join_url=None,
         method="PUBLISH",
     )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    stamp=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    token=st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=27, max_size=27
+    ),
+    zone=st.sampled_from([None, "America/Denver", "America/Los_Angeles"]),
+    which=st.sampled_from(["series", "instance", "cancel", "no link", "odd link"]),
+)
+def test_a_members_calendar_from_the_memo_is_the_full_render(
+    moto_stack: Stack, stamp: datetime, token: str, zone: str | None, which: str
+) -> None:
+    c = moto_stack.container
+    with suppress(Conflict):
+        c.groups.create(group_body(zoom_meeting_id="987 6543 2100", zoom_dial_in=["+1 669 900 6833"]))
+    group: Any = c.groups.get(GROUP_ID)
+    meetings = c.meetings.upcoming(group, count=12)
+    join_url: str | None = f"https://api.example.org/j/{token}"
+    if which == "no link":
+        join_url = None
+    elif which == "odd link":
+        join_url = f"https://api.example.org/j/{token};x,y"  # characters icalendar escapes: rendered in full
+    instance = meetings[2] if which in ("instance", "cancel") else None
+    method = "CANCEL" if which == "cancel" else "PUBLISH"
+    kwargs: dict[str, Any] = {"join_url": join_url, "instance": instance, "method": method, "zone": zone}
+    full = bytes(calendar._series_lines(group, meetings, stamp=stamp, **kwargs).to_ical())
+    assert calendar.series_calendar(group, meetings, stamp=stamp, **kwargs) == full
+    assert calendar.series_calendar(group, meetings, stamp=stamp, **kwargs) == full  # from the memo
+    if join_url is not None:
+        assert join_url.encode() in full.replace(b"\r\n ", b"")
+
+
+def test_a_members_calendar_memo_renders_a_changed_group_afresh(moto_stack: Stack) -> None:
+    c = moto_stack.container
+    c.groups.create(group_body())
+    group: Any = c.groups.get(GROUP_ID)
+    meetings = c.meetings.upcoming(group, count=12)
+    stamp = datetime(2026, 12, 6, 13, 0, 5, tzinfo=UTC)
+    link = "https://api.example.org/j/" + "a" * 27
+    before = calendar.series_calendar(group, meetings, stamp=stamp, join_url=link)
+    changed = {**group, "zoom_passcode": "777777", "name": "MBC Evening Group"}
+    after = calendar.series_calendar(changed, meetings, stamp=stamp, join_url=link)
+    assert b"MBC Evening Group" in after and b"MBC Evening Group" not in before
+    later = calendar.series_calendar(group, meetings[1:], stamp=stamp, join_url=link)
+    assert later != before
+    other = "https://api.example.org/j/" + "b" * 27
+    assert calendar.series_calendar(group, meetings, stamp=stamp, join_url=other) == before.replace(
+        b"a" * 27, b"b" * 27
+    )
