@@ -254,7 +254,7 @@ def series_calendar(
     Memoized per group, meetings and zone (every member of a group who lives on the same zone gets
     the same calendar but for her link and the stamp): its content lines are built once with stand-ins
     for the link and the stamp, which are written in before icalendar folds and joins the lines."""
-    from icalendar.parser import Contentline, Contentlines
+    from icalendar.parser import Contentline
 
     line_of: Any = Contentline  # icalendar's own classes fold and join the lines (untyped)
     if stamp.tzinfo is not UTC or (join_url is not None and any(c in join_url for c in _ESCAPED)):
@@ -265,7 +265,7 @@ def series_calendar(
     key = (json.dumps(group, sort_keys=True, default=str), tuple(meetings), join_url is None, instance, method, zone)
     cached = _series_lines_memo.get(key)
     if cached is None:
-        cached = _series_lines(
+        lines: Any = _series_lines(
             group,
             meetings,
             stamp=_STAND_IN,
@@ -274,25 +274,28 @@ def series_calendar(
             method=method,
             zone=zone,
         )
+        # Each line folded once (icalendar's own folding, as Contentlines.to_ical does it), but those
+        # with a stand-in: they are folded once written in.
+        cached = [
+            str(line) if line == _STAND_IN_DTSTAMP or _STAND_IN_URL in line else bytes(line.to_ical())
+            for line in lines
+            if line
+        ]
         if len(_series_lines_memo) >= _RENDERED_MAX:
             _series_lines_memo.pop(next(iter(_series_lines_memo)))
         _series_lines_memo[key] = cached
     dtstamp = "DTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ")
-    lines: Any = Contentlines(
-        line_of(
-            dtstamp
-            if line == _STAND_IN_DTSTAMP
-            else line.replace(_STAND_IN_URL, join_url)
-            if join_url is not None and _STAND_IN_URL in line
-            else line
-        )
-        for line in cached
-    )
-    return bytes(lines.to_ical())
+    out = [
+        part
+        if isinstance(part, bytes)
+        else line_of(dtstamp if part == _STAND_IN_DTSTAMP else part.replace(_STAND_IN_URL, join_url or "")).to_ical()
+        for part in cached
+    ]
+    return b"\r\n".join(out) + b"\r\n"
 
 
 # series_calendar's content lines, unfolded, with the stand-ins (its own memo: see meeting_calendar's).
-_series_lines_memo: dict[tuple[Any, ...], Any] = {}
+_series_lines_memo: dict[tuple[Any, ...], list[bytes | str]] = {}
 _STAND_IN_DTSTAMP = "DTSTAMP:19000101T000000Z"
 # No character icalendar escapes in text (a real link with one is rendered in full).
 _STAND_IN_URL = "https://stand-in.invalid/j/personal-link-stand-in-5e1f"
