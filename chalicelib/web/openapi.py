@@ -114,6 +114,16 @@ def openapi_document() -> dict[str, Any]:
 routes = Routes(__name__)
 
 
+@lru_cache(maxsize=1)
+def openapi_json() -> str:
+    """The document as Chalice would write it (compact ``json.dumps``), written once per container."""
+    import json
+
+    from chalice.app import handle_extra_types
+
+    return json.dumps(openapi_document(), separators=(",", ":"), default=handle_extra_types)
+
+
 @routes.route("/openapi.json", methods=["GET"])
 def openapi() -> Response:
-    return json_response(openapi_document(), headers=PUBLIC_300)
+    return json_response(openapi_json(), headers=PUBLIC_300)

@@ -203,3 +203,12 @@ def test_a_members_calendar_memo_renders_a_changed_group_afresh(moto_stack: Stac
     assert calendar.series_calendar(group, meetings, stamp=stamp, join_url=other) == before.replace(
         b"a" * 27, b"b" * 27
     )
+
+
+def test_the_openapi_document_is_written_once_and_answered_as_chalice_writes_it(api: Any) -> None:
+    from chalicelib.web.openapi import openapi_document, openapi_json
+
+    response = api.http.get("/openapi.json")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    assert response.body == json.dumps(openapi_document(), separators=(",", ":")).encode()
+    assert openapi_json() is openapi_json()
