@@ -46,16 +46,24 @@ def main(argv: list[str]) -> None:
                 continue
             table_map = {runner.EVENTS_TABLE: runner.TWIN_TABLE} if route.writes else None
             totals, calls, floors = [], [], []
+            previous: list[Any] = []
             for i in range(n + 20):
                 event = route.event(1000 + i)
                 inside[0] = 0.0
+                floor = -1.0
+                if i % 2 and previous:  # the floor first every other time (the previous request's calls)
+                    t0 = time.perf_counter()
+                    replay(floor_client, previous, table_map)
+                    floor = time.perf_counter() - t0
                 with recorder.recording() as log:
                     t0 = time.perf_counter()
                     warm.invoke(handler, event, route.expect)
                     total = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                replay(floor_client, log.calls, table_map)
-                floor = time.perf_counter() - t0
+                previous = log.calls
+                if floor < 0:
+                    t0 = time.perf_counter()
+                    replay(floor_client, log.calls, table_map)
+                    floor = time.perf_counter() - t0
                 if i >= 20:
                     totals.append(total)
                     calls.append(inside[0])
