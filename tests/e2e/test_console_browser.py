@@ -285,7 +285,7 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     shot(page, "event", tmp_path)
     page.get_by_role("button", name="Add the event").click()
     page.get_by_text("The event is saved").wait_for()
-    assert "11:00 AM PDT" in page.locator("main").inner_text()
+    assert "11:00 AM Pacific" in page.locator("main").inner_text()
     status, listing = api(stack, "GET", "/events?state=ID&from=2030-07-01")
     assert status == 200
     [picnic] = [e for e in listing["events"] if e["title"] == "Sandpoint lakeside picnic"]

@@ -575,7 +575,7 @@ def test_an_event_in_pacific_time_gets_the_offset_from_the_server(world: tuple[S
     [event] = stack.container.events.upcoming_for_feed("ID")
     assert event["starts_at"] == "2030-07-13T11:00:00-07:00" and event["timezone"] == "America/Los_Angeles"
     listing = text_of(console.get("/console/events"))
-    assert "Sandpoint picnic" in listing and "11:00 AM PDT" in listing
+    assert "Sandpoint picnic" in listing and "11:00 AM Pacific" in listing
     missing = console.post("/console/events/new", {**fields, "start_time": "", "states": ""})
     assert missing.status_code == 400 and "Choose Idaho, Montana or both" in text_of(missing)
     edit = console.get(f"/console/events/{event['id']}")
