@@ -242,7 +242,13 @@ def member_add(ctx: Ctx) -> Response:
             except Conflict as exc:
                 errors = exc.fields or {"email": exc.message}
         return ctx.page(
-            "member_add.html", title="Add a member", status=400, values=values, errors=errors, labels=MEMBER_LABELS, **page
+            "member_add.html",
+            title="Add a member",
+            status=400,
+            values=values,
+            errors=errors,
+            labels=MEMBER_LABELS,
+            **page,
         )
     return ctx.page("member_add.html", title="Add a member", values=values, **page)
 
