@@ -64,6 +64,8 @@ def render(r: dict[str, Any]) -> str:
         out += ["", "See the findings at the end.", ""]
     if "cold" in r:
         out += cold(r)
+    if "coldsignup" in r:
+        out += cold_signup(r)
     if "peers_warm" in r:
         out += peers(r)
     if "package" in r:
@@ -257,6 +259,114 @@ def cold(r: dict[str, Any]) -> list[str]:
             "Where the bytecode variant's cold start goes (`python -X importtime`, one run, modules taking 5 ms or "
             "more at the top three nesting levels, in import order, each listed after the modules it imported "
             "and indented under its importer; the time is cumulative; importtime itself slows imports a little):",
+            "",
+            table(
+                ["module", "cumulative import time"],
+                [["&nbsp;&nbsp;" * d + n, f"{us / 1000:.1f} ms"] for n, us, d in shown],
+            ),
+            "",
+        ]
+    return out
+
+
+# ------------------------------------------------------------------ 1c. the signup POST, cold
+
+
+def cold_signup(r: dict[str, Any]) -> list[str]:
+    """The signup form post in fresh processes against its botocore floor (bench/coldsignup.py)."""
+    cfg = r["config"]
+    res = r["coldsignup"]
+    app, floor = (
+        next(v for v in res["variants"] if v.mode == "app"),
+        next(v for v in res["variants"] if v.mode != "app"),
+    )
+    identity = res["identity"]
+    rows = [
+        [
+            x.name,
+            fms(x.median_of("import_s")),
+            fms(x.median_of("first_request_s")),
+            fms(x.median_of("total_s")),
+            fms(x.median_of("process_wall_s")),
+            _vs(x, floor),
+            _halves(x, floor),
+            fms(x.median_of("total_cpu_s")),
+            _vs(x, floor, "total_cpu_s"),
+            _halves(x, floor, "total_cpu_s"),
+            f"{x.median_of('max_rss_kb') / 1024:.0f} MiB",
+            ", ".join(_imports(x)) or "-",
+        ]
+        for x in res["variants"]
+    ]
+    heavy = res.get("heavy") or []
+    target = f"{cfg.cold_signup_max:g}x" if cfg.cold_signup_max is not None else "1.2x (not enforced at this size)"
+    out = [
+        "## 1c. Cold start: the signup POST",
+        "",
+        f"Command: `python -m bench --only coldsignup` ({cfg.cold_signup_reps} fresh processes per variant, "
+        "interleaved and paired as in section 1, after one unrecorded run of each; `BENCH_COLD_SIGNUP_REPS`).",
+        "",
+        "A person's first signup in a fresh container: `POST /groups/{id}/signups` as a browser without "
+        "JavaScript sends it from the chapter's website (an urlencoded form: name, email, state, the consent "
+        "checkbox, the consent version, the empty honeypot; `Accept: text/html...`, `Origin` and `Referer` from "
+        "the website), in the prod stage's environment with the website's origin and the API's address set as a "
+        "deploy sets them (`WEBSITE_ORIGINS`, `PUBLIC_API_URL`). The answer is a 303 to the thank-you page with "
+        "a link back to the website. Each process is started as in section 1 (the same packages and boto3 "
+        "runtime directory) and posts a new address from a new source IP, so every repetition writes alike "
+        "(a new per-IP counter, a new `INTAKE#` item).",
+        "",
+        "**The floor does the app's work by hand** (`bench/handlers/signup_floor.py`, in the floors' package "
+        "with bytecode): botocore alone and a client at module level, the form read with the standard library "
+        "and checked as a hand-written handler would (the known fields, lengths, the address's shape, the "
+        "state, the consent and its version, the honeypot), GetItem the group, UpdateItem the per-IP counter "
+        "(an HMAC of the address with the app's identity key), PutItem the `INTAKE#` item on the same "
+        "condition, and the same 303. **Checked, not assumed**: with every SDK call recorded in the child, the "
+        "floor's calls for the app's post (at the app's instant, with its request id: the only random and "
+        "clock-made values, which are in the stored item and never in the answer) equal the app's, parameter "
+        "for parameter, and the floor's own post makes exactly those calls; the two answers (status, both "
+        "header maps, body) are identical byte for byte. "
+        + (
+            f"Result: {identity['summary']}."
+            if not identity.get("problems")
+            else f"**Not identical: {'; '.join(identity['problems'])}.**"
+        ),
+        "",
+        table(
+            [
+                "variant",
+                "import",
+                "first request",
+                "import + first request",
+                "whole process",
+                "vs floor",
+                "halves",
+                "CPU time",
+                "CPU vs floor",
+                "CPU halves",
+                "max RSS",
+                "imported",
+            ],
+            rows,
+        ),
+        "",
+        f"- **Against the floor**: the app's cold signup form post costs {_vs(app, floor)} the botocore floor's "
+        f"(ratio of medians / median of paired ratios; CPU time {_vs(app, floor, 'total_cpu_s')}); the target "
+        f"is {target} (issue 23). It "
+        + (
+            f"**imported {', '.join(heavy)}**."
+            if heavy
+            else "imported none of pydantic, email-validator and jinja2 (an invariant, also in `make bench-smoke`)."
+        ),
+        "- Not measured here: in AWS the first keyed hash of a container also makes one SSM `GetParameter` for "
+        "the identity key (locally a file, which the floor reads too); Lambda's own init comes on top.",
+        "",
+    ]
+    profile = res.get("profile") or []
+    if profile:
+        shown = [(name, us, depth) for name, us, depth in profile if depth <= 2 and us >= 5000]
+        out += [
+            "Where the app's cold signup goes (`python -X importtime`, one run, modules taking 5 ms or more at the "
+            "top three nesting levels, in import order; cumulative):",
             "",
             table(
                 ["module", "cumulative import time"],
