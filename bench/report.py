@@ -1310,6 +1310,7 @@ def reproduce(r: dict[str, Any]) -> list[str]:
         "```",
         "",
         "Knobs: `BENCH_COLD_REPS` (60; `BENCH_COLD_SOURCES=1` adds the package without bytecode), "
+        "`BENCH_COLD_SIGNUP_REPS` (100 fresh processes per variant of the cold signup POST), "
         "`BENCH_PER_ROUND` (60), `BENCH_SCALE` (3), `BENCH_REALTIME` (1000 members), "
         "`BENCH_SIGNUP_ROUNDS` (300 rounds of the signup POST by address state), `BENCH_FAULT_MEMBERS` (200 "
         "members per fault scenario). The code is in `bench/` (see bench/README.md).",

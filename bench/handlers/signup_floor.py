@@ -37,7 +37,7 @@ ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _key: list[bytes] = []
 
-client = botocore.session.Session().create_client(
+client: Any = botocore.session.Session().create_client(
     "dynamodb", region_name=os.environ["AWS_REGION"], endpoint_url=os.environ.get("DYNAMODB_ENDPOINT")
 )
 
