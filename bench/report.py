@@ -64,10 +64,10 @@ def render(r: dict[str, Any]) -> str:
         out += ["", "See the findings at the end.", ""]
     if "cold" in r:
         out += cold(r)
-    if "coldsignup" in r:
-        out += cold_signup(r)
     if "peers_warm" in r:
         out += peers(r)
+    if "coldsignup" in r:
+        out += cold_signup(r)
     if "package" in r:
         out += package(r)
     if "warm" in r:
