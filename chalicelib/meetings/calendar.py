@@ -135,7 +135,7 @@ def meeting_calendar(
     if rendered is None:
         rendered = _meeting_calendar(group, meetings, stamp=_STAND_IN, join_url=join_url, method=method)
         if len(_rendered_calendars) >= _RENDERED_MAX:
-            _rendered_calendars.pop(next(iter(_rendered_calendars)))
+            _rendered_calendars.pop(next(iter(_rendered_calendars)), None)
         _rendered_calendars[key] = rendered
     return rendered.replace(_STAND_IN_LINE, b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode())
 
@@ -282,7 +282,7 @@ def series_calendar(
             if line
         ]
         if len(_series_lines_memo) >= _RENDERED_MAX:
-            _series_lines_memo.pop(next(iter(_series_lines_memo)))
+            _series_lines_memo.pop(next(iter(_series_lines_memo)), None)
         _series_lines_memo[key] = cached
     dtstamp = "DTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ")
     out = [
