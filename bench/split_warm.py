@@ -70,7 +70,8 @@ def main(argv: list[str]) -> None:
                     floors.append(floor)
             own = [t - c for t, c in zip(totals, calls, strict=True)]
             print(
-                f"{route.name:32} handler {median(totals) * 1000:6.2f} ms  own {median(own) * 1000:5.2f} ms  "
+                f"{route.name:32} {len(previous)} calls  handler {median(totals) * 1000:6.2f} ms  "
+                f"own {median(own) * 1000:5.2f} ms  "
                 f"client {median(calls) * 1000:6.2f} ms  floor {median(floors) * 1000:6.2f} ms  "
                 f"handler/floor {median([t / f for t, f in zip(totals, floors, strict=True) if f]):.3f}",
                 flush=True,

@@ -118,9 +118,29 @@ def all_routes(ctx: dict[str, Any], group_id: str) -> list[Route]:
             expect=202,
         ),
         Route("GET /embed/{id}", "GET", "/embed/{group_id}", f"/embed/{group_id}", 3),
+        Route("GET /embed/{id}/thanks", "GET", "/embed/{group_id}/thanks", f"/embed/{group_id}/thanks", 1),
+        Route(
+            "GET /events/{id}.ics",
+            "GET",
+            "/events/{event_id}",
+            f"/events/{ctx['event_id']}.ics",
+            1,
+        ),
+        Route(
+            "GET /signups/manage",
+            "GET",
+            "/signups/manage",
+            "/signups/manage",
+            ctx["manage_calls"],
+            query=f"token={ctx['manage_token']}",
+        ),
         Route("GET /widgets/mbc-connect.js", "GET", "/widgets/mbc-connect.js", "/widgets/mbc-connect.js", 0),
         Route("GET /site/allowed", "GET", "/site/allowed", "/site/allowed", 0, headers=site),
     ]
+
+
+# "Manage my membership" (a member's page from any email's footer): see DESIGN_NOTES.
+MANAGE_CALLS = 6
 
 
 # A personal link may be opened 20 times a minute (chalicelib/joinlinks/click.py), and the floor's
@@ -159,6 +179,13 @@ def seed_public(ctx: dict[str, Any], requests: int) -> None:
     meeting = Meeting(start.date().isoformat(), start, now + timedelta(days=1), "scheduled", None, start)
     repo.put_window(window_of(group, [meeting], computed_at=now.isoformat()), seen_rev=repo.window_rev(seed.GROUP_ID))
     ctx["join_tokens"] = tokens
+    from chalicelib.signing import make_token
+
+    first = members[0]
+    ctx["manage_token"] = make_token(
+        "manage", {"g": first["group_id"], "s": first["id"], "n": first["gen"]}, c.settings
+    )
+    ctx["manage_calls"] = MANAGE_CALLS
 
 
 DESIGN_NOTES = {
@@ -180,6 +207,10 @@ DESIGN_NOTES = {
     "POST /groups/{id}/resend": "GetItem group, UpdateItem per-IP counter, PutItem the request: the same "
     "three whatever the address",
     "GET /embed/{id}": "GetItem group + Query its meeting overrides + Query the events' listing partition",
+    "GET /embed/{id}/thanks": "GetItem group",
+    "GET /events/{id}.ics": "one GetItem",
+    "GET /signups/manage": "6 as measured when it was added to this section (her record, and what her page "
+    "shows from the group, her link and her emails); not yet reviewed against the table's design",
     "GET /widgets/mbc-connect.js": "none (a file of the package)",
     "GET /site/allowed": "none once the stored origins are read (cached per container)",
 }

@@ -53,8 +53,20 @@ def events_calendar_of_rows(rows: list[str], name: str) -> bytes:
 
 def event_calendar(doc: EventRecord) -> bytes:
     """One event as a calendar of its own ("Add to calendar"): the same VEVENT as in the feeds, so
-    a later subscription updates it (same UID, SEQUENCE)."""
-    return _render_events_calendar([doc], doc["title"])
+    a later subscription updates it (same UID, SEQUENCE). Memoized on the whole event (its DTSTAMP
+    is the event's own ``updated_at``: the render depends on nothing else)."""
+    key = json.dumps(doc, sort_keys=True)
+    cached = _event_calendars.get(key)
+    if cached is None:
+        cached = _render_events_calendar([doc], doc["title"])
+        if len(_event_calendars) >= 64:
+            _event_calendars.pop(next(iter(_event_calendars)), None)
+        _event_calendars[key] = cached
+    return cached
+
+
+# event_calendar's renders, by the event's whole JSON: the events people add to their calendars.
+_event_calendars: dict[str, bytes] = {}
 
 
 def _render_events_calendar(docs: list[EventRecord], name: str) -> bytes:

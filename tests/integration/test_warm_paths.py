@@ -212,3 +212,17 @@ def test_the_openapi_document_is_written_once_and_answered_as_chalice_writes_it(
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     assert response.body == json.dumps(openapi_document(), separators=(",", ":")).encode()
     assert openapi_json() is openapi_json()
+
+
+def test_one_events_calendar_is_rendered_once_per_version_of_the_event(
+    api: Any, organizer_key: str, moto_stack: Stack
+) -> None:
+    [event] = _events(api, organizer_key, 1)
+    first = api.http.get(f"/events/{event['id']}.ics")
+    assert first.status_code == 200
+    doc = moto_stack.container.events.get(event["id"])
+    assert feed.event_calendar(doc) is feed.event_calendar(dict(doc))  # type: ignore[arg-type]
+    assert first.body == feed._render_events_calendar([doc], doc["title"])
+    send(api, "PATCH", f"/events/{event['id']}", {"version": 1, "title": "Renamed walk"}, organizer_key)
+    changed = api.http.get(f"/events/{event['id']}.ics").body
+    assert b"Renamed walk" in changed and changed != first.body
