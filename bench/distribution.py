@@ -117,6 +117,8 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
         mailer=ses,
         account_send_rate=(lambda: ses_rate) if sc.account_rate else (lambda: UNLIMITED_ACCOUNT),
     )
+    # The stand-in's window shrinks with the scale, and so does the budget's catch-up (budget.slack_us).
+    c.send_budget.window = 1.0 / sc.scale
     container.install(c)
     client = c.dynamodb
     create_table(client, table)

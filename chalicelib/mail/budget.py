@@ -52,6 +52,8 @@ FALLBACK_ACCOUNT_RATE = 1.0
 PREFETCH_MOMENTS = 2
 # A sender idle this long starts again with a grant of one send (a lone outbox email takes one).
 IDLE_RESET_SECONDS = 1.0
+# SES counts its maximum send rate over a second.
+SES_RATE_WINDOW = 1.0
 # The share of the budget's headroom under the account rate a late thread may catch up (the rest is
 # left for the jitter between a send's moment and SES counting it): see ``slack_us``.
 CATCH_UP_SHARE = 0.5
@@ -124,8 +126,10 @@ class SendingBudget:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
+        window: float = SES_RATE_WINDOW,
     ) -> None:
         self.client = client
+        self.window = window
         self.table = table
         self._rate_source = rate
         self._rate: SendRate | None = None
@@ -165,16 +169,16 @@ class SendingBudget:
 
     def slack_us(self) -> int:
         """How far a late send may pull the schedule's next moment back toward its own grid moment:
-        half the headroom the share leaves under the account's rate in a second (SES counts per second),
+        half the headroom the share leaves under the account's rate in SES's window (a second),
         the other half left for the jitter between a send's moment and SES's count of it, and never
         more than a quarter of an interval. With sends ``s``, any ``k`` in a row span at least
-        ``k / rate - slack``, so a second holds at most ``ceil((1 + slack) * rate)`` of them: never more
-        than the account's rate (``rate * (1 + slack) <= account``). No headroom (or no account rate
-        known): no slack, every send at least an interval after the last."""
+        ``k / rate - slack``, so a window holds at most ``ceil((window + slack) * rate)`` of them: never
+        more than the account's rate allows (``rate * (window + slack) <= account * window``). No
+        headroom (or no account rate known): no slack, every send at least an interval after the last."""
         rate = self.rate
         if rate.account is None or rate.account <= rate.per_second:
             return 0
-        headroom = rate.account / rate.per_second - 1  # seconds of sending at ``rate`` a second leaves over
+        headroom = (rate.account / rate.per_second - 1) * self.window  # seconds a window has to spare
         return min(self.interval_us() // 4, int(headroom * CATCH_UP_SHARE * _MICRO))
 
     def max_batch(self) -> int:

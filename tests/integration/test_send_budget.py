@@ -177,7 +177,7 @@ def test_every_sender_of_a_container_draws_from_the_one_budget(moto_stack: Stack
     assert c.distributor.limiter is c.announcements.limiter is c.outbox.limiter is c.sender_limiter
     c.outbox.limiter.acquire()  # the shared limiter draws from the container's one budget
     assert c.send_budget.grants == 1
-    assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.97), 20.0, "ses")
+    assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.99), 20.0, "ses")
 
 
 def test_the_container_asks_ses_for_the_rate_when_it_mails_through_ses(
@@ -198,7 +198,7 @@ def test_the_container_asks_ses_for_the_rate_when_it_mails_through_ses(
     monkeypatch.setattr(aws, "ses_client", ses_client)
     settings = dataclasses.replace(moto_stack.settings, mail_backend="ses", max_send_rate=100.0)
     c = container.build(settings=settings, clock=moto_stack.clock, dynamodb=moto_stack.client)
-    assert c.send_budget.rate == SendRate(14.0 * 0.97, 14.0, "ses")
+    assert c.send_budget.rate == SendRate(14.0 * 0.99, 14.0, "ses")
 
 
 # ------------------------------------------------------------------------------------ DynamoDB Local
