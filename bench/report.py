@@ -782,7 +782,7 @@ def dist(r: dict[str, Any]) -> list[str]:
         "`max_send_rate` by it, to prove completeness and zero duplicates at full size (the ledger, the member "
         "pages, the plan); rates and writes per email come from the real-time run. The Distributor's throttle "
         "back-off sleeps are not scaled (they cannot be without also scaling its limiter's sleep). If the scaled "
-        "run's achieved rate is well under its scaled limit, it was bound by this machine (4 worker threads, "
+        f"run's achieved rate is well under its scaled limit, it was bound by this machine ({WORKERS} worker threads, "
         "DynamoDB Local and other work sharing 2 cores), not by the limiter: see the headroom run.",
         "",
         "**Time to serve 10,000 members at the SES default rate (14/s)**: "

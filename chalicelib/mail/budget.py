@@ -19,9 +19,15 @@ Grants are sized to demand (one send for a lone outbox email; ``MAX_BATCH_SECOND
 sender keeps sending), so the table is written about once a second at most, and a sender that
 stops early gives the unused end of its grant back (``release``) when nobody has drawn after it.
 
+Pacing: a grant's moments are ``1 / rate`` apart; a thread that wakes late sends at once and the
+next moment stays on the grid, caught up by at most ``slack_us`` (half the headroom the share leaves
+in SES's one-second window), so a late wake-up costs no rate and no second ever holds more sends
+than the account's rate. Senders build their request before they ask for a moment
+(``backends.prepared``), so it reaches SES at the moment.
+
 The rate: the account's ``MaxSendRate`` from SES ``GetAccount``, read once per container, times
-``SEND_RATE_SHARE`` (headroom for the jitter of the network between the budget's moments and SES's
-own count) and never above ``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
+``SEND_RATE_SHARE`` (0.99: the headroom covers the catch-up above and the jitter between a send's
+moment and SES's count of it; docs/operations.md says why not 0.97 or 1) and never above ``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
 If SES cannot be asked, the account rate the last process stored on the item, else 1 a second
 (the sandbox's rate: safe for any account). Without SES (the local ``.eml`` outbox) the cap alone.
 """
