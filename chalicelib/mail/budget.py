@@ -27,7 +27,8 @@ than the account's rate. Senders build their request before they ask for a momen
 
 The rate: the account's ``MaxSendRate`` from SES ``GetAccount``, read once per container, times
 ``SEND_RATE_SHARE`` (0.99: the headroom covers the catch-up above and the jitter between a send's
-moment and SES's count of it; docs/operations.md says why not 0.97 or 1) and never above ``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
+moment and SES's count of it; docs/operations.md says why not 0.97 or 1) and never above
+``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
 If SES cannot be asked, the account rate the last process stored on the item, else 1 a second
 (the sandbox's rate: safe for any account). Without SES (the local ``.eml`` outbox) the cap alone.
 """
