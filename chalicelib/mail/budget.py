@@ -201,7 +201,7 @@ class SendingBudget:
         takes the present, and the process's next moment is an interval after the later of its grid
         moment and the present less the slack (``slack_us``). So a late wake-up costs the rate nothing
         when it is within the slack, ``k`` sends in a row span at least ``k / rate - slack`` (no burst:
-        at most one moment is ever caught up, by at most the slack), and every send is inside what
+        catching up never adds up beyond the slack), and every send is inside what
         this process was granted (up to half an interval past a grant's end for a thread that woke
         late). The next grant is drawn while the current one
         still has moments left (by a thread that would otherwise wait), so a busy sender's grants
