@@ -189,7 +189,7 @@ class FaultScenario:
     faults: str  # one fault kind per faulted recipient ("a,b" for several attempts), see the module docstring
     count: int  # faulted recipients
     members: int
-    workers: int = 4
+    workers: int = WORKERS  # the deployed count (a1: one)
     mark_tries: int | None = None  # patch sending.MARK_TRIES (1: the code before the local mark retry)
     # "zero": no duplicate allowed; "per_fault": at most one per accepted fault; "in_flight": at most
     # one per message SES accepted and the ledger had not recorded when the process died
