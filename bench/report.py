@@ -1320,6 +1320,17 @@ def history() -> list[str]:
         "MiB at deflate level 9 after the day's other merges). A "
         "no-JavaScript form post no longer reads the stored origins for CORS. `GET /events` parses only the "
         "page's rows (it parsed all 61): warm 1.08x -> 1.03x the new floor.",
+        "- Issue 23, warm (2026-12-06): the warm section covers every public route (the group's calendar, a "
+        "personal link's 303 and calendar entry, resend, the embed page and its thanks page, one event's .ics, "
+        "a member's manage page, the widget file, `/site/allowed`). What a container keeps between requests "
+        "(docs/architecture.md): the schedule's parsed rule and a day's expansions, the schedule in words, "
+        "`GET /events` joining the stored JSON, the events feed's memo keyed on the stored rows, the group's and "
+        "a member's calendars built once (their stamp and link written in), one serializer per key ring, the "
+        "OpenAPI JSON. Run alternately with the code from just before, twice each (load average 6-7): "
+        "app/floor p50 `GET /groups/{id}` 1.23-1.31x -> 1.05-1.12x, `/groups/{id}/meetings` 1.22-1.31x -> "
+        "1.05-1.15x, `/groups/{id}/meetings.ics` 2.24-2.53x -> 1.03-1.17x, `/j/{token}/meeting.ics` 1.09-1.24x "
+        "-> 1.02-1.11x, `GET /events` 1.12-1.36x -> 1.03-1.10x; `bench.profile_warm --time` shows each "
+        "route's own work with DynamoDB answered from memory.",
     ]
 
 
