@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from chalicelib.clock import iso_utc
 from chalicelib.constants import HOME_TIMEZONE, MAX_EVENT_DURATION, STATES
@@ -36,6 +35,8 @@ def parse_state(raw: str | None) -> str | None:
 
 def _parse_bound(raw: str, field: str, *, end_of_day: bool) -> datetime:
     """A date (whole day in Mountain time) or an ISO 8601 datetime (no offset means Mountain time)."""
+    from zoneinfo import ZoneInfo  # only with from/to: the default listing reads no time zone (cold start)
+
     value = raw.strip()
     zone = ZoneInfo(HOME_TIMEZONE)
     try:
