@@ -18,7 +18,13 @@ from chalicelib import container, errors
 
 def _flag(fields: dict[str, str]) -> dict[str, str]:
     """Field names as the command's flags (``start_time`` -> ``--time``)."""
-    names = {"start_time": "--time", "timezone": "--zone", "weeks": "--week", "schedule.rrule": "--week"}
+    names = {
+        "start_time": "--time",
+        "timezone": "--zone",
+        "weeks": "--week",
+        "schedule.rrule": "--week",
+        "schedule.duration_minutes": "--duration",
+    }
     return {names.get(k, "--" + k.rsplit(".", 1)[-1].replace("_", "-")): v for k, v in fields.items()}
 
 
