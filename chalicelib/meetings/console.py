@@ -202,7 +202,7 @@ def meeting(ctx: Ctx) -> Response:
         except Invalid as exc:
             errors.update(exc.fields)
         else:
-            problem = move_problem(current.scheduled_starts_at, starts)  # the check Save makes
+            problem = move_problem(current.scheduled_starts_at, starts, now=c.clock.now())  # the check Save makes
             if problem:
                 errors["new_date"] = problem
     elif v["change"] == "restore":
