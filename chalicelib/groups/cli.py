@@ -83,7 +83,10 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
     print(f"Group {group['id']} created: {group['name']}.")
     print(f"It meets {schedule_sentence(group['schedule'])}.")
     if meeting is not None:
-        print(f"Next meeting: {meeting.starts_at.isoformat()} ({meeting.date}).")
+        from chalicelib.meetings.zones import long_when
+
+        # In the group's own zone, in words ("Tuesday, January 5, 2027 at 4:00 PM Pacific").
+        print(f"Next meeting: {long_when(meeting.starts_at, (group['schedule']['timezone'],))}.")
     print(f"Everything else is in the console: {c.settings.public_api_url}/console/groups/{group['id']}/settings")
     return 0
 
