@@ -78,7 +78,12 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
     try:
         group = c.groups.create(group_body(args))
     except errors.Invalid as exc:
-        raise errors.Invalid(exc.message, fields=_flag(exc.fields)) from None
+        fields = dict(exc.fields)
+        if not args.id and "id" in fields and "name" not in fields:
+            # The id was made from --name: say so there, not about a flag she never typed.
+            del fields["id"]
+            fields["name"] = "No web address name can be made from it: give one with --id, e.g. --id helena-group."
+        raise errors.Invalid(exc.message, fields=_flag(fields)) from None
     meeting = c.meetings.next_meeting(group)
     print(f"Group {group['id']} created: {group['name']}.")
     print(f"It meets {schedule_sentence(group['schedule'])}.")

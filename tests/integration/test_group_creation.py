@@ -157,3 +157,14 @@ def test_cli_names_each_flag_as_typed_in_words(moto_stack: Stack, capsys: pytest
     assert "  --duration: Must be 15 or more." in err and "--duration-minutes" not in err, err
     assert "  --id: Use lowercase letters, digits and dashes" in err and "should match pattern" not in err, err
     assert moto_stack.container.groups.find("idaho-panhandle-group") is None
+
+
+def test_cli_a_name_too_short_for_a_web_address_is_named_not_the_id_she_never_typed(
+    moto_stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moto_stack.clock.set(NOW)
+    assert cli.main(["groups", "create", "--name", "X", "--zoom-url", ZOOM_URL]) == 2
+    err = capsys.readouterr().err
+    assert "  --name: No web address name can be made from it: give one with --id" in err and "--id:" not in err, err
+    assert cli.main(["groups", "create", "--name", "X", "--id", "xy", "--zoom-url", ZOOM_URL]) == 2
+    assert "  --id: Must be at least 3 characters." in capsys.readouterr().err  # her own --id: named as typed
