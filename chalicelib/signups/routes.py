@@ -252,8 +252,9 @@ def erase_page() -> Response:
 
 @member_link_route("/signups/erase", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def erase_self() -> Response:
-    container.current().signups.erase_self(_link("erase"))
-    return _done("erased", "erased")
+    member = _link("erase")
+    container.current().signups.erase_self(member)
+    return _done("erased", "erased", member)  # the group and the way back (her record is gone)
 
 
 @member_link_route("/signups/manage", methods=["GET"])

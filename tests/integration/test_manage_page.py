@@ -205,8 +205,13 @@ def test_erasing_from_her_page_leaves_a_page_that_holds_nothing(
     welcome = member(api, moto_stack, organizer_key)
     erase = erase_link_from_manage_page(api, welcome)
     assert "cannot be undone" in text_of(api.http.get(erase, headers=HTML).body)
-    assert api.http.post(erase, headers=FORM, body=b"confirmed=yes").status_code == 200
+    erased = api.http.post(erase, headers=FORM, body=b"confirmed=yes")
+    assert erased.status_code == 200
     assert record() is None
+    # A goodbye and the way back, as after leaving; nothing of hers (her name is gone with her data).
+    said = text_of(erased.body)
+    assert "We deleted your signup for the MBC Connection Group and everything we held about it." in said
+    assert "You are always welcome back" in said and NAME not in said
     after = api.http.get(link_in(welcome, "/signups/manage"), headers=HTML)
     assert after.status_code == 200
     words = text_of(after.body)
