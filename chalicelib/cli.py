@@ -262,6 +262,8 @@ def cmd_members_import(args: argparse.Namespace) -> int:
     try:
         with open(args.file, "rb") as handle:
             data = handle.read()
+    except FileNotFoundError:
+        raise errors.Invalid(fields={"--file": "No such file: check the folder and the name."}) from None
     except OSError as exc:
         raise errors.Invalid(fields={"--file": f"Cannot read it ({type(exc).__name__})."}) from None
     parsed = parse_upload(data, default_state=args.default_state or "")
