@@ -309,3 +309,13 @@ def test_two_runs_of_one_chunk_at_once_add_and_mail_each_person_once(ddb_stack: 
 
 
 SKIP_WHY_WAITING = "Already signed up: waiting for your approval (see Waiting)."
+
+
+def test_the_cli_names_a_file_that_is_not_there(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib import cli
+
+    organizer, _ = stack.container.organizers.create(name="Emily", email="emily@example.org")
+    args = ["members", "import", "--group", GROUP_ID, "--as", organizer["id"], "--mode", "invite"]
+    assert cli.main([*args, "--file", "/no/such/folder/members.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "  --file: No such file: check the folder and the name." in err and "FileNotFoundError" not in err
