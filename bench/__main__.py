@@ -2,7 +2,7 @@
 
 python -m bench                          # make bench
 python -m bench --smoke --strict --out /tmp/x.md   # make bench-smoke
-python -m bench --only cold,package      # some sections (package, cold, peers, warm, dist)
+python -m bench --only cold,package      # some sections (package, cold, coldsignup, peers, warm, dist)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.common import ROOT
 
-SECTIONS = ("package", "cold", "peers", "warm", "dist")
+SECTIONS = ("package", "cold", "coldsignup", "peers", "warm", "dist")
 
 
 def main(argv: list[str] | None = None) -> int:

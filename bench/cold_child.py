@@ -6,7 +6,9 @@ a directory holding only boto3 and its dependencies, as the Lambda runtime provi
 -B: nothing writes bytecode, like Lambda's read-only /var/task. Standard library only; prints one JSON line.
 
 SPEC: {"mode": "app" | "module", "module": "floor_botocore" (mode module: a bench/handlers/ module),
-       "paths": [...], "event": {...}, "pin_now": ISO instant (the identity check only)}
+       "paths": [...], "event": {...}, "pin_now": ISO instant (the identity check only),
+       "keep_response": true (print the whole answer), "record_calls": true (print every SDK call),
+       "cprofile": a path (dump a cProfile of the cold start)}
 """
 
 from __future__ import annotations
@@ -104,16 +106,39 @@ def main() -> None:
     before = set(sys.modules)
     pin_clock(spec)
     runner = run_app if spec["mode"] == "app" else run_module
+    calls: list[list[Any]] = []
+    if spec.get("record_calls"):  # the signup's identity check (untimed): every DynamoDB call it makes
+        import copy
+
+        import botocore.client
+
+        make_call = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 (a private name)
+
+        def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            calls.append([operation, copy.deepcopy(params)])
+            return make_call(client, operation, params)
+
+        setattr(botocore.client.BaseClient, "_make_api_call", recording)  # noqa: B010
+    profiler = None
+    if spec.get("cprofile"):  # a profile of the whole cold start (bench/coldsignup.py profile), untimed
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu_start = time.process_time()
     import_s, first_s, response = runner(spec)
     cpu_s = time.process_time() - cpu_start
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(spec["cprofile"])
     import hashlib
 
     raw = response.get("body") or ""
-    body = json.loads(raw) if raw else {}
     # A REST API response may put its headers in either map (Powertools uses multiValueHeaders).
     headers = {k.lower(): v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
     headers.update({k.lower(): v for k, v in (response.get("headers") or {}).items()})
+    # Only a JSON body is read (the signup form post answers a 303 without one, or a page).
+    body = json.loads(raw) if raw and "json" in str(headers.get("content-type", "")) else {}
     print(
         json.dumps(
             {
@@ -135,6 +160,9 @@ def main() -> None:
                 "modules": len(set(sys.modules) - before),
                 "imported": {name: name in sys.modules for name in WATCHED},
                 "max_rss_kb": peak_rss_kb(),
+                # The whole answer (status, both header maps, body), when asked: the signup's identity check.
+                **({"response": response} if spec.get("keep_response") else {}),
+                **({"calls": calls} if spec.get("record_calls") else {}),
             }
         )
     )

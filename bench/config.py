@@ -35,6 +35,10 @@ class Config:
     fault_latency: tuple[float, float] = (0.060, 0.120)
     fault_sleep_scale: float = 1.0  # the Distributor's back-off and retry sleeps
     fault_keys: tuple[str, ...] = ()  # () = every scenario
+    # The cold signup POST (bench/coldsignup.py): fresh processes per variant, and the largest allowed
+    # median of the paired app/floor ratios (None: reported, not enforced).
+    cold_signup_reps: int = 100
+    cold_signup_max: float | None = 1.2
 
 
 def full() -> Config:
@@ -58,6 +62,7 @@ def full() -> Config:
         dist_alt_members=min(realtime, 600),
         signup_rounds=int(os.environ.get("BENCH_SIGNUP_ROUNDS", "300")),
         fault_members=int(os.environ.get("BENCH_FAULT_MEMBERS", "200")),
+        cold_signup_reps=int(os.environ.get("BENCH_COLD_SIGNUP_REPS", "100")),
     )
 
 
@@ -87,4 +92,7 @@ def smoke() -> Config:
         fault_latency=(0.003, 0.006),
         fault_sleep_scale=0.05,
         fault_keys=("a1", "b", "c", "d"),
+        # Two repetitions (one per half): the identity, the calls and the imports are enforced, the ratio reported.
+        cold_signup_reps=2,
+        cold_signup_max=None,
     )

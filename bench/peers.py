@@ -1,7 +1,8 @@
 """The floors' and the peers' deployment packages, built like ours: sources and pinned wheels in a zip,
 then ``devtools.package.add_bytecode`` (unchecked-hash ``.pyc`` for python3.12).
 
-Each package holds its handler module and ``listing_floor.py`` from ``bench/handlers/``, and: the
+Each package holds its handler module and ``listing_floor.py`` from ``bench/handlers/`` (the floors'
+package also ``signup_floor.py``, the cold signup POST's floor), and: the
 floors' package, itsdangerous (the app's own pin, from ``.venv``); a peer's, the distributions pinned
 in ``bench/handlers/requirements-<name>.txt`` (``pip install --no-deps --target``: every pin is in the
 file, dependencies included; none of them is installed in ``.venv``). What the
@@ -51,6 +52,10 @@ FASTAPI = Peer(
     "fastapi", "FastAPI + Mangum", "peer_fastapi", "fastapi", "FastAPI 0.163.2 + Mangum 0.22.0 (Starlette 1.10.0)"
 )
 FLOORS = (FLOOR_BOTOCORE, FLOOR_BOTO3)
+# The cold signup POST's floor (bench/coldsignup.py), in the floors' package.
+SIGNUP_FLOOR = Peer(
+    "signup-floor", "floor: botocore only, client, the same form post by hand", "signup_floor", "floor", ""
+)
 PEERS = (POWERTOOLS, FASTAPI)
 
 
@@ -99,7 +104,7 @@ def _build(peer: Peer, work: Path) -> Path:
     else:
         _pip_install(HANDLERS / f"requirements-{peer.requirements}.txt", src)
     for handler in HANDLERS.glob("*.py"):
-        mine = {p.module for p in (*FLOORS, *PEERS) if p.requirements == peer.requirements}
+        mine = {p.module for p in (*FLOORS, SIGNUP_FLOOR, *PEERS) if p.requirements == peer.requirements}
         if handler.name == "listing_floor.py" or handler.stem in mine:
             shutil.copy2(handler, src / handler.name)
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:

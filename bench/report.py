@@ -6,7 +6,9 @@ from typing import Any
 
 from bench.coldstart import paired_stats
 from bench.common import median
+from bench.distribution import TARGET_OF_SES, THROTTLED_MAX
 from bench.packaging import UNZIP_DIR
+from chalicelib.distribution.runner import SEND_SLOTS, WORKERS
 
 MIB = 1024 * 1024
 SIGNUP = "POST /groups/{id}/signups"
@@ -66,6 +68,8 @@ def render(r: dict[str, Any]) -> str:
         out += cold(r)
     if "peers_warm" in r:
         out += peers(r)
+    if "coldsignup" in r:
+        out += cold_signup(r)
     if "package" in r:
         out += package(r)
     if "warm" in r:
@@ -257,6 +261,123 @@ def cold(r: dict[str, Any]) -> list[str]:
             "Where the bytecode variant's cold start goes (`python -X importtime`, one run, modules taking 5 ms or "
             "more at the top three nesting levels, in import order, each listed after the modules it imported "
             "and indented under its importer; the time is cumulative; importtime itself slows imports a little):",
+            "",
+            table(
+                ["module", "cumulative import time"],
+                [["&nbsp;&nbsp;" * d + n, f"{us / 1000:.1f} ms"] for n, us, d in shown],
+            ),
+            "",
+        ]
+    return out
+
+
+# ------------------------------------------------------------------ 1c. the signup POST, cold
+
+
+def cold_signup(r: dict[str, Any]) -> list[str]:
+    """The signup POST in fresh processes against its botocore floor (bench/coldsignup.py)."""
+    cfg = r["config"]
+    res = r["coldsignup"]
+    pairs = res["pairs"]
+    rows = []
+    for app, floor in pairs.values():
+        for x in (floor, app):
+            rows.append(
+                [
+                    x.name,
+                    fms(x.median_of("import_s")),
+                    fms(x.median_of("first_request_s")),
+                    fms(x.median_of("total_s")),
+                    fms(x.median_of("process_wall_s")),
+                    _vs(x, floor),
+                    _halves(x, floor),
+                    fms(x.median_of("total_cpu_s")),
+                    _vs(x, floor, "total_cpu_s"),
+                    _halves(x, floor, "total_cpu_s"),
+                    f"{x.median_of('max_rss_kb') / 1024:.0f} MiB",
+                    ", ".join(_imports(x)) or "-",
+                ]
+            )
+    identity = res["identity"]
+    broken = [p for check in identity.values() for p in check["problems"]]
+    target = f"{cfg.cold_signup_max:g}x" if cfg.cold_signup_max is not None else "1.2x (not enforced at this size)"
+    form_app, form_floor = pairs["form"]
+    json_app, json_floor = pairs["json"]
+    heavy = sorted({name for names in res["heavy"].values() for name in names})
+    out = [
+        "## 1c. Cold start: the signup POST",
+        "",
+        f"Command: `python -m bench --only coldsignup` ({cfg.cold_signup_reps} fresh processes per variant, "
+        "the four variants interleaved and paired as in section 1, after one unrecorded run of each; "
+        "`BENCH_COLD_SIGNUP_REPS`).",
+        "",
+        "A person's first signup in a fresh container: `POST /groups/{id}/signups` from the chapter's website, "
+        "as a browser without JavaScript sends it (the primary: an urlencoded form with name, email, state, the "
+        "consent checkbox, the consent version and the empty honeypot; `Accept: text/html...`, `Origin` and "
+        "`Referer` from the website), answered by a 303 to the thank-you page with a link back to the website; "
+        "and as the website's widget sends it (the same fields as JSON, a CORS request), answered by the 202 "
+        "with the CORS headers. The environment is the prod stage's, with the website's origin and the API's "
+        "address set as a deploy sets them (`WEBSITE_ORIGINS`, `PUBLIC_API_URL`). Each process is started as in "
+        "section 1 (the same packages and boto3 runtime directory) and posts a new address from a new source "
+        "IP, so every repetition writes alike (a new per-IP counter, a new `INTAKE#` item).",
+        "",
+        "**The floor does the app's work by hand** (`bench/handlers/signup_floor.py`, in the floors' package "
+        "with bytecode): botocore alone and a client at module level, the body read with the standard library "
+        "and checked as a hand-written handler would (the known fields, lengths, the address's shape, the "
+        "state, the consent and its version, the honeypot), GetItem the group, UpdateItem the per-IP counter "
+        "(an HMAC of the address with the app's identity key), PutItem the `INTAKE#` item on the same "
+        "condition, and the same answer. **Checked, not assumed**: with every SDK call recorded in the child, "
+        "the floor's calls for the app's post (at the app's instant, with its request id: the only random and "
+        "clock-made values, which are in the stored item and never in the answer) equal the app's, parameter "
+        "for parameter, and the floor's own post makes exactly those calls; the two answers (status, both "
+        "header maps, body) are identical byte for byte. "
+        + (
+            "Result: " + "; ".join(check["summary"] for check in identity.values()) + "."
+            if not broken
+            else f"**Not identical: {'; '.join(broken)}.**"
+        ),
+        "",
+        "**vs floor** compares each app row with the floor row above it (its own form of the request): the "
+        "ratio of the medians, then the median of the paired ratios; **halves** gives the paired figure of each "
+        "half of the repetitions. The CPU columns measure the same span in CPU time (see section 1).",
+        "",
+        table(
+            [
+                "variant",
+                "import",
+                "first request",
+                "import + first request",
+                "whole process",
+                "vs floor",
+                "halves",
+                "CPU time",
+                "CPU vs floor",
+                "CPU halves",
+                "max RSS",
+                "imported",
+            ],
+            rows,
+        ),
+        "",
+        f"- **Against the floor**: the app's cold form post costs {_vs(form_app, form_floor)} the botocore "
+        f"floor's (ratio of medians / median of paired ratios; CPU time {_vs(form_app, form_floor, 'total_cpu_s')}"
+        f"), the widget's JSON post {_vs(json_app, json_floor)} (CPU {_vs(json_app, json_floor, 'total_cpu_s')}); "
+        f"the target is {target} (issue 23). "
+        + (
+            f"**It imported {', '.join(heavy)}.**"
+            if heavy
+            else "Neither imported pydantic, email-validator or jinja2 (an invariant, also in `make bench-smoke`)."
+        ),
+        "- Not measured here: in AWS the first keyed hash of a container also makes one SSM `GetParameter` for "
+        "the identity key (locally a file, which the floor reads too); Lambda's own init comes on top.",
+        "",
+    ]
+    profile = res.get("profile") or []
+    if profile:
+        shown = [(name, us, depth) for name, us, depth in profile if depth <= 2 and us >= 5000]
+        out += [
+            "Where the app's cold form post goes (`python -X importtime`, one run, modules taking 5 ms or more at "
+            "the top three nesting levels, in import order; cumulative):",
             "",
             table(
                 ["module", "cumulative import time"],
@@ -700,8 +821,8 @@ def dist(r: dict[str, Any]) -> list[str]:
                 + (f" (14/s x{sc.scale:g})" if sc.scale != 1 else ""),
                 "none" if limiter >= 1e5 else f"{limiter:g}/s",
                 f"{res.steady_rate:.2f}/s",
-                fx(res.steady_rate / 14.0) if sc.ses_rate is None else "-",
-                res.throttled,
+                f"{res.of_ses:.3f}x" if sc.ses_rate is None else "-",  # three places: 0.965 is not 0.97
+                f"{res.throttled} ({res.throttled_share:.1%})",
                 len(res.runs),
                 res.released,
                 f"{res.write_calls_per_email:.2f}",
@@ -710,6 +831,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 res.duplicates,
                 res.missing,
                 f"{res.wall_s:.1f} s",
+                f"{res.load[0]:.1f} → {res.load[1]:.1f}",
             ]
         )
     t = r["time_to_serve_10k"]
@@ -721,15 +843,18 @@ def dist(r: dict[str, Any]) -> list[str]:
         "Command: `python -m bench --only dist` (`BENCH_FULL=1` for 10,000 members in real time, about 13 minutes).",
         "",
         "The container's `Distributor` (`chalicelib/distribution/runner.py`, built by `chalicelib.container.build` "
-        "with the SES stand-in as its mailer and a `FixedClock` as its clock; 4 workers, drawing from the "
+        f"with the SES stand-in as its mailer and a `FixedClock` as its clock; {WORKERS} workers, at most "
+        f"{SEND_SLOTS} of them between a send's moment and the ledger's record, drawing from the "
         "account-wide sending budget `chalicelib/mail/budget.py`, whose rate is the stand-in's 14/s as the account "
-        "rate times `SEND_RATE_SHARE`, never above `max_send_rate`) on DynamoDB Local, run through `run()` as "
+        "rate times `SEND_RATE_SHARE`, never above `max_send_rate`; each request is built before its moment) on "
+        "DynamoDB Local, run through `run()` as "
         "the 15-minute schedule calls it, "
         "with the clock at 30 minutes before the 2026-12-01 meeting (the 60-minute reminder is due for everyone), "
         "again every scheduled 15 minutes (the clock moved on) while anything is left. The SES stand-in "
         "(`bench/ses_standin.py`) builds the MIME message like "
-        "`SesMailer`, waits 60-120 ms (uniform) per SendEmail, and refuses with a throttling `SendError` any send "
-        "that would make more than 14 accepted in any 1-second window (strict, no burst allowance). Members are "
+        "`SesMailer`, counts each request as it arrives (as SES counts its rate), refuses with a throttling "
+        "`SendError` any request that would make more than 14 accepted in any 1-second window (strict, no burst "
+        "allowance, stricter than SES), and answers after 60-120 ms (uniform) per SendEmail. Members are "
         "seeded with the items `SignupRepository.put_new` builds; each run's DynamoDB calls are counted on the "
         "client with the hooks above.",
         "",
@@ -741,7 +866,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 "budget",
                 "achieved rate (SES time)",
                 "of 14/s",
-                "throttled",
+                "throttled (of attempts)",
                 "runs",
                 "released",
                 "write calls / email",
@@ -750,6 +875,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 "duplicates",
                 "missing",
                 "wall",
+                "load average (1 min)",
             ],
             rows,
         ),
@@ -758,7 +884,12 @@ def dist(r: dict[str, Any]) -> list[str]:
     out += [f"- **{res.scenario.label}**: {res.scenario.why}." for res in r["dist"]]
     out += [
         "- Achieved rate: accepted sends per second between the first and last accepted (5% trimmed at each end); "
-        "in a time-scaled run it is divided by the scale, so it reads in SES seconds. Write calls per email: "
+        "in a time-scaled run it is divided by the scale, so it reads in SES seconds. The target (issue 23): the "
+        f"real-time run at {TARGET_OF_SES:.2f}x of 14/s or more with at most {THROTTLED_MAX:.0%} of attempts "
+        "throttled; every run drawing from the budget must keep its throttles within that bound (an invariant, "
+        "one throttle allowed at sizes where a percent is less than one), the rate is a finding when missed "
+        "(the load average beside it says whether the machine could give the workers their CPU). Throttled: "
+        "attempts SES refused, among all it saw. Write calls per email: "
         "`TransactWriteItems` (the claim: ledger row plus a condition check that the member is still active) and "
         "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it), plus the "
         "sending budget's grants (one `UpdateItem` per second of sends once a run is going); a "
@@ -770,7 +901,7 @@ def dist(r: dict[str, Any]) -> list[str]:
         "`max_send_rate` by it, to prove completeness and zero duplicates at full size (the ledger, the member "
         "pages, the plan); rates and writes per email come from the real-time run. The Distributor's throttle "
         "back-off sleeps are not scaled (they cannot be without also scaling its limiter's sleep). If the scaled "
-        "run's achieved rate is well under its scaled limit, it was bound by this machine (4 worker threads, "
+        f"run's achieved rate is well under its scaled limit, it was bound by this machine ({WORKERS} worker threads, "
         "DynamoDB Local and other work sharing 2 cores), not by the limiter: see the headroom run.",
         "",
         "**Time to serve 10,000 members at the SES default rate (14/s)**: "
@@ -1020,21 +1151,35 @@ def findings(r: dict[str, Any]) -> list[str]:
         rt = next((x for x in r["dist"] if x.scenario.scale == 1.0 and x.scenario.limiter_rate is None), None)
         alt = next((x for x in r["dist"] if x.scenario.limiter_rate and x.scenario.limiter_rate < 14), None)
         if rt is not None:
+            met = rt.of_ses >= TARGET_OF_SES and rt.throttled_share <= THROTTLED_MAX
             text = (
-                f"**Fan-out against the shared sending budget**: the real-time run achieved {rt.steady_rate:.2f}/s "
-                f"of 14/s ({rt.steady_rate / 14.0:.3f}x) with {rt.throttled} throttled attempts for {rt.sent:,} sends "
-                f"({rt.throttled_share:.2%} of attempts), drawing from the account-wide budget "
+                f"**Fan-out {'at' if met else 'under'} the SES rate**: the real-time run achieved "
+                f"{rt.steady_rate:.2f}/s of 14/s ({rt.of_ses:.3f}x; target {TARGET_OF_SES:.2f}x) with "
+                f"{rt.throttled} throttled attempts for {rt.sent:,} sends ({rt.throttled_share:.2%} of attempts; "
+                f"at most {THROTTLED_MAX:.0%}), load average {rt.load[0]:.1f} → {rt.load[1]:.1f}, drawing from the "
+                "account-wide budget "
                 f"(`chalicelib/mail/budget.py`, {rt.budget_writes} grants: {rt.budget_writes / max(rt.sent, 1):.2f} "
-                f"writes per email) at {rt.budget_rate:.2f}/s: the account's 14/s times `SEND_RATE_SHARE`. The "
-                "stand-in counts a send 30-60 ms after it starts, so 15 sends spaced exactly 1/14 s apart can land "
-                "in one second: at 14/s that cost 6.6% throttled attempts and 13.12/s before the budget. The "
-                "headroom under the account rate is what keeps throttles under 1%."
+                f"writes per email) at {rt.budget_rate:.2f}/s: the account's 14/s times `SEND_RATE_SHARE`. "
+                "Where the rate was lost before (13.10/s on a quiet machine, 9.82/s at load 11, 1% throttled): a "
+                "thread that woke late pushed every later moment back (now the schedule catches up by at most "
+                "the slack, half the share's headroom: `SendingBudget.slack_us`); with 4 workers, 5-18% of the "
+                "run passed with no email ready for the moment at load 6-14 (now "
+                f"{WORKERS}, at most {SEND_SLOTS} of them sending at once, so a crash still duplicates at most "
+                f"{SEND_SLOTS}); the MIME message was built after the moment, so a busy CPU bunched arrivals (now "
+                "built before it: moment to arrival p99 45 ms before, 0.1 ms after, at load 8); and at a share "
+                "of 0.97 the budget itself ran at 13.58/s, 0.970x only with every moment used (measured "
+                "2026-12-06 with a trace of the budget's moments and the stand-in's arrivals)."
             )
             if alt is not None:
                 text += (
                     f" With `MAX_SEND_RATE={alt.scenario.limiter_rate:g}` ({alt.scenario.members:,} members): "
                     f"{alt.throttled} throttled attempts ({alt.throttled_share:.1%}), achieved "
                     f"{alt.steady_rate:.2f}/s."
+                )
+            if not met:
+                text += (
+                    " Missed here: when the load average is well above the 2 cores, the workers and DynamoDB "
+                    "Local share too little CPU to have an email ready at every moment; compare the headroom run."
                 )
             items.append(text)
     items += _signup_findings(r)
@@ -1117,9 +1262,10 @@ def _fault_findings(r: dict[str, Any]) -> list[str]:
     crash = by_key.get("a4")
     if crash is not None and crash.exposed > crash.injected["crash"]:
         items.append(
-            f"**A crash with the deployed 4 workers can send more than one message twice**: {crash.exposed} "
+            f"**A crash with the deployed {WORKERS} workers can send more than one message twice**: {crash.exposed} "
             f"messages were accepted and unrecorded when {crash.injected['crash']} crashes hit "
-            f"({crash.duplicates} duplicates): at most one per message in flight (up to 4), as docs/operations.md "
+            f"({crash.duplicates} duplicates): at most one per message in flight (up to {SEND_SLOTS}, the runner's "
+            "send slots), as docs/operations.md "
             "says. Measured and kept: one worker would cap it at one per crash but could not serve 10,000 "
             "members at the SES rate within one run (section 4)."
         )
@@ -1191,6 +1337,7 @@ def reproduce(r: dict[str, Any]) -> list[str]:
         "```",
         "",
         "Knobs: `BENCH_COLD_REPS` (60; `BENCH_COLD_SOURCES=1` adds the package without bytecode), "
+        "`BENCH_COLD_SIGNUP_REPS` (100 fresh processes per variant of the cold signup POST), "
         "`BENCH_PER_ROUND` (60), `BENCH_SCALE` (3), `BENCH_REALTIME` (1000 members), "
         "`BENCH_SIGNUP_ROUNDS` (300 rounds of the signup POST by address state), `BENCH_FAULT_MEMBERS` (200 "
         "members per fault scenario). The code is in `bench/` (see bench/README.md).",

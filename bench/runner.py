@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, distribution, faults, packaging, peers, seed, signup_states, warm
+from bench import coldsignup, coldstart, distribution, faults, packaging, peers, seed, signup_states, warm
 from bench.common import (
     CallCounter,
     app_environment,
@@ -48,18 +48,20 @@ def _run(cfg: Config, sections: tuple[str, ...], results: dict[str, Any], log: L
         work = Path(tmp)
         state = work / "state"
         state.mkdir()
-        if {"package", "cold", "peers"} & set(sections):
+        if {"package", "cold", "coldsignup", "peers"} & set(sections):
             package_section(cfg, work, results, log)
-        if not {"cold", "peers", "warm", "dist"} & set(sections):
+        if not {"cold", "coldsignup", "peers", "warm", "dist"} & set(sections):
             return
         with dynamodb_engine(log) as engine:
             results["dynamodb_local"] = engine.endpoint
             precreate(engine.endpoint, table_names(cfg, sections), log)
             app_ctx: dict[str, Any] = {}
-            if {"cold", "peers", "warm"} & set(sections):
+            if {"cold", "coldsignup", "peers", "warm"} & set(sections):
                 app_ctx = prepare_app(cfg, engine.endpoint, state, results, log)
             if {"cold", "peers"} & set(sections):
                 cold_section(cfg, work, sections, app_ctx, results, log)
+            if "coldsignup" in sections:
+                cold_signup_section(cfg, work, app_ctx, results, log)
             if "peers" in sections:
                 peers_warm_section(cfg, app_ctx, results, log)
             if "warm" in sections:
@@ -224,6 +226,21 @@ def cold_section(
                     f"median of paired {stats['paired']:.3f} (halves {stats['first_half']:.3f} / "
                     f"{stats['second_half']:.3f})"
                 )
+
+
+def cold_signup_section(cfg: Config, work: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:
+    """The signup form post in fresh processes against its botocore floor (bench/coldsignup.py)."""
+    runtime = coldstart.runtime_dir(Path(tempfile.gettempdir()) / f"mbc-bench-runtime-{_boto_version()}")
+    after_dir = work / "task-after"
+    if not after_dir.exists():
+        packaging.extract(results["package"]["after"].zip_path, after_dir)
+    floor_dir = work / "task-floor"
+    if not floor_dir.exists():  # the floors' package (the cold section may have unpacked it already)
+        packaging.extract(peers.build(peers.SIGNUP_FLOOR, work), floor_dir)
+    out = coldsignup.run(cfg, work, runtime, after_dir, floor_dir, ctx, log)
+    results["coldsignup"] = out
+    for text in out["problems"]:
+        problem(results, text)
 
 
 def peers_warm_section(cfg: Config, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:
@@ -478,7 +495,7 @@ def fault_scenarios(cfg: Config) -> list[faults.FaultScenario]:
 
 def table_names(cfg: Config, sections: tuple[str, ...]) -> list[str]:
     """Every table the run will use, so they can all be created before any is filled (see precreate)."""
-    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "peers", "warm"} & set(sections) else []
+    names = [EVENTS_TABLE, TWIN_TABLE] if {"cold", "coldsignup", "peers", "warm"} & set(sections) else []
     if "warm" in sections and cfg.density:
         names += [density_table(ended) for ended in density_levels(cfg)]
     if "dist" in sections:

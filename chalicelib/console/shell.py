@@ -20,6 +20,7 @@ from chalicelib.console.static import asset_url
 from chalicelib.errors import Forbidden, Invalid
 from chalicelib.groups.records import GroupRecord
 from chalicelib.meetings.zones import ZONE_CHOICES, member_zone, zone_name
+from chalicelib.meetings.zones import clock as clock_words
 from chalicelib.templating import render
 from chalicelib.web.request import query_params
 
@@ -130,9 +131,9 @@ class Ctx:
 
 
 def local_words(moment: datetime, zone: str) -> str:
+    """'Tue, Dec 1, 2026, 4:00 PM Mountain': the zone in words (chalicelib/meetings/zones.py), never 'MST'."""
     local = moment.astimezone(ZoneInfo(zone))
-    clock = f"{local:%I:%M %p}".lstrip("0")
-    return f"{local:%a}, {local:%b} {local.day}, {local.year}, {clock} {local.tzname()}"
+    return f"{local:%a}, {local:%b} {local.day}, {local.year}, {clock_words(local)} {zone_name(zone)}"
 
 
 def day_words(stamp: str | None) -> str:

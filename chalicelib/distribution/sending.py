@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.mail.backends import Mailer, SendError, prepared
 from chalicelib.mail.message import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -143,15 +143,27 @@ class SendRun:
     sleep: Callable[[float], None]
     remaining_seconds: Callable[[], float] | None = None
     safety_margin: float = SAFETY_MARGIN_SECONDS
+    # Bounds the sends between drawing a moment and the ledger's record of them (None: no bound):
+    # a crash can duplicate only what is there, however many workers prepare the next emails.
+    slots: threading.Semaphore | None = None
 
     def out_of_time(self) -> bool:
         return self.remaining_seconds is not None and self.remaining_seconds() < self.safety_margin
 
 
 def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) -> Outcome:
-    """Send ``mail`` on ``claim``; ``ref`` names it in logs (ids only, never an address)."""
+    """Send ``mail`` on ``claim``; ``ref`` names it in logs (ids only, never an address). With
+    ``run.slots``, holds one of them from waiting for its moment until the send is recorded."""
+    if run.slots is None:
+        return _send_on_claim(mail, claim, run, ref=ref)
+    with run.slots:
+        return _send_on_claim(mail, claim, run, ref=ref)
+
+
+def _send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) -> Outcome:
     claimed_at = run.lease_clock()
     message_id = ""
+    send = prepared(run.mailer, mail)  # built before the moment: the request goes right at it
     for attempt in range(THROTTLE_RETRIES + 1):
         out_of_lease = run.lease_clock() - claimed_at > LEASE_SECONDS - LEASE_MARGIN_SECONDS
         out_of_time = run.out_of_time()
@@ -169,7 +181,7 @@ def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) 
             run.stop.stop("error")
             return "released"
         try:
-            message_id = run.mailer.send(mail)
+            message_id = send()
             break
         except SendError as exc:
             if exc.kind == "throttled" and attempt < THROTTLE_RETRIES:

@@ -89,13 +89,6 @@ class EventInput(StrictModel):
         return ZoneInfo(self.timezone or DEFAULT_TIMEZONE["MT"])
 
 
-_ZONE_WORDS = {
-    "America/Denver": "Mountain Time",
-    "America/Boise": "Mountain Time",
-    "America/Los_Angeles": "Pacific Time",
-}
-
-
 def _offset_text(moment: datetime) -> str:
     offset = moment.utcoffset()
     seconds = int(offset.total_seconds()) if offset is not None else 0
@@ -110,7 +103,9 @@ def offset_problem(moment: datetime, zone: ZoneInfo) -> str | None:
     local = moment.astimezone(zone)
     if moment.utcoffset() in (local.utcoffset(), timedelta(0)):
         return None  # the zone's own offset, or UTC ("Z"): either names the instant unambiguously
-    words = _ZONE_WORDS.get(zone.key, zone.key)
+    from chalicelib.meetings.zones import zone_name
+
+    words = f"{zone_name(zone.key)} time"  # the zone's name as everywhere (meetings/zones.py)
     return f"{_offset_text(moment)} is not {words} on {local.date().isoformat()}; use {_offset_text(local)}."
 
 

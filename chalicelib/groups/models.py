@@ -201,6 +201,11 @@ class PublicGroup(BaseModel):
         description="What the signup form offers for `timezone` (the last, value '', is 'not sure')."
     )
     timezone_hint: str = Field(description="The words under those choices.")
+    zone_names: dict[str, str] = Field(
+        description="How a time is signed in each zone ('America/Los_Angeles': 'Pacific'): the widget writes "
+        "event times with these words ('10:00 AM \u2013 12:00 PM Pacific'), never an abbreviation. A zone not "
+        "listed is named by its city."
+    )
     requires_approval: bool
     accepting_signups: bool
     organization: PublicOrganization

@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.groups.records import PUBLIC_FIELDS, GroupRecord
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import Schedule, describe
-from chalicelib.meetings.zones import PUBLIC, SIGNUP_CHOICES, SIGNUP_HINT, long_when
+from chalicelib.meetings.zones import PUBLIC, SIGNUP_CHOICES, SIGNUP_HINT, ZONE_NAMES, long_when
 from chalicelib.organization import Organization
 from chalicelib.signups.consent import CONSENT_VERSION, consent_text
 
@@ -33,6 +33,7 @@ def public_view(group: GroupRecord, next_meeting: Meeting | None, org: Organizat
         ),
         "timezone_choices": [{"value": value, "label": label} for value, label in SIGNUP_CHOICES],
         "timezone_hint": SIGNUP_HINT,
+        "zone_names": ZONE_NAMES,
         "requires_approval": group["requires_approval"],
         "accepting_signups": group["status"] == "active",
         "organization": {"name": org.name, "website_url": org.website_url},

@@ -168,6 +168,23 @@ def long_when(moment: datetime, zones: Zones) -> str:
     return f"{_long_day(first)} at {' / '.join(parts)}"
 
 
+def span(start: datetime, end: datetime, zones: Zones) -> str:
+    """A stretch of time (an event): 'Tuesday, March 10, 2030, 10:00 AM \u2013 12:00 PM Mountain'; ending
+    another day: '..., 10:00 AM \u2013 Wednesday, March 11, 2030, 12:00 PM Mountain'; for two zones the
+    second after ' / ' ('9:00 AM \u2013 11:00 AM Pacific', naming its weekday when its day differs)."""
+    first = local(start, zones[0]).date()
+    parts = []
+    for i, zone in enumerate(zones):
+        begins, ends = local(start, zone), local(end, zone)
+        if i == 0:
+            head = f"{_long_day(begins)}, {clock(begins)}"
+        else:
+            head = (f"{begins:%a} " if begins.date() != first else "") + clock(begins)
+        tail = (f"{_long_day(ends)}, " if ends.date() != begins.date() else "") + clock(ends)
+        parts.append(f"{head} \u2013 {tail} {zone_name(zone)}")
+    return " / ".join(parts)
+
+
 def day_apart(moment: datetime, zone: str, reference: str) -> int:
     """How many days ``moment``'s date in ``zone`` is after its date in ``reference`` (-1, 0 or 1)."""
     return (local(moment, zone).date() - local(moment, reference).date()).days

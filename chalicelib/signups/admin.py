@@ -33,6 +33,8 @@ class Person:
     name: str
     email: str
     state: str
+    # The time she lives on, when she said (meetings/zones.py); None: it follows her state.
+    timezone: str | None = None
 
 
 def check_person(name: str, email: str, state: str) -> tuple[Person | None, dict[str, str]]:
@@ -94,6 +96,7 @@ class SignupAdmin:
                 "gen": str(int(now.timestamp() * 1000)),
                 "expires_at": int((now + ADDED_TTL).timestamp()),
                 "version": 1,
+                **({"timezone": person.timezone} if person.timezone else {}),
             },
         )
         # A record it replaces (the person left): its personal link's row goes with it.

@@ -197,22 +197,42 @@ def members_csv(ctx: Ctx) -> Response:
     )
 
 
-MEMBER_LABELS = {"name": "Their name", "email": "Their email address", "state": "State", "consent": "Consent"}
+MEMBER_LABELS = {
+    "name": "Their name",
+    "email": "Their email address",
+    "state": "State",
+    "timezone": "The time they live on",
+    "consent": "Consent",
+}
 
 
 def member_add(ctx: Ctx) -> Response:
+    """Add one person by hand, with the time she lives on when she said (north Idaho is Pacific),
+    checked as the signup form checks ``timezone``; not said, it follows her state."""
+    from chalicelib.meetings.zones import SIGNUP_CHOICES
+
     group = ctx.group()
-    values = {"name": "", "email": "", "state": "", "consent": False}
+    values: dict[str, Any] = {"name": "", "email": "", "state": "", "timezone": "", "consent": False}
+    page: dict[str, Any] = {"group": group, "section": "members", "zone_options": SIGNUP_CHOICES}
     if ctx.request.method == "POST":
         from chalicelib.signups.admin import check_person
+        from chalicelib.signups.zone import read_zone
 
-        values = {k: ctx.form(k) for k in ("name", "email", "state")} | {"consent": ctx.form("consent") == "yes"}
+        values = {k: ctx.form(k) for k in ("name", "email", "state", "timezone")} | {
+            "consent": ctx.form("consent") == "yes"
+        }
         person, errors = check_person(str(values["name"]), str(values["email"]), str(values["state"]))
+        try:
+            zone = read_zone(values["timezone"])
+        except Invalid as exc:
+            errors.update(exc.fields)
+            zone = None
         if not values["consent"]:
             errors["consent"] = "Add only people who asked to join."
         if person is not None and not errors:
             from chalicelib.signups.addresses import signup_id_for
 
+            person.timezone = zone
             added_id = signup_id_for(group["id"], person.email)
             entry = ctx.c.activity.entry(
                 group["id"], ctx.who, "add_member", "Added {member} by hand", member_id=added_id
@@ -225,14 +245,13 @@ def member_add(ctx: Ctx) -> Response:
         return ctx.page(
             "member_add.html",
             title="Add a member",
-            group=group,
-            section="members",
             status=400,
             values=values,
             errors=errors,
             labels=MEMBER_LABELS,
+            **page,
         )
-    return ctx.page("member_add.html", title="Add a member", group=group, section="members", values=values)
+    return ctx.page("member_add.html", title="Add a member", values=values, **page)
 
 
 # How many of the people to add the checked list shows (all of them are added).

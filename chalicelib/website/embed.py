@@ -9,13 +9,12 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from chalice.app import Response
 
 from chalicelib.errors import Invalid
 from chalicelib.events.records import EventRecord
-from chalicelib.meetings.wording import clock
+from chalicelib.meetings.zones import span
 from chalicelib.website.theme import parse_theme, theme_query
 
 SECTIONS = ("signup", "events")
@@ -84,20 +83,10 @@ def theme_only(params: Mapping[str, str]) -> dict[str, str]:
     return theme
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment:%A}, {moment:%B} {moment.day}, {moment.year}"
-
-
 def when_text(starts_at: str, ends_at: str, zone_name: str) -> str:
-    """'Tuesday, March 10, 2030, 10:00 AM to 12:00 PM MDT' (an en dash for 'to'), in the event's own zone."""
-    zone = ZoneInfo(zone_name)
-    start = datetime.fromisoformat(starts_at).astimezone(zone)
-    end = datetime.fromisoformat(ends_at).astimezone(zone)
-    same_day = start.date() == end.date()
-    return (
-        f"{_day(start)}, {clock(start)} \u2013 {'' if same_day else _day(end) + ', '}{clock(end)} "
-        f"{start.strftime('%Z')}"
-    )
+    """'Tuesday, March 10, 2030, 10:00 AM \u2013 12:00 PM Mountain', in the event's own zone, named in
+    words (chalicelib/meetings/zones.py): an event in Coeur d'Alene says Pacific, never 'PST'."""
+    return span(datetime.fromisoformat(starts_at), datetime.fromisoformat(ends_at), (zone_name,))
 
 
 def _https(url: str | None) -> str | None:

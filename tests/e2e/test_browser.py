@@ -134,7 +134,9 @@ def test_events_list_filters_by_state_in_each_events_zone(page: Any, live_stack:
         "Coeur d'Alene lakeside walk",
     }
     walk = page.locator(".mbc-event", has_text="Coeur d'Alene lakeside walk")
-    assert "PST" in walk.inner_text()  # north Idaho: shown in Pacific time
+    assert "10:00 AM \u2013 12:00 PM Pacific" in walk.inner_text()  # north Idaho: its own zone, in words
+    whens = page.locator(".mbc-when").all_inner_texts()
+    assert whens and not any(re.search(r"\b(MT|PT|MST|MDT|PST|PDT)\b", when) for when in whens)
     assert "10:00 AM" in walk.inner_text()
     feed = page.get_by_role("link", name="Idaho events")
     assert feed.get_attribute("href") == live_stack.api.replace("http:", "webcal:") + "/events/calendar.ics?state=ID"

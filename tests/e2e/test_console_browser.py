@@ -212,6 +212,21 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     assert "caregivers' circle" in plain_text(declined) and "Living Beyond Breast Cancer" in plain_text(declined)
     assert page.locator("body").inner_text().count("{") == 0  # no JSON anywhere
 
+    # Add someone who phoned from Coeur d'Alene: north Idaho is Pacific time, said on the form.
+    page.get_by_role("link", name="Members", exact=True).first.click()
+    page.get_by_role("link", name="Add a member").click()
+    audit(page)
+    page.get_by_label("Their name").fill("Dora Phoned")
+    page.get_by_label("Their email address").fill("dora@example.org")
+    page.get_by_label("State they live in").select_option("ID")
+    page.get_by_label("The time they live on").select_option("America/Los_Angeles")
+    page.get_by_label("They asked to join the group").check()
+    shot(page, "add-member", tmp_path)
+    page.get_by_role("button", name="Add and send the confirmation email").click()
+    page.get_by_text("Added. They get an email to confirm their address.").wait_for()
+    added = newest(stack, "dora@example.org", "")
+    assert "Meeting times in our emails will be in Pacific time" in plain_text(added)
+
     # Change the Zoom link and see the reminder preview before saving.
     page.get_by_role("link", name="Group settings", exact=True).click()
     audit(page)
@@ -285,7 +300,7 @@ def test_a_volunteer_runs_the_group_from_her_phone(browser: Any, stack: LiveStac
     shot(page, "event", tmp_path)
     page.get_by_role("button", name="Add the event").click()
     page.get_by_text("The event is saved").wait_for()
-    assert "11:00 AM PDT" in page.locator("main").inner_text()
+    assert "11:00 AM Pacific" in page.locator("main").inner_text()
     status, listing = api(stack, "GET", "/events?state=ID&from=2030-07-01")
     assert status == 200
     [picnic] = [e for e in listing["events"] if e["title"] == "Sandpoint lakeside picnic"]

@@ -331,6 +331,35 @@ def test_a_member_added_by_hand_confirms_then_is_active_without_another_approval
     assert twice.status_code == 400 and "Already in the group" in text_of(twice)
 
 
+def test_a_member_added_by_hand_gets_the_time_she_lives_on(world: tuple[Stack, Any]) -> None:
+    """North Idaho is Pacific: the organizer says so when adding her, checked as the signup's
+    ``timezone`` is; "not sure" stores nothing (her state decides)."""
+    stack, _ = world
+    console = signed_in(world)
+    path = f"/console/groups/{GROUP_ID}/members/add"
+    form = console.get(path).body.decode()
+    options = re.findall(r'<option value="([^"]*)"[^>]*>', form.split('name="timezone"')[1].split("</select>")[0])
+    assert options == ["America/Denver", "America/Los_Angeles", ""]
+    assert "North Idaho (Coeur d&#39;Alene" in form or "North Idaho (Coeur d'Alene" in form
+    person = {"name": "Cleo Lake", "email": "cleo.lake@example.org", "state": "ID", "consent": "yes"}
+    refused = console.post(path, {**person, "timezone": "Europe/Paris"})
+    assert refused.status_code == 400
+    assert "Please choose Mountain time or Pacific time." in text_of(refused)
+    assert re.search(r'#f-timezone">The time they live on<', refused.body.decode())
+    assert list(stack.container.signups.members(GROUP_ID)) == [] and mails_to(stack, "cleo.lake@example.org") == []
+    assert 'value="Cleo Lake"' in refused.body.decode()  # what she typed stays
+    assert console.post(path, {**person, "timezone": "America/Los_Angeles"}).status_code == 303
+    record = next(r for r in stack.container.signups.members(GROUP_ID) if r["email"] == "cleo.lake@example.org")
+    assert record.get("timezone") == "America/Los_Angeles"
+    [confirm] = mails_to(stack, "cleo.lake@example.org")
+    assert "Meeting times in our emails will be in Pacific time" in plain_text(confirm)
+    unsure = {**person, "name": "Dee Unsure", "email": "dee.unsure@example.org", "timezone": ""}
+    assert console.post(path, unsure).status_code == 303
+    record = next(r for r in stack.container.signups.members(GROUP_ID) if r["email"] == "dee.unsure@example.org")
+    assert "timezone" not in record
+    assert "both Mountain and Pacific time" in plain_text(mails_to(stack, "dee.unsure@example.org")[0])
+
+
 def test_csv_import_previews_every_row_then_adds_the_good_ones(world: tuple[Stack, Any]) -> None:
     stack, _ = world
     console = signed_in(world)
@@ -575,7 +604,7 @@ def test_an_event_in_pacific_time_gets_the_offset_from_the_server(world: tuple[S
     [event] = stack.container.events.upcoming_for_feed("ID")
     assert event["starts_at"] == "2030-07-13T11:00:00-07:00" and event["timezone"] == "America/Los_Angeles"
     listing = text_of(console.get("/console/events"))
-    assert "Sandpoint picnic" in listing and "11:00 AM PDT" in listing
+    assert "Sandpoint picnic" in listing and "11:00 AM Pacific" in listing
     missing = console.post("/console/events/new", {**fields, "start_time": "", "states": ""})
     assert missing.status_code == 400 and "Choose Idaho, Montana or both" in text_of(missing)
     edit = console.get(f"/console/events/{event['id']}")

@@ -124,8 +124,11 @@ def test_the_activity_log_names_a_moved_meeting_by_its_new_date_too(world: tuple
     cancelled = console.post(path, {"change": "cancel", "note": "", "action": "save"})
     assert cancelled.status_code == 303
     log = words(console.get(f"/console/groups/{GROUP_ID}/activity"))
-    assert "Moved the meeting of Tue, Dec 1, 2026, 4:00 PM MST to Tue, Dec 8, 2026, 4:00 PM MST" in log
-    assert "Cancelled the meeting of Tue, Dec 1, 2026, 4:00 PM MST (moved to Tue, Dec 8, 2026, 4:00 PM MST)" in log
+    assert "Moved the meeting of Tue, Dec 1, 2026, 4:00 PM Mountain to Tue, Dec 8, 2026, 4:00 PM Mountain" in log
+    assert (
+        "Cancelled the meeting of Tue, Dec 1, 2026, 4:00 PM Mountain (moved to Tue, Dec 8, 2026, 4:00 PM Mountain)"
+        in log
+    )
 
 
 # ---------------------------------------------------------------- a pasted page address

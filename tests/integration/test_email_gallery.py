@@ -121,6 +121,18 @@ def test_anns_emails_speak_her_zone(gallery: Gallery) -> None:
     assert "DTSTART;TZID=America/Los_Angeles:20261201T150000" in ics
 
 
+def test_the_organizers_words_read_as_theirs(gallery: Gallery) -> None:
+    """A cancellation carries the organizer's own words under "A note from the organizers:" (as a
+    decline does), never a bare "Note:" a reader could take for ours."""
+    for name in ("cancelled-with-message", "declined"):
+        email = next(e for e in gallery.emails if e.name == name)
+        assert both(email, "A note from the organizers:"), name
+        assert not re.search(r"(^|>)Note:", email.mail.text + email.mail.html, re.MULTILINE), name
+    cancelled = next(e for e in gallery.emails if e.name == "cancelled-with-message")
+    words = cancelled.mail.text.split("A note from the organizers:\n")[1]
+    assert words.startswith("No meeting in July"), "her words follow on their own line"
+
+
 def test_the_placeholders_leave_no_token_behind(gallery: Gallery) -> None:
     stable = Stabilizer()
     for email in gallery.emails:

@@ -35,6 +35,9 @@ def test_defaults_and_public_view_without_secrets(api: Any, group: dict[str, Any
     assert body["schedule_text"] == "First Tuesday of every month, 4:00 PM Mountain / 3:00 PM Pacific"
     assert body["next_meeting"]["when_text"].endswith(" at 4:00 PM Mountain / 3:00 PM Pacific")
     assert [c["value"] for c in body["timezone_choices"]] == ["America/Denver", "America/Los_Angeles", ""]
+    # The words the widget signs each event's time with (never "PST"): zones.py's, one list.
+    assert body["zone_names"]["America/Los_Angeles"] == "Pacific"
+    assert body["zone_names"]["America/Denver"] == body["zone_names"]["America/Boise"] == "Mountain"
     assert body["next_meeting"]["starts_at"].endswith(("16:00:00-07:00", "16:00:00-06:00"))
     assert body["consent_version"]
     assert api.http.get("/groups/nope").status_code == 404

@@ -259,8 +259,9 @@ def test_embed_events_page_by_page_with_details(api: Any, group: dict[str, Any],
         format="virtual",
         venue=None,
         online_url="https://example.org/talk",
-        starts_at="2030-04-01T10:00:00-06:00",
-        ends_at="2030-04-01T11:00:00-06:00",
+        starts_at="2030-04-01T09:00:00-07:00",
+        ends_at="2030-04-01T10:00:00-07:00",
+        timezone="America/Los_Angeles",  # held from north Idaho: Pacific time
     )
     as_json(send(api, "POST", "/events", virtual, organizer_key))
     cancelled = as_json(send(api, "POST", "/events", event_body(title="Called off", status="cancelled"), organizer_key))
@@ -270,7 +271,10 @@ def test_embed_events_page_by_page_with_details(api: Any, group: dict[str, Any],
     assert "Join the" not in first  # show=events only
     assert "Showing 3 upcoming events in Idaho and Montana." in first
     assert '<p class="mbc-description">First line\nSecond line</p>' in first  # line breaks kept (pre-line)
-    assert "Friday, March 1, 2030, 10:00 AM \u2013 12:00 PM MST" in first
+    # Each event's time in its own zone, in words (never "MST"): chalicelib/meetings/zones.py.
+    assert "Friday, March 1, 2030, 10:00 AM \u2013 12:00 PM Mountain" in first
+    whens = re.findall(r'<p class="mbc-when"><time [^>]*>(.*?)</time>', first)
+    assert len(whens) == 3 and not any(re.search(r"\b(MT|PT|MST|MDT|PST|PDT)\b", w) for w in whens)
     osm = re.search(r'href="(https://www\.openstreetmap\.org/search\?query=[^"]+)"', first)
     assert osm and "Helena" in unescape(osm.group(1)).replace("%20", " ")
     assert f'href="http://api.test/events/{made[0]["id"]}.ics"' in first
@@ -297,6 +301,7 @@ def test_embed_events_page_by_page_with_details(api: Any, group: dict[str, Any],
     everything = html(api.http.get(f"{EMBED}?show=events&events=20"))
     online = everything.split("<h3>Online talk</h3>")[1].split("</li>")[0]
     assert '<p class="mbc-where">Online</p>' in online
+    assert "Monday, April 1, 2030, 9:00 AM \u2013 10:00 AM Pacific" in online
     assert "openstreetmap" not in online
     assert 'href="https://example.org/talk"' in online
     called_off = everything.split("<h3>Called off</h3>")[1].split("</li>")[0]

@@ -85,7 +85,7 @@ def test_fourteen_days_is_the_longest_event() -> None:
 
 def test_an_offset_that_is_not_the_zones_at_that_instant_is_refused_naming_the_field() -> None:
     winter = event_body(starts_at="2027-01-12T10:00:00-06:00", ends_at="2027-01-12T12:00:00-07:00")
-    assert fields_of(winter) == {"starts_at": "-06:00 is not Mountain Time on 2027-01-12; use -07:00."}
+    assert fields_of(winter) == {"starts_at": "-06:00 is not Mountain time on 2027-01-12; use -07:00."}
     north = event_body(
         states=["ID"],
         timezone="America/Los_Angeles",

@@ -34,6 +34,7 @@ from chalicelib.meetings.zones import (
     member_zones,
     parse_zone,
     short_when,
+    span,
     zone_choices,
     zones_for,
 )
@@ -140,6 +141,45 @@ def test_time_left_and_subject_when_name_each_zone(start: datetime, ahead: int, 
         if ahead >= 100 or ahead <= 0:
             for zone in zones:
                 assert clock(start.astimezone(ZoneInfo(zone))) in text
+
+
+# ---------------------------------------------------------------- a stretch of time (events)
+
+EVENT_ZONES = [MOUNTAIN, PACIFIC, "America/Boise", "America/Chicago"]
+
+
+def test_an_event_span_names_its_zone_in_words() -> None:
+    winter = datetime(2030, 3, 1, 17, 0, tzinfo=UTC)  # 10:00 AM MST
+    assert span(winter, winter + timedelta(hours=2), ("America/Boise",)) == (
+        "Friday, March 1, 2030, 10:00 AM \u2013 12:00 PM Mountain"
+    )
+    walk = datetime(2026, 12, 5, 10, 0, tzinfo=LOS_ANGELES)  # Coeur d'Alene
+    assert span(walk, walk + timedelta(hours=2), (PACIFIC,)) == (
+        "Saturday, December 5, 2026, 10:00 AM \u2013 12:00 PM Pacific"
+    )
+    retreat = datetime(2027, 7, 9, 15, 0, tzinfo=DENVER)
+    assert span(retreat, retreat + timedelta(days=2), (MOUNTAIN,)) == (
+        "Friday, July 9, 2027, 3:00 PM \u2013 Sunday, July 11, 2027, 3:00 PM Mountain"
+    )
+    late = datetime(2027, 1, 1, 0, 30, tzinfo=DENVER)
+    assert span(late, late + timedelta(hours=1), BOTH) == (
+        "Friday, January 1, 2027, 12:30 AM \u2013 1:30 AM Mountain / Thu 11:30 PM \u2013 Friday, January 1, 2027, "
+        "12:30 AM Pacific"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=instants, minutes=st.integers(min_value=1, max_value=14 * 24 * 60), zone=st.sampled_from(EVENT_ZONES))
+def test_an_event_span_is_never_an_abbreviation_across_the_clock_changes(
+    start: datetime, minutes: int, zone: str
+) -> None:
+    end = start + timedelta(minutes=minutes)
+    text = span(start, end, (zone,))
+    assert not ABBREVIATIONS.search(text)
+    name = {"America/Chicago": "Central", PACIFIC: "Pacific"}.get(zone, "Mountain")
+    assert text.endswith(f"{clock(end.astimezone(ZoneInfo(zone)))} {name}")
+    begins = start.astimezone(ZoneInfo(zone))
+    assert text.startswith(f"{begins:%A, %B} {begins.day}, {begins.year}, {clock(begins)} \u2013 ")
 
 
 # ---------------------------------------------------------------- the 78-character subject rule

@@ -88,28 +88,20 @@
 
   function webcal(url) { return url.replace(/^https?:/, "webcal:"); }
 
-  function zoneName(zone, date) {
-    try {
-      return new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" })
-        .formatToParts(date).filter(function (p) { return p.type === "timeZoneName"; })
-        .map(function (p) { return p.value; })[0] || zone;
-    } catch (e) { return zone; }
+  /* A zone in words ("Pacific"), from the API's zone_names (chalicelib/meetings/zones.py); a zone
+     not listed by its city. Never an abbreviation ("PST", "MT") a reader has to decode. */
+  function zoneName(zone, names) {
+    return (names && names[zone]) || String(zone).split("/").pop().replace(/_/g, " ");
   }
 
-  function formatRange(startIso, endIso, zone) {
+  function formatRange(startIso, endIso, zone, names) {
     var start = new Date(startIso);
     var end = new Date(endIso);
     var day = new Intl.DateTimeFormat("en-US", { timeZone: zone, weekday: "long", month: "long", day: "numeric", year: "numeric" });
     var time = new Intl.DateTimeFormat("en-US", { timeZone: zone, hour: "numeric", minute: "2-digit" });
     var sameDay = day.format(start) === day.format(end);
-    return day.format(start) + ", " + time.format(start) + " – " + (sameDay ? "" : day.format(end) + ", ") +
-      time.format(end) + " " + zoneName(zone, start);
-  }
-
-  function formatMoment(iso, zone) {
-    var date = new Date(iso);
-    var text = new Intl.DateTimeFormat("en-US", { timeZone: zone, weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit" }).format(date);
-    return text + " " + zoneName(zone, date);
+    return day.format(start) + ", " + time.format(start) + " \u2013 " + (sameDay ? "" : day.format(end) + ", ") +
+      time.format(end) + " " + zoneName(zone, names);
   }
 
   function validTheme(kind, value) {
@@ -328,7 +320,7 @@
       section.removeChild(status);
       if (group.description) { section.appendChild(el("p", { className: "mbc-description" }, group.description)); }
       var schedule = group.schedule_text + ".";
-      if (group.next_meeting) { schedule += " Next meeting: " + (group.next_meeting.when_text || formatMoment(group.next_meeting.starts_at, group.timezone)) + "."; }
+      if (group.next_meeting) { schedule += " Next meeting: " + group.next_meeting.when_text + "."; }
       section.appendChild(el("p", { className: "mbc-schedule" }, schedule));
       if (group.eligibility) { section.appendChild(el("p", { className: "mbc-muted" }, group.eligibility)); }
       if (!group.accepting_signups) {
@@ -413,7 +405,7 @@
     return item;
   }
 
-  function eventItem(event, config, ids) {
+  function eventItem(event, config, ids, names) {
     var itemId = ids + "-event-" + event.id;
     var li = el("li", { className: "mbc-event" + (event.cancelled ? " mbc-cancelled" : ""), id: itemId, tabindex: "-1", "data-event-id": event.id });
     li.appendChild(el("h3", {}, event.title));
@@ -423,7 +415,7 @@
     tags.appendChild(el("span", { className: "mbc-tag" }, event.states.map(function (s) { return STATES[s] || s; }).join(" and ")));
     li.appendChild(tags);
     var when = el("p", { className: "mbc-when" });
-    var time = el("time", { datetime: event.starts_at }, formatRange(event.starts_at, event.ends_at, event.timezone));
+    var time = el("time", { datetime: event.starts_at }, formatRange(event.starts_at, event.ends_at, event.timezone, names));
     when.appendChild(time);
     li.appendChild(when);
     if (event.venue) { li.appendChild(el("p", { className: "mbc-where" }, event.venue.name + ", " + event.venue.city)); }
@@ -512,6 +504,9 @@
     var cursor = null;
     var shown = [];
     var token = 0;
+    /* The words for each zone come with the group (asked for at the same time); without them a
+       zone is named by its city. */
+    var zoneNames = groupPromise.then(function (group) { return group.zone_names || {}; }, function () { return {}; });
 
     function where() { return select.value ? STATES[select.value] : "Idaho and Montana"; }
 
@@ -521,13 +516,15 @@
         (!reset && cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
       more.disabled = true;
       if (reset) { setStatus(status, "Loading events…", null); }
-      return call(config.api + "/events" + query, { headers: { "Accept": "application/json" } }).then(function (result) {
+      return Promise.all([call(config.api + "/events" + query, { headers: { "Accept": "application/json" } }), zoneNames]).then(function (both) {
+        var result = both[0];
+        var names = both[1];
         if (mine !== token) { return; }
         if (result.status !== 200) { throw new Error(String(result.status)); }
         if (reset) { list.textContent = ""; shown = []; }
         var first = null;
         result.json.events.forEach(function (event) {
-          var item = eventItem(event, config, ids);
+          var item = eventItem(event, config, ids, names);
           first = first || item;
           list.appendChild(item);
           shown.push(jsonLd(event));
@@ -560,9 +557,10 @@
         existing.querySelector("summary").focus();
         return;
       }
-      call(config.api + "/events/" + encodeURIComponent(match[1]), { headers: { "Accept": "application/json" } }).then(function (result) {
+      Promise.all([call(config.api + "/events/" + encodeURIComponent(match[1]), { headers: { "Accept": "application/json" } }), zoneNames]).then(function (both) {
+        var result = both[0];
         if (result.status !== 200) { return; }
-        var item = eventItem(result.json, config, ids);
+        var item = eventItem(result.json, config, ids, both[1]);
         list.insertBefore(item, list.firstChild);
         item.querySelector("details").open = true;
         item.scrollIntoView({ block: "start" });
