@@ -138,6 +138,9 @@ PATTERN_WORDS = {
 }
 
 
+DATETIME_WORDS = "Give a date and time with its offset, like 2027-01-12T10:00:00-07:00."
+
+
 # pydantic's error types, in words for a person filling in a form (pydantic's own say "String should
 # have at least 1 character"). Types not listed keep pydantic's message.
 PLAIN_WORDS: dict[str, Any] = {
@@ -164,6 +167,10 @@ PLAIN_WORDS: dict[str, Any] = {
     "dict_type": lambda ctx: "Must be an object.",
     "model_type": lambda ctx: "Must be an object.",
     "extra_forbidden": lambda ctx: "Unknown field.",
+    "datetime_from_date_parsing": lambda ctx: DATETIME_WORDS,
+    "datetime_parsing": lambda ctx: DATETIME_WORDS,
+    "datetime_type": lambda ctx: DATETIME_WORDS,
+    "timezone_aware": lambda ctx: DATETIME_WORDS,
     "string_pattern_mismatch": lambda ctx: PATTERN_WORDS.get(str(ctx.get("pattern", "")), "Not in the expected form."),
 }
 

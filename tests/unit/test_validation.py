@@ -294,3 +294,17 @@ def test_every_patterned_field_is_refused_in_words() -> None:
             TypeAdapter(kind).validate_python(bad)
         why = pydantic_fields(caught.value)["body"]
         assert why in PATTERN_WORDS.values() and "pattern" not in why and "^" not in why, (kind, why)
+
+
+def test_a_date_time_refused_says_what_to_send_in_words() -> None:
+    """POST /events with "tomorrow", February 30 or a time without its offset: pydantic's "Input
+    should have timezone info" / "input is too short" named the field but not what to send."""
+
+    class Timed(StrictModel):
+        starts_at: AwareDatetime
+
+    example = "Give a date and time with its offset, like 2027-01-12T10:00:00-07:00."
+    for bad in ("tomorrow", "2027-02-30T10:00:00-07:00", "2027-01-12T10:00:00", "2027-01-12"):
+        with pytest.raises(ValidationError) as caught:
+            Timed.model_validate({"starts_at": bad})
+        assert pydantic_fields(caught.value) == {"starts_at": example}, bad
