@@ -152,3 +152,11 @@ def test_a_move_into_the_past_is_refused_in_the_preview_by_save_and_by_the_api(w
         GROUP_ID, "2027-01-05", {"status": "moved", "starts_at": "2026-12-06T16:00:00-07:00"}, organizer_id="o"
     )
     assert later.status == "moved"
+
+
+def test_one_member_never_told_is_counted_in_the_singular(world: tuple[Stack, Console]) -> None:
+    stack, console = world
+    add_members(stack.container, 1)
+    fields = {"change": "cancel", "note": HER_WORDS, "tell_now": "yes", "action": "preview"}
+    preview = text_of(console.post(f"{MEETINGS}/2027-07-06", fields))
+    assert "1 member will get a cancellation notice now (1 of them was never told about this meeting" in preview
