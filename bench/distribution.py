@@ -6,6 +6,7 @@ The container's clock is a FixedClock set to each scheduled run's "now"; leases 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ PLAN_NOW = datetime(2026, 12, 1, 22, 30, tzinfo=UTC)
 SES_RATE = 14.0
 LAMBDA_TIMEOUT_S = 900.0
 UNLIMITED_ACCOUNT = 1e9
+# Issue 23: the fan-out reaches this share of the SES rate (the real-time run's achieved rate against
+# 14/s) with at most THROTTLED_MAX of its attempts throttled. The throttle bound is an invariant of every
+# run drawing from the budget (one throttle allowed where a percent is less than one); the rate target is
+# a finding when the full run misses it (a shared 2-core machine under load can starve the workers).
+TARGET_OF_SES = 0.97
+THROTTLED_MAX = 0.01
 READ_OPS = frozenset({"GetItem", "Query", "BatchGetItem", "Scan"})
 
 
@@ -61,6 +68,17 @@ class Result:
     ses_rate: float = 0.0
 
     budget_rate: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average as the sending began and ended
+
+    @property
+    def of_ses(self) -> float:
+        """The achieved rate against the SES limit (14/s, in SES time)."""
+        return self.steady_rate / SES_RATE
+
+    @property
+    def budgeted(self) -> bool:
+        """Drawing from the budget against a rate-limited stand-in (not the control, not the headroom run)."""
+        return self.scenario.account_rate and self.ses_rate < UNLIMITED_ACCOUNT
 
     @property
     def budget_writes(self) -> int:
@@ -117,6 +135,8 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
         mailer=ses,
         account_send_rate=(lambda: ses_rate) if sc.account_rate else (lambda: UNLIMITED_ACCOUNT),
     )
+    # The stand-in's window shrinks with the scale, and so does the budget's catch-up (budget.slack_us).
+    c.send_budget.window = 1.0 / sc.scale
     container.install(c)
     client = c.dynamodb
     create_table(client, table)
@@ -137,6 +157,7 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
             raise RuntimeError(f"planned {dry.planned} sends for {sc.members} members")
         budget = LAMBDA_TIMEOUT_S / sc.scale
         with counter.recording() as runs_log:
+            load_start = os.getloadavg()[0]
             t_start = time.perf_counter()
             for k in range(8):  # the schedule: every 15 minutes while the meeting has not ended
                 t_run = time.perf_counter()
@@ -152,6 +173,7 @@ def run_scenario(sc: Scenario, endpoint: str, state_dir: Path, table: str, log: 
                 if report.planned == 0 or (report.sent == 0 and report.stopped is None):
                     break
             result.wall_s = time.perf_counter() - t_start
+            result.load = (load_start, os.getloadavg()[0])
         result.calls = runs_log
     finally:
         counter.close()
@@ -194,6 +216,12 @@ def violations(result: Result) -> list[str]:
             f"{label}: {result.calls.writes} DynamoDB write calls for {result.sent} emails and {result.released} "
             f"released claims (design: 2 per email, 2 per released claim, and the budget's {budget} grants; "
             f"{result.write_calls_per_email:.3f} per email)"
+        )
+    attempts = result.sent + result.throttled
+    if result.budgeted and result.throttled > max(1, int(THROTTLED_MAX * attempts)):
+        problems.append(
+            f"{label}: {result.throttled} throttled attempts of {attempts} ({result.throttled_share:.1%}; "
+            f"at most {THROTTLED_MAX:.0%}, or one): the sending budget let SES see more than its rate"
         )
     if result.max_in_window > result.window_capacity:
         problems.append(f"{label}: the SES stand-in accepted {result.max_in_window} in one window")

@@ -6,7 +6,9 @@ from typing import Any
 
 from bench.coldstart import paired_stats
 from bench.common import median
+from bench.distribution import TARGET_OF_SES, THROTTLED_MAX
 from bench.packaging import UNZIP_DIR
+from chalicelib.distribution.runner import SEND_SLOTS, WORKERS
 
 MIB = 1024 * 1024
 SIGNUP = "POST /groups/{id}/signups"
@@ -868,8 +870,8 @@ def dist(r: dict[str, Any]) -> list[str]:
                 + (f" (14/s x{sc.scale:g})" if sc.scale != 1 else ""),
                 "none" if limiter >= 1e5 else f"{limiter:g}/s",
                 f"{res.steady_rate:.2f}/s",
-                fx(res.steady_rate / 14.0) if sc.ses_rate is None else "-",
-                res.throttled,
+                f"{res.of_ses:.3f}x" if sc.ses_rate is None else "-",  # three places: 0.965 is not 0.97
+                f"{res.throttled} ({res.throttled_share:.1%})",
                 len(res.runs),
                 res.released,
                 f"{res.write_calls_per_email:.2f}",
@@ -878,6 +880,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 res.duplicates,
                 res.missing,
                 f"{res.wall_s:.1f} s",
+                f"{res.load[0]:.1f} → {res.load[1]:.1f}",
             ]
         )
     t = r["time_to_serve_10k"]
@@ -889,15 +892,18 @@ def dist(r: dict[str, Any]) -> list[str]:
         "Command: `python -m bench --only dist` (`BENCH_FULL=1` for 10,000 members in real time, about 13 minutes).",
         "",
         "The container's `Distributor` (`chalicelib/distribution/runner.py`, built by `chalicelib.container.build` "
-        "with the SES stand-in as its mailer and a `FixedClock` as its clock; 4 workers, drawing from the "
+        f"with the SES stand-in as its mailer and a `FixedClock` as its clock; {WORKERS} workers, at most "
+        f"{SEND_SLOTS} of them between a send's moment and the ledger's record, drawing from the "
         "account-wide sending budget `chalicelib/mail/budget.py`, whose rate is the stand-in's 14/s as the account "
-        "rate times `SEND_RATE_SHARE`, never above `max_send_rate`) on DynamoDB Local, run through `run()` as "
+        "rate times `SEND_RATE_SHARE`, never above `max_send_rate`; each request is built before its moment) on "
+        "DynamoDB Local, run through `run()` as "
         "the 15-minute schedule calls it, "
         "with the clock at 30 minutes before the 2026-12-01 meeting (the 60-minute reminder is due for everyone), "
         "again every scheduled 15 minutes (the clock moved on) while anything is left. The SES stand-in "
         "(`bench/ses_standin.py`) builds the MIME message like "
-        "`SesMailer`, waits 60-120 ms (uniform) per SendEmail, and refuses with a throttling `SendError` any send "
-        "that would make more than 14 accepted in any 1-second window (strict, no burst allowance). Members are "
+        "`SesMailer`, counts each request as it arrives (as SES counts its rate), refuses with a throttling "
+        "`SendError` any request that would make more than 14 accepted in any 1-second window (strict, no burst "
+        "allowance, stricter than SES), and answers after 60-120 ms (uniform) per SendEmail. Members are "
         "seeded with the items `SignupRepository.put_new` builds; each run's DynamoDB calls are counted on the "
         "client with the hooks above.",
         "",
@@ -909,7 +915,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 "budget",
                 "achieved rate (SES time)",
                 "of 14/s",
-                "throttled",
+                "throttled (of attempts)",
                 "runs",
                 "released",
                 "write calls / email",
@@ -918,6 +924,7 @@ def dist(r: dict[str, Any]) -> list[str]:
                 "duplicates",
                 "missing",
                 "wall",
+                "load average (1 min)",
             ],
             rows,
         ),
@@ -926,7 +933,12 @@ def dist(r: dict[str, Any]) -> list[str]:
     out += [f"- **{res.scenario.label}**: {res.scenario.why}." for res in r["dist"]]
     out += [
         "- Achieved rate: accepted sends per second between the first and last accepted (5% trimmed at each end); "
-        "in a time-scaled run it is divided by the scale, so it reads in SES seconds. Write calls per email: "
+        "in a time-scaled run it is divided by the scale, so it reads in SES seconds. The target (issue 23): the "
+        f"real-time run at {TARGET_OF_SES:.2f}x of 14/s or more with at most {THROTTLED_MAX:.0%} of attempts "
+        "throttled; every run drawing from the budget must keep its throttles within that bound (an invariant, "
+        "one throttle allowed at sizes where a percent is less than one), the rate is a finding when missed "
+        "(the load average beside it says whether the machine could give the workers their CPU). Throttled: "
+        "attempts SES refused, among all it saw. Write calls per email: "
         "`TransactWriteItems` (the claim: ledger row plus a condition check that the member is still active) and "
         "`UpdateItem` (mark sent); the design needs both (claim before the send, record after it), plus the "
         "sending budget's grants (one `UpdateItem` per second of sends once a run is going); a "
@@ -938,7 +950,7 @@ def dist(r: dict[str, Any]) -> list[str]:
         "`max_send_rate` by it, to prove completeness and zero duplicates at full size (the ledger, the member "
         "pages, the plan); rates and writes per email come from the real-time run. The Distributor's throttle "
         "back-off sleeps are not scaled (they cannot be without also scaling its limiter's sleep). If the scaled "
-        "run's achieved rate is well under its scaled limit, it was bound by this machine (4 worker threads, "
+        f"run's achieved rate is well under its scaled limit, it was bound by this machine ({WORKERS} worker threads, "
         "DynamoDB Local and other work sharing 2 cores), not by the limiter: see the headroom run.",
         "",
         "**Time to serve 10,000 members at the SES default rate (14/s)**: "
@@ -1188,21 +1200,35 @@ def findings(r: dict[str, Any]) -> list[str]:
         rt = next((x for x in r["dist"] if x.scenario.scale == 1.0 and x.scenario.limiter_rate is None), None)
         alt = next((x for x in r["dist"] if x.scenario.limiter_rate and x.scenario.limiter_rate < 14), None)
         if rt is not None:
+            met = rt.of_ses >= TARGET_OF_SES and rt.throttled_share <= THROTTLED_MAX
             text = (
-                f"**Fan-out against the shared sending budget**: the real-time run achieved {rt.steady_rate:.2f}/s "
-                f"of 14/s ({rt.steady_rate / 14.0:.3f}x) with {rt.throttled} throttled attempts for {rt.sent:,} sends "
-                f"({rt.throttled_share:.2%} of attempts), drawing from the account-wide budget "
+                f"**Fan-out {'at' if met else 'under'} the SES rate**: the real-time run achieved "
+                f"{rt.steady_rate:.2f}/s of 14/s ({rt.of_ses:.3f}x; target {TARGET_OF_SES:.2f}x) with "
+                f"{rt.throttled} throttled attempts for {rt.sent:,} sends ({rt.throttled_share:.2%} of attempts; "
+                f"at most {THROTTLED_MAX:.0%}), load average {rt.load[0]:.1f} → {rt.load[1]:.1f}, drawing from the "
+                "account-wide budget "
                 f"(`chalicelib/mail/budget.py`, {rt.budget_writes} grants: {rt.budget_writes / max(rt.sent, 1):.2f} "
-                f"writes per email) at {rt.budget_rate:.2f}/s: the account's 14/s times `SEND_RATE_SHARE`. The "
-                "stand-in counts a send 30-60 ms after it starts, so 15 sends spaced exactly 1/14 s apart can land "
-                "in one second: at 14/s that cost 6.6% throttled attempts and 13.12/s before the budget. The "
-                "headroom under the account rate is what keeps throttles under 1%."
+                f"writes per email) at {rt.budget_rate:.2f}/s: the account's 14/s times `SEND_RATE_SHARE`. "
+                "Where the rate was lost before (13.10/s on a quiet machine, 9.82/s at load 11, 1% throttled): a "
+                "thread that woke late pushed every later moment back (now the schedule catches up by at most "
+                "the slack, half the share's headroom: `SendingBudget.slack_us`); with 4 workers, 5-18% of the "
+                "run passed with no email ready for the moment at load 6-14 (now "
+                f"{WORKERS}, at most {SEND_SLOTS} of them sending at once, so a crash still duplicates at most "
+                f"{SEND_SLOTS}); the MIME message was built after the moment, so a busy CPU bunched arrivals (now "
+                "built before it: moment to arrival p99 45 ms before, 0.1 ms after, at load 8); and at a share "
+                "of 0.97 the budget itself ran at 13.58/s, 0.970x only with every moment used (measured "
+                "2026-12-06 with a trace of the budget's moments and the stand-in's arrivals)."
             )
             if alt is not None:
                 text += (
                     f" With `MAX_SEND_RATE={alt.scenario.limiter_rate:g}` ({alt.scenario.members:,} members): "
                     f"{alt.throttled} throttled attempts ({alt.throttled_share:.1%}), achieved "
                     f"{alt.steady_rate:.2f}/s."
+                )
+            if not met:
+                text += (
+                    " Missed here: when the load average is well above the 2 cores, the workers and DynamoDB "
+                    "Local share too little CPU to have an email ready at every moment; compare the headroom run."
                 )
             items.append(text)
     items += _signup_findings(r)
@@ -1285,9 +1311,10 @@ def _fault_findings(r: dict[str, Any]) -> list[str]:
     crash = by_key.get("a4")
     if crash is not None and crash.exposed > crash.injected["crash"]:
         items.append(
-            f"**A crash with the deployed 4 workers can send more than one message twice**: {crash.exposed} "
+            f"**A crash with the deployed {WORKERS} workers can send more than one message twice**: {crash.exposed} "
             f"messages were accepted and unrecorded when {crash.injected['crash']} crashes hit "
-            f"({crash.duplicates} duplicates): at most one per message in flight (up to 4), as docs/operations.md "
+            f"({crash.duplicates} duplicates): at most one per message in flight (up to {SEND_SLOTS}, the runner's "
+            "send slots), as docs/operations.md "
             "says. Measured and kept: one worker would cap it at one per crash but could not serve 10,000 "
             "members at the SES rate within one run (section 4)."
         )

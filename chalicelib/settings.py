@@ -73,7 +73,10 @@ class Settings:
     org_address: str | None = None
     # An https image shown at the top of emails and member pages (unset: none).
     org_logo_url: str | None = None
-    send_rate_share: float = 0.97
+    # The budget's headroom under the account's rate: half of it lets a late thread catch up, half
+    # covers the jitter between a send's moment and SES counting it (chalicelib/mail/budget.py
+    # slack_us; docs/operations.md "One sending budget" says why 0.99 and not 0.97 or 1).
+    send_rate_share: float = 0.99
 
     def __post_init__(self) -> None:
         if self.mail_backend not in MAIL_BACKENDS:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.mail.backends import Mailer, SendError, prepared
 from chalicelib.mail.message import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -143,14 +143,32 @@ class SendRun:
     sleep: Callable[[float], None]
     remaining_seconds: Callable[[], float] | None = None
     safety_margin: float = SAFETY_MARGIN_SECONDS
+    # Bounds the sends between drawing a moment and the ledger's record of them (None: no bound):
+    # a crash can duplicate only what is there, however many workers prepare the next emails.
+    slots: threading.Semaphore | None = None
 
     def out_of_time(self) -> bool:
         return self.remaining_seconds is not None and self.remaining_seconds() < self.safety_margin
 
 
 def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) -> Outcome:
-    """Send ``mail`` on ``claim``; ``ref`` names it in logs (ids only, never an address)."""
-    claimed_at = run.lease_clock()
+    """Send ``mail`` on ``claim``; ``ref`` names it in logs (ids only, never an address). With
+    ``run.slots``, holds one of them from waiting for its moment until the send is recorded."""
+    claimed_at = run.lease_clock()  # before any wait for a slot: the lease has been running since the claim
+    try:
+        send = prepared(run.mailer, mail)  # built before the moment (and the slot): the request goes right at it
+    except Exception as exc:  # the request cannot be built (a bug): as a send that failed unexpectedly
+        claim.release()
+        log.error("delivery error %s error=%s", ref, type(exc).__name__)
+        run.stop.stop("error")
+        return "released"
+    if run.slots is None:
+        return _send_on_claim(send, claim, run, claimed_at=claimed_at, ref=ref)
+    with run.slots:
+        return _send_on_claim(send, claim, run, claimed_at=claimed_at, ref=ref)
+
+
+def _send_on_claim(send: Callable[[], str], claim: Claim, run: SendRun, *, claimed_at: float, ref: str) -> Outcome:
     message_id = ""
     for attempt in range(THROTTLE_RETRIES + 1):
         out_of_lease = run.lease_clock() - claimed_at > LEASE_SECONDS - LEASE_MARGIN_SECONDS
@@ -169,7 +187,7 @@ def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) 
             run.stop.stop("error")
             return "released"
         try:
-            message_id = run.mailer.send(mail)
+            message_id = send()
             break
         except SendError as exc:
             if exc.kind == "throttled" and attempt < THROTTLE_RETRIES:

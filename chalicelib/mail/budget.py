@@ -19,9 +19,16 @@ Grants are sized to demand (one send for a lone outbox email; ``MAX_BATCH_SECOND
 sender keeps sending), so the table is written about once a second at most, and a sender that
 stops early gives the unused end of its grant back (``release``) when nobody has drawn after it.
 
+Pacing: a grant's moments are ``1 / rate`` apart; a thread that wakes late sends at once and the
+next moment stays on the grid, caught up by at most ``slack_us`` (half the headroom the share leaves
+in SES's one-second window), so a late wake-up costs no rate and no second ever holds more sends
+than the account's rate. Senders build their request before they ask for a moment
+(``backends.prepared``), so it reaches SES at the moment.
+
 The rate: the account's ``MaxSendRate`` from SES ``GetAccount``, read once per container, times
-``SEND_RATE_SHARE`` (headroom for the jitter of the network between the budget's moments and SES's
-own count) and never above ``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
+``SEND_RATE_SHARE`` (0.99: the headroom covers the catch-up above and the jitter between a send's
+moment and SES's count of it; docs/operations.md says why not 0.97 or 1) and never above
+``MAX_SEND_RATE`` (the cap the table's write ceilings are sized for).
 If SES cannot be asked, the account rate the last process stored on the item, else 1 a second
 (the sandbox's rate: safe for any account). Without SES (the local ``.eml`` outbox) the cap alone.
 """
@@ -52,6 +59,11 @@ FALLBACK_ACCOUNT_RATE = 1.0
 PREFETCH_MOMENTS = 2
 # A sender idle this long starts again with a grant of one send (a lone outbox email takes one).
 IDLE_RESET_SECONDS = 1.0
+# SES counts its maximum send rate over a second.
+SES_RATE_WINDOW = 1.0
+# The share of the budget's headroom under the account rate a late thread may catch up (the rest is
+# left for the jitter between a send's moment and SES counting it): see ``slack_us``.
+CATCH_UP_SHARE = 0.5
 # Writers that keep losing the conditional update back off briefly; after this many, give up.
 GRANT_TRIES = 20
 _MICRO = 1_000_000
@@ -121,8 +133,10 @@ class SendingBudget:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_batch_seconds: float = MAX_BATCH_SECONDS,
+        window: float = SES_RATE_WINDOW,
     ) -> None:
         self.client = client
+        self.window = window
         self.table = table
         self._rate_source = rate
         self._rate: SendRate | None = None
@@ -160,6 +174,20 @@ class SendingBudget:
     def interval_us(self) -> int:
         return max(1, math.ceil(_MICRO / self.rate.per_second))
 
+    def slack_us(self) -> int:
+        """How far a late send may pull the schedule's next moment back toward its own grid moment:
+        half the headroom the share leaves under the account's rate in SES's window (a second),
+        the other half left for the jitter between a send's moment and SES's count of it, and never
+        more than a quarter of an interval. With sends ``s``, any ``k`` in a row span at least
+        ``k / rate - slack``, so a window holds at most ``ceil((window + slack) * rate)`` of them: never
+        more than the account's rate allows (``rate * (window + slack) <= account * window``). No
+        headroom (or no account rate known): no slack, every send at least an interval after the last."""
+        rate = self.rate
+        if rate.account is None or rate.account <= rate.per_second:
+            return 0
+        headroom = (rate.account / rate.per_second - 1) * self.window  # seconds a window has to spare
+        return min(self.interval_us() // 4, int(headroom * CATCH_UP_SHARE * _MICRO))
+
     def max_batch(self) -> int:
         return max(1, int(self.rate.per_second * self.max_batch_seconds))
 
@@ -170,23 +198,30 @@ class SendingBudget:
         drawn from (nothing was sent; the caller keeps its message for later).
 
         A moment is taken when it has come, not in advance: a thread that wakes late (a busy CPU)
-        takes the present, and the process's next send is an interval after that. So this process's
-        sends start at least ``1 / rate`` apart and inside what it was granted (up to half an interval
-        past a grant's end for a thread that woke late). The next grant is drawn while the current one
-        still has moments left (by a thread that would otherwise wait), so a busy sender's grants
-        follow each other without a gap."""
+        takes the present, and the process's next moment is an interval after the later of its grid
+        moment and the present less the slack (``slack_us``). So a late wake-up costs the rate nothing
+        when it is within the slack, ``k`` sends in a row span at least ``k / rate - slack`` (no burst:
+        catching up never adds up beyond the slack), and every send is inside what
+        this process was granted (up to the slack past a grant's last moment for a thread that woke
+        late: ``_drop_spent``), so sends of different processes are as far apart. The next grant is
+        drawn while the current one still has moments left (by a thread that would otherwise wait),
+        so a busy sender's grants follow each other without a gap."""
+        drawn = False  # just drawn for this send: its lateness is the table write's, not a wake-up's
         while True:
             prefetch = False
             wait = 0
             with self._lock:
                 now = self._now_us()
                 interval = self.interval_us()
-                self._drop_spent(max(self._next, now), interval)
+                self._drop_spent(now, interval, late=interval // 2 if drawn else self.slack_us())
                 empty = not self._held
                 if not empty:
                     at = max(self._next, self._held[0][0])
                     if at <= now:
-                        self._next = now + interval
+                        # A thread that woke late sends now; the schedule catches up by at most the
+                        # slack, so sends stay on the grant's grid (1 / rate apart) and a late one never
+                        # delays all those after it (which, before, lost the rate every late wake-up).
+                        self._next = max(at, now - self.slack_us()) + interval
                         if self.trace is not None:
                             self.trace.append(now)
                         return
@@ -194,23 +229,34 @@ class SendingBudget:
                     prefetch = self._left(at, interval) <= PREFETCH_MOMENTS
             if empty:
                 self._draw(blocking=True)  # nothing held (a first send, or the sender outran its grants)
+                drawn = True
                 continue
+            drawn = False
             if prefetch and self._draw(blocking=False):
                 continue  # drawn ahead while waiting (unless another thread is drawing already)
             self.sleep(wait / _MICRO)
 
-    def _drop_spent(self, earliest: int, interval: int) -> None:
-        """Forget held intervals with no moment left at or after ``earliest``."""
-        while self._held and earliest + interval > self._held[0][1] + interval // 2:
+    def _drop_spent(self, now: int, interval: int, *, late: int) -> None:
+        """Forget held intervals with no moment left: the schedule's next moment no longer fits in one
+        (its interval would run past the end), or it is more than ``late`` past its last moment. A
+        thread that woke later than the slack there would send less than an interval less the slack
+        before the next grant's first moment, which may be another process's: that process's second
+        on the grid would then hold one send more than the account's rate, so it waits for its next
+        grant instead. The moment of a grant just drawn for this send may be up to half an interval
+        old (the table write's round trip)."""
+        while self._held:
+            start, end = self._held[0]
+            if max(self._next, start) + interval <= end and now <= end - interval + late:
+                return
             self._held.pop(0)
 
     def _left(self, at: int, interval: int) -> int:
-        """Moments held from ``at`` on."""
+        """Moments held from ``at`` on (each with its whole interval inside what is held)."""
         total = 0
         for start, end in self._held:
             first = max(at, start)
             if end > first:
-                total += (end - first + interval - 1) // interval
+                total += (end - first) // interval
         return total
 
     def _draw(self, *, blocking: bool) -> bool:

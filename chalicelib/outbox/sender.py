@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from chalicelib.clock import Clock
 from chalicelib.db import from_item
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.mail.backends import Mailer, SendError
+from chalicelib.mail.backends import Mailer, SendError, prepared
 from chalicelib.mail.message import OutgoingEmail
 from chalicelib.metrics import emit
 from chalicelib.outbox.records import OUTBOX_PREFIX, OutboxRecord, stamp
@@ -350,9 +350,10 @@ class OutboxSender:
         for index, mail in enumerate(emails):
             mail.tags = {**mail.tags, "kind": item["kind"], "outbox": item["id"]}
             try:
+                send = prepared(self.mailer, mail)  # built before the moment: the request goes right at it
                 if self.limiter is not None:
                     self.limiter.acquire()  # BudgetUnavailable: nothing was sent, retried like a bug below
-                message_ids.append(self.mailer.send(mail))
+                message_ids.append(send())
             except SendError as exc:
                 if index:
                     return self._park(item, run_id, f"partly_sent:{exc.code}")

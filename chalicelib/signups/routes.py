@@ -258,8 +258,9 @@ def erase_page() -> Response:
 
 @member_link_route("/signups/erase", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def erase_self() -> Response:
-    container.current().signups.erase_self(_link("erase"))
-    return _done("erased", "erased")
+    member = _link("erase")
+    container.current().signups.erase_self(member)
+    return _done("erased", "erased", member)  # the group and the way back (her record is gone)
 
 
 @member_link_route("/signups/manage", methods=["GET"])
@@ -271,7 +272,8 @@ def manage_page() -> Response:
 
 @member_link_route("/signups/manage", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def manage_action() -> Response:
-    """One of the page's buttons: ``action=send_link`` (her link again) or ``action=leave``."""
+    """One of the page's buttons: ``action=send_link`` (her link again), ``action=leave``, or
+    ``action=zone`` with ``timezone`` (the time she lives on; empty: not sure)."""
     from chalicelib.errors import Invalid
     from chalicelib.signups.manage import action_of
 
@@ -282,11 +284,16 @@ def manage_action() -> Response:
         fields = {}
     action = action_of(fields)
     if action is None:
-        raise Invalid("Choose what to do.", fields={"action": "Must be send_link or leave."})
+        raise Invalid("Choose what to do.", fields={"action": "Must be send_link, leave or zone."})
     c = container.current()
     if action == "leave":
         c.manage.leave(member)
         return _done("unsubscribed", "unsubscribed", member)
+    if action == "zone":
+        saved = c.manage.set_zone(member, fields.get("timezone"))
+        if not wants_html(routes.request.headers):
+            return json_response({"status": "zone_saved" if saved else "not_a_member"}, 200, NO_STORE)
+        return _manage_page(member, notice="zone_saved" if saved else "not_a_member")
     sent = c.manage.send_link(member)
     if not wants_html(routes.request.headers):
         return json_response({"status": "link_sent" if sent else "not_a_member"}, 202 if sent else 200, NO_STORE)

@@ -5,7 +5,7 @@ rest on moto. Every clock is injected: a budget's moments are read from what it 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -57,6 +57,17 @@ def max_in_window(moments: list[float], window: float = 1.0) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
+
+
+def joined(grants: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A process's grants, those that follow each other joined (as the budget holds them)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(grants):
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def stored_next(stack: Stack) -> int:
@@ -176,8 +187,10 @@ def test_every_sender_of_a_container_draws_from_the_one_budget(moto_stack: Stack
     c = moto_stack.build(account_send_rate=lambda: 20.0)
     assert c.distributor.limiter is c.announcements.limiter is c.outbox.limiter is c.sender_limiter
     c.outbox.limiter.acquire()  # the shared limiter draws from the container's one budget
-    assert c.send_budget.grants == 1
-    assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.97), 20.0, "ses")
+    # At least one grant: the container's budget runs on the real clock (shared by processes), so a
+    # store slower than half an interval (moto on a loaded machine) gives up the first and draws again.
+    assert c.send_budget.grants >= 1
+    assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.99), 20.0, "ses")
 
 
 def test_the_container_asks_ses_for_the_rate_when_it_mails_through_ses(
@@ -198,26 +211,38 @@ def test_the_container_asks_ses_for_the_rate_when_it_mails_through_ses(
     monkeypatch.setattr(aws, "ses_client", ses_client)
     settings = dataclasses.replace(moto_stack.settings, mail_backend="ses", max_send_rate=100.0)
     c = container.build(settings=settings, clock=moto_stack.clock, dynamodb=moto_stack.client)
-    assert c.send_budget.rate == SendRate(14.0 * 0.97, 14.0, "ses")
+    assert c.send_budget.rate == SendRate(14.0 * 0.99, 14.0, "ses")
 
 
 # ------------------------------------------------------------------------------------ DynamoDB Local
 
 
-def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack) -> None:
+@pytest.mark.parametrize("share", [1.0, 0.99])
+def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack, share: float) -> None:
     """Three processes (three budgets, each with two threads) draw at once from one item on the real
-    engine. Their grants never overlap, each process's sends are at least 1/rate apart and inside its
-    grants, and all of them together never make more than the rate in any second. The clock is
-    injected (a fixed epoch plus the test's own elapsed time; the threads really wait)."""
+    engine. Their grants never overlap, each process's sends are at least 1/rate apart (less the slack
+    a late thread may catch up, below the account's rate) and inside its grants, and all of them
+    together never make more than the account's rate in any second. The clock is injected (a fixed
+    epoch plus the test's own elapsed time; the threads really wait)."""
     import time as real_time
 
-    rate, per_thread = 100.0, 40
-    started = real_time.monotonic()
+    account, per_thread = 100.0, 40
+    rate = account * share
+    started = real_time.monotonic()  # real clock: the threads really wait
 
     def clock() -> float:
-        return T0 + (real_time.monotonic() - started)
+        return T0 + (real_time.monotonic() - started)  # real clock: a fixed epoch plus the elapsed time
 
-    budgets = [budget_on(ddb_stack, rate=rate, clock=clock, sleep=real_time.sleep) for _ in range(3)]
+    budgets = [
+        SendingBudget(
+            ddb_stack.client,
+            ddb_stack.table,
+            rate=lambda: SendRate(rate, account, "ses"),
+            clock=clock,
+            sleep=real_time.sleep,
+        )
+        for _ in range(3)
+    ]
     for budget in budgets:
         budget.trace = []
     barrier = threading.Barrier(6)
@@ -232,19 +257,22 @@ def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack) -> None:
         t.start()
     for t in threads:
         t.join()
-    interval = budgets[0].interval_us()
+    interval, slack = budgets[0].interval_us(), budgets[0].slack_us()
+    assert (slack > 0) == (share < 1)
     grants = sorted(g for b in budgets for g in b.granted)
     assert all(later[0] >= earlier[1] for earlier, later in zip(grants, grants[1:], strict=False))
     assert sum(b.conflicts for b in budgets) > 0  # they did compete for the item
     moments: list[float] = []
     for budget in budgets:
         trace = budget.trace or []
-        assert all(b - a >= interval for a, b in zip(trace, trace[1:], strict=False))
+        for k in range(1, 16):
+            assert all(b - a >= k * interval - slack for a, b in zip(trace, trace[k:], strict=False))
+        held = joined(budget.granted)
         for moment in trace:
-            assert any(start <= moment <= end - interval + interval // 2 for start, end in budget.granted)
-        moments += [m / 1e6 for m in trace]
+            assert any(start <= moment <= end - interval + slack for start, end in held)
+        moments += [float(m) for m in trace]  # microseconds: exact, so a window's edge is exact
     assert len(moments) == 6 * per_thread
-    assert max_in_window(moments) <= rate + 1  # +1: a thread that woke late may use half an interval more
+    assert max_in_window(moments, window=1e6) <= account  # a late send past a grant's last moment: within the slack
 
 
 def test_an_outbox_email_waits_while_the_budget_cannot_be_drawn(moto_stack: Stack) -> None:
