@@ -262,11 +262,17 @@ def cmd_members_import(args: argparse.Namespace) -> int:
     try:
         with open(args.file, "rb") as handle:
             data = handle.read()
+    except FileNotFoundError:
+        raise errors.Invalid(fields={"--file": "No such file: check the folder and the name."}) from None
     except OSError as exc:
         raise errors.Invalid(fields={"--file": f"Cannot read it ({type(exc).__name__})."}) from None
     parsed = parse_upload(data, default_state=args.default_state or "")
     imports = c.imports
-    mode, basis, since = imports.check_choices(args.mode, args.basis or "", args.since or "")
+    try:
+        mode, basis, since = imports.check_choices(args.mode, args.basis or "", args.since or "")
+    except errors.Invalid as exc:  # named by the command's flags
+        flags = {"basis": "--basis", "basis_on": "--since", "mode": "--mode"}
+        raise errors.Invalid(exc.message, fields={flags.get(k, k): v for k, v in exc.fields.items()}) from None
     job = imports.draft(args.group, parsed, by=args.organizer)
     for note in job["notes"]:
         print(note)

@@ -125,6 +125,22 @@ def _choose(expected: object) -> str:
     return f"Must be one of: {_choices(expected)}."
 
 
+# A field that must match a pattern, in words by its pattern (pydantic's own message shows the
+# regular expression). The patterns are the models' (groups/records.py SLUG_PATTERN, groups/models.py,
+# validation.py PostalCode); tests/unit/test_validation.py holds each to its words.
+PATTERN_WORDS = {
+    r"^[a-z0-9]+(-[a-z0-9]+)*$": "Use lowercase letters, digits and dashes, like montana-evening-group.",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "Give a time like 16:00.",
+    r"^[\x21-\x7e]+$": "Letters, digits and symbols, without spaces.",
+    r"^\d{3}[ -]?\d{3,4}[ -]?\d{3,5}$": "Give the meeting ID's digits, like 987 6543 2100.",
+    r"^\+?[0-9][0-9 ().,#*-]*$": "Give a phone number, like +1 253 215 8782.",
+    r"^\d{5}(-\d{4})?$": "Give a 5-digit ZIP code, like 59601.",
+}
+
+
+DATETIME_WORDS = "Give a date and time with its offset, like 2027-01-12T10:00:00-07:00."
+
+
 # pydantic's error types, in words for a person filling in a form (pydantic's own say "String should
 # have at least 1 character"). Types not listed keep pydantic's message.
 PLAIN_WORDS: dict[str, Any] = {
@@ -151,6 +167,11 @@ PLAIN_WORDS: dict[str, Any] = {
     "dict_type": lambda ctx: "Must be an object.",
     "model_type": lambda ctx: "Must be an object.",
     "extra_forbidden": lambda ctx: "Unknown field.",
+    "datetime_from_date_parsing": lambda ctx: DATETIME_WORDS,
+    "datetime_parsing": lambda ctx: DATETIME_WORDS,
+    "datetime_type": lambda ctx: DATETIME_WORDS,
+    "timezone_aware": lambda ctx: DATETIME_WORDS,
+    "string_pattern_mismatch": lambda ctx: PATTERN_WORDS.get(str(ctx.get("pattern", "")), "Not in the expected form."),
 }
 
 

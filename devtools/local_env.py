@@ -22,6 +22,8 @@ DYNAMODB_PORT = int(os.environ.get("DYNAMODB_PORT", "8100"))
 # DYNAMODB_PORT as the user set it (None: not set; then a running `make run`'s port is used).
 _CHOSEN_DYNAMODB_PORT = os.environ.get("DYNAMODB_PORT")
 WEB_PORT = int(os.environ.get("WEB_PORT", "8001"))
+# WEB_PORT as the user set it (None: not set; then a running `make run`'s website port is used).
+_CHOSEN_WEB_PORT = os.environ.get("WEB_PORT")
 # Written by `make run` while it runs: where its API answers.
 RUN_FILE = LOCAL / "run.json"
 
@@ -54,6 +56,17 @@ def dynamodb_port() -> int:
         return DYNAMODB_PORT
 
 
+def web_port() -> int:
+    """The website port for `make cli`'s links: WEB_PORT if set, else the running `make run`'s
+    (its emails sign off with the website that runs), else the default."""
+    if _CHOSEN_WEB_PORT:
+        return int(_CHOSEN_WEB_PORT)
+    info = running()
+    web = str(info.get("web", "")) if info else ""
+    port = web.rsplit(":", 1)[-1]
+    return int(port) if port.isdigit() else WEB_PORT
+
+
 def shown(path: Path) -> str:
     """A path as the banner shows it: relative to the project when it is inside it."""
     try:
@@ -70,11 +83,13 @@ def stage_environment(stage: str = "local") -> dict[str, str]:
 
 
 def local_environment(
-    api_port: int | None = None, dynamodb_port: int | None = None, web_port: int = WEB_PORT
+    api_port: int | None = None, dynamodb_port: int | None = None, web_port: int | None = None
 ) -> dict[str, str]:
     """Variables for running the app against the local stack (on top of os.environ)."""
     if dynamodb_port is None:
         dynamodb_port = _dynamodb_port()
+    if web_port is None:
+        web_port = _web_port()
     env = stage_environment()
     env.update(
         {
@@ -106,7 +121,9 @@ def local_environment(
     return env
 
 
-_dynamodb_port = dynamodb_port  # the parameter of local_environment shadows the function's name
+# The parameters of local_environment shadow these functions' names.
+_dynamodb_port = dynamodb_port
+_web_port = web_port
 
 
 def main(argv: list[str]) -> int:

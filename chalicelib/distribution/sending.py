@@ -154,16 +154,22 @@ class SendRun:
 def send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) -> Outcome:
     """Send ``mail`` on ``claim``; ``ref`` names it in logs (ids only, never an address). With
     ``run.slots``, holds one of them from waiting for its moment until the send is recorded."""
+    claimed_at = run.lease_clock()  # before any wait for a slot: the lease has been running since the claim
+    try:
+        send = prepared(run.mailer, mail)  # built before the moment (and the slot): the request goes right at it
+    except Exception as exc:  # the request cannot be built (a bug): as a send that failed unexpectedly
+        claim.release()
+        log.error("delivery error %s error=%s", ref, type(exc).__name__)
+        run.stop.stop("error")
+        return "released"
     if run.slots is None:
-        return _send_on_claim(mail, claim, run, ref=ref)
+        return _send_on_claim(send, claim, run, claimed_at=claimed_at, ref=ref)
     with run.slots:
-        return _send_on_claim(mail, claim, run, ref=ref)
+        return _send_on_claim(send, claim, run, claimed_at=claimed_at, ref=ref)
 
 
-def _send_on_claim(mail: OutgoingEmail, claim: Claim, run: SendRun, *, ref: str) -> Outcome:
-    claimed_at = run.lease_clock()
+def _send_on_claim(send: Callable[[], str], claim: Claim, run: SendRun, *, claimed_at: float, ref: str) -> Outcome:
     message_id = ""
-    send = prepared(run.mailer, mail)  # built before the moment: the request goes right at it
     for attempt in range(THROTTLE_RETRIES + 1):
         out_of_lease = run.lease_clock() - claimed_at > LEASE_SECONDS - LEASE_MARGIN_SECONDS
         out_of_time = run.out_of_time()

@@ -18,7 +18,13 @@ from chalicelib import container, errors
 
 def _flag(fields: dict[str, str]) -> dict[str, str]:
     """Field names as the command's flags (``start_time`` -> ``--time``)."""
-    names = {"start_time": "--time", "timezone": "--zone", "weeks": "--week", "schedule.rrule": "--week"}
+    names = {
+        "start_time": "--time",
+        "timezone": "--zone",
+        "weeks": "--week",
+        "schedule.rrule": "--week",
+        "schedule.duration_minutes": "--duration",
+    }
     return {names.get(k, "--" + k.rsplit(".", 1)[-1].replace("_", "-")): v for k, v in fields.items()}
 
 
@@ -72,12 +78,20 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
     try:
         group = c.groups.create(group_body(args))
     except errors.Invalid as exc:
-        raise errors.Invalid(exc.message, fields=_flag(exc.fields)) from None
+        fields = dict(exc.fields)
+        if not args.id and "id" in fields and "name" not in fields:
+            # The id was made from --name: say so there, not about a flag she never typed.
+            del fields["id"]
+            fields["name"] = "No web address name can be made from it: give one with --id, e.g. --id helena-group."
+        raise errors.Invalid(exc.message, fields=_flag(fields)) from None
     meeting = c.meetings.next_meeting(group)
     print(f"Group {group['id']} created: {group['name']}.")
     print(f"It meets {schedule_sentence(group['schedule'])}.")
     if meeting is not None:
-        print(f"Next meeting: {meeting.starts_at.isoformat()} ({meeting.date}).")
+        from chalicelib.meetings.zones import long_when
+
+        # In the group's own zone, in words ("Tuesday, January 5, 2027 at 4:00 PM Pacific").
+        print(f"Next meeting: {long_when(meeting.starts_at, (group['schedule']['timezone'],))}.")
     print(f"Everything else is in the console: {c.settings.public_api_url}/console/groups/{group['id']}/settings")
     return 0
 

@@ -105,6 +105,19 @@ def _settings_values(group: GroupRecord) -> dict[str, Any]:
     }
 
 
+def _by_field(fields: dict[str, str]) -> dict[str, str]:
+    """The model's errors by the form's fields: a dial-in number's ``zoom_dial_in.1`` is the
+    field's "Line 2: ..." (the form has one box, one number a line)."""
+    named: dict[str, str] = {}
+    for key, why in fields.items():
+        field, _, index = key.partition(".")
+        if field == "zoom_dial_in" and index.isdigit():
+            named.setdefault(field, f"Line {int(index) + 1}: {why}")
+        else:
+            named.setdefault(key, why)
+    return named
+
+
 def _settings_from_form(ctx: Ctx) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(the form's values to show again, the settings patch, errors found before the model's checks)."""
     f = ctx.fields
@@ -260,7 +273,7 @@ def settings(ctx: Ctx) -> Response:
 
         proposed = {**group, **validate_model(GroupInput, merged).model_dump(mode="json")}  # type: ignore[typeddict-item]
     except Invalid as exc:
-        errors = {**exc.fields, **errors}
+        errors = {**_by_field(exc.fields), **errors}
     if errors or proposed is None:
         return ctx.page(
             "settings.html",
@@ -371,7 +384,7 @@ def group_new(ctx: Ctx) -> Response:
     try:
         created = ctx.c.groups.create(body)
     except Invalid as exc:
-        return ctx.page("settings.html", title="New group", status=400, v=values, errors=exc.fields, **page)
+        return ctx.page("settings.html", title="New group", status=400, v=values, errors=_by_field(exc.fields), **page)
     except AlreadyExists:
         taken = {"id": "Another group has this web address name; choose another."}
         return ctx.page("settings.html", title="New group", status=409, v=values, errors=taken, **page)

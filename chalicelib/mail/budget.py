@@ -202,17 +202,18 @@ class SendingBudget:
         moment and the present less the slack (``slack_us``). So a late wake-up costs the rate nothing
         when it is within the slack, ``k`` sends in a row span at least ``k / rate - slack`` (no burst:
         catching up never adds up beyond the slack), and every send is inside what
-        this process was granted (up to half an interval past a grant's end for a thread that woke
-        late). The next grant is drawn while the current one
-        still has moments left (by a thread that would otherwise wait), so a busy sender's grants
-        follow each other without a gap."""
+        this process was granted (up to the slack past a grant's last moment for a thread that woke
+        late: ``_drop_spent``), so sends of different processes are as far apart. The next grant is
+        drawn while the current one still has moments left (by a thread that would otherwise wait),
+        so a busy sender's grants follow each other without a gap."""
+        drawn = False  # just drawn for this send: its lateness is the table write's, not a wake-up's
         while True:
             prefetch = False
             wait = 0
             with self._lock:
                 now = self._now_us()
                 interval = self.interval_us()
-                self._drop_spent(max(self._next, now), interval)
+                self._drop_spent(now, interval, late=interval // 2 if drawn else self.slack_us())
                 empty = not self._held
                 if not empty:
                     at = max(self._next, self._held[0][0])
@@ -228,23 +229,34 @@ class SendingBudget:
                     prefetch = self._left(at, interval) <= PREFETCH_MOMENTS
             if empty:
                 self._draw(blocking=True)  # nothing held (a first send, or the sender outran its grants)
+                drawn = True
                 continue
+            drawn = False
             if prefetch and self._draw(blocking=False):
                 continue  # drawn ahead while waiting (unless another thread is drawing already)
             self.sleep(wait / _MICRO)
 
-    def _drop_spent(self, earliest: int, interval: int) -> None:
-        """Forget held intervals with no moment left at or after ``earliest``."""
-        while self._held and earliest + interval > self._held[0][1] + interval // 2:
+    def _drop_spent(self, now: int, interval: int, *, late: int) -> None:
+        """Forget held intervals with no moment left: the schedule's next moment no longer fits in one
+        (its interval would run past the end), or it is more than ``late`` past its last moment. A
+        thread that woke later than the slack there would send less than an interval less the slack
+        before the next grant's first moment, which may be another process's: that process's second
+        on the grid would then hold one send more than the account's rate, so it waits for its next
+        grant instead. The moment of a grant just drawn for this send may be up to half an interval
+        old (the table write's round trip)."""
+        while self._held:
+            start, end = self._held[0]
+            if max(self._next, start) + interval <= end and now <= end - interval + late:
+                return
             self._held.pop(0)
 
     def _left(self, at: int, interval: int) -> int:
-        """Moments held from ``at`` on."""
+        """Moments held from ``at`` on (each with its whole interval inside what is held)."""
         total = 0
         for start, end in self._held:
             first = max(at, start)
             if end > first:
-                total += (end - first + interval - 1) // interval
+                total += (end - first) // interval
         return total
 
     def _draw(self, *, blocking: bool) -> bool:

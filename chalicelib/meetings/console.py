@@ -127,7 +127,8 @@ def _told_lines(preview: Any, zone: str) -> list[str]:
         never = preview.never_told.get(kind, 0)
         line = f"{count} member{'s' if count != 1 else ''} will get a {KIND_WORDS.get(kind, kind)} now"
         if never:
-            line += f" ({never} of them were never told about this meeting and will get the announcement)"
+            were = "was" if never == 1 else "were"
+            line += f" ({never} of them {were} never told about this meeting and will get the announcement)"
         lines.append(line + ", within 15 minutes of saving.")
     for (moment, kind), count in sorted(preview.later.items()):
         lines.append(
@@ -202,7 +203,7 @@ def meeting(ctx: Ctx) -> Response:
         except Invalid as exc:
             errors.update(exc.fields)
         else:
-            problem = move_problem(current.scheduled_starts_at, starts)  # the check Save makes
+            problem = move_problem(current.scheduled_starts_at, starts, now=c.clock.now())  # the check Save makes
             if problem:
                 errors["new_date"] = problem
     elif v["change"] == "restore":

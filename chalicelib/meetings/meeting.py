@@ -17,12 +17,16 @@ from chalicelib.meetings.schedule import Schedule
 # How far an organizer may move a meeting from its scheduled date.
 MOVE_WINDOW = timedelta(days=31)
 MOVE_REFUSAL = "A meeting can move at most 31 days from its scheduled date."
+PAST_REFUSAL = "Choose a time that has not passed."
 
 
-def move_problem(scheduled: datetime, starts_at: datetime) -> str | None:
+def move_problem(scheduled: datetime, starts_at: datetime, *, now: datetime) -> str | None:
     """Why a meeting scheduled at ``scheduled`` cannot move to ``starts_at`` (None: it can). The one
-    check: saving refuses with it, and so does the console's preview."""
-    return MOVE_REFUSAL if abs(starts_at - scheduled) > MOVE_WINDOW else None
+    check: saving refuses with it, and so does the console's preview. A time already passed would
+    take the meeting out of every member's upcoming list without a word."""
+    if abs(starts_at - scheduled) > MOVE_WINDOW:
+        return MOVE_REFUSAL
+    return PAST_REFUSAL if starts_at <= now else None
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,11 @@ def validate_rrule(value: str) -> str:
     return ";".join(f"{k}={v}" for k, v in parts.items())
 
 
+def _listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 @lru_cache(maxsize=128)  # a pure function of a frozen Schedule and a tuple: each group's page asks again
 def describe(schedule: Schedule, zones: Zones | None = None) -> str:
     """The schedule in words, in the reader's zones (the group's own when None): 'First Tuesday of
@@ -274,10 +279,14 @@ def describe(schedule: Schedule, zones: Zones | None = None) -> str:
     nth: Any = rule._bynweekday or ()
     weekly: Any = rule._byweekday or ()
     when = f"Recurring ({schedule.rrule})"
-    if rule._freq == MONTHLY and len(nth) == 1 and nth[0][1] in _ORDINALS:
-        day, n = nth[0]
+    if rule._freq == MONTHLY and nth and all(n in _ORDINALS for _, n in nth):
         every = "every month" if interval == 1 else f"every {interval} months"
-        when = f"{_ORDINALS[n].capitalize()} {_WEEKDAYS[day]} of {every}"
+        order = sorted(nth, key=lambda dn: (dn[1] if dn[1] > 0 else 10, dn[0]))
+        if len({day for day, _ in order}) == 1:  # "Second and fourth Thursday"
+            named = _listed([_ORDINALS[n] for _, n in order]) + f" {_WEEKDAYS[order[0][0]]}"
+        else:  # "First Tuesday and third Thursday"
+            named = _listed([f"{_ORDINALS[n]} {_WEEKDAYS[day]}" for day, n in order])
+        when = f"{named[0].upper()}{named[1:]} of {every}"
     elif rule._freq == WEEKLY and len(weekly) == 1:
         when = f"Every {_WEEKDAYS[weekly[0]]}" if interval == 1 else f"Every {interval} weeks on {_WEEKDAYS[weekly[0]]}"
     # The clock in another zone, read on the schedule's first meeting (the offsets between the

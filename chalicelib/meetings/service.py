@@ -170,7 +170,9 @@ class MeetingService:
                 raise Invalid(fields={"starts_at": "Required to move a meeting."})
             if status != "moved" and data.starts_at is not None:
                 raise Invalid(fields={"starts_at": "Only a moved meeting takes a new start."})
-            problem = move_problem(scheduled, data.starts_at) if data.starts_at is not None else None
+            problem = (
+                move_problem(scheduled, data.starts_at, now=self.clock.now()) if data.starts_at is not None else None
+            )
             if problem:
                 raise Invalid(fields={"starts_at": problem})
             if data.tell_now and not data.notify:

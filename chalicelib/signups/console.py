@@ -4,6 +4,7 @@ each lives on)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalice.app import Response
@@ -373,7 +374,7 @@ def member_import_job(ctx: Ctx) -> Response:
         more_skipped=max(0, len(skipped) - SHOWN_SKIPPED),
         done_count=done,
         left_count=max(0, int(job["ready"]) - done),
-        minutes_left=_minutes_left(ctx, max(0, int(job["ready"]) - done)),
+        minutes_left=_minutes_left(ctx, job, max(0, int(job["ready"]) - done)),
         choices=choices,
         bases=[(k, v[0]) for k, v in BASES.items()],
         basis_words={k: v[0] for k, v in BASES.items()},
@@ -388,9 +389,23 @@ def _summary(count: int, mode: str, basis: str | None, basis_on: str | None) -> 
     return f"Started inviting {count} people from a list to confirm their address"
 
 
-def _minutes_left(ctx: Ctx, left: int) -> int:
-    rate = max(1.0, float(ctx.c.settings.max_send_rate) / 2)
-    return max(1, round(left / rate / 60 + 0.5)) if left else 0
+def _minutes_left(ctx: Ctx, job: Any, left: int) -> int:
+    done = int(job.get("added", 0)) + int(job.get("skipped", 0))
+    elapsed = 0.0
+    if job.get("committed_at"):
+        elapsed = (ctx.c.clock.now() - datetime.fromisoformat(str(job["committed_at"]))).total_seconds()
+    return minutes_left(left, send_rate=float(ctx.c.settings.max_send_rate), done=done, elapsed_seconds=elapsed)
+
+
+def minutes_left(left: int, *, send_rate: float, done: int = 0, elapsed_seconds: float = 0.0) -> int:
+    """About how many minutes the rest of a list takes: at half the sending rate (the background's
+    pace), or at the pace seen so far when that is slower (a busy table, a slow machine)."""
+    if not left:
+        return 0
+    rate = max(1.0, send_rate / 2)
+    if done > 0 and elapsed_seconds > 0:
+        rate = min(rate, done / elapsed_seconds)
+    return max(1, round(left / rate / 60 + 0.5))
 
 
 def member_remove(ctx: Ctx) -> Response:

@@ -327,10 +327,22 @@ def check_person(name: str, email: str, state: str) -> tuple[Person | None, dict
 # ---------------------------------------------------------------- the whole list
 
 
+# A workbook as a spreadsheet saves it, not CSV text: .xlsx, .ods and .numbers are zip files; .xls an
+# OLE compound file.
+WORKBOOK_ZIP = b"PK\x03\x04"
+WORKBOOK_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORKBOOK_PROBLEM = (
+    "This is a workbook (such as Excel's .xlsx), not a CSV file. In your spreadsheet, choose Save As "
+    "(or Download) and CSV, then choose that file here; or copy the cells and paste them."
+)
+
+
 def parse_upload(data: bytes, *, default_state: str = "") -> ParsedList:
     """An uploaded file (bytes in any of the encodings above)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise Invalid(fields={"csv": f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it."})
+    if data.startswith((WORKBOOK_ZIP, WORKBOOK_OLE)):
+        raise Invalid(fields={"csv": WORKBOOK_PROBLEM})
     text, encoding = decode_text(data)
     parsed = parse_text(text, default_state=default_state, encoding=encoding)
     if encoding != "UTF-8":
@@ -390,6 +402,8 @@ def parse_text(text: str, *, default_state: str = "", encoding: str = "UTF-8") -
         missing.append("the state (State; or choose a state for everyone below)")
     if missing:
         raise Invalid(fields={"csv": "We could not find a column for " + " or ".join(missing) + "."})
+    if not body:
+        raise Invalid(fields={"csv": "The list has only its row of column names: nobody to add."})
     if len(body) > MAX_IMPORT_ROWS:
         raise Invalid(
             fields={"csv": f"The list has {len(body)} people; at most {MAX_IMPORT_ROWS} at a time. Split it."}

@@ -26,8 +26,8 @@ log = logging.getLogger("mbc.signups")
 
 # What the page offers, by where she stands.
 Standing = Literal["active", "pending_confirmation", "pending_approval", "not_receiving", "nothing_held"]
-ManageAction = Literal["send_link", "leave"]
-ACTIONS: tuple[ManageAction, ...] = ("send_link", "leave")
+ManageAction = Literal["send_link", "leave", "zone"]
+ACTIONS: tuple[ManageAction, ...] = ("send_link", "leave", "zone")
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,11 @@ class Membership:
     declined: bool = False
     # Fresh single-purpose links for the steps that have their own confirmation page.
     erase_url: str | None = None
-    # The hook for item 1 (a member's own time zone): the choices and hers, once members have one.
+    # Her own time zone (meetings/zones.py): the choices, the one stored ("" for not said) and
+    # the zones her emails use, in words.
     zone_choices: list[tuple[str, str]] = field(default_factory=list)
     zone: str | None = None
+    zone_words: str | None = None
 
 
 def standing_of(record: SignupRecord | None) -> Standing:
@@ -62,7 +64,7 @@ class Manage:
         self.meetings = meetings
 
     def membership(self, member: MemberLink) -> Membership:
-        from chalicelib.meetings.zones import long_when, member_zones
+        from chalicelib.meetings.zones import long_when, member_zone, member_zones, zone_choices, zone_name
 
         group = self.signups.groups.get(member.group_id)
         record = self.signups.repo.get(member.group_id, member.signup_id)
@@ -71,10 +73,12 @@ class Manage:
             return Membership(standing, group)
         current = MemberLink(record["group_id"], record["id"], record["gen"])
         next_text = None
+        zones = member_zones(record)
         if standing == "active":
             meeting = self.meetings.next_meeting(group)
             if meeting is not None:
-                next_text = long_when(meeting.starts_at, member_zones(record))  # in her zone
+                next_text = long_when(meeting.starts_at, zones)  # in her zone
+        live = standing in ("active", "pending_confirmation", "pending_approval")
         return Membership(
             standing,
             group,
@@ -82,7 +86,26 @@ class Manage:
             next_meeting=next_text,
             declined=record["status"] == "rejected",
             erase_url=member_url("erase", current, self.signups.settings),
+            zone_choices=zone_choices(record.get("state")) if live else [],
+            zone=member_zone(record.get("timezone")) or "",
+            zone_words=" and ".join(zone_name(z) for z in zones) + " time",
         )
+
+    def set_zone(self, member: MemberLink, value: object) -> bool:
+        """Her own choice of the time she lives on (empty: not sure, it follows her state): a 400
+        naming ``timezone`` for anything else; False if she is no longer in the group. Sends nothing;
+        her links stay the same."""
+        from chalicelib.errors import NotFound
+        from chalicelib.signups.zone import MemberZones, read_zone
+
+        zone = read_zone(value)
+        try:
+            MemberZones(repo=self.signups.repo, clock=self.signups.clock).set_zone(
+                member.group_id, member.signup_id, zone
+            )
+        except NotFound:
+            return False
+        return True
 
     def send_link(self, member: MemberLink) -> bool:
         """Her personal link, the next meeting and the series by email (the "send me the link again"

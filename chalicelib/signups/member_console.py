@@ -30,7 +30,7 @@ STATUS_WORDS = {
 # What each kind of email about a member is, in words.
 EMAIL_WORDS = {
     "confirm": "Please confirm your email",
-    "already_member": "You are already a member",
+    "already_member": "You are already signed up",
     "welcome": "Welcome, with her link",
     "new_system": "We have moved (her link)",
     "your_link": "Her link again (she asked)",

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.errors import LinkProblem, NotFound
-from chalicelib.groups.records import is_slug
-from chalicelib.signups.links import LINK_PROBLEMS, Purpose, read_member_link
+from chalicelib.groups.slugs import is_slug
 from chalicelib.web.cors import cors_headers
 from chalicelib.web.errors import HttpError
 from chalicelib.web.pages import page, wants_html
 from chalicelib.web.request import form_or_json_body, query_params, source_ip
 from chalicelib.web.responses import NO_STORE, json_response, redirect
 from chalicelib.web.routing import Routes
+
+if TYPE_CHECKING:
+    from chalicelib.signups.links import Purpose
 
 routes = Routes(__name__)
 
@@ -146,6 +148,8 @@ def member_link_route(path: str, **kwargs: Any) -> Callable[[Callable[..., Respo
             except LinkProblem as exc:
                 if not wants_html(routes.request.headers):
                     raise
+                from chalicelib.signups.links import LINK_PROBLEMS
+
                 title, detail = LINK_PROBLEMS[exc.reason]
                 return page("pages/message.html", status=400, title=title, message=detail, detail=None)
 
@@ -176,6 +180,8 @@ def _link(purpose: Purpose) -> Any:
 def _action_page(purpose: Purpose) -> Response:
     # The signature check alone (what SignupService.read_link does): the page changes nothing, so a
     # cold GET builds no service (tests/unit/test_cold_imports.py).
+    from chalicelib.signups.links import read_member_link
+
     read_member_link(_token(), purpose, container.current().settings)
     token = query_params(routes.request)["token"]
     # Absolute: behind API Gateway the path carries the stage prefix, which PUBLIC_API_URL includes.
@@ -252,8 +258,9 @@ def erase_page() -> Response:
 
 @member_link_route("/signups/erase", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def erase_self() -> Response:
-    container.current().signups.erase_self(_link("erase"))
-    return _done("erased", "erased")
+    member = _link("erase")
+    container.current().signups.erase_self(member)
+    return _done("erased", "erased", member)  # the group and the way back (her record is gone)
 
 
 @member_link_route("/signups/manage", methods=["GET"])
@@ -265,7 +272,8 @@ def manage_page() -> Response:
 
 @member_link_route("/signups/manage", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def manage_action() -> Response:
-    """One of the page's buttons: ``action=send_link`` (her link again) or ``action=leave``."""
+    """One of the page's buttons: ``action=send_link`` (her link again), ``action=leave``, or
+    ``action=zone`` with ``timezone`` (the time she lives on; empty: not sure)."""
     from chalicelib.errors import Invalid
     from chalicelib.signups.manage import action_of
 
@@ -276,11 +284,16 @@ def manage_action() -> Response:
         fields = {}
     action = action_of(fields)
     if action is None:
-        raise Invalid("Choose what to do.", fields={"action": "Must be send_link or leave."})
+        raise Invalid("Choose what to do.", fields={"action": "Must be send_link, leave or zone."})
     c = container.current()
     if action == "leave":
         c.manage.leave(member)
         return _done("unsubscribed", "unsubscribed", member)
+    if action == "zone":
+        saved = c.manage.set_zone(member, fields.get("timezone"))
+        if not wants_html(routes.request.headers):
+            return json_response({"status": "zone_saved" if saved else "not_a_member"}, 200, NO_STORE)
+        return _manage_page(member, notice="zone_saved" if saved else "not_a_member")
     sent = c.manage.send_link(member)
     if not wants_html(routes.request.headers):
         return json_response({"status": "link_sent" if sent else "not_a_member"}, 202 if sent else 200, NO_STORE)

@@ -143,6 +143,14 @@ class SignupService(SignupIntake, SignupMembership, SignupErasure):
         statuses, words, email = _find_filter(show, q)
         scope = f"find:{group_id}:{show}:{q}"
         start_key = None
+        whole = _whole_address(q) if not cursor else None
+        if whole is not None:
+            # Her whole address (pasted to answer "did she get the link?"): one read of her record,
+            # wherever it lies among thousands, not a page at a time.
+            # Not hers (or the start of a longer address): the search below, page by page.
+            record = self.repo.get(group_id, signup_id_for(group_id, whole))
+            if record is not None and (statuses is None or record["status"] in statuses):
+                return [record], None
         if cursor:
             data = read_cursor(cursor, "signups", self.settings)
             if data.get("s") != scope or not isinstance(data.get("k"), dict):
@@ -261,6 +269,19 @@ def _find_filter(show: str, q: str) -> tuple[tuple[SignupStatus, ...] | None, li
     if "@" in q:
         return statuses, [], fold(q)
     return statuses, query_words(q), fold(q)  # her name's words, or part of her address
+
+
+def _whole_address(q: str) -> str | None:
+    """The address ``q`` spells in full (its one spelling), or None: a name or part of an address."""
+    from chalicelib.emails import normalize_email
+
+    text = q.strip()
+    if "@" not in text or " " in text:
+        return None
+    try:
+        return normalize_email(text)
+    except ValueError:
+        return None
 
 
 def _list_params(params: dict[str, str]) -> tuple[SignupStatus | None, int]:

@@ -183,3 +183,22 @@ def test_search_by_name_in_any_order_with_or_without_accents_and_the_csv_follows
     assert everyone.count("\r\n") == 1 + len(people) and "Renée Côté-Lévesque" in everyone
     search = console.get(f"/console/groups/{GROUP_ID}/members.csv?q=renee+cote").body.decode("utf-8")
     assert search.count("\r\n") == 1 + len([p for p in people if p["name"].startswith("Renée Côté")])
+
+
+def test_her_whole_address_finds_her_on_the_first_page(world: tuple[Stack, Console, list[SignupRecord]]) -> None:
+    """ "Did Ann get the link?": Emily pastes Ann's address. With 2,000 members the first page said
+    "Nobody found in this part of the list" and she had to press Next page until the part holding
+    Ann came (a search reads a thousand records a page); her whole address is one read."""
+    _, console, people = world
+    renee = next(p for p in people if p["name"] == "Renée Côté-Lévesque")
+    for typed in ("person2001@example.org", " Person2001@Example.ORG "):
+        from urllib.parse import quote
+
+        page = console.get(f"/console/groups/{GROUP_ID}/members?q={quote(typed)}")
+        assert page.status_code == 200
+        assert ids_on(page) == [renee["id"]] and next_link(page) is None, text_of(page)
+    # Her status still filters: she is no one waiting for approval.
+    waiting = walk(console, f"/console/groups/{GROUP_ID}/members?status=pending_approval&q=person2001%40example.org")
+    assert waiting[0] == []
+    # The start of a longer address that is itself an address still finds by part, as before.
+    assert found(console, "person2001@example.or") == [renee["id"]]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.errors import Invalid
 from tests.support.builders import GROUP_ID, MEETING_DAY, add_members, distributor, make_group, run_at
 from tests.support.console import Console, text_of
 from tests.support.fakes import FakeSes
@@ -125,3 +126,37 @@ def test_a_move_save_would_refuse_is_refused_in_the_preview_with_the_same_words(
     meeting = stack.container.meetings.meeting_on(stack.container.groups.get(GROUP_ID), "2027-01-05")
     assert meeting.status == "scheduled"
     assert re.search(r"at most 31 days", text_of(saved))
+
+
+def test_a_move_into_the_past_is_refused_in_the_preview_by_save_and_by_the_api(world: tuple[Stack, Console]) -> None:
+    """Moving the January meeting to yesterday (within 31 days) was previewed as "Nobody needs to be
+    told" and saved: the meeting vanished from every member's upcoming list and got no reminders."""
+    stack, console = world
+    add_members(stack.container, 2)
+    path = f"{MEETINGS}/2027-01-05"
+    fields = {"change": "move", "new_date": "2026-12-05", "new_time": "16:00", "note": ""}
+    preview = console.post(path, fields | {"action": "preview"})
+    assert preview.status_code == 400
+    assert "Choose a time that has not passed." in text_of(preview) and "Who will be told" not in text_of(preview)
+    saved = console.post(path, fields | {"action": "save"})
+    assert saved.status_code == 400 and "Choose a time that has not passed." in text_of(saved)
+    c = stack.container
+    with pytest.raises(Invalid) as refused:
+        c.meetings.put_override(
+            GROUP_ID, "2027-01-05", {"status": "moved", "starts_at": "2026-12-06T09:00:00-07:00"}, organizer_id="o"
+        )
+    assert refused.value.fields == {"starts_at": "Choose a time that has not passed."}
+    assert c.meetings.meeting_on(c.groups.get(GROUP_ID), "2027-01-05").status == "scheduled"
+    # Later today is still a time she may choose.
+    later = c.meetings.put_override(
+        GROUP_ID, "2027-01-05", {"status": "moved", "starts_at": "2026-12-06T16:00:00-07:00"}, organizer_id="o"
+    )
+    assert later.status == "moved"
+
+
+def test_one_member_never_told_is_counted_in_the_singular(world: tuple[Stack, Console]) -> None:
+    stack, console = world
+    add_members(stack.container, 1)
+    fields = {"change": "cancel", "note": HER_WORDS, "tell_now": "yes", "action": "preview"}
+    preview = text_of(console.post(f"{MEETINGS}/2027-07-06", fields))
+    assert "1 member will get a cancellation notice now (1 of them was never told about this meeting" in preview

@@ -105,7 +105,7 @@ def test_cli_creates_a_group_from_words(moto_stack: Stack, capsys: pytest.Captur
     assert code == 0
     assert "Group idaho-panhandle-group created" in out
     assert "It meets the first Tuesday of each month at 4:00 PM Pacific time." in out
-    assert "Next meeting: 2027-01-05T16:00:00-08:00" in out
+    assert "Next meeting: Tuesday, January 5, 2027 at 4:00 PM Pacific." in out  # words, not ISO 8601
     assert ZOOM_URL not in out  # a secret
     group = moto_stack.container.groups.get("idaho-panhandle-group")
     assert group["schedule"] == {
@@ -127,3 +127,44 @@ def test_cli_creates_a_group_from_words(moto_stack: Stack, capsys: pytest.Captur
     assert all(f"  {flag}:" in err for flag in ("--weekday", "--name", "--zoom-url", "--id")), err
     assert moto_stack.container.groups.find("other") is None
     assert cli.main(args) == 4  # the id (made from the name) is taken
+
+
+def test_malformed_joining_details_are_named_in_words(admin: tuple[Stack, Console, Console]) -> None:
+    """A web address name, passcode, meeting ID or dial-in line in the wrong form is named by its
+    label with what to type instead, never pydantic's "String should match pattern '^...$'"."""
+    stack, ada, _ = admin
+    wrong = {"zoom_passcode": "ab cd", "zoom_meeting_id": "12ab", "zoom_dial_in": "+1 253 215 8782\ncall me"}
+    fields = [(k, wrong.get(k, v)) for k, v in FIELDS] + [("id", "Bad Id!")]
+    refused = ada.post(NEW, fields)
+    words = text_of(refused).replace(" : ", ": ").replace("&#39;", "'")
+    assert refused.status_code == 400
+    assert "should match pattern" not in words and "^" not in words, words
+    assert "Web address name: Use lowercase letters, digits and dashes" in words
+    assert "Passcode: Letters, digits and symbols, without spaces" in words
+    assert "Meeting ID: Give the meeting ID's digits, like 987 6543 2100" in words
+    assert "Dial-in phone numbers: Line 2: Give a phone number" in words
+    assert 'href="#f-zoom_dial_in"' in refused.body.decode()
+    assert (
+        stack.container.groups.find("bad-id") is None and stack.container.groups.find("montana-evening-group") is None
+    )
+
+
+def test_cli_names_each_flag_as_typed_in_words(moto_stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    moto_stack.clock.set(NOW)
+    args = ["groups", "create", "--name", "Idaho Panhandle Group", "--zoom-url", ZOOM_URL]
+    assert cli.main([*args, "--id", "Bad Id!", "--duration", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "  --duration: Must be 15 or more." in err and "--duration-minutes" not in err, err
+    assert "  --id: Use lowercase letters, digits and dashes" in err and "should match pattern" not in err, err
+    assert moto_stack.container.groups.find("idaho-panhandle-group") is None
+
+
+def test_cli_a_name_too_short_for_a_web_address_is_named_not_the_id_she_never_typed(
+    moto_stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moto_stack.clock.set(NOW)
+    assert cli.main(["groups", "create", "--name", "X", "--zoom-url", ZOOM_URL]) == 2
+    err = capsys.readouterr().err
+    assert "  --name: No web address name can be made from it: give one with --id" in err and "--id:" not in err, err
+    assert cli.main(["groups", "create", "--name", "X", "--id", "xy", "--zoom-url", ZOOM_URL]) == 2
+    assert "  --id: Must be at least 3 characters." in capsys.readouterr().err  # her own --id: named as typed

@@ -205,8 +205,13 @@ def test_erasing_from_her_page_leaves_a_page_that_holds_nothing(
     welcome = member(api, moto_stack, organizer_key)
     erase = erase_link_from_manage_page(api, welcome)
     assert "cannot be undone" in text_of(api.http.get(erase, headers=HTML).body)
-    assert api.http.post(erase, headers=FORM, body=b"confirmed=yes").status_code == 200
+    erased = api.http.post(erase, headers=FORM, body=b"confirmed=yes")
+    assert erased.status_code == 200
     assert record() is None
+    # A goodbye and the way back, as after leaving; nothing of hers (her name is gone with her data).
+    said = text_of(erased.body)
+    assert "We deleted your signup for the MBC Connection Group and everything we held about it." in said
+    assert "You are always welcome back" in said and NAME not in said
     after = api.http.get(link_in(welcome, "/signups/manage"), headers=HTML)
     assert after.status_code == 200
     words = text_of(after.body)
@@ -252,3 +257,31 @@ def test_the_chapter_configured_at_deploy_signs_pages_and_emails(moto_stack: Sta
         public = json.loads(api.http.get(f"/groups/{GROUP_ID}").body)
         assert public["consent_text"].startswith("I agree that North Idaho MBC Friends may keep my name")
         assert public["organization"] == {"name": "North Idaho MBC Friends", "website_url": "https://nimbc.example.org"}
+
+
+def test_she_chooses_her_time_zone_on_her_page(
+    api: Any, moto_stack: Stack, group: dict[str, Any], organizer_key: str
+) -> None:
+    """Issue 21 item 8: one "Manage my membership" page (zone, leave, erase, get the link). Ann, in
+    Coeur d'Alene, an Idaho member who had not said, chooses Pacific from her page; a choice that is
+    none of the zones is refused naming the field, and changes nothing."""
+    welcome = member(api, moto_stack, organizer_key)
+    manage = link_in(welcome, "/signups/manage")
+    sent = len(outbox_messages(moto_stack.outbox))
+    words = text_of(api.http.get(manage, headers=HTML).body)
+    assert "My time zone" in words and "Meeting times are shown in: Mountain and Pacific time" in words
+    assert "Pacific time (north Idaho: Coeur d'Alene" in words and "Not sure: show me both" in words
+    refused = api.http.post(manage, headers=FORM, body=b"action=zone&timezone=Europe%2FParis")
+    assert refused.status_code == 400 and "Please choose Mountain time or Pacific time." in text_of(refused.body)
+    assert "timezone" not in (record() or {})
+    saved = api.http.post(manage, headers=FORM, body=b"action=zone&timezone=America%2FLos_Angeles")
+    assert saved.status_code == 200
+    words = text_of(saved.body)
+    assert "Saved: our emails, your link's page and your calendar use Pacific time from now on." in words
+    assert "Meeting times are shown in: Pacific time" in words
+    assert "Next meeting: Tuesday, December 1, 2026 at 3:00 PM Pacific" in words
+    assert (record() or {})["timezone"] == "America/Los_Angeles"
+    moto_stack.drain()
+    assert len(outbox_messages(moto_stack.outbox)) == sent  # nothing is sent by a choice
+    back = api.http.post(manage, headers=FORM, body=b"action=zone&timezone=")
+    assert back.status_code == 200 and "timezone" not in (record() or {})

@@ -270,7 +270,11 @@ def test_the_cli_imports_a_list_and_waits_for_it(ddb_stack: Stack, tmp_path: Any
         "2 of 3 people are ready to add" in checked.stdout and "row 4: Email: Must be a valid email" in checked.stdout
     )
     assert list(ddb_stack.container.signups.members(GROUP_ID)) == []
-    assert cli("--mode", "members", "--since", "2099-01-01").returncode == 2  # bad input: no basis, a future date
+    bad = cli("--mode", "members", "--since", "2099-01-01")  # bad input: no basis, a future date
+    assert bad.returncode == 2
+    # Named by the flags she typed (not the console's field names basis and basis_on).
+    assert "  --basis: Please choose how they asked to join." in bad.stderr, bad.stderr
+    assert "  --since: Please give a date that has passed." in bad.stderr and "basis_on" not in bad.stderr
     done = cli("--mode", "members", "--basis", "asked_coordinator", "--since", "2024-03-01", "--wait")
     assert done.returncode == 0, done.stderr
     assert "done; 2 of 2 done, 2 added" in done.stdout
@@ -305,3 +309,13 @@ def test_two_runs_of_one_chunk_at_once_add_and_mail_each_person_once(ddb_stack: 
 
 
 SKIP_WHY_WAITING = "Already signed up: waiting for your approval (see Waiting)."
+
+
+def test_the_cli_names_a_file_that_is_not_there(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib import cli
+
+    organizer, _ = stack.container.organizers.create(name="Emily", email="emily@example.org")
+    args = ["members", "import", "--group", GROUP_ID, "--as", organizer["id"], "--mode", "invite"]
+    assert cli.main([*args, "--file", "/no/such/folder/members.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "  --file: No such file: check the folder and the name." in err and "FileNotFoundError" not in err

@@ -143,3 +143,16 @@ def test_a_refused_form_post_is_the_form_again_in_words(api: Any, moto_stack: St
     limited = api.http.post(RESEND, headers=FORM, body=urlencode({"email": "active0@example.org"}).encode())
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert "Too many requests from your network. Please try again in about" in limited.body.decode()
+
+
+def test_someone_waiting_for_approval_who_asks_for_her_link_is_not_told_she_asked_to_join(
+    api: Any, moto_stack: Stack, group: dict[str, Any]
+) -> None:
+    """Ann, right after confirming, pressed "Email me my link": the answer began "Someone, probably
+    you, asked to join the group with this address", which she had not just done."""
+    assert send(api, "POST", RESEND, {"email": "waiting0@example.org"}).status_code == 202
+    [mail] = outbox_messages(moto_stack.outbox)
+    text = plain_text(mail)
+    assert "asked to join" not in text
+    assert "Someone, probably you, asked us about the MBC Connection Group with this address" in text
+    assert "An organizer will look at your signup soon." in text

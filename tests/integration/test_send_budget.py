@@ -187,7 +187,9 @@ def test_every_sender_of_a_container_draws_from_the_one_budget(moto_stack: Stack
     c = moto_stack.build(account_send_rate=lambda: 20.0)
     assert c.distributor.limiter is c.announcements.limiter is c.outbox.limiter is c.sender_limiter
     c.outbox.limiter.acquire()  # the shared limiter draws from the container's one budget
-    assert c.send_budget.grants == 1
+    # At least one grant: the container's budget runs on the real clock (shared by processes), so a
+    # store slower than half an interval (moto on a loaded machine) gives up the first and draws again.
+    assert c.send_budget.grants >= 1
     assert c.send_budget.rate == SendRate(min(c.settings.max_send_rate, 20.0 * 0.99), 20.0, "ses")
 
 
@@ -226,10 +228,10 @@ def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack, share: float
 
     account, per_thread = 100.0, 40
     rate = account * share
-    started = real_time.monotonic()
+    started = real_time.monotonic()  # real clock: the threads really wait
 
     def clock() -> float:
-        return T0 + (real_time.monotonic() - started)
+        return T0 + (real_time.monotonic() - started)  # real clock: a fixed epoch plus the elapsed time
 
     budgets = [
         SendingBudget(
@@ -267,10 +269,10 @@ def test_concurrent_senders_never_exceed_the_rate(ddb_stack: Stack, share: float
             assert all(b - a >= k * interval - slack for a, b in zip(trace, trace[k:], strict=False))
         held = joined(budget.granted)
         for moment in trace:
-            assert any(start <= moment <= end - interval + interval // 2 for start, end in held)
-        moments += [m / 1e6 for m in trace]
+            assert any(start <= moment <= end - interval + slack for start, end in held)
+        moments += [float(m) for m in trace]  # microseconds: exact, so a window's edge is exact
     assert len(moments) == 6 * per_thread
-    assert max_in_window(moments) <= account + 1  # +1: a thread that woke late may use half an interval more
+    assert max_in_window(moments, window=1e6) <= account  # a late send past a grant's last moment: within the slack
 
 
 def test_an_outbox_email_waits_while_the_budget_cannot_be_drawn(moto_stack: Stack) -> None:

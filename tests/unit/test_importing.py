@@ -296,3 +296,29 @@ def test_the_deployed_api_hands_uploads_over_as_the_bytes_sent() -> None:
 
     document = CFNSwaggerGenerator().generate_swagger(app)
     assert "multipart/form-data" in document["x-amazon-apigateway-binary-media-types"]
+
+
+def test_a_workbook_saved_as_xlsx_or_xls_is_refused_with_how_to_save_it_as_csv() -> None:
+    """Emily chose her list as Excel saved it (.xlsx, a zip; or an old .xls): "The file could not be
+    read as a spreadsheet (CSV)" did not say what to do."""
+    import io
+    import zipfile
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    for data in (packed.getvalue(), b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512):
+        with pytest.raises(Invalid) as refused:
+            parse_upload(data)
+        assert refused.value.fields == {
+            "csv": "This is a workbook (such as Excel's .xlsx), not a CSV file. In your spreadsheet, "
+            "choose Save As (or Download) and CSV, then choose that file here; or copy the cells and paste them."
+        }
+
+
+def test_a_list_with_only_its_row_of_column_names_is_refused_as_empty() -> None:
+    """Only "Name,Email,State": the page said "0 of 0 people are ready to add" and kept a draft."""
+    with pytest.raises(Invalid) as refused:
+        parse_upload(b"Name,Email,State\r\n")
+    assert refused.value.fields == {"csv": "The list has only its row of column names: nobody to add."}

@@ -61,3 +61,22 @@ def test_dynamodb_local_that_keeps_stopping_is_started_again_with_a_growing_wait
     assert waits[3:6] == [5, 10, 20]  # then a growing wait, and never "give up"
     assert max(waits) <= run_local.EngineRestarts.MAX_WAIT
     assert restarts.stopped(t + 3600) == t + 3600  # an hour later: quick again
+
+
+def test_make_cli_links_the_website_make_run_serves(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`make cli` under a `make run` on another WEB_PORT: its emails (a reminder preview) sign off
+    with the website that runs, not the default port's."""
+    run_file = tmp_path / "run.json"
+    monkeypatch.setattr(run_local, "RUN_FILE", run_file)
+    monkeypatch.setattr(local_env, "RUN_FILE", run_file)
+    monkeypatch.setattr(local_env, "_CHOSEN_WEB_PORT", None)
+    monkeypatch.delenv("WEBSITE_ORIGINS", raising=False)
+    run_local.write_run_file("http://127.0.0.1:9000", "http://127.0.0.1:9001", 9100)
+    origins = local_env.local_environment()["WEBSITE_ORIGINS"]
+    assert origins == "http://127.0.0.1:9001,http://localhost:9001"
+    assert local_env.local_environment(web_port=9301)["WEBSITE_ORIGINS"].startswith("http://127.0.0.1:9301,")
+    monkeypatch.setattr(local_env, "_CHOSEN_WEB_PORT", "9401")  # WEB_PORT set: it wins
+    assert local_env.local_environment()["WEBSITE_ORIGINS"].startswith("http://127.0.0.1:9401,")
+    monkeypatch.setattr(local_env, "_CHOSEN_WEB_PORT", None)
+    run_file.unlink()  # no `make run` running: the default
+    assert local_env.local_environment()["WEBSITE_ORIGINS"].startswith(f"http://127.0.0.1:{local_env.WEB_PORT},")

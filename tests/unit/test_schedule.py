@@ -101,3 +101,15 @@ def test_moved_meeting_takes_the_new_time() -> None:
     assert moved.starts_at.isoformat() == "2027-01-12T16:00:00-07:00"
     assert moved.ends_at - moved.starts_at == timedelta(minutes=90)
     assert moved.sequence == 2
+
+
+def test_several_weeks_of_the_month_are_described_in_words() -> None:
+    """A group created in the console or with ``cli groups create --week second --week fourth`` met
+    "Recurring (FREQ=MONTHLY;BYDAY=2TH,4TH)" in every member email and on the public page."""
+    two = Schedule(rrule="FREQ=MONTHLY;BYDAY=2TH,4TH", start_time=time(18, 30))
+    assert describe(two) == "Second and fourth Thursday of every month, 6:30 PM Mountain"
+    three = Schedule(rrule="FREQ=MONTHLY;BYDAY=-1TH,1TH,3TH", start_time=time(18, 30))
+    assert describe(three) == "First, third and last Thursday of every month, 6:30 PM Mountain"
+    mixed = Schedule(rrule="FREQ=MONTHLY;BYDAY=1TU,3TH")
+    assert describe(mixed) == "First Tuesday and third Thursday of every month, 4:00 PM Mountain"
+    assert "FREQ" not in describe(Schedule(rrule="FREQ=MONTHLY;INTERVAL=2;BYDAY=2TH,4TH"))

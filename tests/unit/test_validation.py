@@ -273,3 +273,38 @@ def test_the_year_is_the_utc_year_whatever_the_servers_zone() -> None:
     with server_zone("America/Denver"):
         assert refused(at="2100-12-31T22:00:00-07:00") == {"at": "Must be between the years 2000 and 2100."}
         assert valid(at="2000-01-01T00:00:00Z").at is not None  # still 1999 in Denver
+
+
+def test_every_patterned_field_is_refused_in_words() -> None:
+    """A value in the wrong form is refused with what to type, never pydantic's "String should
+    match pattern '^...$'": each patterned type's pattern has its words (errors.PATTERN_WORDS)."""
+    from chalicelib.errors import PATTERN_WORDS
+    from chalicelib.groups.models import ClockTime, DialIn, MeetingId, Passcode, Slug
+    from chalicelib.validation import PostalCode
+
+    for kind, bad in [
+        (Slug, "Bad Id!"),
+        (ClockTime, "4pm"),
+        (Passcode, "ab cd"),
+        (MeetingId, "12ab"),
+        (DialIn, "call me now"),
+        (PostalCode, "5960"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            TypeAdapter(kind).validate_python(bad)
+        why = pydantic_fields(caught.value)["body"]
+        assert why in PATTERN_WORDS.values() and "pattern" not in why and "^" not in why, (kind, why)
+
+
+def test_a_date_time_refused_says_what_to_send_in_words() -> None:
+    """POST /events with "tomorrow", February 30 or a time without its offset: pydantic's "Input
+    should have timezone info" / "input is too short" named the field but not what to send."""
+
+    class Timed(StrictModel):
+        starts_at: AwareDatetime
+
+    example = "Give a date and time with its offset, like 2027-01-12T10:00:00-07:00."
+    for bad in ("tomorrow", "2027-02-30T10:00:00-07:00", "2027-01-12T10:00:00", "2027-01-12"):
+        with pytest.raises(ValidationError) as caught:
+            Timed.model_validate({"starts_at": bad})
+        assert pydantic_fields(caught.value) == {"starts_at": example}, bad
