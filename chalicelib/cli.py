@@ -215,7 +215,13 @@ def _body_arg(args: argparse.Namespace) -> str | None:
         try:
             with open(args.body_file, encoding="utf-8") as handle:
                 return handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
+        except FileNotFoundError:
+            raise errors.Invalid(fields={"--body-file": "No such file: check the folder and the name."}) from None
+        except IsADirectoryError:
+            raise errors.Invalid(fields={"--body-file": "That is a folder, not a file."}) from None
+        except UnicodeDecodeError:
+            raise errors.Invalid(fields={"--body-file": "Not readable as text: save it as UTF-8 text."}) from None
+        except OSError as exc:
             raise errors.Invalid(fields={"--body-file": f"Cannot read it ({type(exc).__name__})."}) from None
     body: str | None = getattr(args, "body", None)
     return body
@@ -230,10 +236,24 @@ def _announcement_summary(view: dict[str, Any]) -> None:
         print(f"Sent {counts['sent']}, refused {counts['failed']}, still to go {counts['pending']}.")
 
 
+def _by_flags(args: argparse.Namespace, exc: errors.Invalid) -> errors.Invalid:
+    """The service's field names (subject, body) as the flags she typed (--subject, --body-file)."""
+    flags = {
+        "subject": "--subject",
+        "body": "--body-file" if getattr(args, "body_file", None) else "--body",
+        "attach_invite": "--invite",
+        "version": "--version",
+    }
+    return errors.Invalid(exc.message, fields={flags.get(k, k): v for k, v in exc.fields.items()})
+
+
 def cmd_announcements_draft(args: argparse.Namespace) -> int:
     body = _body_arg(args)
     data = {"subject": args.subject, "body": body, "attach_invite": args.invite}
-    view = container.current().announcements.draft(args.group, data, organizer_id=args.organizer)
+    try:
+        view = container.current().announcements.draft(args.group, data, organizer_id=args.organizer)
+    except errors.Invalid as exc:  # named by the command's flags
+        raise _by_flags(args, exc) from None
     _announcement_summary(view)
     print("A preview is on its way to the organizer's address. When it reads right, send it with:")
     print(f"  announcements send --group {args.group} {view['id']} --version {view['version']} --as {args.organizer}")
@@ -249,7 +269,10 @@ def cmd_announcements_edit(args: argparse.Namespace) -> int:
         data["body"] = body
     if args.invite is not None:
         data["attach_invite"] = args.invite
-    view = container.current().announcements.edit(args.group, args.id, data, organizer_id=args.organizer)
+    try:
+        view = container.current().announcements.edit(args.group, args.id, data, organizer_id=args.organizer)
+    except errors.Invalid as exc:  # named by the command's flags
+        raise _by_flags(args, exc) from None
     _announcement_summary(view)
     print("A new preview is on its way.")
     return 0
