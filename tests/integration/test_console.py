@@ -1004,3 +1004,23 @@ def test_the_console_is_titled_with_the_chapter_and_the_product(world: tuple[Sta
     body = unescape(console.get("/console").body.decode())
     assert "<title>Your groups - Gem State & Big Sky MBC Network organizers (MBC Connect)</title>" in body
     assert "Gem State & Big Sky MBC Network organizers</a>" in body  # the brand, top left
+
+
+def test_a_form_over_64_kb_names_its_field_and_gives_her_text_back(world: tuple[Stack, Any]) -> None:
+    """A new user pasted a long letter into an announcement and got 'The request body is larger
+    than 64 KB': no field named, her typing lost. The page now names the field and the limit and
+    gives the text back to copy; still a 4xx, nothing saved."""
+    stack, _ = world
+    console = signed_in(world)
+    letter = "Dear friends, " + "we will meet again soon. " * 3000  # 72 KB of text
+    path = f"/console/groups/{GROUP_ID}/announcements"
+    page = console.post(path, {"subject": "News", "body": letter})
+    assert page.status_code == 413
+    html = page.body.decode()
+    words = text_of(page)
+    assert "The \u201cbody\u201d field is too long: a form can take 64 KB in all" in words
+    assert "this one is 74 KB" in words  # as sent: form-encoded and "Nothing was saved" in words
+    assert "larger than 64 KB" not in words
+    assert unescape(html).count(letter.strip()) == 1  # her text, to copy (in a textarea)
+    assert '<textarea id="kept"' in html
+    assert stack.container.announcements.list_page(GROUP_ID, {"limit": "5"})["announcements"] == []
