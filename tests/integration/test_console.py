@@ -383,6 +383,8 @@ def test_csv_import_previews_every_row_then_adds_the_good_ones(world: tuple[Stac
     stack.drain()  # added in the background: the chunk, then her email
     assert [r["email"] for r in stack.container.signups.members(GROUP_ID)] == ["ivy@example.org"]
     assert len(mails_to(stack, "ivy@example.org")) == 1
+    reloaded = text_of(console.get(done.headers["Location"]))  # the same address, after it finished
+    assert "The list is added" in reloaded and "Adding them now" not in reloaded
     too_many = "name,email,state\n" + "".join(f"P{i},p{i}@example.org,MT\n" for i in range(5001))
     assert console.post(path, {"csv": too_many}).status_code in (400, 413)
 
