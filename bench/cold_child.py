@@ -60,9 +60,10 @@ def pin_clock(spec: dict[str, Any]) -> None:
 
         chalicelib.clock.SystemClock.now = lambda self: moment  # type: ignore[method-assign]
     else:
-        import listing_floor
+        import importlib
 
-        listing_floor.now = lambda: moment
+        # The module whose ``now`` the floor or peer reads (bench/handlers/; listing_floor unless named).
+        importlib.import_module(spec.get("clock_module") or "listing_floor").now = lambda: moment
 
 
 def run_app(spec: dict[str, Any]) -> tuple[float, float, dict[str, Any]]:
@@ -157,6 +158,9 @@ def main() -> None:
                 "body": raw if spec.get("pin_now") else None,
                 "content_type": headers.get("content-type"),
                 "cache_control": headers.get("cache-control"),
+                # Every header of the answer (names lowercased, sorted), hashed: a redirect's Location is a
+                # member's room, never printed.
+                "headers_sha256": hashlib.sha256(json.dumps(sorted(headers.items())).encode()).hexdigest(),
                 "modules": len(set(sys.modules) - before),
                 "imported": {name: name in sys.modules for name in WATCHED},
                 "max_rss_kb": peak_rss_kb(),

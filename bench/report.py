@@ -66,6 +66,8 @@ def render(r: dict[str, Any]) -> str:
         out += ["", "See the findings at the end.", ""]
     if "cold" in r:
         out += cold(r)
+    if "cold_join" in r:
+        out += cold_join(r)
     if "peers_warm" in r:
         out += peers(r)
     if "coldsignup" in r:
@@ -389,6 +391,53 @@ def cold_signup(r: dict[str, Any]) -> list[str]:
 
 
 # ------------------------------------------------------------------ 1b. peers
+
+
+def cold_join(r: dict[str, Any]) -> list[str]:
+    """Cold GET /j/{token} against its floor (bench/coldjoin.py)."""
+    res = r["cold_join"]
+    floor, app = res["variants"]
+    rows = [
+        [
+            x.name,
+            fms(x.median_of("import_s")),
+            fms(x.median_of("first_request_s")),
+            fms(x.median_of("total_s")),
+            _vs(x, floor),
+            _halves(x, floor),
+            fms(x.median_of("total_cpu_s")),
+            _vs(x, floor, "total_cpu_s"),
+            _halves(x, floor, "total_cpu_s"),
+        ]
+        for x in (floor, app)
+    ]
+    problems = res["identity"]["problems"]
+    return [
+        "### Cold GET /j/{token}: the 303 to the room",
+        "",
+        f"The same fresh processes, interleaved and paired ({len(app.samples)} per variant), each opening another "
+        "member's personal link inside a meeting's opening window (her first opening: the conditional PutItem "
+        "succeeds, as at 3:59 PM). The floor (`bench/handlers/floor_join.py`, botocore alone, a package with "
+        f"bytecode) makes the app's calls by hand ({', '.join(res['identity']['operations'])}); with both clocks "
+        "pinned, the same member's link answers with the same status, headers and body from both, and both write "
+        "the same rows" + (f": **{'; '.join(problems)}**." if problems else " (checked)."),
+        "",
+        table(
+            [
+                "variant",
+                "import",
+                "first request",
+                "total (median)",
+                "vs floor",
+                "halves",
+                "CPU",
+                "CPU vs floor",
+                "CPU halves",
+            ],
+            rows,
+        ),
+        "",
+    ]
 
 
 def peers(r: dict[str, Any]) -> list[str]:

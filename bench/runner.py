@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import coldsignup, coldstart, distribution, faults, packaging, peers, seed, signup_states, warm
+from bench import coldjoin, coldsignup, coldstart, distribution, faults, packaging, peers, seed, signup_states, warm
 from bench.common import (
     CallCounter,
     app_environment,
@@ -60,6 +60,8 @@ def _run(cfg: Config, sections: tuple[str, ...], results: dict[str, Any], log: L
                 app_ctx = prepare_app(cfg, engine.endpoint, state, results, log)
             if {"cold", "peers"} & set(sections):
                 cold_section(cfg, work, sections, app_ctx, results, log)
+            if "cold" in sections:
+                cold_join_section(cfg, work, app_ctx, results, log)
             if "coldsignup" in sections:
                 cold_signup_section(cfg, work, app_ctx, results, log)
             if "peers" in sections:
@@ -226,6 +228,25 @@ def cold_section(
                     f"median of paired {stats['paired']:.3f} (halves {stats['first_half']:.3f} / "
                     f"{stats['second_half']:.3f})"
                 )
+
+
+def cold_join_section(cfg: Config, work: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:
+    """Cold GET /j/{token} (the 303 to the room) against its floor (bench/coldjoin.py), from the cold
+    section's unzipped app package."""
+    runtime = coldstart.runtime_dir(Path(tempfile.gettempdir()) / f"mbc-bench-runtime-{_boto_version()}")
+    home = work / "home"
+    env = {
+        **ctx["env"],
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+    }
+    out = coldjoin.section(cfg, work, work / "task-after", runtime, env, ctx, log)
+    for text in out["identity"]["problems"]:
+        problem(results, text)
+    results["cold_join"] = out
 
 
 def cold_signup_section(cfg: Config, work: Path, ctx: dict[str, Any], results: dict[str, Any], log: Log) -> None:

@@ -7,7 +7,6 @@ measure (wall-clock seconds shared by processes) and are named as such where the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -23,16 +22,24 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-@dataclass
 class FixedClock:
-    """A clock that says what it is told; ``advance`` moves it forward."""
+    """A clock that says what it is told; ``advance`` moves it forward.
 
-    moment: datetime
+    A plain class, not a dataclass: this module is imported by every cold start, which should not
+    pay for generating methods of a clock only tests and ``reminders run --now`` use (issue 23)."""
 
-    def __post_init__(self) -> None:
-        if self.moment.tzinfo is None:
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self.moment = self.moment.astimezone(UTC)
+        self.moment = moment.astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"FixedClock(moment={self.moment!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FixedClock) and other.moment == self.moment
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     def now(self) -> datetime:
         return self.moment

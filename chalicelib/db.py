@@ -12,7 +12,6 @@ Repositories state each condition as a named ``Cond`` (``ITEM_IS_NEW``, ``lease_
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -74,13 +73,33 @@ def without_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-@dataclass(frozen=True)
+# Cond, Update and Transaction are plain classes, not dataclasses: this module is imported by every
+# cold start, and generating a dataclass's methods at import costs more than these lines (issue 23).
+
+
 class Cond:
     """A condition expression and the placeholders it uses (values as plain Python)."""
 
-    text: str
-    names: Mapping[str, str] = field(default_factory=dict)
-    values: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("names", "text", "values")
+
+    def __init__(
+        self, text: str, names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None
+    ) -> None:
+        self.text = text
+        self.names: Mapping[str, str] = {} if names is None else names
+        self.values: Mapping[str, Any] = {} if values is None else values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cond) and (other.text, other.names, other.values) == (
+            self.text,
+            self.names,
+            self.values,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Cond(text={self.text!r}, names={self.names!r}, values={self.values!r})"
 
     def _join(self, other: Cond, op: str) -> Cond:
         for placeholder, value in other.values.items():
@@ -162,13 +181,29 @@ def merge_expression(request: dict[str, Any], cond: Cond) -> dict[str, Any]:
     return out
 
 
-@dataclass
 class Update:
     """An UpdateExpression built from named assignments (SET/REMOVE/ADD), placeholders generated."""
 
-    sets: dict[str, Any] = field(default_factory=dict)
-    removes: tuple[str, ...] = ()
-    adds: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("adds", "removes", "sets")
+
+    def __init__(
+        self, sets: dict[str, Any] | None = None, removes: tuple[str, ...] = (), adds: dict[str, int] | None = None
+    ) -> None:
+        self.sets: dict[str, Any] = {} if sets is None else sets
+        self.removes = removes
+        self.adds: dict[str, int] = {} if adds is None else adds
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Update) and (other.sets, other.removes, other.adds) == (
+            self.sets,
+            self.removes,
+            self.adds,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Update(sets={self.sets!r}, removes={self.removes!r}, adds={self.adds!r})"
 
     def request(self) -> dict[str, Any]:
         names: dict[str, str] = {}
@@ -273,15 +308,25 @@ class TransactionCancelled(Exception):
         )
 
 
-@dataclass
 class Transaction:
     """Items from several repositories written together or not at all (one TransactWriteItems).
 
     Repositories hand out items (``{"Put": ...}``, ``{"Update": ...}``, ...); services add them
     under a label and commit. A refused condition raises ``TransactionCancelled`` naming the labels."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
+    __slots__ = ("items", "labels")
+
+    def __init__(self, items: list[dict[str, Any]] | None = None, labels: list[str] | None = None) -> None:
+        self.items: list[dict[str, Any]] = [] if items is None else items
+        self.labels: list[str] = [] if labels is None else labels
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Transaction) and (other.items, other.labels) == (self.items, self.labels)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Transaction(labels={self.labels!r})"  # the items may hold personal data
 
     def add(self, label: str, item: dict[str, Any]) -> Transaction:
         self.items.append(item)

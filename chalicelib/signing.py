@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import hmac
 import os
-import secrets
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +34,8 @@ def _read_or_create_local_key(path: str) -> bytes:
     except FileNotFoundError:
         pass
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    import secrets  # a new local key only (make run, the tests): not on a cold start
+
     key = secrets.token_urlsafe(48).encode()
     # O_EXCL so two processes starting together agree on one key.
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.db import ITEM_EXISTS, ITEM_IS_NEW, Cond, cancellation_reasons, key, to_item, version_is
@@ -15,14 +14,36 @@ from chalicelib.events.records import EVENT_PREFIX, EVENT_SK, LISTED, EventRecor
 FILTER_ALLOWANCE = 40
 
 
-@dataclass(frozen=True)
 class ListingQuery:
-    partition: str
-    low: str
-    high: str | None
-    ends_after: str
-    fmt: str | None = None
-    status: str | None = None
+    """One Query of a listing partition. Its ``__dict__`` (in this order) is the cursor's ``q``.
+
+    A plain class, not a dataclass: generating a dataclass's methods costs every cold ``GET /events``
+    (issue 23); nothing here needs more than these few lines."""
+
+    def __init__(
+        self,
+        *,
+        partition: str,
+        low: str,
+        high: str | None,
+        ends_after: str,
+        fmt: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        self.partition = partition
+        self.low = low
+        self.high = high
+        self.ends_after = ends_after
+        self.fmt = fmt
+        self.status = status
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ListingQuery) and other.__dict__ == self.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ListingQuery({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
 
 class EventConflict(Exception):

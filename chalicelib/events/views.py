@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from chalicelib.clock import iso_utc
 from chalicelib.constants import HOME_TIMEZONE, MAX_EVENT_DURATION, STATES
@@ -19,12 +17,27 @@ DEFAULT_LIMIT = 20
 FEED_NAMES = {"ID": "MBC events in Idaho", "MT": "MBC events in Montana", "": "MBC events in Idaho and Montana"}
 
 
-@dataclass(frozen=True)
 class EventListing:
-    query: ListingQuery
-    limit: int
-    # Binds a cursor to the filters it was issued for.
-    scope: str
+    """A parsed listing request (a plain class, not a dataclass: cold start, issue 23)."""
+
+    __slots__ = ("limit", "query", "scope")
+
+    def __init__(self, query: ListingQuery, limit: int, scope: str) -> None:
+        self.query = query
+        self.limit = limit
+        self.scope = scope  # binds a cursor to the filters it was issued for
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EventListing) and (other.query, other.limit, other.scope) == (
+            self.query,
+            self.limit,
+            self.scope,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EventListing(query={self.query!r}, limit={self.limit}, scope={self.scope!r})"
 
 
 def parse_state(raw: str | None) -> str | None:
@@ -36,6 +49,8 @@ def parse_state(raw: str | None) -> str | None:
 
 def _parse_bound(raw: str, field: str, *, end_of_day: bool) -> datetime:
     """A date (whole day in Mountain time) or an ISO 8601 datetime (no offset means Mountain time)."""
+    from zoneinfo import ZoneInfo  # only with from/to: the default listing reads no time zone (cold start)
+
     value = raw.strip()
     zone = ZoneInfo(HOME_TIMEZONE)
     try:

@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal, NotRequired, TypedDict
 
+# The id's rule lives in groups/slugs.py (light enough for the routes); re-exported here.
+from chalicelib.groups.slugs import SLUG_PATTERN as SLUG_PATTERN
+from chalicelib.groups.slugs import is_slug as is_slug
+
 GROUPS_PK = "GROUPS"
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 GroupStatus = Literal["active", "paused"]
 DEFAULT_ANNOUNCE_DAYS = 35
@@ -22,10 +24,6 @@ DEFAULT_JOIN_WINDOW_MINUTES = 30
 TRUTH_FIELDS = ("schedule", "zoom_passcode", "zoom_meeting_id", "zoom_dial_in", "join_details")
 # What the public view may show; everything else (the Zoom link, passcode) is for members only.
 PUBLIC_FIELDS = ("id", "name", "description", "eligibility")
-
-
-def is_slug(value: str) -> bool:
-    return 3 <= len(value) <= 64 and re.fullmatch(SLUG_PATTERN, value) is not None
 
 
 # The kind words a declined signup receives, unless the group set its own (console: Group settings).

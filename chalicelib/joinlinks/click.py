@@ -12,7 +12,6 @@ one batch), one conditional write the first time a member opens it for a meeting
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -33,15 +32,32 @@ OPENED_RETENTION = timedelta(days=90)
 Result = Literal["open", "wait", "unknown", "limited"]
 
 
-@dataclass
 class Opened:
-    result: Result
-    location: str | None = None
-    member: SignupRecord | None = None
-    window: JoinWindowRecord | None = None
-    meeting: WindowMeeting | None = None  # the one open now, or the next
-    later: list[WindowMeeting] = field(default_factory=list)
-    retry_after: int = 60
+    """What opening a link came to. A plain class (not a dataclass): the click path's cold start
+    should not pay for generating methods nothing calls (issue 23)."""
+
+    __slots__ = ("later", "location", "meeting", "member", "result", "retry_after", "window")
+
+    def __init__(
+        self,
+        result: Result,
+        location: str | None = None,
+        member: SignupRecord | None = None,
+        window: JoinWindowRecord | None = None,
+        meeting: WindowMeeting | None = None,  # the one open now, or the next
+        later: list[WindowMeeting] | None = None,
+        retry_after: int = 60,
+    ) -> None:
+        self.result = result
+        self.location = location
+        self.member = member
+        self.window = window
+        self.meeting = meeting
+        self.later: list[WindowMeeting] = [] if later is None else later
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:  # never the room's link, nor the member's record
+        return f"Opened(result={self.result!r}, retry_after={self.retry_after})"
 
 
 def _parse(moment: str) -> datetime:

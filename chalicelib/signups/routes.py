@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice.app import Response
 
 from chalicelib import container
 from chalicelib.errors import LinkProblem, NotFound
-from chalicelib.groups.records import is_slug
-from chalicelib.signups.links import LINK_PROBLEMS, Purpose, read_member_link
+from chalicelib.groups.slugs import is_slug
 from chalicelib.web.cors import cors_headers
 from chalicelib.web.errors import HttpError
 from chalicelib.web.pages import page, wants_html
 from chalicelib.web.request import form_or_json_body, query_params, source_ip
 from chalicelib.web.responses import NO_STORE, json_response, redirect
 from chalicelib.web.routing import Routes
+
+if TYPE_CHECKING:
+    from chalicelib.signups.links import Purpose
 
 routes = Routes(__name__)
 
@@ -146,6 +148,8 @@ def member_link_route(path: str, **kwargs: Any) -> Callable[[Callable[..., Respo
             except LinkProblem as exc:
                 if not wants_html(routes.request.headers):
                     raise
+                from chalicelib.signups.links import LINK_PROBLEMS
+
                 title, detail = LINK_PROBLEMS[exc.reason]
                 return page("pages/message.html", status=400, title=title, message=detail, detail=None)
 
@@ -176,6 +180,8 @@ def _link(purpose: Purpose) -> Any:
 def _action_page(purpose: Purpose) -> Response:
     # The signature check alone (what SignupService.read_link does): the page changes nothing, so a
     # cold GET builds no service (tests/unit/test_cold_imports.py).
+    from chalicelib.signups.links import read_member_link
+
     read_member_link(_token(), purpose, container.current().settings)
     token = query_params(routes.request)["token"]
     # Absolute: behind API Gateway the path carries the stage prefix, which PUBLIC_API_URL includes.

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.groups.records import SLUG_PATTERN
+from chalicelib.groups.slugs import SLUG_PATTERN
 from chalicelib.web.responses import PUBLIC_300, json_response
 from chalicelib.web.routing import Routes
 

@@ -40,7 +40,7 @@ def main() -> None:
         )
         response = app.app(event, LambdaContext())
     loaded = sorted(m for m in sys.modules if m == "app" or m.startswith("chalicelib"))
-    print(json.dumps({"status": response["statusCode"], "modules": loaded}))
+    print(json.dumps({"status": response["statusCode"], "modules": loaded, "zoneinfo": "zoneinfo" in sys.modules}))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ def test_importing_the_app_loads_no_heavy_library() -> None:
     features = {m for m in loaded if m.startswith("chalicelib.") and m.count(".") >= 2}
     assert not {m for m in features if m.rsplit(".", 1)[1] in ("service", "storage", "models", "views")}
     assert not {m for m in loaded if _organizer_only(m)}, "import app loaded an organizer-only module"
+    # Issue 23: registering the routes reads no record TypedDict, member-link or signing code.
+    assert not loaded & _lib("groups.records", "signups.links", "signing")
 
 
 # ---------------------------------------------------------------- what a member's request may load
@@ -74,16 +76,19 @@ def _lib(*names: str) -> set[str]:
 
 # What importing app.py loads: the app, the public route modules, the edge, the organizer routing
 # table (names only: web/organizer_routes.py) and its lazy views (web/lazy.py).
+# Issue 23: the routes check a group's id with groups/slugs.py (not the records' TypedDicts), and the
+# member links (signups/links.py, signing.py) load on a member link's first request.
 APP = {"app", "chalicelib"} | _lib(
-    *("clock", "container", "db", "errors", "settings", "signing", "templating", "outbox", "outbox.mapping"),
-    *("events", "events.routes", "groups", "groups.records", "groups.routes", "joinlinks", "joinlinks.routes"),
-    *("meetings", "meetings.routes", "signups", "signups.links", "signups.routes", "website", "website.routes"),
+    *("clock", "container", "db", "errors", "settings", "templating", "outbox", "outbox.mapping"),
+    *("events", "events.routes", "groups", "groups.slugs", "groups.routes", "joinlinks", "joinlinks.routes"),
+    *("meetings", "meetings.routes", "signups", "signups.routes", "website", "website.routes"),
     *("web", "web.auth", "web.cors", "web.errors", "web.lazy", "web.openapi", "web.organizer_routes", "web.pages"),
     *("web.request", "web.responses", "web.routing"),
 )
 STORAGE = _lib("aws", "versioning")  # the first client; optimistic versions
 EVENTS = STORAGE | _lib("constants", "events.records", "events.service", "events.storage", "events.views")
-GROUP = STORAGE | _lib("groups.service", "groups.storage")
+EVENTS |= _lib("signing")  # the next page's cursor
+GROUP = STORAGE | _lib("groups.records", "groups.service", "groups.storage")
 # meetings.zones: the zones members live on and how a moment is written (zoneinfo only).
 SCHEDULE = GROUP | _lib(
     *(f"meetings.{m}" for m in ("meeting", "records", "schedule", "service", "storage", "wording", "zones"))
@@ -96,6 +101,9 @@ SIGNUPS = GROUP | _lib(
     *("signups.intake_storage", "signups.listing_storage"),
     "outbox.records",
 )
+# A member link from an email: its signature (and the keyed hashes of addresses).
+LINK = _lib("signing", "signups.links")
+SIGNUPS |= LINK
 # Telling the organizers about someone waiting for approval (a confirmation does that when the
 # group asks for approval).
 ORGANIZERS = _lib("organizers", "organizers.keys", "organizers.records", "organizers.scope", "organizers.storage")
@@ -110,6 +118,7 @@ EMBED = _lib(
 JOIN = _lib("aws") | _lib(
     "joinlinks.click", "joinlinks.records", "joinlinks.storage", "joinlinks.tokens", "joinlinks.views"
 )
+JOIN |= _lib("signing")  # the token's identity key, the opening's keyed hash
 JOIN |= _lib("distribution", "distribution.records", "meetings.wording", "meetings.zones", "signups.records")
 # Every member page is titled and signed with the chapter's name (its settings, standard library only).
 PAGE = _lib("organization")
@@ -127,11 +136,11 @@ ALLOWED: dict[str, set[str]] = {
     "signup json": SIGNUP_FORM,
     "resend page": GROUP | PAGE,
     "resend post": FORM_CHECKS | PAGE | _lib("groups.contact"),  # the page names whom to ask
-    "confirm page": PAGE,  # the link's signature, then a page
+    "confirm page": LINK | PAGE,  # the link's signature, then a page
     "confirm post": SIGNUPS | ORGANIZERS | _lib("signups.notices"),  # the organizers' batched notice
-    "unsubscribe page": PAGE,
+    "unsubscribe page": LINK | PAGE,
     "unsubscribe one-click": SIGNUPS,
-    "erase page": PAGE,
+    "erase page": LINK | PAGE,
     "erase post": set(),  # filled below
     "personal link": JOIN | PAGE,
     "personal link ics": JOIN | MEETINGS_ICS,
@@ -305,6 +314,8 @@ def test_a_cold_public_request_loads_only_its_own_modules(seeded: Seeded, family
     assert outside == [], f"{family} loaded modules outside its allow-list: {', '.join(outside)}"
     organizer_side = {m for m in loaded if _organizer_only(m)}
     assert organizer_side <= REACHES.get(family, set()), organizer_side
+    if family == "events list":  # the default listing reads no time zone (issue 23): zoneinfo stays out
+        assert not served["zoneinfo"]
 
 
 def test_every_route_family_has_an_allow_list() -> None:
