@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import container, errors
@@ -124,9 +124,34 @@ def _use_clock(now: datetime | None) -> None:
         container.install(container.build(settings=current.settings, clock=FixedClock(now), dynamodb=current.dynamodb))
 
 
+# A --now this far behind the present still counts as "now" (the time it takes to type the command).
+PAST_NOW_SLACK = timedelta(minutes=5)
+
+
+def refuse_past_now(now: datetime | None, *, deliberate: bool) -> None:
+    """A --now before the present would mail every member about a meeting already held: refused
+    (exit 2, nothing sent) unless the organizer says it is deliberate (--dry-run or --past-ok)."""
+    if now is None or deliberate:
+        return
+    present = container.current().clock.now()
+    if now < present - PAST_NOW_SLACK:
+        raise errors.Invalid(
+            "Refused: nothing was sent.",
+            fields={
+                "--now": (
+                    f"{now:%Y-%m-%d %H:%M} UTC is in the past (it is now {present:%Y-%m-%d %H:%M} UTC): "
+                    "a run then would email every member about meetings already held. "
+                    "Add --dry-run to see what it would send, or --past-ok to send it anyway."
+                )
+            },
+        )
+
+
 def cmd_reminders_run(args: argparse.Namespace) -> int:
     """The same code path as the scheduled function, with an injectable clock."""
-    _use_clock(parse_now(args.now))
+    now = parse_now(args.now)
+    refuse_past_now(now, deliberate=args.dry_run or args.past_ok)
+    _use_clock(now)
     report = container.current().distributor.run(group_id=args.group, dry_run=args.dry_run)
     _print(report.as_dict())
     return 1 if report.stopped in ("account", "error", "config") else 0
@@ -136,7 +161,9 @@ def cmd_scheduled_run(args: argparse.Namespace) -> int:
     """Everything the scheduled function does every 15 minutes (what `make run` runs every minute)."""
     from chalicelib.distribution.scheduled import scheduled_run
 
-    _use_clock(parse_now(args.now))
+    now = parse_now(args.now)
+    refuse_past_now(now, deliberate=args.past_ok)
+    _use_clock(now)
     result = scheduled_run(container.current())  # not while another run holds the run lease
     _print(result)
     return 1 if result.get("stopped") in ("account", "error", "config") or result.get("dropped") else 0
@@ -188,7 +215,13 @@ def _body_arg(args: argparse.Namespace) -> str | None:
         try:
             with open(args.body_file, encoding="utf-8") as handle:
                 return handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
+        except FileNotFoundError:
+            raise errors.Invalid(fields={"--body-file": "No such file: check the folder and the name."}) from None
+        except IsADirectoryError:
+            raise errors.Invalid(fields={"--body-file": "That is a folder, not a file."}) from None
+        except UnicodeDecodeError:
+            raise errors.Invalid(fields={"--body-file": "Not readable as text: save it as UTF-8 text."}) from None
+        except OSError as exc:
             raise errors.Invalid(fields={"--body-file": f"Cannot read it ({type(exc).__name__})."}) from None
     body: str | None = getattr(args, "body", None)
     return body
@@ -203,10 +236,24 @@ def _announcement_summary(view: dict[str, Any]) -> None:
         print(f"Sent {counts['sent']}, refused {counts['failed']}, still to go {counts['pending']}.")
 
 
+def _by_flags(args: argparse.Namespace, exc: errors.Invalid) -> errors.Invalid:
+    """The service's field names (subject, body) as the flags she typed (--subject, --body-file)."""
+    flags = {
+        "subject": "--subject",
+        "body": "--body-file" if getattr(args, "body_file", None) else "--body",
+        "attach_invite": "--invite",
+        "version": "--version",
+    }
+    return errors.Invalid(exc.message, fields={flags.get(k, k): v for k, v in exc.fields.items()})
+
+
 def cmd_announcements_draft(args: argparse.Namespace) -> int:
     body = _body_arg(args)
     data = {"subject": args.subject, "body": body, "attach_invite": args.invite}
-    view = container.current().announcements.draft(args.group, data, organizer_id=args.organizer)
+    try:
+        view = container.current().announcements.draft(args.group, data, organizer_id=args.organizer)
+    except errors.Invalid as exc:  # named by the command's flags
+        raise _by_flags(args, exc) from None
     _announcement_summary(view)
     print("A preview is on its way to the organizer's address. When it reads right, send it with:")
     print(f"  announcements send --group {args.group} {view['id']} --version {view['version']} --as {args.organizer}")
@@ -222,7 +269,10 @@ def cmd_announcements_edit(args: argparse.Namespace) -> int:
         data["body"] = body
     if args.invite is not None:
         data["attach_invite"] = args.invite
-    view = container.current().announcements.edit(args.group, args.id, data, organizer_id=args.organizer)
+    try:
+        view = container.current().announcements.edit(args.group, args.id, data, organizer_id=args.organizer)
+    except errors.Invalid as exc:  # named by the command's flags
+        raise _by_flags(args, exc) from None
     _announcement_summary(view)
     print("A new preview is on its way.")
     return 0
@@ -292,7 +342,6 @@ def cmd_members_import(args: argparse.Namespace) -> int:
     if not args.wait:
         print(f"It is added in the background; see: members import-status --group {args.group} {job['id']}")
         return 0
-    from datetime import timedelta
 
     while job["status"] != "done":
         c.outbox.sweep(min_age=timedelta(0))
@@ -484,16 +533,20 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     every = scheduled.add_parser("run", help="outbox sweep, link windows, distribution, warm-up: as every 15 minutes")
-    every.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
+    every.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset; not in the past)")
+    every.add_argument("--past-ok", action="store_true", help="a past --now is deliberate: send as if it were then")
     every.set_defaults(func=cmd_scheduled_run)
 
     reminders = areas.add_parser("reminders", help="Zoom-link distribution").add_subparsers(
         dest="action", required=True
     )
     run = reminders.add_parser("run", help="run the distribution now (same code as the scheduled function)")
-    run.add_argument("--now", help="pretend it is this moment (ISO 8601 with offset)")
+    run.add_argument(
+        "--now", help="pretend it is this moment (ISO 8601 with offset; a past one needs --dry-run or --past-ok)"
+    )
     run.add_argument("--group", help="only this group")
     run.add_argument("--dry-run", action="store_true", help="plan only: claim and send nothing")
+    run.add_argument("--past-ok", action="store_true", help="a past --now is deliberate: send as if it were then")
     run.set_defaults(func=cmd_reminders_run)
     requeue = reminders.add_parser("requeue", help="send a meeting's failed deliveries again with the next run")
     requeue.add_argument("--group", required=True)

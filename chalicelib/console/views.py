@@ -96,7 +96,8 @@ def handle(name: str, request: Any, params: dict[str, str]) -> Response:
         return web.error_page(status, message, base=ctx.base, retry_after=retry, signed=ctx.signed)
     except HttpError as exc:  # a form the console cannot read (not UTF-8, too large, malformed)
         log.info("console refusal page=%s status=%s code=%s", name, exc.status, exc.code)
-        return web.error_page(exc.status, exc.message, base=ctx.base, signed=ctx.signed)
+        kept = exc.text if isinstance(exc, web.FormTooLarge) else None
+        return web.error_page(exc.status, exc.message, base=ctx.base, signed=ctx.signed, kept=kept)
     except Exception as exc:
         # An outage (503) or a bug (500): still the console's page and headers, never the API's JSON.
         # Logged by type and place only (an exception's message may quote what someone typed).

@@ -11,7 +11,7 @@ from chalice.app import Response
 from chalicelib.console.records import COOKIE_NAME
 from chalicelib.console.service import LIFETIME
 from chalicelib.web.errors import HttpError
-from chalicelib.web.request import content_type, raw_body
+from chalicelib.web.request import MAX_BODY_BYTES, content_type, raw_body
 
 CSP = (
     # The console has no script at all (tests/unit/test_console_policy.py): nothing may run.
@@ -29,6 +29,29 @@ HEADERS = {
 MAX_FIELDS = 1200
 # A file upload (the member import: a few thousand rows); every other form stays under 64 KB.
 MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+
+
+class FormTooLarge(HttpError):
+    """A text form over the 64 KB limit: names its largest field (almost always the one she was
+    writing in) and keeps that field's text, so the page can give it back to her to shorten."""
+
+    def __init__(self, name: str, text: str, *, size: int) -> None:
+        label = name.replace("_", " ")
+        limit = f"{MAX_BODY_BYTES // 1024} KB"
+        why = (
+            f"Too long: the form can take {limit} in all and this one is {-(-size // 1024)} KB. "
+            "Shorten it and send the form again."
+        )
+        super().__init__(
+            413,
+            "payload_too_large",
+            f"The “{label}” field is too long: a form can take {limit} in all "
+            f"(about {MAX_BODY_BYTES // 1000},000 characters) and this one is {-(-size // 1024)} KB. "
+            "Nothing was saved. What you wrote there is below: copy it, shorten it, and send the form again.",
+            {name: why},
+        )
+        self.field = name
+        self.text = text
 
 
 class FormFields(dict[str, list[str]]):
@@ -75,11 +98,15 @@ def form_fields(request: Any) -> FormFields:
     ctype = content_type(request.headers)
     if ctype == "multipart/form-data":
         return _multipart(str(request.headers.get("content-type")), raw_body(request, limit=MAX_UPLOAD_BYTES))
-    body = raw_body(request)
+    body = raw_body(request, limit=MAX_UPLOAD_BYTES)  # read past 64 KB only to say which field is too long
     try:
-        return FormFields(parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
+        fields = FormFields(parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS))
     except (UnicodeDecodeError, ValueError):
         raise HttpError(400, "invalid_form", "The form could not be read.", {"body": "Not a valid form."}) from None
+    if len(body) > MAX_BODY_BYTES:
+        name, values = max(fields.items(), key=lambda item: sum(len(v) for v in item[1]), default=("body", [""]))
+        raise FormTooLarge(name, max(values, key=len, default=""), size=len(body))
+    return fields
 
 
 def _multipart(header: str, body: bytes) -> FormFields:
@@ -181,7 +208,15 @@ def failure_message(status: int, message: str | None = None) -> str:
     return FAILURES.get(status) or message or "This request could not be completed."
 
 
-def error_page(status: int, message: str, *, base: str, retry_after: int | None = None, signed: Any = None) -> Response:
+def error_page(
+    status: int,
+    message: str,
+    *,
+    base: str,
+    retry_after: int | None = None,
+    signed: Any = None,
+    kept: str | None = None,
+) -> Response:
     """The console's page for a request that failed (an outage, a form it cannot read, a bug):
     HTML with the console's own headers (CSP, no-store, no framing), never the API's JSON. Falls
     back to a page without the template should rendering be what failed."""
@@ -208,6 +243,7 @@ def error_page(status: int, message: str, *, base: str, retry_after: int | None 
             message=message,
             link=base,
             link_text="Back to the console",
+            kept=kept,
         )
     except Exception:  # deliberate: the page of last resort must not fail in turn
         body = (

@@ -13,6 +13,7 @@ from chalicelib.distribution.truth import last_told, scheduled_baseline, truth_o
 from chalicelib.groups.records import GroupRecord
 from chalicelib.meetings.mail import Change, subject_for
 from chalicelib.meetings.meeting import Meeting
+from chalicelib.meetings.zones import BOTH, Zones, member_zones
 
 
 @dataclass
@@ -37,11 +38,16 @@ class ChangePreview:
         return sum(self.later.values())
 
 
-def _subject(group: GroupRecord, proposed: Meeting, message: Message, now: datetime) -> str:
+def _subject(group: GroupRecord, proposed: Meeting, message: Message, now: datetime, zones: Zones) -> str:
     change = None
     if message.previous is not None:
         change = Change(message.previous.starts_at, frozenset(message.said.changes_from(message.previous)))
-    return subject_for(message.type, group=group, meeting=proposed, now=now, change=change)
+    return subject_for(message.type, group=group, meeting=proposed, now=now, change=change, zones=zones)
+
+
+def _ordered(zones: set[str]) -> Zones:
+    """The zones of the members told, in the order a reader shown both sees them."""
+    return tuple(z for z in BOTH if z in zones) + tuple(sorted(zones - set(BOTH)))
 
 
 def preview_change(
@@ -54,6 +60,8 @@ def preview_change(
     for row in planner.ledger.rows(group["id"], proposed.date):
         rows.setdefault(row["signup_id"], []).append(row)
     truth = truth_of(group, proposed)
+    first: dict[str, tuple[datetime, Message]] = {}
+    zones: dict[str, set[str]] = {}
     for member in planner.signups.members(group["id"], status="active"):
         out.active += 1
         mine = rows.get(member["id"], [])
@@ -71,8 +79,10 @@ def preview_change(
                 out.never_told[message.type] = out.never_told.get(message.type, 0) + 1
         else:
             out.later[(moment, message.type)] = out.later.get((moment, message.type), 0) + 1
-        if message.type not in out.subjects:
-            out.subjects[message.type] = _subject(group, proposed, message, moment)
+        first.setdefault(message.type, (moment, message))
+        zones.setdefault(message.type, set()).update(member_zones(member))
+    for kind, (moment, message) in first.items():  # in the zones of the members it goes to, only
+        out.subjects[kind] = _subject(group, proposed, message, moment, _ordered(zones[kind]))
     return out
 
 

@@ -358,7 +358,7 @@ def member_import_job(ctx: Ctx) -> Response:
         status=400 if errors else 200,
         group=group,
         section="members",
-        notice=_notice(ctx),
+        notice=None if job["status"] == "done" else _notice(ctx),  # a reload after it finished: no "Adding them now"
         errors=errors,
         labels={
             "mode": "How they joined",

@@ -110,6 +110,12 @@ def paths() -> dict[str, Any]:
                 "responses": {"200": page("The page."), "404": page("Unknown group.")},
             }
         },
+        "/favicon.ico": {
+            "get": {
+                "summary": "No icon on the API origin: 404, no body (a browser asks for it by itself)",
+                "responses": {"404": {"description": "Nothing here (cached a day)."}},
+            }
+        },
         "/site/allowed": {
             "get": {
                 "summary": "Is the asking website allowed? (yes or no for its own Origin; any origin may ask)",

@@ -378,3 +378,27 @@ def test_passes_in_one_outbox_batch_stop_before_the_invocations_deadline(moto_st
     per_pair = [(m.to, m.subject) for m in ses.accepted]
     assert len(per_pair) == len(set(per_pair)) == 16
     assert {c.announcements.get(GROUP_ID, one["id"])["status"] for one in made} == {"sent"}
+
+
+def test_the_cli_names_its_flags_and_a_missing_file_in_words(
+    moto_stack: Stack, group: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """A new user was told 'subject: ...' and 'body: ...' (fields she never typed) and, for a
+    --body-file that was not there, 'FileNotFoundError'."""
+    org, _ = moto_stack.container.organizers.create(name="Org", email="org@example.org")
+    draft = ["announcements", "draft", "--group", GROUP_ID, "--as", org["id"]]
+    assert cli.main([*draft, "--subject", "", "--body", ""]) == 2
+    err = capsys.readouterr().err
+    assert "  --subject: " in err and "  --body: " in err
+    assert "\n  subject:" not in err and "\n  body:" not in err
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert cli.main([*draft, "--subject", "Hi", "--body-file", str(empty)]) == 2
+    assert "  --body-file: " in capsys.readouterr().err
+    assert cli.main([*draft, "--subject", "Hi", "--body-file", str(tmp_path / "nope.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "--body-file: No such file: check the folder and the name." in err
+    assert "FileNotFoundError" not in err
+    assert cli.main([*draft, "--subject", "Hi", "--body-file", str(tmp_path)]) == 2
+    assert "--body-file: That is a folder, not a file." in capsys.readouterr().err
+    assert moto_stack.container.announcements.list_page(GROUP_ID, {"limit": "5"})["announcements"] == []

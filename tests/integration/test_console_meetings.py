@@ -160,3 +160,18 @@ def test_one_member_never_told_is_counted_in_the_singular(world: tuple[Stack, Co
     fields = {"change": "cancel", "note": HER_WORDS, "tell_now": "yes", "action": "preview"}
     preview = text_of(console.post(f"{MEETINGS}/2027-07-06", fields))
     assert "1 member will get a cancellation notice now (1 of them was never told about this meeting" in preview
+
+
+def test_the_previews_subject_shows_only_the_zones_of_the_members_told(world: tuple[Stack, Console]) -> None:
+    """Every member told is in Montana (Mountain time): the subject she will see shows Mountain
+    only, as her email does; a group with a member shown both zones still shows both."""
+    stack, console = world
+    add_members(stack.container, 2, state="MT")
+    fields = {"change": "cancel", "note": HER_WORDS, "tell_now": "yes", "action": "preview"}
+    path = f"{MEETINGS}/2027-07-06"
+    mountain = text_of(console.post(path, fields))
+    assert "Cancelled: Tue Jul 6, 4:00 PM Mountain · MBC Connection Group" in mountain
+    assert "Pacific" not in mountain
+    add_members(stack.container, 1, prefix="id", state="ID")  # Idaho, no zone chosen: shown both
+    both = text_of(console.post(path, fields))
+    assert "Cancelled: Tue Jul 6, 4:00 PM Mountain / 3:00 PM Pacific" in both
