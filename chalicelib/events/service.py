@@ -97,6 +97,11 @@ class EventService:
         rows, next_cursor = self._page(listing, cursor)
         return {"events": [json.loads(row) for row in rows], "next_cursor": next_cursor}
 
+    def list_event_rows(self, listing: EventListing, *, cursor: str | None) -> tuple[list[str], str | None]:
+        """``list_events``'s page as stored: each event's JSON text (unparsed), and the next cursor. The
+        text is the event's whole content, so a page rendered from it may be kept per text."""
+        return self._page(listing, cursor)
+
     def list_events_json(self, listing: EventListing, *, cursor: str | None) -> str:
         """``list_events``'s answer as the API writes it (``json.dumps(..., separators=(",", ":"))``, byte
         for byte): the stored docs are that JSON already, so they are joined, never parsed and written again."""

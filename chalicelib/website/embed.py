@@ -159,6 +159,25 @@ def event_view(doc: EventRecord, api: str) -> dict[str, Any]:
     }
 
 
+# A warm container renders an event's card once per stored text of it (the row is its whole content:
+# any change, a new version included, is another text) and per API address. Bounded: cleared when full.
+_VIEWS: dict[tuple[str, str], dict[str, Any]] = {}
+VIEWS_KEPT = 256
+
+
+def event_view_of_row(row: str, api: str) -> dict[str, Any]:
+    """``event_view`` of a stored event's JSON text, kept per text: the page only reads it."""
+    key = (row, api)
+    view = _VIEWS.get(key)
+    if view is None:
+        import json
+
+        if len(_VIEWS) >= VIEWS_KEPT:
+            _VIEWS.clear()
+        view = _VIEWS[key] = event_view(json.loads(row), api)
+    return view
+
+
 def webcal(url: str) -> str:
     return "webcal:" + url.split(":", 1)[1]
 
@@ -303,13 +322,11 @@ def embed_page(
             listing = parse_listing(
                 {"state": options.state, "limit": str(options.per_page)}, is_organizer=False, now=c.clock.now()
             )
-            result = c.events.list_events(listing, cursor=options.cursor)
-            docs = list(result["events"])
-            next_cursor = result["next_cursor"]
-            if options.open_event and all(d["id"] != options.open_event for d in docs):
+            rows, next_cursor = c.events.list_event_rows(listing, cursor=options.cursor)
+            events = [event_view_of_row(row, api) for row in rows]
+            if options.open_event and all(e["id"] != options.open_event for e in events):
                 with suppress(DomainError):
-                    docs.insert(0, c.events.get(options.open_event))
-            events = [event_view(doc, api) for doc in docs]
+                    events.insert(0, event_view(c.events.get(options.open_event), api))
     except InvalidCursor as exc:
         return outcome_page(
             exc,

@@ -226,3 +226,31 @@ def test_one_events_calendar_is_rendered_once_per_version_of_the_event(
     send(api, "PATCH", f"/events/{event['id']}", {"version": 1, "title": "Renamed walk"}, organizer_key)
     changed = api.http.get(f"/events/{event['id']}.ics").body
     assert b"Renamed walk" in changed and changed != first.body
+
+
+def test_the_embed_pages_event_cards_are_kept_per_stored_text_and_follow_every_change(
+    api: Any, organizer_key: str, moto_stack: Stack
+) -> None:
+    from chalicelib.website import embed
+
+    moto_stack.container.groups.create(group_body())
+    made = _events(api, organizer_key, 3)
+    page = f"/embed/{GROUP_ID}?show=events&events=3"
+    first = api.http.get(page)
+    assert first.status_code == 200
+    listing = parse_listing({"limit": "3"}, is_organizer=False, now=moto_stack.clock.now())
+    rows, _ = moto_stack.container.events.list_event_rows(listing, cursor=None)
+    api_url = moto_stack.container.settings.public_api_url
+    for row in rows:  # the kept card is the card of the parsed doc, and kept (the same object)
+        kept = embed.event_view_of_row(row, api_url)
+        assert kept == embed.event_view(json.loads(row), api_url)
+        assert embed.event_view_of_row(row, api_url) is kept
+    assert api.http.get(page).body == first.body
+    # Any change of an event (here its title, a new version) is another text: the card follows it.
+    send(api, "PATCH", f"/events/{made[0]['id']}", {"version": 1, "title": "Renamed walk"}, organizer_key)
+    changed = api.http.get(page).body
+    assert b"Renamed walk" in changed and changed != first.body
+    # Bounded: a full memo is emptied, never grown past its size.
+    for n in range(embed.VIEWS_KEPT + 5):
+        embed.event_view_of_row(rows[0].replace('"Plain', f'"Plain {n}'), f"{api_url}/{n}")
+    assert len(embed._VIEWS) <= embed.VIEWS_KEPT
