@@ -140,7 +140,7 @@ def all_routes(ctx: dict[str, Any], group_id: str) -> list[Route]:
 
 
 # "Manage my membership" (a member's page from any email's footer): see DESIGN_NOTES.
-MANAGE_CALLS = 6
+MANAGE_CALLS = 3
 
 
 # A personal link may be opened 20 times a minute (chalicelib/joinlinks/click.py), and the floor's
@@ -209,8 +209,8 @@ DESIGN_NOTES = {
     "GET /embed/{id}": "GetItem group + Query its meeting overrides + Query the events' listing partition",
     "GET /embed/{id}/thanks": "GetItem group",
     "GET /events/{id}.ics": "one GetItem",
-    "GET /signups/manage": "6 as measured when it was added to this section (her record, and what her page "
-    "shows from the group, her link and her emails); not yet reviewed against the table's design",
+    "GET /signups/manage": "3: GetItem the group, GetItem her record, Query the group's meeting overrides "
+    "(her next meeting); the page's way back comes from the group already read",
     "GET /widgets/mbc-connect.js": "none (a file of the package)",
     "GET /site/allowed": "none once the stored origins are read (cached per container)",
 }

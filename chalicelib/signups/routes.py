@@ -201,19 +201,28 @@ def _about(member: Any) -> dict[str, Any]:
     if member is None:
         return dict.fromkeys(("group", "name", "next_meeting", "website_url", "join_again_url", "contact"))
     from chalicelib.meetings.zones import long_when, member_zones
-    from chalicelib.organization import organization
 
     c = container.current()
     group = c.groups.get(member.group_id)
     record = c.signups.get(member.group_id, member.signup_id)
     meeting = c.meetings.next_meeting(group)
-    org = organization(c.settings)
     return {
         "group": group,
         "name": record["name"] if record else None,
         "next_meeting": long_when(meeting.starts_at, member_zones(record)) if meeting else None,  # her zone
-        "website_url": org.website_url,
-        "join_again_url": org.website_url or f"{c.settings.public_api_url}/embed/{group['id']}?show=signup",
+        **_way_back(group),
+    }
+
+
+def _way_back(group: Any) -> dict[str, Any]:
+    """The chapter's website (or the group's signup page when none is set) and the group's contact."""
+    from chalicelib.organization import organization
+
+    settings = container.current().settings
+    website_url = organization(settings).website_url
+    return {
+        "website_url": website_url,
+        "join_again_url": website_url or f"{settings.public_api_url}/embed/{group['id']}?show=signup",
         "contact": _contact(group),
     }
 
@@ -304,15 +313,12 @@ def _manage_page(member: Any, *, notice: str | None = None) -> Response:
     c = container.current()
     membership = c.manage.membership(member)
     token = query_params(routes.request).get("token") or ""
-    about = _about(member)
-    return page(
+    return page(  # the way back from the group the membership read: no second read of anything
         "signups/pages/manage.html",
         membership=membership,
         notice=notice,
         action_url=f"{c.settings.public_api_url}/signups/manage?{urlencode({'token': token})}",
-        website_url=about["website_url"],
-        join_again_url=about["join_again_url"],
-        contact=about["contact"],
+        **_way_back(membership.group),
     )
 
 

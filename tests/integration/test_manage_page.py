@@ -285,3 +285,17 @@ def test_she_chooses_her_time_zone_on_her_page(
     assert len(outbox_messages(moto_stack.outbox)) == sent  # nothing is sent by a choice
     back = api.http.post(manage, headers=FORM, body=b"action=zone&timezone=")
     assert back.status_code == 200 and "timezone" not in (record() or {})
+
+
+def test_her_page_reads_the_group_her_record_and_the_meetings_once_each(
+    api: Any, moto_stack: Stack, group: dict[str, Any], organizer_key: str
+) -> None:
+    welcome = member(api, moto_stack, organizer_key)
+    manage = link_in(welcome, "/signups/manage")
+    api.http.get(manage, headers=HTML)  # the first request builds what a warm container keeps
+    calls: list[str] = []
+    moto_stack.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    page = api._client.http.get(manage, headers=HTML)  # no drain: only the request's own work
+    assert page.status_code == 200 and "Email me my link" in text_of(page.body)
+    assert "Gem State & Big Sky MBC Network" in text_of(page.body)  # the way back is still there
+    assert sorted(calls) == ["GetItem", "GetItem", "Query"]  # the group, her record, the meeting overrides
