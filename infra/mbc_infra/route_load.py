@@ -66,6 +66,15 @@ PUBLIC_ROUTES: tuple[tuple[str, Crowd], ...] = (
         Crowd(5, 10, "members choosing the time they live on from their personal link's page"),
     ),
     (
+        r"GET /favicon\.ico",
+        Crowd(
+            50,
+            10,
+            "browsers asking the API's address for an icon when a person opens one of its pages (a member "
+            "link, the manage page): at most one per page view, answered 404 from no storage",
+        ),
+    ),
+    (
         r"GET /site/allowed",
         Crowd(
             50,
