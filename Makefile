@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 ARGS ?=
 
-.PHONY: help setup browser run test test-shifted lint typecheck pytest cli bench package clean screenshots mutate
+.PHONY: help setup browser run test test-shifted e2e lint typecheck pytest cli bench package clean screenshots mutate
 
 help:
 	@echo "make run    - start DynamoDB Local + API on http://127.0.0.1:$(PORT) (sets everything up)"
@@ -59,6 +59,9 @@ pytest: setup browser
 	$(VENV)/bin/pytest -n 2 tests/unit tests/integration
 	$(VENV)/bin/pytest tests/e2e
 
+e2e: setup browser
+	$(VENV)/bin/pytest tests/e2e
+
 # Proof that no test reads today's date: the clock-sensitive tier (unit and moto tests) again under a
 # real wall clock shifted ten years ahead and five years back (time-machine; tests/conftest.py).
 SHIFT_AHEAD_DAYS ?= 3653
@@ -70,7 +73,15 @@ test-shifted: setup
 	$(VENV)/bin/pytest -q -n 2 tests/unit tests/integration -m "not ddblocal" $(COLD_CHILD) --shift-wall-clock=$(SHIFT_AHEAD_DAYS)
 	$(VENV)/bin/pytest -q -n 2 tests/unit tests/integration -m "not ddblocal" $(COLD_CHILD) --shift-wall-clock=$(SHIFT_BACK_DAYS)
 
-test: lint typecheck infra-test bench-smoke pytest test-shifted
+# The whole suite. Steps that share no state run side by side on the two cores, each one's output
+# printed whole when it ends: the checks (ruff, mypy, the infra synth and its tests), then, after the
+# benchmark smoke run (timed: alone) and the unit and integration tiers, the e2e tier (mostly waiting
+# on its browser and live stack) beside the shifted-clock tiers (moto only, no ports).
+test: setup browser
+	$(MAKE) -j2 --output-sync=target lint typecheck infra-test
+	$(MAKE) bench-smoke
+	$(VENV)/bin/pytest -n 2 tests/unit tests/integration
+	$(MAKE) -j2 --output-sync=target e2e test-shifted
 
 # The website's and the console's screenshots, then the email gallery (docs/emails.md and
 # docs/screenshots/email-*.png; devtools/email_gallery.py).
