@@ -155,7 +155,7 @@ def check_identity(
     counter.close()
     if calls.operations() != OPERATIONS:
         problems.append(f"the app's /j/ made {', '.join(calls.operations())}, not {', '.join(OPERATIONS)}")
-    moment = datetime.now(UTC).replace(microsecond=0)
+    moment = datetime.now(UTC).replace(microsecond=0)  # real clock: one instant for both
     member = _member_of(client, table, token)
     group_id, signup_id = member["group_id"], member["id"]
     answers, rows = {}, {}
@@ -195,7 +195,7 @@ def section(
     from bench.seed import GROUP_ID
 
     client, table = ctx["client"], ctx["env"]["TABLE_NAME"]
-    day = open_window(client, table, GROUP_ID, datetime.now(UTC))
+    day = open_window(client, table, GROUP_ID, datetime.now(UTC))  # real clock: children use it
     reps = cfg.cold_reps
     tokens = seed_links(client, table, 2 * reps + 4)
     app = Variant("after", "app, with bytecode (as deployed)", "app", [str(app_dir), str(runtime)])

@@ -173,7 +173,7 @@ def seed_public(ctx: dict[str, Any], requests: int) -> None:
         )
         client.put_item(**repo.new_link_item(token_hash(token), link_of(member))["Put"])  # type: ignore[arg-type]
         tokens.append(token)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # real clock: the warm requests run against the app on the real clock
     group = c.groups.get(seed.GROUP_ID)
     start = now - timedelta(minutes=5)
     meeting = Meeting(start.date().isoformat(), start, now + timedelta(days=1), "scheduled", None, start)
