@@ -69,7 +69,7 @@ def test_the_named_instant_is_when_the_run_first_plans_it(
     if meeting.ends_at <= now:
         return  # a meeting already over: nothing to tell
 
-    lease_now = time.time()
+    lease_now = time.time()  # real clock: claims' leases are wall-clock seconds (the planner's lease_now)
     planner = c.planner
 
     def planned(at: datetime) -> list[str]:

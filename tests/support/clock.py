@@ -21,7 +21,7 @@ class TestClock:
         self.fixed: datetime | None = start.astimezone(UTC)
 
     def now(self) -> datetime:
-        return self.fixed if self.fixed is not None else datetime.now(UTC)
+        return self.fixed if self.fixed is not None else datetime.now(UTC)  # real clock: only after follow_real_time()
 
     def set(self, moment: datetime) -> datetime:
         self.fixed = moment.astimezone(UTC)

@@ -66,8 +66,7 @@ def test_tokens_from_another_key_are_refused(keyed: Settings, tmp_path: Path) ->
 def test_confirm_tokens_expire_after_72_hours(
     keyed: Settings, age_hours: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # real clock: itsdangerous stamps and checks member tokens with time.time(); ages are set relative to it
-    real = time.time()
+    real = time.time()  # real clock: itsdangerous stamps member tokens with it; ages are set relative to it
     with monkeypatch.context() as m:
         m.setattr(time, "time", lambda: real - age_hours * 3600)
         token = make_token("confirm", {"g": "x"}, keyed)

@@ -17,6 +17,7 @@ class FakeStreams:
     """DynamoDB Streams with one open shard holding ``records`` (each a key and an event name)."""
 
     def __init__(self, records: list[tuple[str, str]], *, created: float | None = None) -> None:
+        stamp = created if created is not None else time.time()  # real clock: the poller ages records by it
         self.records = [
             {
                 "eventID": f"e{i}",
@@ -25,8 +26,7 @@ class FakeStreams:
                     "Keys": {"pk": {"S": pk}, "sk": {"S": "X"}},
                     "NewImage": {"pk": {"S": pk}, "sk": {"S": "X"}},
                     "SequenceNumber": f"{i:021d}",
-                    # real clock: the poller ages records by time.time(), as Lambda does by its own clock
-                    "ApproximateCreationDateTime": created if created is not None else time.time(),
+                    "ApproximateCreationDateTime": stamp,
                     "StreamViewType": "NEW_AND_OLD_IMAGES",
                 },
             }
@@ -133,8 +133,7 @@ def test_a_batch_that_raises_is_bisected_until_the_poison_record_is_alone_then_s
 
 
 def test_records_older_than_the_maximum_age_are_skipped_without_an_invocation() -> None:
-    # real clock: the poller ages records by time.time(), as Lambda does by its own clock
-    old = time.time() - mapping.MAXIMUM_RECORD_AGE_SECONDS - 5
+    old = time.time() - mapping.MAXIMUM_RECORD_AGE_SECONDS - 5  # real clock: the poller ages records by it
     handler = Handler()
     p = poller(FakeStreams([("OUTBOX#1", "INSERT")], created=old), handler)
     p.drain()
