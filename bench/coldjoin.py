@@ -15,9 +15,6 @@ and headers (hashed: the Location is the room), the app's four calls in order, a
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -100,22 +97,9 @@ def spec_for(token: str) -> dict[str, Any]:
 
 
 def run(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", str(coldstart.CHILD), variant.payload(spec)],
-        env={**env, **variant.env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd="/",
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"cold /j/ child ({variant.name}) failed:\n{proc.stderr[-3000:]}")
-    sample: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    sample = coldstart.spawn(variant, spec, env, what="cold /j/")
     if sample["status"] != 303:
         raise RuntimeError(f"cold /j/ child ({variant.name}) answered {sample['status']}, not 303")
-    sample["process_wall_s"] = wall
     return sample
 
 

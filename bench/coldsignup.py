@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.coldstart import CHILD, Variant, import_profile, paired_stats
+from bench.coldstart import Variant, import_profile, paired_stats, spawn
 from bench.common import ROOT
 from bench.lambda_event import rest_event
 
@@ -100,22 +98,9 @@ def kind_of(variant: Variant) -> str:
 
 def run_child(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     """One cold start (bench/cold_child.py); the answer must be the success of the variant's kind."""
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", str(CHILD), variant.payload(spec)],
-        env={**env, **variant.env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd="/",
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"cold signup child ({variant.name}) failed:\n{proc.stderr[-3000:]}")
-    sample: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    sample = spawn(variant, spec, env, what="cold signup")
     if sample["status"] != STATUS[kind_of(variant)]:
         raise RuntimeError(f"cold signup child ({variant.name}) answered {sample['status']}: {sample}")
-    sample["process_wall_s"] = wall
     return sample
 
 

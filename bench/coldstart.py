@@ -106,7 +106,9 @@ def import_profile(variant: Variant, spec: dict[str, Any], env: dict[str, str]) 
     return rows
 
 
-def run_child(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+def spawn(variant: Variant, spec: dict[str, Any], env: dict[str, str], *, what: str) -> dict[str, Any]:
+    """One fresh ``python3.12 -I -S -B`` process running bench/cold_child.py for ``variant``: its sample,
+    with the whole process's wall time (``process_wall_s``). ``what`` names the section in errors."""
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-B", str(CHILD), variant.payload(spec)],
@@ -118,11 +120,16 @@ def run_child(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> di
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"cold start child ({variant.name}) failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{what} child ({variant.name}) failed:\n{proc.stderr[-3000:]}")
     sample: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    sample["process_wall_s"] = wall
+    return sample
+
+
+def run_child(variant: Variant, spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    sample = spawn(variant, spec, env, what="cold start")
     if sample["status"] != 200 or sample["events"] < 1:
         raise RuntimeError(f"cold start child ({variant.name}) got {sample}")
-    sample["process_wall_s"] = wall
     return sample
 
 
