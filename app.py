@@ -27,9 +27,11 @@ from chalicelib.website.routes import routes as website_routes
 
 app = Chalice(app_name="mbc-connect")
 app.log.setLevel(logging.INFO)
-# File uploads (the console's member import) reach the app as the bytes sent: API Gateway would
-# otherwise pass the body as UTF-8 text and garble a Windows-1252 spreadsheet.
-app.api.binary_types.append("multipart/form-data")
+# The only binary bodies this API handles: file uploads (the console's member import) reach the app
+# as the bytes sent (API Gateway would otherwise pass them as UTF-8 text and garble a Windows-1252
+# spreadsheet). It serves no binary response, so Chalice's default list (images, audio, archives)
+# is not kept: every request and response is checked against this list.
+app.api.binary_types = ["multipart/form-data"]
 
 
 @app.authorizer(ttl_seconds=0)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.constants import STATE_NAMES
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose."""
@@ -110,8 +112,8 @@ def _choices(expected: object) -> str:
     return str(expected).replace("'", "")
 
 
-# Codes a person chooses from, in the words she knows them by.
-CHOICE_WORDS = {"ID": "Idaho", "MT": "Montana"}
+# Codes a person chooses from, in the words she knows them by (the states).
+CHOICE_WORDS = STATE_NAMES
 
 
 def _choose(expected: object) -> str:

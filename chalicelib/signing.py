@@ -124,8 +124,29 @@ def _serializer(keys: tuple[bytes, ...], salt: str, timed: bool) -> Any:
     return (URLSafeTimedSerializer if timed else URLSafeSerializer)(list(keys), salt=salt)
 
 
+@lru_cache(maxsize=16)
+def _writer(keys: tuple[bytes, ...], salt: str, timed: bool) -> Any:
+    """``_serializer``'s, writing the payload without trying zlib first. Our payloads are short JSON
+    objects: a member token never gets shorter compressed (so its text is the same as before) and a
+    page cursor by a few bytes only, while setting up a compressor is most of the work of signing
+    one (every public page with a "more" link signs a cursor, every manage page a token). The format
+    stays itsdangerous's URL-safe one, which marks a compressed payload with a leading "." and an
+    uncompressed one without: the readers read both (and everything signed before)."""
+    from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+    from itsdangerous.encoding import base64_encode
+    from itsdangerous.serializer import Serializer
+
+    base = URLSafeTimedSerializer if timed else URLSafeSerializer
+
+    class Uncompressed(base):  # type: ignore[valid-type, misc]
+        def dump_payload(self, obj: Any) -> bytes:
+            return base64_encode(Serializer.dump_payload(self, obj))
+
+    return Uncompressed(list(keys), salt=salt)
+
+
 def sign_cursor(payload: dict[str, Any], scope: str, settings: Settings | None = None) -> str:
-    return str(_serializer(tuple(keyring(settings)), f"cursor:{scope}", False).dumps(payload))
+    return str(_writer(tuple(keyring(settings)), f"cursor:{scope}", False).dumps(payload))
 
 
 def read_cursor(token: str, scope: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -165,7 +186,7 @@ def make_token(purpose: str, payload: dict[str, Any], settings: Settings | None 
     """A signed, timestamped token good for one purpose only (the purpose is the salt)."""
     if purpose not in TOKEN_MAX_AGE:
         raise ValueError(purpose)
-    return str(_serializer(tuple(keyring(settings)), f"member:{purpose}", True).dumps(payload))
+    return str(_writer(tuple(keyring(settings)), f"member:{purpose}", True).dumps(payload))
 
 
 def read_token(token: str | None, purpose: str, settings: Settings | None = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,19 @@ def event_calendar(doc: EventRecord) -> bytes:
 
 # event_calendar's renders, by the event's whole JSON: the events people add to their calendars.
 _event_calendars: dict[str, bytes] = {}
+
+
+@lru_cache(maxsize=64)
+def event_download(row: str) -> tuple[str, str, str] | None:
+    """An event's .ics download made from its stored JSON text: (file name, ETag, calendar text);
+    None for a draft (never downloadable). Kept per text: the text is the whole event."""
+    import re
+
+    doc: EventRecord = json.loads(row)
+    if doc["status"] == "draft":
+        return None
+    name = re.sub(r"[^a-z0-9]+", "-", doc["title"].lower()).strip("-")[:60] or "event"
+    return f"{name}.ics", f'"{doc["version"]}"', event_calendar(doc).decode("utf-8")
 
 
 def _render_events_calendar(docs: list[EventRecord], name: str) -> bytes:

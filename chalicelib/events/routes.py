@@ -48,8 +48,8 @@ def get_event(event_id: str) -> Response:
         return event_ics(event_id.removesuffix(".ics"))
     headers = routes.request.headers
     include_drafts = "authorization" in headers and organizer_from_header(headers) is not None
-    doc = container.current().events.get(event_id, include_drafts=include_drafts)
-    return json_response(doc, headers={"ETag": f'"{doc["version"]}"'})
+    body, version = container.current().events.get_json(event_id, include_drafts=include_drafts)
+    return json_response(body, headers={"ETag": f'"{version}"'})
 
 
 def ics_is_read_only(event_id: str) -> None:
@@ -62,18 +62,9 @@ def ics_is_read_only(event_id: str) -> None:
 
 def event_ics(event_id: str) -> Response:
     """One published (or cancelled) event as an .ics download; never a draft."""
-    import re
-
-    from chalicelib.events.feed import event_calendar
-
-    doc = container.current().events.get(event_id)
-    name = re.sub(r"[^a-z0-9]+", "-", doc["title"].lower()).strip("-")[:60] or "event"
+    name, etag, calendar = container.current().events.download(event_id)
     return text_response(
-        event_calendar(doc).decode("utf-8"),
+        calendar,
         content_type="text/calendar; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}.ics"',
-            "ETag": f'"{doc["version"]}"',
-            **PUBLIC_300,
-        },
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "ETag": etag, **PUBLIC_300},
     )

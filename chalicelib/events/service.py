@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -25,6 +26,15 @@ def _input_fields() -> frozenset[str]:
     from chalicelib.events.models import INPUT_FIELDS
 
     return INPUT_FIELDS
+
+
+@functools.lru_cache(maxsize=256)
+def _facts(row: str) -> tuple[str, str] | None:
+    """(status, version) of a stored event's JSON text; None if it is not an event's."""
+    doc = json.loads(row)
+    if not isinstance(doc, dict) or "status" not in doc or "version" not in doc:
+        return None
+    return str(doc["status"]), str(doc["version"])
 
 
 def _plausible_id(event_id: str) -> bool:
@@ -51,6 +61,28 @@ class EventService:
         if doc is None or (doc["status"] == "draft" and not include_drafts):
             raise NotFound("event")
         return doc
+
+    def get_json(self, event_id: str, *, include_drafts: bool = False) -> tuple[str, str]:
+        """``get``'s event as the API writes it, and its version: the stored text, which is that JSON
+        already (``json.dumps(doc, separators=(",", ":"))``, as Chalice writes a body), never parsed
+        and written again; what is read of it (status, version) is kept per text."""
+        row = self.repo.get_row(event_id) if _plausible_id(event_id) else None
+        facts = _facts(row) if row is not None else None
+        if row is None or facts is None or (facts[0] == "draft" and not include_drafts):
+            raise NotFound("event")
+        return row, facts[1]
+
+    def download(self, event_id: str) -> tuple[str, str, str]:
+        """A published (or cancelled) event as an .ics download: (file name, ETag, calendar text);
+        ``NotFound`` for a draft or an unknown id. Made once per stored text of the event
+        (``feed.event_download``): an event people add to their calendars is read, never parsed again."""
+        from chalicelib.events.feed import event_download
+
+        row = self.repo.get_row(event_id) if _plausible_id(event_id) else None
+        made = event_download(row) if row is not None else None
+        if made is None:
+            raise NotFound("event")
+        return made
 
     def update(self, event_id: str, body: Any, *, if_match: str | None) -> EventRecord:
         if not isinstance(body, dict):

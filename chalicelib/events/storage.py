@@ -66,11 +66,16 @@ class EventRepository:
         self.table = table
 
     def get(self, event_id: str) -> EventRecord | None:
-        item = self.client.get_item(TableName=self.table, Key=event_key(event_id), ConsistentRead=True).get("Item")
-        if not item:
+        row = self.get_row(event_id)
+        if row is None:
             return None
-        doc: EventRecord = json.loads(item["doc"]["S"])
+        doc: EventRecord = json.loads(row)
         return doc
+
+    def get_row(self, event_id: str) -> str | None:
+        """``get``'s event as stored: its JSON text, unparsed (what is made of it may be kept per text)."""
+        item = self.client.get_item(TableName=self.table, Key=event_key(event_id), ConsistentRead=True).get("Item")
+        return str(item["doc"]["S"]) if item else None
 
     def _event_item(self, doc: EventRecord, *, starts_utc: str, ends_utc: str) -> dict[str, Any]:
         return {

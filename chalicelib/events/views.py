@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import UTC, date, datetime, time, timedelta
@@ -126,5 +127,15 @@ def parse_listing(params: dict[str, str], *, is_organizer: bool, now: datetime) 
         fmt=fmt,
         status=status if status in ("published", "cancelled") else None,
     )
-    fingerprint = json.dumps({k: params.get(k) for k in ("state", "from", "to", "format", "status")}, sort_keys=True)
-    return EventListing(query, limit, hashlib.sha256(fingerprint.encode()).hexdigest()[:16])
+    return EventListing(query, limit, _scope(*(params.get(k) for k in SCOPE_PARAMS)))
+
+
+SCOPE_PARAMS = ("format", "from", "state", "status", "to")
+
+
+@functools.lru_cache(maxsize=256)
+def _scope(*values: str | None) -> str:
+    """The listing's filters as a cursor's scope (a cursor only resumes the listing it came from);
+    the website asks for the same few listings over and over."""
+    fingerprint = json.dumps(dict(zip(SCOPE_PARAMS, values, strict=True)), sort_keys=True)
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:16]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import parseaddr
+from functools import lru_cache
 
 from chalicelib.groups.records import GroupRecord
 from chalicelib.settings import Settings
@@ -26,5 +27,10 @@ def contact_of(group: GroupRecord | None, settings: Settings) -> Contact:
     email = group.get("contact_email") if group else None
     if email:
         return Contact(name, str(email))
-    _, fallback = parseaddr(settings.mail_reply_to or settings.mail_from)
-    return Contact(name, fallback)
+    return Contact(name, _address(settings.mail_reply_to or settings.mail_from))
+
+
+@lru_cache(maxsize=8)
+def _address(header: str) -> str:
+    """The address in a From or Reply-To value ('MBC Network <hello@example.org>'): parsed once."""
+    return parseaddr(header)[1]

@@ -16,10 +16,10 @@ log = logging.getLogger("mbc.groups")
 
 @routes.route("/groups/{group_id}", methods=["GET"])
 def get_group(group_id: str) -> Response:
-    from chalicelib.groups.views import public_view
+    from chalicelib.groups.views import public_json
     from chalicelib.organization import organization
 
     c = container.current()
     group = c.groups.get(group_id)
-    view = public_view(group, c.meetings.next_meeting(group), organization(c.settings))
-    return json_response(view, headers=PUBLIC_60)
+    body = public_json(group, c.meetings.next_meeting(group), organization(c.settings))
+    return json_response(body, headers=PUBLIC_60)

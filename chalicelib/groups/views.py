@@ -11,10 +11,52 @@ from chalicelib.meetings.zones import PUBLIC, SIGNUP_CHOICES, SIGNUP_HINT, ZONE_
 from chalicelib.organization import Organization
 from chalicelib.signups.consent import CONSENT_VERSION, consent_text
 
+# The last views made, keyed on a digest of the group's record as read (never the record: it holds
+# the meeting's link), its next meeting and the organization: a warm process answers the same group
+# again and again. A view is shared: treat it as read-only.
+VIEWS_KEPT = 64
+_views: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+
 
 def public_view(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -> dict[str, Any]:
     """``org``: the chapter that runs the group (named by the widget and in the consent text). Times
-    in words give both zones members live on (Mountain and Pacific): the reader is nobody yet."""
+    in words give both zones members live on (Mountain and Pacific): the reader is nobody yet.
+    The returned dict is shared between requests: read it, never change it."""
+    return _memo(group, next_meeting, org)[0]
+
+
+def public_json(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -> str:
+    """``public_view`` as the JSON body Chalice would make of it (same separators, same text)."""
+    return _memo(group, next_meeting, org)[1]
+
+
+def _memo(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -> tuple[dict[str, Any], str]:
+    import hashlib
+    import json
+    import pickle
+
+    record = hashlib.blake2b(pickle.dumps(group, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).digest()
+    key = (record, next_meeting, org)
+    made = _views.get(key)
+    if made is None:
+        view = _view(group, next_meeting, org)
+        made = (view, json.dumps(view, separators=(",", ":"), default=_number))
+        if len(_views) >= VIEWS_KEPT:
+            _views.pop(next(iter(_views)))  # the oldest first
+        _views[key] = made
+    return made
+
+
+def _number(value: Any) -> Any:
+    """What Chalice's encoder does with a stored number (a Decimal): a JSON number."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _view(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -> dict[str, Any]:
     schedule = Schedule.from_dict(dict(group["schedule"]))
     return {
         **{k: group[k] for k in PUBLIC_FIELDS},  # type: ignore[literal-required]

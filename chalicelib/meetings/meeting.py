@@ -6,9 +6,10 @@ override may cancel it, move it to another start, or add a note.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.meetings.records import MeetingStatus, OverrideRecord
@@ -85,16 +86,34 @@ def apply_override(
 
 OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]
 
+# The meetings of a window, in start order, for the last windows asked (a warm process answers the
+# same group's page again and again): keyed on the schedule, the scheduled starts, the base sequence
+# and the overrides as read (their exact contents, pickled). Meetings are frozen: sharing is safe.
+_APPLIED_KEPT = 256
+_applied: dict[tuple[Any, ...], tuple[Meeting, ...]] = {}
+
 
 def _with_overrides(
     schedule: Schedule, starts: list[datetime], overrides_for: OverridesFor, base_sequence: int
-) -> list[Meeting]:
+) -> tuple[Meeting, ...]:
+    """The meetings at ``starts`` with their overrides applied, in start order (moved ones by their
+    new time); ``overrides_for`` is called once, for the whole window (it reads storage every time)."""
     if not starts:
-        return []
+        return ()
     overrides = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())
-    return [
-        apply_override(schedule, s, overrides.get(s.date().isoformat()), base_sequence=base_sequence) for s in starts
-    ]
+    read = pickle.dumps(overrides, protocol=pickle.HIGHEST_PROTOCOL) if overrides else b""
+    key = (schedule, tuple(starts), base_sequence, read)
+    meetings = _applied.get(key)
+    if meetings is None:
+        applied = (
+            apply_override(schedule, s, overrides.get(s.date().isoformat()), base_sequence=base_sequence)
+            for s in starts
+        )
+        meetings = tuple(sorted(applied, key=lambda m: m.starts_at))
+        if len(_applied) >= _APPLIED_KEPT:
+            _applied.pop(next(iter(_applied)))  # the oldest first
+        _applied[key] = meetings
+    return meetings
 
 
 def in_window(
@@ -105,10 +124,7 @@ def in_window(
     scheduled time), in start order. ``overrides_for`` is called once, for the whole window."""
     starts = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, until + MOVE_WINDOW)
     meetings = _with_overrides(schedule, starts, overrides_for, base_sequence)
-    return sorted(
-        (m for m in meetings if m.ends_at > now and min(m.starts_at, m.scheduled_starts_at) <= until),
-        key=lambda m: m.starts_at,
-    )
+    return [m for m in meetings if m.ends_at > now and min(m.starts_at, m.scheduled_starts_at) <= until]
 
 
 def upcoming(
@@ -125,11 +141,52 @@ def upcoming(
     scheduled starts that far back and ahead are considered. ``overrides_for(from_date,
     to_date)`` returns overrides keyed by date: it is called once, for the whole window.
     """
+    meetings = _with_overrides(schedule, candidate_starts(schedule, now, count), overrides_for, base_sequence)
+    return [m for m in meetings if m.ends_at > now][:count]
+
+
+# ``candidate_starts`` of the last schedules asked, each with the span of instants it holds for.
+_STARTS_KEPT = 64
+_starts: dict[tuple[Schedule, int], tuple[datetime, datetime | None, list[datetime]]] = {}
+
+
+def candidate_starts(schedule: Schedule, now: datetime, count: int) -> list[datetime]:
+    """The scheduled starts ``upcoming`` looks at, in order: every start within MOVE_WINDOW (and the
+    meeting's length) before ``now``, every start up to MOVE_WINDOW after it, and the next
+    ``count`` + 2 starts after it. The set changes only at a few instants (``_unchanged_until``),
+    so for a UTC ``now`` (the clock's) it is kept with the span it holds for: a warm process
+    answering request after request computes it about once a meeting. Treat it as read-only."""
+    key = (schedule, count)
+    kept = _starts.get(key) if now.tzinfo is UTC else None
+    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+        return kept[2]
     back = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, now)
     ahead = schedule.starts_between(now, now + MOVE_WINDOW) + schedule.starts_after(now, count + 2)
-    meetings = _with_overrides(schedule, sorted(set(back + ahead)), overrides_for, base_sequence)
-    live = sorted((m for m in meetings if m.ends_at > now), key=lambda m: m.starts_at)
-    return live[:count]
+    starts = sorted(set(back + ahead))
+    if now.tzinfo is UTC:
+        if len(_starts) >= _STARTS_KEPT:
+            _starts.pop(next(iter(_starts)))  # the oldest first
+        _starts[key] = (now, _unchanged_until(schedule, now, starts), starts)
+    return starts
+
+
+def _unchanged_until(schedule: Schedule, now: datetime, starts: list[datetime]) -> datetime | None:
+    """The first instant after ``now`` (UTC) at which ``candidate_starts`` could give another set
+    (None: never): when the earliest start leaves the window behind (MOVE_WINDOW and the meeting's
+    length after it), when ``now`` reaches the next start after it (the next ``count`` + 2 move on
+    by one), or when the window ahead reaches the first start beyond the set. A start entering the
+    window behind was in the set already (the next one, or within the window ahead). Sums in UTC:
+    the window is real time."""
+    bounds: list[datetime] = []
+    if starts:
+        bounds.append(starts[0].astimezone(UTC) + MOVE_WINDOW + schedule.duration + timedelta(microseconds=1))
+    following = next((s for s in starts if s > now), None)
+    if following is not None:
+        bounds.append(following.astimezone(UTC))
+    beyond = schedule.starts_after(starts[-1] if starts else now, 1)
+    if beyond:
+        bounds.append(beyond[0].astimezone(UTC) - MOVE_WINDOW)
+    return min(bounds) if bounds else None
 
 
 def parse_day(value: str) -> date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,17 @@ log = logging.getLogger("mbc.meetings")
 
 
 def schedule_of(group: GroupRecord) -> Schedule:
-    return Schedule.from_dict(dict(group["schedule"]))
+    """The group's schedule (one ``Schedule`` per stored schedule: a warm process reads the same few)."""
+    stored = group["schedule"]
+    try:
+        return _schedule(tuple(sorted(stored.items())))
+    except TypeError:  # a value that cannot be hashed (never stored by this app): build it afresh
+        return Schedule.from_dict(dict(stored))
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(items: tuple[tuple[str, Any], ...]) -> Schedule:
+    return Schedule.from_dict(dict(items))
 
 
 # The last date an override can have (parse_day's edge of the calendar).

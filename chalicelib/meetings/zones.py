@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
@@ -156,9 +157,12 @@ def _long_day(moment: datetime, *, year: bool = True) -> str:
     return f"{moment:%A, %B} {moment.day}" + (f", {moment.year}" if year else "")
 
 
+@lru_cache(maxsize=256)
 def long_when(moment: datetime, zones: Zones) -> str:
     """'Tuesday, December 1, 2026 at 3:00 PM Pacific'; for two zones
-    '... at 4:00 PM Mountain / 3:00 PM Pacific' (a zone on another day names its own day)."""
+    '... at 4:00 PM Mountain / 3:00 PM Pacific' (a zone on another day names its own day).
+    Memoized: the words depend on the instant alone (aware datetimes are equal, and hash alike,
+    for the same instant in any zone), and pages ask for the same next meeting again and again."""
     first = local(moment, zones[0])
     parts = []
     for zone in zones:

@@ -10,22 +10,14 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, chosen, day_words
+from chalicelib.constants import STATE_NAMES
 from chalicelib.errors import Conflict, Invalid, NotFound, StaleVersion
 from chalicelib.groups.records import (
     DEFAULT_DECLINE_MESSAGE,
     GroupRecord,
 )
+from chalicelib.signups.records import STATUS_WORDS
 from chalicelib.web.request import query_params
-
-STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
-STATUS_WORDS = {
-    "pending_confirmation": "Waiting for them to confirm",
-    "pending_approval": "Waiting for approval",
-    "active": "Active member",
-    "unsubscribed": "Left",
-    "rejected": "Declined",
-    "bounced": "Email bounced",
-}
 
 # ---------------------------------------------------------------- waiting for approval
 

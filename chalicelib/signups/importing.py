@@ -30,6 +30,7 @@ from email.utils import getaddresses
 from itertools import islice
 from typing import Literal
 
+from chalicelib.constants import STATE_NAMES
 from chalicelib.errors import Invalid
 from chalicelib.validation import refused_character
 
@@ -41,7 +42,6 @@ SAMPLE_ROWS = 20
 
 Column = Literal["name", "first", "middle", "last", "email", "state", "zone"]
 ZoneHint = Literal["pacific", "mountain"]
-STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
 
 # Normalized header (lower case, letters and digits only) -> what the column holds.
 HEADERS: dict[str, Column] = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from chalicelib.constants import STATE_NAMES
 from chalicelib.groups.expect import paragraphs, what_to_expect
 from chalicelib.groups.records import DEFAULT_DECLINE_MESSAGE, DEFAULT_JOIN_WINDOW_MINUTES, GroupRecord
 from chalicelib.groups.service import GroupService
@@ -22,8 +23,6 @@ from chalicelib.signups.links import MemberLink, member_url
 from chalicelib.signups.member_mail import member_email
 from chalicelib.signups.records import SignupRecord
 from chalicelib.signups.storage import SignupRepository
-
-STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
 
 CONFIRM_HOURS = 72
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.db import Transaction, TransactionCancelled
 from chalicelib.groups.records import GroupRecord
-from chalicelib.signups.links import MemberLink, member_url
+from chalicelib.signups.links import MemberLink
 from chalicelib.signups.records import SignupRecord
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ log = logging.getLogger("mbc.signups")
 
 # What the page offers, by where she stands.
 Standing = Literal["active", "pending_confirmation", "pending_approval", "not_receiving", "nothing_held"]
-ManageAction = Literal["send_link", "leave", "zone"]
-ACTIONS: tuple[ManageAction, ...] = ("send_link", "leave", "zone")
+ManageAction = Literal["send_link", "leave", "zone", "erase"]
+ACTIONS: tuple[ManageAction, ...] = ("send_link", "leave", "zone", "erase")
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,9 @@ class Membership:
     next_meeting: str | None = None
     # Declined by the organizers: no "come back" invitation (the decline email said why, kindly).
     declined: bool = False
-    # Fresh single-purpose links for the steps that have their own confirmation page.
-    erase_url: str | None = None
+    # Something is held about her that she may erase (the page's "Erase my data…", which asks once
+    # more on this page's own address: the manage link proves the mailbox as an erase link does).
+    erasable: bool = False
     # Her own time zone (meetings/zones.py): the choices, the one stored ("" for not said) and
     # the zones her emails use, in words.
     zone_choices: list[tuple[str, str]] = field(default_factory=list)
@@ -71,7 +72,6 @@ class Manage:
         standing = standing_of(record)
         if record is None:
             return Membership(standing, group)
-        current = MemberLink(record["group_id"], record["id"], record["gen"])
         next_text = None
         zones = member_zones(record)
         if standing == "active":
@@ -85,7 +85,7 @@ class Manage:
             name=record["name"],
             next_meeting=next_text,
             declined=record["status"] == "rejected",
-            erase_url=member_url("erase", current, self.signups.settings),
+            erasable=True,
             zone_choices=zone_choices(record.get("state")) if live else [],
             zone=member_zone(record.get("timezone")) or "",
             zone_words=" and ".join(zone_name(z) for z in zones) + " time",

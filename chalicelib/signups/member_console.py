@@ -16,17 +16,10 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.console.shell import Ctx, local_words
+from chalicelib.constants import STATE_NAMES
 from chalicelib.errors import NotFound
+from chalicelib.signups.records import STATUS_WORDS
 
-STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
-STATUS_WORDS = {
-    "pending_confirmation": "Waiting for them to confirm",
-    "pending_approval": "Waiting for approval",
-    "active": "Active member",
-    "unsubscribed": "Left",
-    "rejected": "Declined",
-    "bounced": "Email bounced",
-}
 # What each kind of email about a member is, in words.
 EMAIL_WORDS = {
     "confirm": "Please confirm your email",

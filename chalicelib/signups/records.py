@@ -61,6 +61,15 @@ IMPORT_READY_PREFIX = "READY#"
 IMPORT_SKIPPED_PREFIX = "SKIPPED#"
 
 SignupStatus = Literal["pending_confirmation", "pending_approval", "active", "unsubscribed", "rejected", "bounced"]
+# Each status in the organizers' words (the console's pages and filters).
+STATUS_WORDS: dict[str, str] = {
+    "pending_confirmation": "Waiting for them to confirm",
+    "pending_approval": "Waiting for approval",
+    "active": "Active member",
+    "unsubscribed": "Left",
+    "rejected": "Declined",
+    "bounced": "Email bounced",
+}
 STATUSES: tuple[SignupStatus, ...] = get_args(SignupStatus)
 # Statuses a person can still leave (unsubscribe) or be closed from (reject, bounce).
 LIVE_STATUSES: tuple[SignupStatus, ...] = ("pending_confirmation", "pending_approval", "active")

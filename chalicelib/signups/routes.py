@@ -57,7 +57,8 @@ def resend_page(group_id: str) -> Response:
     group = c.groups.get(group_id)
     return page(
         "signups/pages/resend.html",
-        group=group,
+        public=True,  # the group's public name and the form, nothing typed yet
+        group={"name": group["name"]},  # all the page shows of it
         action_url=f"{c.settings.public_api_url}/groups/{group_id}/resend",
     )
 
@@ -274,15 +275,19 @@ def erase_self() -> Response:
 
 @member_link_route("/signups/manage", methods=["GET"])
 def manage_page() -> Response:
-    """ "Manage my membership": where she stands, and her choices (signups/manage.py)."""
+    """ "Manage my membership": where she stands, and her choices (signups/manage.py). With
+    ``step=erase`` ("Erase my data…"): the page that asks once more, its button posting here."""
     member = _link("manage")
+    if query_params(routes.request).get("step") == "erase":
+        return page("signups/pages/erase.html", action_url=_manage_url(step="erase"))
     return _manage_page(member)
 
 
 @member_link_route("/signups/manage", methods=["POST"], content_types=MEMBER_CONTENT_TYPES)
 def manage_action() -> Response:
-    """One of the page's buttons: ``action=send_link`` (her link again), ``action=leave``, or
-    ``action=zone`` with ``timezone`` (the time she lives on; empty: not sure)."""
+    """One of the page's buttons: ``action=send_link`` (her link again), ``action=leave``,
+    ``action=zone`` with ``timezone`` (the time she lives on; empty: not sure), or ``action=erase``
+    (also the erase page's button, which posts to ``?step=erase``)."""
     from chalicelib.errors import Invalid
     from chalicelib.signups.manage import action_of
 
@@ -291,10 +296,14 @@ def manage_action() -> Response:
         fields, _ = form_or_json_body(routes.request)
     except HttpError:
         fields = {}
-    action = action_of(fields)
+    erase_step = query_params(routes.request).get("step") == "erase"  # the erase page's button
+    action = "erase" if erase_step else action_of(fields)
     if action is None:
-        raise Invalid("Choose what to do.", fields={"action": "Must be send_link, leave or zone."})
+        raise Invalid("Choose what to do.", fields={"action": "Must be send_link, leave, zone or erase."})
     c = container.current()
+    if action == "erase":  # the link proves the mailbox, as an erase link does
+        c.signups.erase_self(member)
+        return _done("erased", "erased", member)  # the group and the way back (her record is gone)
     if action == "leave":
         c.manage.leave(member)
         return _done("unsubscribed", "unsubscribed", member)
@@ -312,14 +321,23 @@ def manage_action() -> Response:
 def _manage_page(member: Any, *, notice: str | None = None) -> Response:
     c = container.current()
     membership = c.manage.membership(member)
-    token = query_params(routes.request).get("token") or ""
+    action_url = _manage_url()
     return page(  # the way back from the group the membership read: no second read of anything
         "signups/pages/manage.html",
         membership=membership,
         notice=notice,
-        action_url=f"{c.settings.public_api_url}/signups/manage?{urlencode({'token': token})}",
+        action_url=action_url,
+        erase_url=f"{action_url}&step=erase" if membership.erasable else None,
         **_way_back(membership.group),
     )
+
+
+def _manage_url(*, step: str | None = None) -> str:
+    """This page's address with the request's token (absolute: behind API Gateway the path carries
+    the stage prefix, which PUBLIC_API_URL includes), and the ``step`` asked for."""
+    token = query_params(routes.request).get("token") or ""
+    query = urlencode({"token": token, **({"step": step} if step else {})})
+    return f"{container.current().settings.public_api_url}/signups/manage?{query}"
 
 
 # ---------------------------------------------------------------- organizers

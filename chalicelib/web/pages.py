@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
-from chalicelib.templating import render
+from chalicelib.templating import public_page, render
 
 if TYPE_CHECKING:
     from chalicelib.organization import Organization
@@ -29,6 +29,13 @@ def _css() -> tuple[str, str]:
     text = CSS_PATH.read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
     return text, f"'sha256-{digest}'"
+
+
+@functools.cache
+def _constant() -> dict[str, Any]:
+    from markupsafe import Markup
+
+    return {"page_css": Markup(_css()[0])}  # noqa: S704 (our own file)
 
 
 def page_headers(*, image_origin: str | None = None) -> dict[str, str]:
@@ -49,16 +56,22 @@ def wants_html(headers: Any) -> bool:
     return "text/html" in str(headers.get("accept") or "")
 
 
-def page(template: str, /, *, status: int = 200, org: Organization | None = None, **context: Any) -> Response:
+def page(
+    template: str, /, *, status: int = 200, org: Organization | None = None, public: bool = False, **context: Any
+) -> Response:
     """``org``: the organization the page is titled and signed with (default: the serving
-    container's settings)."""
-    from markupsafe import Markup
-
+    container's settings). ``public``: nothing in ``context`` is personal, so the page may be kept
+    and served again for the same context (``templating.render_public``)."""
     if org is None:
         from chalicelib import container
         from chalicelib.organization import organization
 
         org = organization(container.current().settings)
-    body = render(template, page_css=Markup(_css()[0]), org=org, **context)  # noqa: S704 (our own file)
-    headers = page_headers(image_origin=org.logo_origin)
+    page_org = org
+
+    def make() -> tuple[str, dict[str, str]]:
+        body = render(template, **_constant(), org=page_org, **context)
+        return body, page_headers(image_origin=page_org.logo_origin)
+
+    body, headers = public_page((template, context), make, org=org) if public else make()
     return Response(body=body, status_code=status, headers=dict[str, str | list[str]](headers))

@@ -12,13 +12,13 @@ from urllib.parse import quote, urlencode
 
 from chalice.app import Response
 
+from chalicelib.constants import STATE_NAMES
 from chalicelib.errors import Invalid
 from chalicelib.events.records import EventRecord
 from chalicelib.meetings.zones import span
 from chalicelib.website.theme import parse_theme, theme_query
 
 SECTIONS = ("signup", "events")
-STATE_NAMES = {"ID": "Idaho", "MT": "Montana"}
 FORMAT_LABELS = {"in_person": "In person", "virtual": "Online", "hybrid": "In person and online"}
 DEFAULT_PER_PAGE = 5
 MAX_PER_PAGE = 20
@@ -300,12 +300,13 @@ def embed_page(
     errors: Mapping[str, str] | None = None,
 ) -> Response:
     """The embed page: the group's form (with the person's answers and errors after a refused post)
-    and a page of events; a page saying what is wrong for a bad address."""
+    and a page of events; a page saying what is wrong for a bad address. The form as everyone first
+    sees it (nothing typed in it) is kept per what it is made of: the group as read, its next
+    meeting, the events as stored, the page's parameters and the website's settings."""
     from chalicelib.errors import DomainError, InvalidCursor
     from chalicelib.events.views import parse_listing
-    from chalicelib.groups.views import public_view
     from chalicelib.organization import organization
-    from chalicelib.website.pages import FIELD_LABELS, outcome_page, website_page, with_query
+    from chalicelib.website.pages import kept_response, outcome_page, with_query
 
     c, api, frames = _api_and_frames()
     try:
@@ -315,18 +316,18 @@ def embed_page(
     page_url = f"{api}/embed/{group_id}"
     try:
         group = c.groups.get(group_id)
-        view = public_view(group, c.meetings.next_meeting(group), organization(c.settings))
-        events: list[dict[str, Any]] = []
+        next_meeting = c.meetings.next_meeting(group)
+        rows: list[str] = []
+        opened: EventRecord | None = None
         next_cursor = None
         if "events" in options.show:
             listing = parse_listing(
                 {"state": options.state, "limit": str(options.per_page)}, is_organizer=False, now=c.clock.now()
             )
             rows, next_cursor = c.events.list_event_rows(listing, cursor=options.cursor)
-            events = [event_view_of_row(row, api) for row in rows]
-            if options.open_event and all(e["id"] != options.open_event for e in events):
+            if options.open_event and all(event_view_of_row(row, api)["id"] != options.open_event for row in rows):
                 with suppress(DomainError):
-                    events.insert(0, event_view(c.events.get(options.open_event), api))
+                    opened = c.events.get(options.open_event)
     except InvalidCursor as exc:
         return outcome_page(
             exc,
@@ -341,73 +342,103 @@ def embed_page(
         return outcome_page(exc, api=api, back_url=None, theme=options.theme, frame_origins=frames, after_post=False)
     except Exception as exc:
         return _outage_page(exc, api=api, back_url=with_query(page_url, options.query()), theme=options.theme)
-    where = STATE_NAMES.get(options.state, "Idaho and Montana")
-    if events:
-        count = f"{len(events)} {'more ' if options.cursor else ''}upcoming event{'s' if len(events) != 1 else ''}"
-        events_status = f"Showing {count} in {where}."
-    else:
-        events_status = f"No {'more ' if options.cursor else ''}upcoming events in {where} yet."
-    errors = dict(errors or {})
-    visible = ("name", "email", "state", "timezone", "how_heard", "consent")
-    error_list = [(name, FIELD_LABELS.get(name, name), why) for name, why in errors.items()]
-    return website_page(
-        "website/embed/page.html",
-        api=api,
-        status=status,
-        theme=options.theme,
-        frame_origins=frames,
-        group=view,
-        options=options,
-        next_meeting=view["next_meeting"]["when_text"] if view["next_meeting"] else None,
-        values=dict(values or form_values({})),
-        errors=errors,
-        error_list=error_list,
-        anchors=visible,
-        first_error=next((name for name in visible if name in errors), None),
-        page_url=page_url,
-        action_url=with_query(page_url, options.query()),
-        resend_url=f"{api}/groups/{group_id}/resend",
-        filter_hidden=options.query(state=None),
-        events=events,
-        events_status=events_status,
-        more_url=with_query(page_url, options.query(cursor=next_cursor)) if next_cursor else None,
-        first_url=with_query(page_url, options.query()) if options.cursor else None,
-        feeds=feeds(api, group_id, view["name"]),
+    org = organization(c.settings)
+    more_url = with_query(page_url, options.query(cursor=next_cursor)) if next_cursor else None
+
+    def make(late: Mapping[str, str | None]) -> Response:
+        from chalicelib.groups.views import public_view
+        from chalicelib.website.pages import FIELD_LABELS, website_page
+
+        view = public_view(group, next_meeting, org)
+        events = [event_view_of_row(row, api) for row in rows]
+        if opened is not None:
+            events.insert(0, event_view(opened, api))
+        where = STATE_NAMES.get(options.state, "Idaho and Montana")
+        if events:
+            count = f"{len(events)} {'more ' if options.cursor else ''}upcoming event{'s' if len(events) != 1 else ''}"
+            events_status = f"Showing {count} in {where}."
+        else:
+            events_status = f"No {'more ' if options.cursor else ''}upcoming events in {where} yet."
+        problems = dict(errors or {})
+        visible = ("name", "email", "state", "timezone", "how_heard", "consent")
+        return website_page(
+            "website/embed/page.html",
+            api=api,
+            status=status,
+            theme=options.theme,
+            frame_origins=frames,
+            group=view,
+            options=options,
+            next_meeting=view["next_meeting"]["when_text"] if view["next_meeting"] else None,
+            values=dict(values or form_values({})),
+            errors=problems,
+            error_list=[(name, FIELD_LABELS.get(name, name), why) for name, why in problems.items()],
+            anchors=visible,
+            first_error=next((name for name in visible if name in problems), None),
+            page_url=page_url,
+            action_url=with_query(page_url, options.query()),
+            resend_url=f"{api}/groups/{group_id}/resend",
+            filter_hidden=options.query(state=None),
+            events=events,
+            events_status=events_status,
+            more_url=late["more_url"],
+            first_url=with_query(page_url, options.query()) if options.cursor else None,
+            feeds=feeds(api, group_id, view["name"]),
+        )
+
+    if values or errors:  # what someone typed: never kept
+        return make({"more_url": more_url})
+    # The group's record as read goes into the key's digest only (it holds the meeting's link); the
+    # next meeting as the page shows it (its date and instants).
+    shown = (
+        (next_meeting.date, next_meeting.starts_at.isoformat(), next_meeting.ends_at.isoformat())
+        if next_meeting
+        else None
     )
+    inputs = ("embed", group_id, status, group, shown, rows, opened, dict(params), api, frames)
+    return kept_response(inputs, make, org=org, late={"more_url": more_url})
 
 
 def thanks_page(group_id: str, params: Mapping[str, str]) -> Response:
     """After a signup: check your email. "Back" goes to ``back`` (a page of an allowed website) or
     to the embed page it came from."""
     from chalicelib.errors import DomainError
+    from chalicelib.organization import organization
     from chalicelib.website.origins import origin_of
-    from chalicelib.website.pages import outcome_page, website_page, with_query
+    from chalicelib.website.pages import kept_response, outcome_page, website_page, with_query
 
     c, api, frames = _api_and_frames()
-    theme = theme_only(params)
-    page_url = f"{api}/embed/{group_id}"
-    try:
-        options: dict[str, str] = EmbedOptions(params).query()
-    except Invalid:
-        options = theme_query(theme)
     try:
         group = c.groups.get(group_id)
     except DomainError as exc:
+        theme = theme_only(params)
         return outcome_page(exc, api=api, back_url=None, theme=theme, frame_origins=frames, after_post=False)
     except Exception as exc:
-        return _outage_page(exc, api=api, back_url=None, theme=theme)
-    back = params.get("back") or ""
-    origin = origin_of(back) if len(back) <= 2000 else None
-    if origin and (origin == origin_of(api) or c.site.origin_allowed(origin)):
-        back_url, back_label = back, "Back to the website"
-    else:
-        back_url, back_label = with_query(page_url, options), "Back to the form"
-    return website_page(
-        "website/embed/thanks.html",
-        api=api,
-        theme=theme,
-        frame_origins=frames,
-        group={"name": group["name"], "requires_approval": group["requires_approval"]},
-        back_url=back_url,
-        back_label=back_label,
-    )
+        return _outage_page(exc, api=api, back_url=None, theme=theme_only(params))
+    shown = {"name": group["name"], "requires_approval": group["requires_approval"]}
+
+    def make(_: Mapping[str, str | None]) -> Response:
+        theme = theme_only(params)
+        try:
+            options: dict[str, str] = EmbedOptions(params).query()
+        except Invalid:
+            options = theme_query(theme)
+        back = params.get("back") or ""
+        origin = origin_of(back) if len(back) <= 2000 else None
+        if origin and (origin == origin_of(api) or c.site.origin_allowed(origin)):
+            back_url, back_label = back, "Back to the website"
+        else:
+            back_url, back_label = with_query(f"{api}/embed/{group_id}", options), "Back to the form"
+        return website_page(
+            "website/embed/thanks.html",
+            api=api,
+            theme=theme,
+            frame_origins=frames,
+            group=shown,
+            back_url=back_url,
+            back_label=back_label,
+        )
+
+    # The same page for everyone who signed up to the group from the same page: kept per its inputs.
+    org = organization(c.settings)
+    return kept_response(("thanks", group_id, shown, dict(params), api, frames), make, org=org)

@@ -8,13 +8,13 @@ website origins for the embed's pages and ``'none'`` for the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Response
 
-from chalicelib.templating import render
+from chalicelib.templating import public_page, render
 from chalicelib.web.errors import describe
 from chalicelib.website.assets import widget_version
 from chalicelib.website.origins import origin_of
@@ -96,6 +96,38 @@ def website_page(
     csp = page_headers(api=api, frame_origins=frame_origins, styles=[style] if style else [])
     all_headers = {**csp, **(headers or {})}
     return Response(body=body, status_code=status, headers=dict[str, str | list[str]](all_headers))
+
+
+def kept_response(
+    inputs: tuple[Any, ...],
+    make: Callable[[Mapping[str, str | None]], Response],
+    *,
+    org: object,
+    late: Mapping[str, str | None] | None = None,
+) -> Response:
+    """``make(late)``'s answer, kept per ``inputs`` and ``org`` (``templating.public_page``: for
+    public pages only, and they must be everything the page depends on); each call gets its own
+    ``Response`` (the middleware adds headers to it).
+
+    ``late``: values that differ from one request to the next (a signed cursor holds the instant of
+    its first page) and that the page only prints autoescaped (``{{ name }}``) or tests for being
+    set: ``make`` gets a marker in place of each one set (None for the others), ``inputs`` need only
+    say which are set, and each answer puts the values into the kept page, escaped as Jinja would."""
+    given = {name: value or None for name, value in (late or {}).items()}
+    markers = {name: f"\ue000{name}\ue000" if value else None for name, value in given.items()}
+
+    def parts() -> tuple[Any, int, dict[str, Any]]:
+        made = make(markers)
+        return made.body, made.status_code, dict(made.headers)
+
+    body, status, headers = public_page((inputs, tuple(name for name, v in given.items() if v)), parts, org=org)
+    if any(given.values()):
+        from markupsafe import escape
+
+        for name, marker in markers.items():
+            if marker:
+                body = body.replace(marker, str(escape(given[name])))
+    return Response(body=body, status_code=status, headers=dict(headers))
 
 
 def problems(fields: Mapping[str, str]) -> list[tuple[str, str]]:

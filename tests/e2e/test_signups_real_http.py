@@ -80,12 +80,15 @@ def test_form_post_confirm_approve_unsubscribe_erase_over_http(ddb_stack: Stack)
         csv_text = requests.get(f"{signups}.csv", headers=auth, timeout=10).text
         assert "cleo@example.org,MT,,unsubscribed" in csv_text  # no zone said: the column is empty
 
-        # Erasing from the email: its "Manage my membership" page links to the erase page.
+        # Erasing from the email: its "Manage my membership" page links to its own erase step, a
+        # page that asks once more and posts back to it.
         manage = requests.get(base + link_in(welcome, "/signups/manage"), headers={"Accept": "text/html"}, timeout=10)
         assert manage.status_code == 200
-        found = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[\w.\-]+)"', manage.text)
+        found = re.search(r'href="https?://[^/"]+(/signups/manage\?token=[\w.\-]+&amp;step=erase)"', manage.text)
         assert found
-        erase = base + found.group(1)
+        erase = base + found.group(1).replace("&amp;", "&")
+        asks = requests.get(erase, headers={"Accept": "text/html"}, timeout=10)
+        assert asks.status_code == 200 and "cannot be undone" in asks.text and "step=erase" in asks.text
         assert requests.post(erase, timeout=10).json() == {"status": "erased"}
         assert requests.get(signups, headers=auth, timeout=10).json()["signups"] == []
         bad = requests.post(signups, json={"name": "", "email": "x", "state": "TX"}, timeout=10)

@@ -218,6 +218,31 @@ def test_erasing_from_her_page_leaves_a_page_that_holds_nothing(
     assert "We hold nothing about you" in words and NAME not in words and "Erase my data" not in words
 
 
+def test_erasing_asks_once_more_on_her_own_page_and_a_prefetch_erases_nothing(
+    api: Any, moto_stack: Stack, group: dict[str, Any], organizer_key: str
+) -> None:
+    """The manage link proves the mailbox as an erase link does: its "Erase my data…" step asks once
+    more (a GET, which a mail scanner may fetch, changes nothing); the button, or an API client's
+    ``action=erase``, erases."""
+    welcome = member(api, moto_stack, organizer_key)
+    manage = link_in(welcome, "/signups/manage")
+    page = api.http.get(manage, headers=HTML).body.decode()
+    assert "/signups/erase?token=" not in page  # no second long-lived token minted on every visit
+    for _ in range(3):
+        asks = api.http.get(f"{manage}&step=erase", headers=HTML)
+        assert asks.status_code == 200 and "cannot be undone" in text_of(asks.body)
+    assert record() is not None
+    answer = api.http.post(
+        manage, body=json.dumps({"action": "erase"}).encode(), headers={"Content-Type": "application/json"}
+    )
+    assert (answer.status_code, json.loads(answer.body)) == (200, {"status": "erased"})
+    assert record() is None
+    bad = api.http.post(
+        manage, body=json.dumps({"action": "nothing"}).encode(), headers={"Content-Type": "application/json"}
+    )
+    assert bad.status_code == 400 and "erase" in json.loads(bad.body)["error"]["fields"]["action"]
+
+
 def test_the_confirmation_page_names_her_the_next_meeting_and_the_way_back(
     api: Any, moto_stack: Stack, group: dict[str, Any]
 ) -> None:

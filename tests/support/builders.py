@@ -106,14 +106,17 @@ def link_in(message: Any, path: str) -> str:
 
 def erase_link_from_manage_page(api: Any, message: Any) -> str:
     """The erase link a member reaches from an email: its "Manage my membership" page's link, as path?query."""
+    import html
     import re
 
     manage = link_in(message, "/signups/manage")
     page = api.http.get(manage, headers={"Accept": "text/html"})
     assert page.status_code == 200, page.status_code
-    match = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[A-Za-z0-9._\-]+)"', page.body.decode())
+    match = re.search(
+        r'href="https?://[^/"]+(/signups/manage\?token=[A-Za-z0-9._\-]+&amp;step=erase)"', page.body.decode()
+    )
     assert match, "no erase link on the manage page"
-    return match.group(1)
+    return html.unescape(match.group(1))
 
 
 # ---------------------------------------------------------------- distribution
