@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from chalicelib.memo import keep
+
 PACKAGE = Path(__file__).resolve().parent
 SHARED = PACKAGE / "templates"
 
@@ -70,7 +72,5 @@ def public_page[T](inputs: tuple[Any, ...], make: Callable[[], T], *, org: objec
     if kept is not None and kept[0] is org:
         return cast(T, kept[1])
     made = make()
-    if len(_public_pages) >= PUBLIC_PAGES_KEPT:
-        _public_pages.pop(next(iter(_public_pages)))  # the oldest first
-    _public_pages[key] = (org, made)
+    keep(_public_pages, key, (org, made), limit=PUBLIC_PAGES_KEPT)  # the oldest goes first
     return made

@@ -60,10 +60,27 @@ def signing_keys() -> list[bytes]:
     return _keys
 
 
+_writers: list[Any] = []
+
+
+def _cursor_writer() -> Any:
+    """itsdangerous's URL-safe serializer writing the payload without trying zlib (as the app
+    writes cursors, chalicelib/signing.py), made once per container."""
+    if not _writers:
+        from itsdangerous import URLSafeSerializer
+        from itsdangerous.encoding import base64_encode
+        from itsdangerous.serializer import Serializer
+
+        class Uncompressed(URLSafeSerializer):
+            def dump_payload(self, obj: Any) -> bytes:
+                return base64_encode(Serializer.dump_payload(self, obj))
+
+        _writers.append(Uncompressed(signing_keys(), salt="cursor:events"))
+    return _writers[0]
+
+
 def body(client: Any) -> str:
     """The response body of the default ``GET /events``."""
-    from itsdangerous import URLSafeSerializer
-
     moment = now()
     resp = client.query(**query_kwargs(os.environ["TABLE_NAME"], moment))
     items = resp.get("Items", [])
@@ -81,7 +98,7 @@ def body(client: Any) -> str:
             "status": None,
         }
         payload = {"s": hashlib.sha256(filters.encode()).hexdigest()[:16], "k": page[-1]["sk"]["S"], "q": query}
-        cursor = URLSafeSerializer(signing_keys(), salt="cursor:events").dumps(payload)
+        cursor = _cursor_writer().dumps(payload)
     docs = [json.loads(item["doc"]["S"]) for item in page]
     return json.dumps({"events": docs, "next_cursor": cursor}, separators=(",", ":"))
 

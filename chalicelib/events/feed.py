@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.events.records import EventRecord
+from chalicelib.memo import keep
 
 PRODID = "-//MBC Connect//Events//EN"
 UID_DOMAIN = "mbc-connect"
@@ -60,9 +61,7 @@ def event_calendar(doc: EventRecord) -> bytes:
     cached = _event_calendars.get(key)
     if cached is None:
         cached = _render_events_calendar([doc], doc["title"])
-        if len(_event_calendars) >= 64:
-            _event_calendars.pop(next(iter(_event_calendars)), None)
-        _event_calendars[key] = cached
+        keep(_event_calendars, key, cached, limit=64)  # the oldest goes first
     return cached
 
 

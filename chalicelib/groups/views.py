@@ -8,6 +8,7 @@ from chalicelib.groups.records import PUBLIC_FIELDS, GroupRecord
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import Schedule, describe
 from chalicelib.meetings.zones import PUBLIC, SIGNUP_CHOICES, SIGNUP_HINT, ZONE_NAMES, long_when
+from chalicelib.memo import keep
 from chalicelib.organization import Organization
 from chalicelib.signups.consent import CONSENT_VERSION, consent_text
 
@@ -41,9 +42,7 @@ def _memo(group: GroupRecord, next_meeting: Meeting | None, org: Organization) -
     if made is None:
         view = _view(group, next_meeting, org)
         made = (view, json.dumps(view, separators=(",", ":"), default=_number))
-        if len(_views) >= VIEWS_KEPT:
-            _views.pop(next(iter(_views)))  # the oldest first
-        _views[key] = made
+        keep(_views, key, made, limit=VIEWS_KEPT)  # the oldest goes first
     return made
 
 

@@ -25,6 +25,7 @@ from chalicelib.groups.records import GroupRecord
 from chalicelib.joinlinks.details import shown_in_emails
 from chalicelib.meetings.meeting import Meeting
 from chalicelib.meetings.schedule import later
+from chalicelib.memo import keep
 
 UID_DOMAIN = "mbc-connect"
 # Zones that change their clocks on the same days, each at 2 AM local time (an hour apart): a series
@@ -134,9 +135,7 @@ def meeting_calendar(
     rendered = _rendered_calendars.get(key)
     if rendered is None:
         rendered = _meeting_calendar(group, meetings, stamp=_STAND_IN, join_url=join_url, method=method)
-        if len(_rendered_calendars) >= _RENDERED_MAX:
-            _rendered_calendars.pop(next(iter(_rendered_calendars)), None)
-        _rendered_calendars[key] = rendered
+        keep(_rendered_calendars, key, rendered, limit=_RENDERED_MAX)  # the oldest goes first
     return rendered.replace(_STAND_IN_LINE, b"\r\nDTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ").encode())
 
 
@@ -281,9 +280,7 @@ def series_calendar(
             for line in lines
             if line
         ]
-        if len(_series_lines_memo) >= _RENDERED_MAX:
-            _series_lines_memo.pop(next(iter(_series_lines_memo)), None)
-        _series_lines_memo[key] = cached
+        keep(_series_lines_memo, key, cached, limit=_RENDERED_MAX)  # the oldest goes first
     dtstamp = "DTSTAMP:" + stamp.strftime("%Y%m%dT%H%M%SZ")
     out = [
         part

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.meetings.records import MeetingStatus, OverrideRecord
 from chalicelib.meetings.schedule import Schedule
+from chalicelib.memo import keep
 
 # How far an organizer may move a meeting from its scheduled date.
 MOVE_WINDOW = timedelta(days=31)
@@ -110,9 +111,7 @@ def _with_overrides(
             for s in starts
         )
         meetings = tuple(sorted(applied, key=lambda m: m.starts_at))
-        if len(_applied) >= _APPLIED_KEPT:
-            _applied.pop(next(iter(_applied)))  # the oldest first
-        _applied[key] = meetings
+        keep(_applied, key, meetings, limit=_APPLIED_KEPT)  # the oldest goes first
     return meetings
 
 
@@ -164,9 +163,8 @@ def candidate_starts(schedule: Schedule, now: datetime, count: int) -> list[date
     ahead = schedule.starts_between(now, now + MOVE_WINDOW) + schedule.starts_after(now, count + 2)
     starts = sorted(set(back + ahead))
     if now.tzinfo is UTC:
-        if len(_starts) >= _STARTS_KEPT:
-            _starts.pop(next(iter(_starts)))  # the oldest first
-        _starts[key] = (now, _unchanged_until(schedule, now, starts), starts)
+        span = (now, _unchanged_until(schedule, now, starts), starts)
+        keep(_starts, key, span, limit=_STARTS_KEPT)  # the oldest goes first
     return starts
 
 

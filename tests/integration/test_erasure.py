@@ -146,8 +146,10 @@ def test_nothing_about_her_remains_whatever_the_path(ddb_stack: Stack, path: str
         else:
             manage = newest(ddb_stack, ANN, "/signups/manage")
             page = api.http.get(manage, headers={"Accept": "text/html"}).body.decode()
-            erase = re.search(r'href="https?://[^/"]+(/signups/erase\?token=[\w.\-]+)"', page).group(1)  # type: ignore[union-attr]
-            assert api.http.post(erase, headers={"Content-Type": "application/json"}).status_code == 200
+            erase = re.search(r'href="https?://[^/"]+(/signups/manage\?token=[\w.\-]+&amp;step=erase)"', page)
+            assert erase, "no erase step on her page"
+            erase_step = erase.group(1).replace("&amp;", "&")
+            assert api.http.post(erase_step, headers={"Content-Type": "application/json"}).status_code == 200
     left = kinds(traces(ddb_stack))
     assert not left, left
 

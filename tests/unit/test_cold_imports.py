@@ -80,6 +80,9 @@ def _lib(*names: str) -> set[str]:
 # member links (signups/links.py, signing.py) load on a member link's first request.
 APP = {"app", "chalicelib"} | _lib(
     *("clock", "container", "db", "errors", "settings", "templating", "outbox", "outbox.mapping"),
+    # The states' names (errors.py words a refused state with them); the bounded memo (templating's
+    # kept public pages): both standard library only, a few lines each.
+    *("constants", "memo"),
     *("events", "events.routes", "groups", "groups.slugs", "groups.routes", "joinlinks", "joinlinks.routes"),
     *("meetings", "meetings.routes", "signups", "signups.routes", "website", "website.routes"),
     *("web", "web.auth", "web.cors", "web.errors", "web.lazy", "web.openapi", "web.organizer_routes", "web.pages"),

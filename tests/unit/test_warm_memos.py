@@ -163,3 +163,31 @@ def test_long_when_depends_on_the_instant_alone() -> None:
     assert words == long_when.__wrapped__(instant, zones)
     assert long_when(instant.astimezone(ZoneInfo("America/Los_Angeles")), zones) == words
     assert long_when(instant + timedelta(hours=1), zones) != words
+
+
+def test_a_memo_drops_its_oldest_entries_and_tolerates_threads() -> None:
+    import threading
+
+    from chalicelib.memo import keep
+
+    store: dict[int, int] = {}
+    for i in range(10):
+        assert keep(store, i, i * i, limit=4) == i * i
+    assert list(store) == [6, 7, 8, 9]
+
+    shared: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def writer(base: int) -> None:
+        try:
+            for i in range(5000):
+                keep(shared, base + i, i, limit=16)
+        except BaseException as exc:  # any error in a thread fails the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n * 100_000,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(shared) <= 16 + len(threads)
