@@ -50,7 +50,20 @@ def render(template: str, /, **context: Any) -> str:
 
 # How many public pages a warm process keeps (a page is a few KiB: at most about 1 MiB).
 PUBLIC_PAGES_KEPT = 128
-_public_pages: dict[tuple[int, bytes], tuple[object, Any]] = {}
+_public_pages: dict[tuple[int, Any], tuple[object, Any]] = {}
+
+
+def public_page_of[T](key: tuple[str | bool | tuple[Any, ...] | None, ...], make: Callable[[], T], *, org: object) -> T:
+    """``public_page`` for inputs that are plain public values already (strings, flags, tuples of
+    them: a group's name, a page's query string), used as the key itself (no pickling, no digest):
+    the memo keeps them, so nothing personal may be among them. Kept apart from the digests."""
+    memo_key = (id(org), ("plain", key))
+    kept = _public_pages.get(memo_key)
+    if kept is not None and kept[0] is org:
+        return cast(T, kept[1])
+    made = make()
+    keep(_public_pages, memo_key, (org, made), limit=PUBLIC_PAGES_KEPT)  # the oldest goes first
+    return made
 
 
 def public_page[T](inputs: tuple[Any, ...], make: Callable[[], T], *, org: object = None) -> T:

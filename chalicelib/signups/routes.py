@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from chalice.app import Response
 
@@ -278,7 +278,7 @@ def manage_page() -> Response:
     """ "Manage my membership": where she stands, and her choices (signups/manage.py). With
     ``step=erase`` ("Erase my data…"): the page that asks once more, its button posting here."""
     member = _link("manage")
-    if query_params(routes.request).get("step") == "erase":
+    if routes.request.query_params and routes.request.query_params.get("step") == "erase":
         return page("signups/pages/erase.html", action_url=_manage_url(step="erase"))
     return _manage_page(member)
 
@@ -335,9 +335,11 @@ def _manage_page(member: Any, *, notice: str | None = None) -> Response:
 def _manage_url(*, step: str | None = None) -> str:
     """This page's address with the request's token (absolute: behind API Gateway the path carries
     the stage prefix, which PUBLIC_API_URL includes), and the ``step`` asked for."""
-    token = query_params(routes.request).get("token") or ""
-    query = urlencode({"token": token, **({"step": step} if step else {})})
-    return f"{container.current().settings.public_api_url}/signups/manage?{query}"
+    params = routes.request.query_params
+    token = quote(str(params.get("token") or "") if params else "", safe="")
+    return f"{container.current().settings.public_api_url}/signups/manage?token={token}" + (
+        f"&step={quote(step, safe='')}" if step else ""
+    )
 
 
 # ---------------------------------------------------------------- organizers

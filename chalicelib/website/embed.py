@@ -415,7 +415,7 @@ def thanks_page(group_id: str, params: Mapping[str, str]) -> Response:
         return outcome_page(exc, api=api, back_url=None, theme=theme, frame_origins=frames, after_post=False)
     except Exception as exc:
         return _outage_page(exc, api=api, back_url=None, theme=theme_only(params))
-    shown = {"name": group["name"], "requires_approval": group["requires_approval"]}
+    shown = {"name": str(group["name"]), "requires_approval": bool(group["requires_approval"])}
 
     def make(_: Mapping[str, str | None]) -> Response:
         theme = theme_only(params)
@@ -441,4 +441,6 @@ def thanks_page(group_id: str, params: Mapping[str, str]) -> Response:
 
     # The same page for everyone who signed up to the group from the same page: kept per its inputs.
     org = organization(c.settings)
-    return kept_response(("thanks", group_id, shown, dict(params), api, frames), make, org=org)
+    # Plain public values (the group's name, the page's query string, the website's settings).
+    inputs = ("thanks", group_id, shown["name"], shown["requires_approval"], tuple(sorted(params.items())), api, frames)
+    return kept_response(inputs, make, org=org, plain=True)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from chalice.app import Response
 
-from chalicelib.templating import public_page, render
+from chalicelib.templating import public_page, public_page_of, render
 from chalicelib.web.errors import describe
 from chalicelib.website.assets import widget_version
 from chalicelib.website.origins import origin_of
@@ -104,6 +104,7 @@ def kept_response(
     *,
     org: object,
     late: Mapping[str, str | None] | None = None,
+    plain: bool = False,
 ) -> Response:
     """``make(late)``'s answer, kept per ``inputs`` and ``org`` (``templating.public_page``: for
     public pages only, and they must be everything the page depends on); each call gets its own
@@ -112,7 +113,8 @@ def kept_response(
     ``late``: values that differ from one request to the next (a signed cursor holds the instant of
     its first page) and that the page only prints autoescaped (``{{ name }}``) or tests for being
     set: ``make`` gets a marker in place of each one set (None for the others), ``inputs`` need only
-    say which are set, and each answer puts the values into the kept page, escaped as Jinja would."""
+    say which are set, and each answer puts the values into the kept page, escaped as Jinja would.
+    ``plain``: ``inputs`` are plain public values, kept as the key itself (``public_page_of``)."""
     given = {name: value or None for name, value in (late or {}).items()}
     markers = {name: f"\ue000{name}\ue000" if value else None for name, value in given.items()}
 
@@ -120,7 +122,8 @@ def kept_response(
         made = make(markers)
         return made.body, made.status_code, dict(made.headers)
 
-    body, status, headers = public_page((inputs, tuple(name for name, v in given.items() if v)), parts, org=org)
+    keyed = (inputs, tuple(name for name, v in given.items() if v))
+    body, status, headers = public_page_of(keyed, parts, org=org) if plain else public_page(keyed, parts, org=org)
     if any(given.values()):
         from markupsafe import escape
 
