@@ -89,30 +89,35 @@ OverridesFor = Callable[[str, str], dict[str, OverrideRecord]]
 
 # The meetings of a window, in start order, for the last windows asked (a warm process answers the
 # same group's page again and again): keyed on the schedule, the scheduled starts, the base sequence
-# and the overrides as read (their exact contents, pickled). Meetings are frozen: sharing is safe.
+# and the overrides as read (their exact contents, pickled), with each meeting's end as a POSIX
+# timestamp (the filter by "not ended yet" then compares floats: distinct instants a microsecond
+# apart stay distinct at these magnitudes). Meetings are frozen: sharing is safe.
 _APPLIED_KEPT = 256
-_applied: dict[tuple[Any, ...], tuple[Meeting, ...]] = {}
+_applied: dict[tuple[Any, ...], tuple[object, tuple[Meeting, ...], tuple[float, ...]]] = {}
 
 
 def _with_overrides(
-    schedule: Schedule, starts: list[datetime], overrides_for: OverridesFor, base_sequence: int
-) -> tuple[Meeting, ...]:
+    schedule: Schedule, starts: list[datetime], overrides_for: OverridesFor, base_sequence: int, *, kept: bool = False
+) -> tuple[tuple[Meeting, ...], tuple[float, ...]]:
     """The meetings at ``starts`` with their overrides applied, in start order (moved ones by their
-    new time); ``overrides_for`` is called once, for the whole window (it reads storage every time)."""
+    new time), and their ends as timestamps; ``overrides_for`` is called once, for the whole window
+    (it reads storage every time). ``kept``: ``starts`` is ``candidate_starts``'s kept list, known by
+    its identity (the memo holds it, so no other list can take that identity meanwhile)."""
     if not starts:
-        return ()
+        return (), ()
     overrides = overrides_for(starts[0].date().isoformat(), starts[-1].date().isoformat())
     read = pickle.dumps(overrides, protocol=pickle.HIGHEST_PROTOCOL) if overrides else b""
-    key = (schedule, tuple(starts), base_sequence, read)
-    meetings = _applied.get(key)
-    if meetings is None:
+    key = (schedule, ("list", id(starts)) if kept else tuple(starts), base_sequence, read)
+    found = _applied.get(key)
+    if found is None or (kept and found[0] is not starts):
         applied = (
             apply_override(schedule, s, overrides.get(s.date().isoformat()), base_sequence=base_sequence)
             for s in starts
         )
         meetings = tuple(sorted(applied, key=lambda m: m.starts_at))
-        keep(_applied, key, meetings, limit=_APPLIED_KEPT)  # the oldest goes first
-    return meetings
+        found = (starts, meetings, tuple(m.ends_at.timestamp() for m in meetings))
+        keep(_applied, key, found, limit=_APPLIED_KEPT)  # the oldest goes first
+    return found[1], found[2]
 
 
 def in_window(
@@ -122,7 +127,7 @@ def in_window(
     scheduled one (a meeting moved later is in the window while members still expect it at its
     scheduled time), in start order. ``overrides_for`` is called once, for the whole window."""
     starts = schedule.starts_between(now - MOVE_WINDOW - schedule.duration, until + MOVE_WINDOW)
-    meetings = _with_overrides(schedule, starts, overrides_for, base_sequence)
+    meetings, _ = _with_overrides(schedule, starts, overrides_for, base_sequence)
     return [m for m in meetings if m.ends_at > now and min(m.starts_at, m.scheduled_starts_at) <= until]
 
 
@@ -140,8 +145,10 @@ def upcoming(
     scheduled starts that far back and ahead are considered. ``overrides_for(from_date,
     to_date)`` returns overrides keyed by date: it is called once, for the whole window.
     """
-    meetings = _with_overrides(schedule, candidate_starts(schedule, now, count), overrides_for, base_sequence)
-    return [m for m in meetings if m.ends_at > now][:count]
+    starts = candidate_starts(schedule, now, count)
+    meetings, ends = _with_overrides(schedule, starts, overrides_for, base_sequence, kept=now.tzinfo is UTC)
+    moment = now.timestamp()
+    return [m for m, end in zip(meetings, ends, strict=True) if end > moment][:count]
 
 
 # ``candidate_starts`` of the last schedules asked, each with the span of instants it holds for.
