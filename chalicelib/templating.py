@@ -57,13 +57,7 @@ def public_page_of[T](key: tuple[str | bool | tuple[Any, ...] | None, ...], make
     """``public_page`` for inputs that are plain public values already (strings, flags, tuples of
     them: a group's name, a page's query string), used as the key itself (no pickling, no digest):
     the memo keeps them, so nothing personal may be among them. Kept apart from the digests."""
-    memo_key = (id(org), ("plain", key))
-    kept = _public_pages.get(memo_key)
-    if kept is not None and kept[0] is org:
-        return cast(T, kept[1])
-    made = make()
-    keep(_public_pages, memo_key, (org, made), limit=PUBLIC_PAGES_KEPT)  # the oldest goes first
-    return made
+    return _kept((id(org), ("plain", key)), make, org)
 
 
 def public_page[T](inputs: tuple[Any, ...], make: Callable[[], T], *, org: object = None) -> T:
@@ -80,10 +74,14 @@ def public_page[T](inputs: tuple[Any, ...], make: Callable[[], T], *, org: objec
         pickled = pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):  # a value pickle cannot take: no memo
         return make()
-    key = (id(org), hashlib.blake2b(pickled, digest_size=20).digest())
+    return _kept((id(org), hashlib.blake2b(pickled, digest_size=20).digest()), make, org)
+
+
+def _kept[T](key: tuple[int, Any], make: Callable[[], T], org: object) -> T:
+    """The page kept under ``key`` for ``org``, or ``make()``'s, kept (the oldest goes first)."""
     kept = _public_pages.get(key)
     if kept is not None and kept[0] is org:
         return cast(T, kept[1])
     made = make()
-    keep(_public_pages, key, (org, made), limit=PUBLIC_PAGES_KEPT)  # the oldest goes first
+    keep(_public_pages, key, (org, made), limit=PUBLIC_PAGES_KEPT)
     return made

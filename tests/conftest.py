@@ -41,7 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import time_machine
 
-    traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+    now = datetime.now(UTC)  # real clock: the instant to shift from
+    traveller = time_machine.travel(now + timedelta(days=days), tick=True)
     traveller.start()
     config.stash[_TRAVELLER] = traveller
 
@@ -54,7 +55,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     days = config.getoption("--shift-wall-clock")
-    return None if days is None else f"wall clock shifted {days:+g} days: now is {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    if days is None:
+        return None
+    now = datetime.now(UTC)  # real clock: the shifted wall clock, reported in the header
+    return f"wall clock shifted {days:+g} days: now is {now:%Y-%m-%d %H:%M} UTC"
 
 
 _TRAVELLER: pytest.StashKey[Any] = pytest.StashKey()

@@ -23,17 +23,8 @@ from chalicelib.meetings import meeting
 from chalicelib.meetings.schedule import Schedule
 from chalicelib.meetings.zones import long_when
 from chalicelib.settings import Settings
+from tests.unit.test_schedule_memo import RULES  # the same rules the schedule memo is checked with
 
-RULES = [
-    "FREQ=MONTHLY;BYDAY=1TU",
-    "FREQ=MONTHLY;BYDAY=-1FR",
-    "FREQ=WEEKLY;BYDAY=MO",
-    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
-    "FREQ=DAILY",
-    "FREQ=DAILY;COUNT=5",
-    "FREQ=WEEKLY;BYDAY=SU;UNTIL=20270301T000000",
-    "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=8",
-]
 schedules = st.builds(
     Schedule,
     rrule=st.sampled_from(RULES),
